@@ -1,0 +1,3 @@
+//! Measuring, not changing, the signal: meters that the audio thread feeds and the editor reads.
+
+pub mod peak;

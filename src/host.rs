@@ -1,0 +1,125 @@
+//! A minimal in-process host around the chain: sets parameters exactly the way the plugin
+//! wrappers do (normalised value, then the smoother's new target) and splits blocks at events.
+//! The offline renderer, the tests and the benches all drive the chain through it, so they hear
+//! what a DAW hears.
+
+use crate::bridge::Bridge;
+use crate::chain::Chain;
+use crate::dsp::denormal::DenormalGuard;
+use crate::params::LivechainParams;
+use nice_plug::prelude::*;
+use std::sync::Arc;
+
+/// A parameter change at a sample position inside a processed span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub time: usize,
+    pub id: String,
+    pub value: f32,
+}
+
+pub struct OfflineHost {
+    pub params: Arc<LivechainParams>,
+    pub bridge: Arc<Bridge>,
+    pub chain: Chain,
+    sample_rate: f32,
+    ptrs: Vec<(String, ParamPtr)>,
+}
+
+impl OfflineHost {
+    /// Prepares the chain for `sample_rate` and `channels` (1 or 2), with default parameters.
+    pub fn new(sample_rate: f32, channels: usize) -> Self {
+        Self::with_params(Arc::new(LivechainParams::default()), sample_rate, channels)
+    }
+
+    pub fn with_params(params: Arc<LivechainParams>, sample_rate: f32, channels: usize) -> Self {
+        let ptrs = params.param_map().into_iter().map(|(id, ptr, _)| (id, ptr)).collect();
+        let mut host = Self {
+            params,
+            bridge: Arc::new(Bridge::default()),
+            chain: Chain::default(),
+            sample_rate,
+            ptrs,
+        };
+        host.chain.prepare(sample_rate, channels);
+        // Start every smoother at its value, as a wrapper does on activation.
+        for (_, ptr) in &host.ptrs {
+            // SAFETY: the pointers come from `param_map` of the params we own through the Arc.
+            unsafe { ptr._internal_update_smoother(sample_rate, true) };
+        }
+        host.chain.reset(&host.params);
+        host
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    pub fn param_ids(&self) -> impl Iterator<Item = &str> {
+        self.ptrs.iter().map(|(id, _)| id.as_str())
+    }
+
+    fn ptr(&self, id: &str) -> Option<ParamPtr> {
+        self.ptrs.iter().find(|(i, _)| i == id).map(|(_, p)| *p)
+    }
+
+    /// Sets a parameter by its permanent ID to a plain value (dB, %, Hz …; 0/1 for switches),
+    /// clamped to its range. Returns an error naming the valid IDs for an unknown one.
+    pub fn set(&mut self, id: &str, plain: f32) -> Result<(), String> {
+        let Some(ptr) = self.ptr(id) else {
+            let ids: Vec<&str> = self.param_ids().collect();
+            return Err(format!("unknown parameter '{id}'; valid IDs: {}", ids.join(", ")));
+        };
+        if !plain.is_finite() {
+            return Err(format!("value for '{id}' must be a finite number, got {plain}"));
+        }
+        // SAFETY: as above; this is what the wrappers do on a parameter event.
+        unsafe {
+            let norm = ptr.preview_normalized(plain);
+            ptr._internal_set_normalized_value(norm);
+            ptr._internal_update_smoother(self.sample_rate, false);
+        }
+        Ok(())
+    }
+
+    /// The current plain value of a parameter.
+    pub fn get(&self, id: &str) -> Option<f32> {
+        // SAFETY: as above.
+        self.ptr(id).map(|p| unsafe { p.unmodulated_plain_value() })
+    }
+
+    /// Re-reads the chain's configuration after parameter changes that alter latency.
+    pub fn latency(&self) -> usize {
+        self.chain.latency()
+    }
+
+    /// Processes one block in place, as the plugin's `process()` does.
+    pub fn process(&mut self, buffer: &mut [&mut [f32]]) {
+        let _denormals = DenormalGuard::new();
+        self.chain.process(buffer, &self.params, &self.bridge);
+    }
+
+    /// Processes `buffer` (one slice per channel) in blocks of at most `block`, applying each
+    /// event at its exact sample: blocks are split at events, as with sample-accurate automation.
+    /// Events must be sorted by time.
+    pub fn run(&mut self, buffer: &mut [Vec<f32>], block: usize, events: &[Event]) -> Result<(), String> {
+        let len = buffer.first().map_or(0, Vec::len);
+        let mut next_event = 0;
+        let mut pos = 0;
+        while pos < len {
+            while next_event < events.len() && events[next_event].time <= pos {
+                let e = &events[next_event];
+                self.set(&e.id, e.value)?;
+                next_event += 1;
+            }
+            let mut end = (pos + block.max(1)).min(len);
+            if let Some(e) = events.get(next_event) {
+                end = end.min(e.time.max(pos + 1));
+            }
+            let mut slices: Vec<&mut [f32]> = buffer.iter_mut().map(|c| &mut c[pos..end]).collect();
+            self.process(&mut slices);
+            pos = end;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,163 @@
+//! Livechain: a real-time effect chain (input gain → filters → dynamics → delay → reverb →
+//! output gain, with dry/wet and bypass) built as a CLAP plugin, a VST3 plugin and a standalone.
+
+use nice_plug::prelude::*;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub mod analysis;
+pub mod bridge;
+pub mod chain;
+pub mod dsp;
+pub mod editor;
+pub mod host;
+pub mod params;
+pub mod state;
+
+use bridge::Bridge;
+use chain::Chain;
+use dsp::denormal::DenormalGuard;
+use params::LivechainParams;
+
+/// Set by the standalone when there is no display to open a window on: the plugin then offers no
+/// editor, so the standalone runs audio alone instead of failing to open a window.
+pub static HEADLESS: AtomicBool = AtomicBool::new(false);
+
+pub struct Livechain {
+    params: Arc<LivechainParams>,
+    bridge: Arc<Bridge>,
+    chain: Chain,
+    repaint: nice_plug_egui::RepaintNotifier,
+}
+
+impl Default for Livechain {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(LivechainParams::default()),
+            bridge: Arc::new(Bridge::default()),
+            chain: Chain::default(),
+            repaint: nice_plug_egui::RepaintNotifier::new(),
+        }
+    }
+}
+
+impl Livechain {
+    /// The parameters, for hosts embedded in tests and for the standalone's subcommands.
+    pub fn params_arc(&self) -> Arc<LivechainParams> {
+        self.params.clone()
+    }
+
+    pub fn bridge(&self) -> Arc<Bridge> {
+        self.bridge.clone()
+    }
+}
+
+impl Plugin for Livechain {
+    const NAME: &'static str = "Livechain";
+    const VENDOR: &'static str = "Livechain";
+    const URL: &'static str = "https://livechain.invalid";
+    const EMAIL: &'static str = "dev@livechain.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = nice_plug_egui::EguiEditor<editor::LivechainEditor>;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        if HEADLESS.load(Ordering::Relaxed) {
+            return None;
+        }
+        editor::create(self.params.clone(), self.bridge.clone(), self.repaint.clone())
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        match state::migrate(state) {
+            state::Migration::Current => {}
+            state::Migration::Upgraded { from } => {
+                nice_log!("Livechain: migrated a saved state from layout v{from} to v{}", state::STATE_SCHEMA)
+            }
+            state::Migration::FromFuture { version } => nice_log!(
+                "Livechain: this state was saved by a newer Livechain (layout v{version}, this \
+                 build reads up to v{}); known parameters are loaded, the rest ignored",
+                state::STATE_SCHEMA
+            ),
+        }
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = audio_io_layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
+        let sr = buffer_config.sample_rate;
+        if !(sr.is_finite() && sr > 0.0) {
+            nice_error!("Livechain: refusing to activate at sample rate {sr}");
+            return false;
+        }
+        self.chain.prepare(sr, channels);
+        context.set_latency_samples(self.chain.latency() as u32);
+        self.bridge.sample_rate.store(sr, Ordering::Relaxed);
+        self.bridge.max_block.store(buffer_config.max_buffer_size, Ordering::Relaxed);
+        self.bridge.channels.store(channels as u32, Ordering::Relaxed);
+        self.bridge.latency_samples.store(self.chain.latency() as u32, Ordering::Relaxed);
+        true
+    }
+
+    fn reset(&mut self) {
+        self.chain.reset(&self.params);
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let _denormals = DenormalGuard::new();
+        self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
+        if self.bridge.editor_open.load(Ordering::Relaxed) {
+            self.repaint.request_repaint();
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Livechain {
+    const CLAP_ID: &'static str = "audio.livechain.livechain";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Low-latency effect chain: filters, dynamics, delay, reverb");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] =
+        &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono];
+}
+
+impl Vst3Plugin for Livechain {
+    const VST3_CLASS_ID: [u8; 16] = *b"LivechainFxChain";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx];
+}
+
+nice_export_clap!(Livechain);
+nice_export_vst3!(Livechain);

@@ -1,0 +1,154 @@
+//! `cargo xtask`: bundling (nice-plug-xtask), system packages, install, run and the full test.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod system;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  bundle livechain [--release]  build and bundle the CLAP, VST3 and standalone
+  deps                          check (and on Debian as root, install) the system packages
+  install                       copy the bundles to ~/.clap and ~/.vst3
+  run                           deps, bundle --release, install, then start the standalone
+  test                          every test: cargo test, the CLAP host, the VST3 host, the standalone";
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let Some(cmd) = args.next() else {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    };
+    let rest: Vec<String> = args.collect();
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root)?;
+    match cmd.as_str() {
+        "bundle" | "bundle-universal" | "known-packages" => {
+            nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(cmd).chain(rest))
+        }
+        "deps" => system::ensure(system::BUILD),
+        "install" => install(&root),
+        "run" => run(&root, &rest),
+        "test" => test(&root),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("unknown command '{other}'\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    Ok(dir.parent().context("xtask has no parent directory")?.to_path_buf())
+}
+
+pub fn run_cmd(cmd: &mut Command) -> Result<()> {
+    eprintln!("+ {cmd:?}");
+    let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn bundle(release: bool) -> Result<()> {
+    let mut args = vec!["bundle".to_string(), "livechain".to_string()];
+    if release {
+        args.push("--release".into());
+    } else {
+        // Test bundles abort on any allocation inside process(), in every host.
+        args.extend(["--features".into(), "assert_process_allocs".into()]);
+    }
+    nice_plug_xtask::main_with_args("cargo xtask", args)
+}
+
+fn home() -> Result<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from).context("HOME is not set")
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).with_context(|| format!("removing old {}", to.display()))?;
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn install(root: &Path) -> Result<()> {
+    let bundled = root.join("target/bundled");
+    let clap = bundled.join("Livechain.clap");
+    let vst3 = bundled.join("Livechain.vst3");
+    if !clap.exists() || !vst3.exists() {
+        bail!("no bundles in {}: run `cargo xtask bundle livechain --release` first", bundled.display());
+    }
+    let home = home()?;
+    std::fs::create_dir_all(home.join(".clap"))?;
+    std::fs::copy(&clap, home.join(".clap/Livechain.clap"))?;
+    copy_dir(&vst3, &home.join(".vst3/Livechain.vst3"))?;
+    println!("installed {} and {}", home.join(".clap/Livechain.clap").display(), home.join(".vst3/Livechain.vst3").display());
+    Ok(())
+}
+
+fn jack_running() -> bool {
+    Command::new("jack_lsp")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env("JACK_NO_START_SERVER", "1")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn alsa_card_present() -> bool {
+    std::fs::read_to_string("/proc/asound/cards")
+        .map(|s| s.lines().any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())))
+        .unwrap_or(false)
+}
+
+fn run(root: &Path, extra: &[String]) -> Result<()> {
+    system::ensure(system::BUILD)?;
+    bundle(true)?;
+    install(root)?;
+    let backend = if jack_running() {
+        "jack"
+    } else if alsa_card_present() {
+        "alsa"
+    } else {
+        "dummy"
+    };
+    println!("starting the standalone with the {backend} backend");
+    let mut cmd = Command::new(root.join("target/bundled/Livechain"));
+    cmd.args(["--backend", backend]).args(extra);
+    run_cmd(&mut cmd)
+}
+
+fn test(root: &Path) -> Result<()> {
+    let started = std::time::Instant::now();
+    system::ensure(system::BUILD)?;
+    system::ensure(system::TEST)?;
+    bundle(false)?;
+    run_cmd(Command::new("cargo").args([
+        "test",
+        "--workspace",
+        "--features",
+        "livechain/assert_process_allocs",
+    ]))?;
+    let python = system::python_venv(root)?;
+    run_cmd(Command::new(&python).arg(root.join("tests/hosts/test_vst3.py")).arg(root.join("target/bundled/Livechain.vst3")))?;
+    println!("cargo xtask test: everything passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

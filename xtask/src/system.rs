@@ -1,0 +1,113 @@
+//! System packages: what the build and the tests need from Debian, checked and installed.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Need {
+    /// How to tell whether it is there: a pkg-config module, or a command on PATH.
+    pub check: Check,
+    pub debian: &'static str,
+}
+
+pub enum Check {
+    PkgConfig(&'static str),
+    Command(&'static str),
+    /// A Debian package with nothing simpler to look for (run-time libraries).
+    Package,
+}
+
+use Check::*;
+
+/// What building the plugins and the standalone needs.
+pub const BUILD: &[Need] = &[
+    Need { check: Command("pkg-config"), debian: "pkg-config" },
+    Need { check: PkgConfig("alsa"), debian: "libasound2-dev" },
+    Need { check: PkgConfig("jack"), debian: "libjack-jackd2-dev" },
+    Need { check: Package, debian: "libx11-xcb1" },
+    Need { check: Package, debian: "libxcursor1" },
+    Need { check: Package, debian: "libgl1" },
+];
+
+/// What the tests need besides: a JACK server, an X server, sound tools, Python for the hosts.
+pub const TEST: &[Need] = &[
+    Need { check: Command("jackd"), debian: "jackd2" },
+    Need { check: Command("Xvfb"), debian: "xvfb" },
+    Need { check: Command("xwd"), debian: "x11-apps" },
+    Need { check: Package, debian: "libgl1-mesa-dri" },
+    Need { check: Command("sox"), debian: "sox" },
+    Need { check: Command("espeak-ng"), debian: "espeak-ng" },
+    Need { check: Command("python3"), debian: "python3" },
+];
+
+fn on_path(cmd: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
+        .unwrap_or(false)
+}
+
+fn present(need: &Need) -> bool {
+    match need.check {
+        Command(c) => on_path(c),
+        PkgConfig(m) => on_path("pkg-config")
+            && std::process::Command::new("pkg-config").args(["--exists", m]).status().map(|s| s.success()).unwrap_or(false),
+        Package => std::process::Command::new("dpkg-query")
+            .args(["-W", "-f=${Status}", need.debian])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+            .unwrap_or(false),
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
+/// Installs what is missing with apt-get on Debian/Ubuntu as root; elsewhere says what to run.
+pub fn ensure(needs: &[Need]) -> Result<()> {
+    let missing: Vec<&str> = needs.iter().filter(|n| !present(n)).map(|n| n.debian).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let line = format!("apt-get install -y {}", missing.join(" "));
+    if !(on_path("apt-get") && is_root()) {
+        bail!("missing system packages: {}\nInstall them with:\n  sudo apt-get update && sudo {line}", missing.join(", "));
+    }
+    eprintln!("installing missing system packages: {}", missing.join(" "));
+    crate::run_cmd(Command::new("apt-get").arg("update").arg("-qq"))?;
+    crate::run_cmd(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    let still: Vec<&str> = needs.iter().filter(|n| !present(n)).map(|n| n.debian).collect();
+    if !still.is_empty() {
+        bail!("still missing after apt-get: {}", still.join(", "));
+    }
+    Ok(())
+}
+
+/// A Python virtual environment under target/ with the VST3 hosts used by the tests.
+pub fn python_venv(root: &Path) -> Result<PathBuf> {
+    let venv = root.join("target/venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join(".livechain-deps");
+    const PACKAGES: &[&str] = &["pedalboard==0.9.*", "numpy"];
+    let wanted = PACKAGES.join(" ");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
+        return Ok(python);
+    }
+    if !python.exists() {
+        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().map(|s| s.success()).unwrap_or(false);
+        if !ok {
+            ensure(&[Need { check: Package, debian: "python3-venv" }])?;
+            let _ = std::fs::remove_dir_all(&venv);
+            crate::run_cmd(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        }
+    }
+    crate::run_cmd(Command::new(&python).args(["-m", "pip", "install", "-q", "--disable-pip-version-check"]).args(PACKAGES))
+        .context("installing the Python test hosts from PyPI")?;
+    std::fs::write(&stamp, wanted)?;
+    Ok(python)
+}
