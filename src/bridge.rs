@@ -14,6 +14,8 @@ pub struct Bridge {
     pub max_block: AtomicU32,
     pub channels: AtomicU32,
     pub latency_samples: AtomicU32,
+    /// The compressor's deepest gain reduction since the editor last read it, dB (≤ 0).
+    pub gain_reduction_db: AtomicF32,
     /// Set by the editor while it is open, so work that only it needs can be skipped.
     pub editor_open: AtomicBool,
 }

@@ -1,35 +1,110 @@
 //! The effect chain: owns the stages and runs them in order over a block, reading the smoothed
-//! parameters sample by sample. Input gain → stages → dry/wet → output gain → bypass.
+//! parameters sample by sample:
+//! input gain → high-pass → low-pass → AGC → compressor → delay → reverb → dry/wet → output gain
+//! → safety ceiling → bypass.
 
 use crate::bridge::Bridge;
+use crate::dsp::agc::{Agc, AgcSettings};
 use crate::dsp::bypass::BypassFade;
+use crate::dsp::compressor::{CompSettings, Compressor};
+use crate::dsp::delay::{Delay, DelaySettings};
 use crate::dsp::delay_line::IntegerDelay;
-use crate::dsp::{db_to_gain, flush_tiny, sanitize};
-use crate::params::LivechainParams;
+use crate::dsp::fade::Fade;
+use crate::dsp::reverb::{Reverb, ReverbSettings};
+use crate::dsp::svf::{Filter, Mode, Slope};
+use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize};
+use crate::params::{LivechainParams, SlopeParam};
 use nice_plug::prelude::*;
 
 /// Work is done in chunks of this many samples so that all scratch space is fixed-size. The
 /// result does not depend on it: everything advances per sample.
 pub const CHUNK: usize = 128;
-pub const MAX_CHANNELS: usize = crate::analysis::peak::MAX_CHANNELS;
+pub const MAX_CHANNELS: usize = crate::dsp::MAX_CH;
 
 /// The most latency any stage may add, in seconds (the compressor's 10 ms lookahead plus margin).
 pub const MAX_LATENCY_S: f32 = 0.012;
+
+/// Per-sample values of every continuous parameter for one chunk.
+struct Lanes {
+    in_gain: [f32; CHUNK],
+    out_gain: [f32; CHUNK],
+    mix: [f32; CHUNK],
+    hp: [f32; CHUNK],
+    lp: [f32; CHUNK],
+    agc: [[f32; CHUNK]; 4],
+    comp: [[f32; CHUNK]; 6],
+    delay: [[f32; CHUNK]; 4],
+    reverb: [[f32; CHUNK]; 8],
+    ceiling: [f32; CHUNK],
+    wet_gain: [f32; CHUNK],
+    dry_gain: [f32; CHUNK],
+    fade: [[f32; CHUNK]; 6],
+}
+
+impl Default for Lanes {
+    fn default() -> Self {
+        let z = [0.0; CHUNK];
+        Self {
+            in_gain: z,
+            out_gain: z,
+            mix: z,
+            hp: z,
+            lp: z,
+            agc: [z; 4],
+            comp: [z; 6],
+            delay: [z; 4],
+            reverb: [z; 8],
+            ceiling: z,
+            wet_gain: z,
+            dry_gain: z,
+            fade: [z; 6],
+        }
+    }
+}
+
+/// The smoothed value of `param` for each of the next `out.len()` samples.
+fn fill(param: &FloatParam, out: &mut [f32]) {
+    if param.smoothed.is_smoothing() {
+        let n = out.len();
+        param.smoothed.next_block(out, n);
+    } else {
+        out.fill(param.smoothed.next());
+    }
+}
+
+fn slope(p: &EnumParam<SlopeParam>) -> Slope {
+    match p.value() {
+        SlopeParam::Db12 => Slope::Db12,
+        SlopeParam::Db24 => Slope::Db24,
+    }
+}
+
+// Indices into `Lanes::fade` and `Chain::fades`.
+const HP: usize = 0;
+const LP: usize = 1;
+const AGC: usize = 2;
+const COMP: usize = 3;
+const DELAY: usize = 4;
+const REVERB: usize = 5;
 
 pub struct Chain {
     sample_rate: f32,
     channels: usize,
     latency: usize,
+    tempo: Option<f64>,
     /// The untouched input, delayed by the latency, for the bypass.
     bypass_delay: [IntegerDelay; MAX_CHANNELS],
     /// The input after input gain, delayed by the latency, for the dry/wet mix.
     dry_delay: [IntegerDelay; MAX_CHANNELS],
     bypass: BypassFade,
-    gain_in: [f32; CHUNK],
-    gain_out: [f32; CHUNK],
-    mix: [f32; CHUNK],
-    wet_gain: [f32; CHUNK],
-    dry_gain: [f32; CHUNK],
+    fades: [Fade; 6],
+    hp: Filter,
+    lp: Filter,
+    agc: Agc,
+    comp: Compressor,
+    delay: Delay,
+    reverb: Reverb,
+    lanes: Box<Lanes>,
     raw: [[f32; CHUNK]; MAX_CHANNELS],
     dry: [[f32; CHUNK]; MAX_CHANNELS],
 }
@@ -40,30 +115,21 @@ impl Default for Chain {
             sample_rate: 48_000.0,
             channels: 2,
             latency: 0,
+            tempo: None,
             bypass_delay: Default::default(),
             dry_delay: Default::default(),
             bypass: BypassFade::default(),
-            gain_in: [0.0; CHUNK],
-            gain_out: [0.0; CHUNK],
-            mix: [0.0; CHUNK],
-            wet_gain: [0.0; CHUNK],
-            dry_gain: [0.0; CHUNK],
+            fades: Default::default(),
+            hp: Filter::new(Mode::HighPass),
+            lp: Filter::new(Mode::LowPass),
+            agc: Agc::default(),
+            comp: Compressor::default(),
+            delay: Delay::default(),
+            reverb: Reverb::default(),
+            lanes: Box::default(),
             raw: [[0.0; CHUNK]; MAX_CHANNELS],
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
         }
-    }
-}
-
-/// Fills `out` with the smoothed value of a dB parameter as linear gain.
-fn smoothed_gain(param: &FloatParam, out: &mut [f32]) {
-    let n = out.len();
-    if param.smoothed.is_smoothing() {
-        param.smoothed.next_block(out, n);
-        for g in out.iter_mut() {
-            *g = db_to_gain(*g);
-        }
-    } else {
-        out.fill(db_to_gain(param.smoothed.next()));
     }
 }
 
@@ -75,25 +141,57 @@ impl Chain {
         let cap = (MAX_LATENCY_S * sample_rate).ceil() as usize + 1;
         for d in self.bypass_delay.iter_mut().chain(self.dry_delay.iter_mut()) {
             *d = IntegerDelay::new(cap);
+            d.set_delay(self.latency);
         }
         self.bypass.prepare(sample_rate);
-        self.update_latency();
+        for f in &mut self.fades {
+            f.prepare(sample_rate);
+        }
+        self.hp.prepare(sample_rate);
+        self.lp.prepare(sample_rate);
+        self.agc.prepare(sample_rate);
+        self.comp.prepare(sample_rate);
+        self.delay.prepare(sample_rate);
+        self.reverb.prepare(sample_rate);
     }
 
+    /// Clears every state and jumps the switches to their current positions.
     pub fn reset(&mut self, params: &LivechainParams) {
+        self.update_latency(params);
         for d in self.bypass_delay.iter_mut().chain(self.dry_delay.iter_mut()) {
             d.reset();
         }
         self.bypass.snap(params.output.bypass.value());
+        let p = params;
+        let ons = [p.filters.hp_on.value(), p.filters.lp_on.value(), p.dynamics.agc_on.value(), p.dynamics.comp_on.value(), p.delay.on.value(), p.reverb.on.value()];
+        for (f, on) in self.fades.iter_mut().zip(ons) {
+            f.snap(on);
+        }
+        self.reset_stages();
     }
 
-    fn update_latency(&mut self) {
-        // No stage adds latency yet; the dry paths follow whatever the stages report.
-        let latency = 0;
+    /// Clears the stages' tails and envelopes (not the switches' positions).
+    fn reset_stages(&mut self) {
+        self.hp.reset();
+        self.lp.reset();
+        self.agc.reset();
+        self.comp.reset();
+        self.delay.reset();
+        self.reverb.reset();
+    }
+
+    /// Follows the lookahead setting; returns true when the latency changed.
+    pub fn update_latency(&mut self, params: &LivechainParams) -> bool {
+        let latency = self.comp.lookahead_for(params.dynamics.lookahead.value());
+        if latency == self.latency && self.comp.latency() == latency {
+            return false;
+        }
+        self.comp.set_lookahead(latency);
         self.latency = latency;
         for d in self.bypass_delay.iter_mut().chain(self.dry_delay.iter_mut()) {
             d.set_delay(latency);
         }
+        true
     }
 
     /// Total latency in samples, as reported to the host.
@@ -103,6 +201,34 @@ impl Chain {
 
     pub fn sample_rate(&self) -> f32 {
         self.sample_rate
+    }
+
+    /// The host's tempo in BPM, if it gives one (for the delay's tempo sync).
+    pub fn set_tempo(&mut self, bpm: Option<f64>) {
+        self.tempo = bpm.filter(|t| t.is_finite() && *t > 0.0);
+    }
+
+    /// The compressor's current gain reduction, dB (≤ 0).
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.comp.gain_reduction_db()
+    }
+
+    pub fn agc_gain_db(&self) -> f32 {
+        self.agc.gain_db()
+    }
+
+    /// True if the reverb's state holds a subnormal number (it never should).
+    pub fn has_subnormal_state(&self) -> bool {
+        self.reverb.has_subnormal_state()
+    }
+
+    /// The delay time in samples for the current settings and host tempo.
+    pub fn delay_samples(&self, params: &LivechainParams, free_ms: f32) -> f32 {
+        let d = &params.delay;
+        match self.tempo {
+            Some(bpm) if d.sync.value() => (d.note.value().beats(d.feel.value()) * 60.0 / bpm * self.sample_rate as f64) as f32,
+            _ => free_ms * 0.001 * self.sample_rate,
+        }
     }
 
     /// Processes one block in place. `buffer` holds one slice per channel, all the same length.
@@ -119,6 +245,47 @@ impl Chain {
         for extra in buffer.iter_mut().skip(channels) {
             extra.fill(0.0);
         }
+        bridge.gain_reduction_db.fetch_min(self.comp.block_gr_db, std::sync::atomic::Ordering::Relaxed);
+        self.comp.block_gr_db = 0.0;
+    }
+
+    fn fill_lanes(&mut self, n: usize, p: &LivechainParams) {
+        let l = &mut self.lanes;
+        fill(&p.input.gain, &mut l.in_gain[..n]);
+        fill(&p.output.gain, &mut l.out_gain[..n]);
+        fill(&p.output.mix, &mut l.mix[..n]);
+        fill(&p.filters.hp_freq, &mut l.hp[..n]);
+        fill(&p.filters.lp_freq, &mut l.lp[..n]);
+        let d = &p.dynamics;
+        for (lane, param) in l.agc.iter_mut().zip([&d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate]) {
+            fill(param, &mut lane[..n]);
+        }
+        for (lane, param) in l.comp.iter_mut().zip([&d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup]) {
+            fill(param, &mut lane[..n]);
+        }
+        let dl = &p.delay;
+        for (lane, param) in l.delay.iter_mut().zip([&dl.time, &dl.feedback, &dl.tone, &dl.mix]) {
+            fill(param, &mut lane[..n]);
+        }
+        let r = &p.reverb;
+        for (lane, param) in
+            l.reverb.iter_mut().zip([&r.predelay, &r.size, &r.decay, &r.damping, &r.modulation, &r.width, &r.early, &r.mix])
+        {
+            fill(param, &mut lane[..n]);
+        }
+        fill(&p.output.ceiling, &mut l.ceiling[..n]);
+        for g in &mut l.in_gain[..n] {
+            *g = db_to_gain(*g);
+        }
+        for g in &mut l.out_gain[..n] {
+            *g = db_to_gain(*g);
+        }
+        for m in &mut l.mix[..n] {
+            *m *= 0.01;
+        }
+        for c in &mut l.ceiling[..n] {
+            *c = db_to_gain(*c);
+        }
     }
 
     fn process_chunk(
@@ -130,56 +297,196 @@ impl Chain {
         params: &LivechainParams,
         bridge: &Bridge,
     ) {
-        smoothed_gain(&params.input.gain, &mut self.gain_in[..n]);
-        smoothed_gain(&params.output.gain, &mut self.gain_out[..n]);
-        let mix = &mut self.mix[..n];
-        if params.output.mix.smoothed.is_smoothing() {
-            params.output.mix.smoothed.next_block(mix, n);
-        } else {
-            mix.fill(params.output.mix.smoothed.next());
+        self.fill_lanes(n, params);
+        let p = params;
+        let bypassed = p.output.bypass.value();
+        self.bypass.fill_gains(bypassed, &mut self.lanes.wet_gain[..n], &mut self.lanes.dry_gain[..n]);
+        let ons = [p.filters.hp_on.value(), p.filters.lp_on.value(), p.dynamics.agc_on.value(), p.dynamics.comp_on.value(), p.delay.on.value(), p.reverb.on.value()];
+        let mut active = [false; 6];
+        for s in 0..6 {
+            active[s] = !self.fades[s].is_off(ons[s]);
+            if self.fades[s].fill(ons[s], &mut self.lanes.fade[s][..n]) {
+                match s {
+                    HP => self.hp.reset(),
+                    LP => self.lp.reset(),
+                    AGC => self.agc.reset(),
+                    COMP => self.comp.reset_envelope(),
+                    DELAY => self.delay.reset(),
+                    _ => self.reverb.reset(),
+                }
+            }
         }
-        for m in mix.iter_mut() {
-            *m *= 0.01;
-        }
-        let bypassed = params.output.bypass.value();
-        self.bypass.fill_gains(bypassed, &mut self.wet_gain[..n], &mut self.dry_gain[..n]);
 
+        // Input: sanitise, keep the untouched signal for the bypass, apply the input gain.
+        let mut garbage = false;
         for ch in 0..channels {
             let block = &mut buffer[ch][start..start + n];
             let raw = &mut self.raw[ch][..n];
             let dry = &mut self.dry[ch][..n];
-            for ((x, r), (d, g)) in
-                block.iter_mut().zip(raw.iter_mut()).zip(dry.iter_mut().zip(&self.gain_in[..n]))
-            {
-                let clean = sanitize(*x);
-                *r = clean;
-                *x = clean * g;
-                *d = *x;
+            for i in 0..n {
+                garbage |= is_garbage(block[i]);
+                let clean = sanitize(block[i]);
+                raw[i] = clean;
+                block[i] = clean * self.lanes.in_gain[i];
+                dry[i] = block[i];
             }
             bridge.input_peak.feed(ch, block);
             self.bypass_delay[ch].process(raw);
             self.dry_delay[ch].process(dry);
         }
 
-        // The stages of the chain (filters, dynamics, delay, reverb) run here, in place.
+        // Filters.
+        for (s, filter, cutoff, slope_p) in [
+            (HP, &mut self.hp, &self.lanes.hp, &p.filters.hp_slope),
+            (LP, &mut self.lp, &self.lanes.lp, &p.filters.lp_slope),
+        ] {
+            if !active[s] {
+                continue;
+            }
+            let sl = slope(slope_p);
+            let fade = &self.lanes.fade[s];
+            for i in 0..n {
+                filter.set(cutoff[i], sl);
+                for ch in 0..channels {
+                    let x = buffer[ch][start + i];
+                    let y = filter.tick(ch, x);
+                    buffer[ch][start + i] = x + fade[i] * (y - x);
+                }
+            }
+        }
 
+        let mut frame = [0.0f32; MAX_CHANNELS];
+        let l = &self.lanes;
+        // Dynamics: the AGC levels first, then the compressor catches what is left.
+        if active[AGC] {
+            for i in 0..n {
+                let s = AgcSettings { target_lufs: l.agc[0][i], max_range_db: l.agc[1][i], speed_s: l.agc[2][i], gate_lufs: l.agc[3][i] };
+                for ch in 0..channels {
+                    frame[ch] = buffer[ch][start + i];
+                }
+                self.agc.tick(&mut frame[..channels], &s, l.fade[AGC][i]);
+                for ch in 0..channels {
+                    buffer[ch][start + i] = frame[ch];
+                }
+            }
+        }
+        let auto_makeup = p.dynamics.auto_makeup.value();
+        for i in 0..n {
+            for ch in 0..channels {
+                frame[ch] = buffer[ch][start + i];
+            }
+            if active[COMP] {
+                let s = CompSettings {
+                    threshold_db: l.comp[0][i],
+                    ratio: l.comp[1][i],
+                    knee_db: l.comp[2][i],
+                    attack_ms: l.comp[3][i],
+                    release_ms: l.comp[4][i],
+                    makeup_db: l.comp[5][i],
+                    auto_makeup,
+                };
+                self.comp.tick(&mut frame[..channels], &s, l.fade[COMP][i]);
+            } else if self.latency > 0 {
+                self.comp.delay_only(&mut frame[..channels]);
+            } else {
+                continue;
+            }
+            for ch in 0..channels {
+                buffer[ch][start + i] = frame[ch];
+            }
+        }
+
+        if active[DELAY] {
+            let ping_pong = p.delay.ping_pong.value();
+            for i in 0..n {
+                let s = DelaySettings {
+                    delay_samples: self.delay_samples(p, l.delay[0][i]),
+                    feedback: l.delay[1][i] * 0.01,
+                    tone_hz: l.delay[2][i],
+                    ping_pong,
+                    mix: l.delay[3][i] * 0.01,
+                };
+                for ch in 0..channels {
+                    frame[ch] = buffer[ch][start + i];
+                }
+                self.delay.tick(&mut frame[..channels], &s, l.fade[DELAY][i]);
+                for ch in 0..channels {
+                    buffer[ch][start + i] = frame[ch];
+                }
+            }
+        }
+
+        if active[REVERB] {
+            for i in 0..n {
+                let r = &l.reverb;
+                let s = ReverbSettings {
+                    predelay_ms: r[0][i],
+                    size: r[1][i] * 0.01,
+                    decay_s: r[2][i],
+                    damping: r[3][i] * 0.01,
+                    modulation: r[4][i] * 0.01,
+                    width: r[5][i] * 0.01,
+                    early: r[6][i] * 0.01,
+                    mix: r[7][i] * 0.01,
+                };
+                for ch in 0..channels {
+                    frame[ch] = buffer[ch][start + i];
+                }
+                self.reverb.tick(&mut frame[..channels], &s, l.fade[REVERB][i]);
+                for ch in 0..channels {
+                    buffer[ch][start + i] = frame[ch];
+                }
+            }
+        }
+
+        // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
+        let ceiling_on = p.output.ceiling_on.value();
+        let bypass_fading = l.dry_gain[..n].iter().any(|&g| g != 0.0);
         for ch in 0..channels {
             let block = &mut buffer[ch][start..start + n];
             let dry = &self.dry[ch][..n];
-            for (i, x) in block.iter_mut().enumerate() {
-                let m = self.mix[i];
-                *x = (dry[i] * (1.0 - m) + *x * m) * self.gain_out[i];
-            }
-            if self.dry_gain[..n].iter().any(|&g| g != 0.0) {
-                let raw = &self.raw[ch][..n];
-                for (i, x) in block.iter_mut().enumerate() {
-                    *x = *x * self.wet_gain[i] + raw[i] * self.dry_gain[i];
+            let raw = &self.raw[ch][..n];
+            for i in 0..n {
+                let m = l.mix[i];
+                let mut x = (dry[i] * (1.0 - m) + block[i] * m) * l.out_gain[i];
+                if ceiling_on {
+                    x = soft_ceiling(x, l.ceiling[i]);
                 }
-            }
-            for x in block.iter_mut() {
-                *x = flush_tiny(sanitize(*x));
+                if bypass_fading {
+                    x = x * l.wet_gain[i] + raw[i] * l.dry_gain[i];
+                }
+                block[i] = flush_tiny(guard_output(x));
             }
             bridge.output_peak.feed(ch, block);
         }
+        // NaN, Inf or absurd input is a host fault: it was replaced by silence, and whatever the
+        // stages built from the samples around it is cleared so no tail carries the damage on.
+        if garbage {
+            self.reset_stages();
+        }
     }
+}
+
+/// The last guard on what leaves the plugin: never non-finite, never beyond ±1000 (+60 dBFS).
+#[inline]
+fn guard_output(x: f32) -> f32 {
+    if x.is_finite() {
+        x.clamp(-crate::dsp::INPUT_LIMIT, crate::dsp::INPUT_LIMIT)
+    } else {
+        0.0
+    }
+}
+
+/// A safety ceiling: transparent below half the ceiling (−6 dB), then a tanh knee that
+/// approaches but never reaches `ceiling`; a final clamp makes the promise exact.
+#[inline]
+pub fn soft_ceiling(x: f32, ceiling: f32) -> f32 {
+    let knee = 0.5 * ceiling;
+    let a = x.abs();
+    if a <= knee {
+        return x;
+    }
+    let room = ceiling - knee;
+    let y = (knee + room * ((a - knee) / room).tanh()).min(ceiling);
+    y.copysign(x)
 }

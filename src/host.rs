@@ -88,14 +88,31 @@ impl OfflineHost {
         self.ptr(id).map(|p| unsafe { p.unmodulated_plain_value() })
     }
 
-    /// Re-reads the chain's configuration after parameter changes that alter latency.
-    pub fn latency(&self) -> usize {
+    /// The latency the plugin would report now.
+    pub fn latency(&mut self) -> usize {
+        self.chain.update_latency(&self.params);
         self.chain.latency()
+    }
+
+    /// Jumps every smoother to its target and clears the chain, as loading a state before
+    /// activation does: the next sample is processed with the current settings, no glide.
+    pub fn settle(&mut self) {
+        for (_, ptr) in &self.ptrs {
+            // SAFETY: see `with_params`.
+            unsafe { ptr._internal_update_smoother(self.sample_rate, true) };
+        }
+        self.chain.reset(&self.params);
+    }
+
+    /// The host tempo for tempo-synced delays, or None for a host without transport.
+    pub fn set_tempo(&mut self, bpm: Option<f64>) {
+        self.chain.set_tempo(bpm);
     }
 
     /// Processes one block in place, as the plugin's `process()` does.
     pub fn process(&mut self, buffer: &mut [&mut [f32]]) {
         let _denormals = DenormalGuard::new();
+        self.chain.update_latency(&self.params);
         self.chain.process(buffer, &self.params, &self.bridge);
     }
 

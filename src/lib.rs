@@ -117,6 +117,7 @@ impl Plugin for Livechain {
             return false;
         }
         self.chain.prepare(sr, channels);
+        self.chain.update_latency(&self.params);
         context.set_latency_samples(self.chain.latency() as u32);
         self.bridge.sample_rate.store(sr, Ordering::Relaxed);
         self.bridge.max_block.store(buffer_config.max_buffer_size, Ordering::Relaxed);
@@ -133,9 +134,15 @@ impl Plugin for Livechain {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let _denormals = DenormalGuard::new();
+        if self.chain.update_latency(&self.params) {
+            let latency = self.chain.latency() as u32;
+            context.set_latency_samples(latency);
+            self.bridge.latency_samples.store(latency, Ordering::Relaxed);
+        }
+        self.chain.set_tempo(context.transport().tempo);
         self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
         if self.bridge.editor_open.load(Ordering::Relaxed) {
             self.repaint.request_repaint();

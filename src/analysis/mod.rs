@@ -1,3 +1,4 @@
 //! Measuring, not changing, the signal: meters that the audio thread feeds and the editor reads.
 
 pub mod peak;
+pub mod loudness;

@@ -7,6 +7,16 @@
 pub mod bypass;
 pub mod delay_line;
 pub mod denormal;
+pub mod svf;
+pub mod kweight;
+pub mod compressor;
+pub mod agc;
+pub mod delay;
+pub mod reverb;
+pub mod fade;
+
+/// The most channels any processor handles.
+pub const MAX_CH: usize = 2;
 
 /// The common shape of the chain's processors.
 pub trait Processor {
@@ -20,16 +30,22 @@ pub trait Processor {
     }
 }
 
-/// Replaces a non-finite sample by silence and clamps absurd magnitudes, so that one bad sample
-/// from a host cannot poison a filter's or a reverb's state. ±1000 is +60 dBFS: far above any
-/// real signal, far below where f32 feedback paths overflow.
+/// Replaces a non-finite or absurd sample by silence, so that one bad sample from a host cannot
+/// poison a filter's or a reverb's state. ±1000 is +60 dBFS: far above any real signal, far below
+/// where f32 feedback paths overflow.
 #[inline]
 pub fn sanitize(x: f32) -> f32 {
-    if x.is_finite() {
-        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
-    } else {
+    if is_garbage(x) {
         0.0
+    } else {
+        x
     }
+}
+
+/// True for NaN, ±Inf and magnitudes beyond ±`INPUT_LIMIT`: not audio, a host or driver fault.
+#[inline]
+pub fn is_garbage(x: f32) -> bool {
+    !(x.abs() <= INPUT_LIMIT)
 }
 
 pub const INPUT_LIMIT: f32 = 1000.0;

@@ -51,3 +51,14 @@ fn channel_meter(ui: &mut egui::Ui, m: &mut PeakBallistics) {
         m.reset_clip();
     }
 }
+
+/// A horizontal bar growing to the left from 0 dB, for the compressor's gain reduction.
+pub fn gain_reduction_bar(ui: &mut egui::Ui, gr_db: f32) {
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(160.0, 12.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, Color32::from_gray(24));
+    let t = (-gr_db / 24.0).clamp(0.0, 1.0);
+    let bar = Rect::from_min_max(egui::pos2(rect.right() - t * rect.width(), rect.top()), rect.max);
+    painter.rect_filled(bar, 1.0, Color32::from_rgb(230, 140, 40));
+    painter.text(rect.left_center(), egui::Align2::LEFT_CENTER, format!("{gr_db:.1} dB"), egui::FontId::monospace(10.0), Color32::WHITE);
+}

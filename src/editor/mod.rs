@@ -58,6 +58,8 @@ pub struct LivechainEditor {
     input: [PeakBallistics; MAX_CHANNELS],
     output: [PeakBallistics; MAX_CHANNELS],
     last_frame: Option<Instant>,
+    /// Displayed gain reduction, dB (≤ 0), with a meter's release.
+    gain_reduction_db: f32,
 }
 
 impl LivechainEditor {
@@ -69,6 +71,7 @@ impl LivechainEditor {
             input: Default::default(),
             output: Default::default(),
             last_frame: None,
+            gain_reduction_db: 0.0,
         }
     }
 
@@ -78,6 +81,9 @@ impl LivechainEditor {
             self.input[ch].update(self.bridge.input_peak.take(ch), dt);
             self.output[ch].update(self.bridge.output_peak.take(ch), dt);
         }
+        let gr = self.bridge.gain_reduction_db.swap(0.0, Ordering::Relaxed);
+        let released = (self.gain_reduction_db + crate::analysis::peak::FALL_DB_PER_S * dt).min(0.0);
+        self.gain_reduction_db = gr.min(released);
     }
 
     pub fn input_meters(&self) -> &[PeakBallistics; MAX_CHANNELS] {
@@ -95,6 +101,17 @@ fn stage(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
         ui.label(egui::RichText::new(title).strong());
         egui::Grid::new(title).num_columns(2).spacing([12.0, 4.0]).show(ui, add);
     });
+}
+
+/// Any parameter type, so a stage's controls can be listed in one array.
+trait AnyParam {
+    fn row(&self, ui: &mut egui::Ui, setter: &ParamSetter);
+}
+
+impl<P: Param> AnyParam for P {
+    fn row(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        row(ui, self, setter);
+    }
 }
 
 /// One parameter: its name, then a slider that drags (shift for fine), double-clicks to its
@@ -147,16 +164,53 @@ impl NiceEguiApp for LivechainEditor {
             ui.horizontal(|ui| {
                 meters::meter_group(ui, "IN", &mut self.input[..channels]);
                 ui.separator();
+                let meters_w = 90.0;
                 ui.vertical(|ui| {
-                    ui.set_min_width(320.0);
-                    let p = &self.params;
-                    stage(ui, "Input", |ui| {
-                        row(ui, &p.input.gain, &setter);
-                    });
-                    stage(ui, "Output", |ui| {
-                        row(ui, &p.output.gain, &setter);
-                        row(ui, &p.output.mix, &setter);
-                        row(ui, &p.output.bypass, &setter);
+                    ui.set_width((ui.available_width() - meters_w).max(300.0));
+                    egui::ScrollArea::vertical().auto_shrink([false, false]).max_width(ui.available_width()).show(ui, |ui| {
+                        ui.horizontal_wrapped(|ui| {
+                            let p = &self.params;
+                            stage(ui, "Input", |ui| {
+                                row(ui, &p.input.gain, &setter);
+                            });
+                            stage(ui, "Filters", |ui| {
+                                let f = &p.filters;
+                                for r in [&f.hp_on as &dyn AnyParam, &f.hp_freq, &f.hp_slope, &f.lp_on, &f.lp_freq, &f.lp_slope] {
+                                    r.row(ui, &setter);
+                                }
+                            });
+                            stage(ui, "Dynamics", |ui| {
+                                let d = &p.dynamics;
+                                for r in [
+                                    &d.agc_on as &dyn AnyParam, &d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate,
+                                    &d.comp_on, &d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup,
+                                    &d.auto_makeup, &d.lookahead,
+                                ] {
+                                    r.row(ui, &setter);
+                                }
+                                ui.label("Gain reduction");
+                                meters::gain_reduction_bar(ui, self.gain_reduction_db);
+                                ui.end_row();
+                            });
+                            stage(ui, "Delay", |ui| {
+                                let d = &p.delay;
+                                for r in [&d.on as &dyn AnyParam, &d.time, &d.sync, &d.note, &d.feel, &d.feedback, &d.tone, &d.ping_pong, &d.mix] {
+                                    r.row(ui, &setter);
+                                }
+                            });
+                            stage(ui, "Reverb", |ui| {
+                                let r = &p.reverb;
+                                for q in [&r.on as &dyn AnyParam, &r.predelay, &r.size, &r.decay, &r.damping, &r.modulation, &r.width, &r.early, &r.mix] {
+                                    q.row(ui, &setter);
+                                }
+                            });
+                            stage(ui, "Output", |ui| {
+                                let o = &p.output;
+                                for r in [&o.gain as &dyn AnyParam, &o.mix, &o.ceiling_on, &o.ceiling, &o.bypass] {
+                                    r.row(ui, &setter);
+                                }
+                            });
+                        });
                     });
                 });
                 ui.separator();

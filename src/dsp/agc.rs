@@ -1,0 +1,150 @@
+//! Automatic gain control: the seed's "feedback system", done as a broadcast leveler would.
+//!
+//! It measures loudness the way BS.1770 does (K-weighting, mean square summed over channels) with
+//! a 400 ms integrator, and slowly moves its gain so that the measured input loudness plus the gain
+//! meets the target, never beyond ± the maximum range. Below the gate (pauses, noise, silence) it
+//! holds its gain instead of turning the noise floor up.
+
+use super::kweight::KWeighting;
+use super::{db_to_gain, MAX_CH};
+
+#[derive(Debug, Clone, Copy)]
+pub struct AgcSettings {
+    pub target_lufs: f32,
+    pub max_range_db: f32,
+    /// Time constant of the gain's movement, seconds.
+    pub speed_s: f32,
+    pub gate_lufs: f32,
+}
+
+impl Default for AgcSettings {
+    fn default() -> Self {
+        Self { target_lufs: -18.0, max_range_db: 18.0, speed_s: 3.0, gate_lufs: -50.0 }
+    }
+}
+
+/// Loudness integrator time constant: BS.1770's momentary window length.
+const MEASURE_S: f32 = 0.4;
+/// The gate's own detector: fast, so that the end of a phrase closes the gate before the slow
+/// measure has sagged.
+const GATE_DETECT_S: f32 = 0.05;
+/// Like BS.1770's relative gate: material this far below the running loudness (pauses, breaths,
+/// reverb tails) does not pull the measure down.
+const RELATIVE_GATE_LU: f32 = 10.0;
+/// A source that stays below the relative gate this long is a new, quieter source: adapt to it.
+const RELATIVE_TIMEOUT_S: f32 = 3.0;
+
+#[derive(Debug, Clone)]
+pub struct Agc {
+    sample_rate: f32,
+    kw: [KWeighting; MAX_CH],
+    fast: f64,
+    fast_coef: f64,
+    slow: f64,
+    slow_coef: f64,
+    speed_s: f32,
+    speed_coef: f32,
+    /// The current gain in dB.
+    gain_db: f32,
+    /// Samples integrated into `slow` so far (the gain moves only once it holds a full window).
+    measured: usize,
+    /// Samples spent above the absolute gate but below the relative one.
+    below_relative: usize,
+}
+
+impl Default for Agc {
+    fn default() -> Self {
+        Self {
+            sample_rate: 48_000.0,
+            kw: [KWeighting::new(48_000.0); MAX_CH],
+            fast: 0.0,
+            fast_coef: 0.0,
+            slow: 0.0,
+            slow_coef: 0.0,
+            speed_s: -1.0,
+            speed_coef: 0.0,
+            gain_db: 0.0,
+            measured: 0,
+            below_relative: 0,
+        }
+    }
+}
+
+fn lufs(ms: f64) -> f32 {
+    (-0.691 + 10.0 * ms.max(1e-20).log10()) as f32
+}
+
+impl Agc {
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        self.kw = [KWeighting::new(sample_rate as f64); MAX_CH];
+        self.fast_coef = (-1.0 / (GATE_DETECT_S as f64 * sample_rate as f64)).exp();
+        self.slow_coef = (-1.0 / (MEASURE_S as f64 * sample_rate as f64)).exp();
+        self.speed_s = -1.0;
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        for k in &mut self.kw {
+            k.reset();
+        }
+        self.fast = 0.0;
+        self.slow = 0.0;
+        self.gain_db = 0.0;
+        self.measured = 0;
+        self.below_relative = 0;
+    }
+
+    pub fn gain_db(&self) -> f32 {
+        self.gain_db
+    }
+
+    /// The loudness the AGC currently measures at its input (gated), LUFS.
+    pub fn measured_lufs(&self) -> f32 {
+        lufs(self.slow)
+    }
+
+    /// Processes one frame in place; `amount` (0..1) fades the AGC's gain in and out.
+    #[inline]
+    pub fn tick(&mut self, frame: &mut [f32], s: &AgcSettings, amount: f32) {
+        if s.speed_s != self.speed_s {
+            self.speed_s = s.speed_s;
+            self.speed_coef = (-1.0 / (s.speed_s.max(0.05) * self.sample_rate)).exp();
+        }
+        let mut power = 0.0f64;
+        for (ch, &x) in frame.iter().enumerate() {
+            let y = self.kw[ch].tick(x as f64);
+            power += y * y;
+        }
+        self.fast = power + self.fast_coef * (self.fast - power);
+        if self.fast < 1e-30 {
+            self.fast = 0.0;
+        }
+        let fast_l = lufs(self.fast);
+        let above_absolute = fast_l > s.gate_lufs;
+        let above_relative = self.measured == 0 || fast_l > lufs(self.slow) - RELATIVE_GATE_LU;
+        if above_absolute && !above_relative {
+            self.below_relative += 1;
+        } else {
+            self.below_relative = 0;
+        }
+        let timed_out = self.below_relative as f32 > RELATIVE_TIMEOUT_S * self.sample_rate;
+        if above_absolute && (above_relative || timed_out) {
+            if self.measured == 0 {
+                self.slow = self.fast;
+            }
+            self.slow = power + self.slow_coef * (self.slow - power);
+            self.measured = self.measured.saturating_add(1);
+            if self.measured as f32 > GATE_DETECT_S * 2.0 * self.sample_rate {
+                let wanted = (s.target_lufs - lufs(self.slow)).clamp(-s.max_range_db, s.max_range_db);
+                self.gain_db = wanted + self.speed_coef * (self.gain_db - wanted);
+            }
+        }
+        // A range turned down while holding must still be respected.
+        self.gain_db = self.gain_db.clamp(-s.max_range_db, s.max_range_db);
+        let g = 1.0 + amount * (db_to_gain(self.gain_db) - 1.0);
+        for x in frame.iter_mut() {
+            *x *= g;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! A feed-forward, stereo-linked compressor: peak detection in dB, a soft-knee static curve,
+//! attack/release smoothing of the gain reduction, make-up gain and optional lookahead.
+//!
+//! Lookahead delays the audio (not the side chain) by up to 10 ms, so the gain is already down
+//! when a transient arrives; that delay is the chain's latency.
+
+use super::delay_line::IntegerDelay;
+use super::{db_to_gain, MAX_CH};
+
+pub const MAX_LOOKAHEAD_MS: f32 = 10.0;
+
+/// Per-sample settings of the compressor.
+#[derive(Debug, Clone, Copy)]
+pub struct CompSettings {
+    pub threshold_db: f32,
+    pub ratio: f32,
+    pub knee_db: f32,
+    pub attack_ms: f32,
+    pub release_ms: f32,
+    pub makeup_db: f32,
+    pub auto_makeup: bool,
+}
+
+impl Default for CompSettings {
+    fn default() -> Self {
+        Self { threshold_db: -18.0, ratio: 3.0, knee_db: 6.0, attack_ms: 10.0, release_ms: 150.0, makeup_db: 0.0, auto_makeup: false }
+    }
+}
+
+/// The static curve's output level for an input level, both in dB (Giannoulis, Massberg and
+/// Reiss's soft-knee form: quadratic across the knee, exact slope 1/ratio above it).
+#[inline]
+pub fn static_curve_db(x_db: f32, threshold_db: f32, ratio: f32, knee_db: f32) -> f32 {
+    let over = x_db - threshold_db;
+    if 2.0 * over < -knee_db {
+        x_db
+    } else if knee_db > 0.0 && 2.0 * over.abs() <= knee_db {
+        let t = over + knee_db * 0.5;
+        x_db + (1.0 / ratio - 1.0) * t * t / (2.0 * knee_db)
+    } else {
+        threshold_db + over / ratio
+    }
+}
+
+/// Auto make-up: half the static gain reduction that a 0 dBFS peak would get, a compromise that
+/// keeps perceived level roughly constant without pushing quiet material up by the full amount.
+#[inline]
+pub fn auto_makeup_db(s: &CompSettings) -> f32 {
+    -0.5 * (static_curve_db(0.0, s.threshold_db, s.ratio, s.knee_db) - 0.0)
+}
+
+/// A one-pole coefficient that reaches 1 − 1/e of a step in `ms`.
+#[inline]
+pub fn one_pole_coef(ms: f32, sample_rate: f32) -> f32 {
+    (-1.0 / (ms.max(0.001) * 0.001 * sample_rate)).exp()
+}
+
+#[derive(Debug, Clone)]
+pub struct Compressor {
+    sample_rate: f32,
+    lookahead: [IntegerDelay; MAX_CH],
+    lookahead_samples: usize,
+    /// Smoothed gain reduction in dB (≤ 0).
+    gr_db: f32,
+    attack_ms: f32,
+    release_ms: f32,
+    attack_coef: f32,
+    release_coef: f32,
+    /// The deepest gain reduction since the meter last read it (dB, ≤ 0).
+    pub block_gr_db: f32,
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Self {
+            sample_rate: 48_000.0,
+            lookahead: Default::default(),
+            lookahead_samples: 0,
+            gr_db: 0.0,
+            attack_ms: -1.0,
+            release_ms: -1.0,
+            attack_coef: 0.0,
+            release_coef: 0.0,
+            block_gr_db: 0.0,
+        }
+    }
+}
+
+impl Compressor {
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        let cap = (MAX_LOOKAHEAD_MS * 0.001 * sample_rate).ceil() as usize + 1;
+        for d in &mut self.lookahead {
+            *d = IntegerDelay::new(cap);
+            d.set_delay(self.lookahead_samples);
+        }
+        self.attack_ms = -1.0;
+        self.release_ms = -1.0;
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        for d in &mut self.lookahead {
+            d.reset();
+        }
+        self.gr_db = 0.0;
+        self.block_gr_db = 0.0;
+    }
+
+    /// Clears the envelope only; the lookahead line keeps running so the latency stays seamless.
+    pub fn reset_envelope(&mut self) {
+        self.gr_db = 0.0;
+    }
+
+    /// Lookahead in samples for a time in ms at this rate.
+    pub fn lookahead_for(&self, ms: f32) -> usize {
+        (ms.clamp(0.0, MAX_LOOKAHEAD_MS) * 0.001 * self.sample_rate).round() as usize
+    }
+
+    pub fn set_lookahead(&mut self, samples: usize) {
+        self.lookahead_samples = samples;
+        for d in &mut self.lookahead {
+            d.set_delay(samples);
+        }
+    }
+
+    pub fn latency(&self) -> usize {
+        self.lookahead_samples
+    }
+
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.gr_db
+    }
+
+    /// Processes one sample frame (`frame[..channels]`) in place. `amount` (0..1) fades the
+    /// compressor in and out: the audio is always delayed by the lookahead, only the gain fades.
+    #[inline]
+    pub fn tick(&mut self, frame: &mut [f32], s: &CompSettings, amount: f32) {
+        if s.attack_ms != self.attack_ms {
+            self.attack_ms = s.attack_ms;
+            self.attack_coef = one_pole_coef(s.attack_ms, self.sample_rate);
+        }
+        if s.release_ms != self.release_ms {
+            self.release_ms = s.release_ms;
+            self.release_coef = one_pole_coef(s.release_ms, self.sample_rate);
+        }
+        let peak = frame.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
+        let level_db = 20.0 * peak.max(1e-9).log10();
+        let target = static_curve_db(level_db, s.threshold_db, s.ratio, s.knee_db) - level_db;
+        let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };
+        self.gr_db = target + coef * (self.gr_db - target);
+        self.block_gr_db = self.block_gr_db.min(self.gr_db * amount);
+        let makeup = s.makeup_db + if s.auto_makeup { auto_makeup_db(s) } else { 0.0 };
+        let gain = 1.0 + amount * (db_to_gain(self.gr_db + makeup) - 1.0);
+        for (ch, x) in frame.iter_mut().enumerate() {
+            *x = self.lookahead[ch].tick(*x) * gain;
+        }
+    }
+
+    /// Only delays (the stage is off): keeps the latency constant whether it is on or not.
+    #[inline]
+    pub fn delay_only(&mut self, frame: &mut [f32]) {
+        for (ch, x) in frame.iter_mut().enumerate() {
+            *x = self.lookahead[ch].tick(*x);
+        }
+        self.gr_db = 0.0;
+    }
+}

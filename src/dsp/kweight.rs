@@ -1,0 +1,141 @@
+//! The K-weighting filter of ITU-R BS.1770-4: a high-shelf ("pre-filter", the head's acoustic
+//! effect) followed by a high-pass (RLB weighting). The standard tabulates the coefficients at
+//! 48 kHz only; they are recomputed here for any rate from the analog design parameters that
+//! reproduce the 48 kHz table.
+
+/// A biquad in transposed direct form II, in f64: a meter must stay exact at 20 Hz and 384 kHz.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Biquad {
+    pub b: [f64; 3],
+    /// a1, a2 (a0 normalised to 1).
+    pub a: [f64; 2],
+    z1: f64,
+    z2: f64,
+}
+
+impl Biquad {
+    pub fn new(b: [f64; 3], a: [f64; 2]) -> Self {
+        Self { b, a, z1: 0.0, z2: 0.0 }
+    }
+
+    #[inline]
+    pub fn tick(&mut self, x: f64) -> f64 {
+        let y = self.b[0] * x + self.z1;
+        self.z1 = self.b[1] * x - self.a[0] * y + self.z2;
+        self.z2 = self.b[2] * x - self.a[1] * y;
+        y
+    }
+
+    pub fn reset(&mut self) {
+        self.z1 = 0.0;
+        self.z2 = 0.0;
+    }
+
+    /// |H(e^jω)| at `freq`.
+    pub fn magnitude(&self, freq: f64, sample_rate: f64) -> f64 {
+        let w = std::f64::consts::TAU * freq / sample_rate;
+        let (c1, s1, c2, s2) = (w.cos(), -w.sin(), (2.0 * w).cos(), -(2.0 * w).sin());
+        let nr = self.b[0] + self.b[1] * c1 + self.b[2] * c2;
+        let ni = self.b[1] * s1 + self.b[2] * s2;
+        let dr = 1.0 + self.a[0] * c1 + self.a[1] * c2;
+        let di = self.a[0] * s1 + self.a[1] * s2;
+        ((nr * nr + ni * ni) / (dr * dr + di * di)).sqrt()
+    }
+}
+
+// Analog design parameters of the two stages (they give the standard's 48 kHz table).
+const SHELF_F0: f64 = 1681.974450955533;
+const SHELF_GAIN_DB: f64 = 3.999843853973347;
+const SHELF_Q: f64 = 0.7071752369554196;
+const HP_F0: f64 = 38.13547087602444;
+const HP_Q: f64 = 0.5003270373238773;
+
+/// The pre-filter (high shelf, +4 dB above ~1.5 kHz) at `sample_rate`.
+pub fn shelf(sample_rate: f64) -> Biquad {
+    let k = (std::f64::consts::PI * SHELF_F0 / sample_rate).tan();
+    let vh = 10f64.powf(SHELF_GAIN_DB / 20.0);
+    let vb = vh.powf(0.499_666_774_154_541_6);
+    let a0 = 1.0 + k / SHELF_Q + k * k;
+    Biquad::new(
+        [(vh + vb * k / SHELF_Q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / SHELF_Q + k * k) / a0],
+        [2.0 * (k * k - 1.0) / a0, (1.0 - k / SHELF_Q + k * k) / a0],
+    )
+}
+
+/// The RLB high-pass (~38 Hz) at `sample_rate`.
+pub fn highpass(sample_rate: f64) -> Biquad {
+    let k = (std::f64::consts::PI * HP_F0 / sample_rate).tan();
+    let a0 = 1.0 + k / HP_Q + k * k;
+    Biquad::new([1.0, -2.0, 1.0], [2.0 * (k * k - 1.0) / a0, (1.0 - k / HP_Q + k * k) / a0])
+}
+
+/// The two stages in series, for one channel.
+#[derive(Debug, Clone, Copy)]
+pub struct KWeighting {
+    pub shelf: Biquad,
+    pub highpass: Biquad,
+}
+
+impl KWeighting {
+    pub fn new(sample_rate: f64) -> Self {
+        Self { shelf: shelf(sample_rate), highpass: highpass(sample_rate) }
+    }
+
+    #[inline]
+    pub fn tick(&mut self, x: f64) -> f64 {
+        self.highpass.tick(self.shelf.tick(x))
+    }
+
+    pub fn reset(&mut self) {
+        self.shelf.reset();
+        self.highpass.reset();
+    }
+
+    pub fn magnitude(&self, freq: f64, sample_rate: f64) -> f64 {
+        self.shelf.magnitude(freq, sample_rate) * self.highpass.magnitude(freq, sample_rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coefficients_at_48k_are_the_standards() {
+        // ITU-R BS.1770-4, tables 1 and 2.
+        let s = shelf(48_000.0);
+        let want_b = [1.53512485958697, -2.69169618940638, 1.19839281085285];
+        let want_a = [-1.69065929318241, 0.73248077421585];
+        for i in 0..3 {
+            assert!((s.b[i] - want_b[i]).abs() < 1e-10, "shelf b{i}: {}", s.b[i]);
+        }
+        for i in 0..2 {
+            assert!((s.a[i] - want_a[i]).abs() < 1e-10, "shelf a{}: {}", i + 1, s.a[i]);
+        }
+        let h = highpass(48_000.0);
+        assert_eq!(h.b, [1.0, -2.0, 1.0]);
+        assert!((h.a[0] - -1.99004745483398).abs() < 1e-10, "{}", h.a[0]);
+        assert!((h.a[1] - 0.99007225036621).abs() < 1e-10, "{}", h.a[1]);
+    }
+
+    #[test]
+    fn recomputed_response_at_other_rates_matches_48k() {
+        // The curve is a property of the analog design: at 44.1 and 96 kHz it must agree with the
+        // 48 kHz one well below Nyquist (the bilinear warp differs only near it).
+        let reference = KWeighting::new(48_000.0);
+        for sr in [44_100.0, 96_000.0, 192_000.0] {
+            let k = KWeighting::new(sr);
+            for f in [20.0, 50.0, 100.0, 500.0, 1_000.0, 2_000.0, 5_000.0] {
+                let a = 20.0 * k.magnitude(f, sr).log10();
+                let b = 20.0 * reference.magnitude(f, 48_000.0).log10();
+                assert!((a - b).abs() < 0.05, "{sr} Hz at {f} Hz: {a:.3} vs {b:.3} dB");
+            }
+        }
+        // And the defining features: ~+4 dB shelf at high frequencies, ~0 dB at 1 kHz region,
+        // strong cut below the 38 Hz high-pass.
+        let hi = 20.0 * reference.magnitude(10_000.0, 48_000.0).log10();
+        assert!((hi - 4.0).abs() < 0.1, "{hi}");
+        let lo = 20.0 * reference.magnitude(10.0, 48_000.0).log10();
+        assert!(lo < -15.0, "{lo}");
+    }
+}

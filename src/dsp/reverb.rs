@@ -1,0 +1,285 @@
+//! An algorithmic reverb: pre-delay, early reflections, input diffusion and an 8-line feedback
+//! delay network with a Hadamard (unitary) feedback matrix.
+//!
+//! Each line's loop gain is 10^(−3·len/(T60·fs)), so every mode decays by 60 dB in the set time
+//! whatever the line's length; damping is a one-pole low-pass per line with unity gain at DC, so
+//! high frequencies die sooner while the low-frequency decay stays on the setting. The lines are
+//! read at slowly modulated fractional positions to smear metallic resonances.
+
+use super::delay::hermite;
+use super::MAX_CH;
+
+pub const LINES: usize = 8;
+/// Line lengths at size 1.0, ms: spread and mutually incommensurate so modes don't pile up.
+const LINE_MS: [f32; LINES] = [31.71, 37.11, 40.93, 45.27, 49.81, 53.57, 59.33, 66.17];
+/// Size 0..1 maps to this scale of the line lengths.
+const SIZE_MIN: f32 = 0.35;
+const SIZE_MAX: f32 = 1.65;
+/// Peak modulation depth at 100 %, ms, and LFO rates (Hz) per line.
+const MOD_DEPTH_MS: f32 = 0.6;
+const MOD_HZ: [f32; LINES] = [0.31, 0.43, 0.37, 0.53, 0.47, 0.29, 0.61, 0.41];
+pub const MAX_PREDELAY_MS: f32 = 200.0;
+/// Early reflections: tap times (ms at size 1.0), gains, and which side they land on.
+const ER_MS: [f32; 8] = [7.3, 11.9, 16.7, 21.1, 27.8, 33.4, 41.5, 49.2];
+const ER_GAIN: [f32; 8] = [0.84, 0.76, 0.69, 0.61, 0.55, 0.48, 0.42, 0.36];
+const ER_LEFT: [bool; 8] = [true, false, true, false, false, true, false, true];
+/// Input diffusers (Schroeder allpasses), ms, per channel.
+const DIFFUSER_MS: [[f32; 2]; MAX_CH] = [[4.71, 3.59], [4.23, 3.11]];
+const DIFFUSION: f32 = 0.6;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ReverbSettings {
+    pub predelay_ms: f32,
+    /// 0..1
+    pub size: f32,
+    pub decay_s: f32,
+    /// 0..1
+    pub damping: f32,
+    /// 0..1
+    pub modulation: f32,
+    /// 0 (mono) .. 1 (full stereo)
+    pub width: f32,
+    /// Early reflections level, 0..1
+    pub early: f32,
+    /// Wet level added to the signal, 0..1
+    pub mix: f32,
+}
+
+impl Default for ReverbSettings {
+    fn default() -> Self {
+        Self { predelay_ms: 10.0, size: 0.5, decay_s: 1.2, damping: 0.4, modulation: 0.2, width: 1.0, early: 0.3, mix: 0.2 }
+    }
+}
+
+/// A ring buffer of power-of-two length.
+#[derive(Debug, Clone, Default)]
+struct Ring {
+    buf: Vec<f32>,
+    mask: usize,
+    write: usize,
+}
+
+impl Ring {
+    fn new(min_len: usize) -> Self {
+        let len = (min_len + 4).next_power_of_two();
+        Self { buf: vec![0.0; len], mask: len - 1, write: 0 }
+    }
+    fn reset(&mut self) {
+        self.buf.fill(0.0);
+        self.write = 0;
+    }
+    #[inline]
+    fn push(&mut self, x: f32) {
+        self.buf[self.write] = x;
+        self.write = (self.write + 1) & self.mask;
+    }
+    /// The sample written `d` pushes ago (d ≥ 1).
+    #[inline]
+    fn tap(&self, d: usize) -> f32 {
+        self.buf[self.write.wrapping_sub(d) & self.mask]
+    }
+    /// Fractional read, `d` ≥ 2.
+    #[inline]
+    fn tap_frac(&self, d: f32) -> f32 {
+        let whole = d.floor();
+        let t = d - whole;
+        let i = whole as usize;
+        hermite(self.tap(i - 1), self.tap(i), self.tap(i + 1), self.tap(i + 2), t)
+    }
+    fn has_subnormal(&self) -> bool {
+        self.buf.iter().any(|x| x.is_subnormal())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Reverb {
+    sample_rate: f32,
+    predelay: [Ring; MAX_CH],
+    diffusers: [[Ring; 2]; MAX_CH],
+    lines: [Ring; LINES],
+    damp_state: [f32; LINES],
+    lfo_phase: [f32; LINES],
+    lfo_inc: [f32; LINES],
+    /// Cached per-line gains for (size, decay).
+    cache: (f32, f32),
+    gains: [f32; LINES],
+    lengths: [f32; LINES],
+}
+
+/// In-place fast Walsh–Hadamard transform of 8 values, scaled to be unitary.
+#[inline]
+fn hadamard8(v: &mut [f32; LINES]) {
+    let mut h = 1;
+    while h < LINES {
+        let mut i = 0;
+        while i < LINES {
+            for j in i..i + h {
+                let (a, b) = (v[j], v[j + h]);
+                v[j] = a + b;
+                v[j + h] = a - b;
+            }
+            i += 2 * h;
+        }
+        h *= 2;
+    }
+    let s = 1.0 / (LINES as f32).sqrt();
+    for x in v.iter_mut() {
+        *x *= s;
+    }
+}
+
+impl Reverb {
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        let ms = |m: f32| (m * 0.001 * sample_rate).ceil() as usize;
+        for ch in 0..MAX_CH {
+            self.predelay[ch] = Ring::new(ms(MAX_PREDELAY_MS + ER_MS[7] * SIZE_MAX) + 4);
+            for (k, d) in self.diffusers[ch].iter_mut().enumerate() {
+                *d = Ring::new(ms(DIFFUSER_MS[ch][k]) + 1);
+            }
+        }
+        for (i, l) in self.lines.iter_mut().enumerate() {
+            *l = Ring::new(ms(LINE_MS[i] * SIZE_MAX + MOD_DEPTH_MS) + 4);
+            self.lfo_inc[i] = MOD_HZ[i] / sample_rate;
+        }
+        self.cache = (f32::NAN, f32::NAN);
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        for r in self.predelay.iter_mut().chain(self.diffusers.iter_mut().flatten()).chain(self.lines.iter_mut()) {
+            r.reset();
+        }
+        self.damp_state = [0.0; LINES];
+        for (i, p) in self.lfo_phase.iter_mut().enumerate() {
+            *p = i as f32 / LINES as f32;
+        }
+    }
+
+    fn scale(size: f32) -> f32 {
+        SIZE_MIN + (SIZE_MAX - SIZE_MIN) * size.clamp(0.0, 1.0)
+    }
+
+    /// The mean length of line `i` in samples at a size.
+    pub fn line_length(&self, i: usize, size: f32) -> f32 {
+        LINE_MS[i] * Self::scale(size) * 0.001 * self.sample_rate
+    }
+
+    #[inline]
+    fn update_gains(&mut self, size: f32, decay_s: f32) {
+        if self.cache == (size, decay_s) {
+            return;
+        }
+        self.cache = (size, decay_s);
+        for i in 0..LINES {
+            self.lengths[i] = self.line_length(i, size);
+            // −60 dB after decay_s seconds: gain per pass = 10^(−3·len / (T60·fs)).
+            self.gains[i] = 10f32.powf(-3.0 * self.lengths[i] / (decay_s.max(0.05) * self.sample_rate));
+        }
+    }
+
+    /// Processes one frame in place (1 or 2 channels); `amount` (0..1) is the stage's fade.
+    #[inline]
+    pub fn tick(&mut self, frame: &mut [f32], s: &ReverbSettings, amount: f32) {
+        self.update_gains(s.size, s.decay_s);
+        let channels = frame.len();
+        let sr_ms = 0.001 * self.sample_rate;
+        let scale = Self::scale(s.size);
+
+        // Pre-delay (and the early reflections read from the same line).
+        let mut input = [0.0f32; MAX_CH];
+        let mut early = [0.0f32; MAX_CH];
+        let pre = ((s.predelay_ms.clamp(0.0, MAX_PREDELAY_MS) * sr_ms) as usize).max(1);
+        for ch in 0..MAX_CH {
+            let x = frame[ch.min(channels - 1)] * amount;
+            self.predelay[ch].push(x);
+            input[ch] = self.predelay[ch].tap(pre);
+        }
+        if s.early > 0.0 {
+            for k in 0..ER_MS.len() {
+                let d = pre + (ER_MS[k] * scale * sr_ms) as usize;
+                let src = if ER_LEFT[k] { 0 } else { 1 };
+                let x = self.predelay[src].tap(d) * ER_GAIN[k];
+                early[src] += x;
+            }
+        }
+
+        // Input diffusion: two allpasses per channel.
+        for ch in 0..MAX_CH {
+            let mut x = input[ch];
+            for k in 0..2 {
+                let d = ((DIFFUSER_MS[ch][k] * sr_ms) as usize).max(1);
+                let r = &mut self.diffusers[ch][k];
+                let delayed = r.tap(d);
+                let v = x + DIFFUSION * delayed;
+                r.push(v);
+                x = delayed - DIFFUSION * v;
+            }
+            input[ch] = x;
+        }
+
+        // The FDN: read, damp, mix through the unitary matrix, feed back with the decay gains.
+        let depth = s.modulation.clamp(0.0, 1.0) * MOD_DEPTH_MS * sr_ms;
+        let damp = damping_coefficient(s.damping);
+        let mut v = [0.0f32; LINES];
+        for i in 0..LINES {
+            let mut d = self.lengths[i];
+            if depth > 0.0 {
+                self.lfo_phase[i] += self.lfo_inc[i];
+                if self.lfo_phase[i] >= 1.0 {
+                    self.lfo_phase[i] -= 1.0;
+                }
+                d += depth * fast_sin(self.lfo_phase[i]);
+            }
+            let y = self.lines[i].tap_frac(d.max(4.0));
+            // One-pole low-pass with unity DC gain.
+            let st = &mut self.damp_state[i];
+            *st = y + damp * (*st - y);
+            v[i] = *st;
+        }
+        let (l_out, r_out) = (
+            v[0] - v[2] + v[4] - v[6] + 0.5 * (v[1] - v[5]),
+            v[1] - v[3] + v[5] - v[7] + 0.5 * (v[2] - v[6]),
+        );
+        let mut fb = v;
+        hadamard8(&mut fb);
+        for i in 0..LINES {
+            let inj = if i % 2 == 0 { input[0] } else { input[1] };
+            self.lines[i].push(fb[i] * self.gains[i] + inj);
+        }
+
+        // Width on the wet signal, then add it.
+        let gain = 0.35;
+        let wl = (l_out + early[0]) * gain;
+        let wr = (r_out + early[1]) * gain;
+        let mid = 0.5 * (wl + wr);
+        let side = 0.5 * (wl - wr) * s.width.clamp(0.0, 1.0);
+        if channels == 2 {
+            frame[0] += s.mix * (mid + side);
+            frame[1] += s.mix * (mid - side);
+        } else {
+            frame[0] += s.mix * mid;
+        }
+    }
+
+    /// True if any stored sample is subnormal (tests assert the tail never is).
+    pub fn has_subnormal_state(&self) -> bool {
+        self.lines.iter().chain(self.predelay.iter()).chain(self.diffusers.iter().flatten()).any(Ring::has_subnormal)
+            || self.damp_state.iter().any(|x| x.is_subnormal())
+    }
+}
+
+/// The pole of each line's damping low-pass for a damping setting 0..1.
+pub fn damping_coefficient(damping: f32) -> f32 {
+    damping.clamp(0.0, 1.0) * 0.85
+}
+
+/// sin(2π·phase) for phase in [0, 1), a parabolic approximation (error < 0.1 %), plenty for an
+/// LFO and far cheaper than `sin`.
+#[inline]
+fn fast_sin(phase: f32) -> f32 {
+    let x = phase * 2.0 - 1.0; // -1..1 ↔ -π..π
+    let y = 4.0 * x * (1.0 - x.abs());
+    let s = 0.225 * (y * y.abs() - y) + y;
+    -s
+}

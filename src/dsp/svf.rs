@@ -1,0 +1,156 @@
+//! High-pass and low-pass filters built from Simper's trapezoidal state-variable filter.
+//!
+//! The SVF is the bilinear transform of the analog 2-pole with the cutoff pre-warped, so its
+//! response is exactly the analog prototype's at Ω = tan(πf/fs) / tan(πfc/fs). Unlike a
+//! direct-form biquad it stays well-behaved when its cutoff moves every sample.
+
+use super::MAX_CH;
+
+/// Filter steepness: one 2-pole Butterworth section, or two cascaded for a 4th-order Butterworth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slope {
+    Db12,
+    Db24,
+}
+
+impl Slope {
+    /// The Q of each cascaded section of the Butterworth response.
+    pub fn section_qs(self) -> &'static [f64] {
+        match self {
+            Slope::Db12 => &[std::f64::consts::FRAC_1_SQRT_2],
+            // 1 / (2 cos(π/8)) and 1 / (2 cos(3π/8))
+            Slope::Db24 => &[0.541_196_100_146_197, 1.306_562_964_876_376_8],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    LowPass,
+    HighPass,
+}
+
+/// The highest cutoff used, as a fraction of the sample rate: above this tan() blows up. A 20 kHz
+/// setting at 8 kHz sample rate becomes 3.92 kHz.
+pub const MAX_CUTOFF_RATIO: f64 = 0.49;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Coefs {
+    k: f32,
+    a1: f32,
+    a2: f32,
+    a3: f32,
+}
+
+impl Coefs {
+    fn new(g: f64, q: f64) -> Self {
+        let k = 1.0 / q;
+        let a1 = 1.0 / (1.0 + g * (g + k));
+        let a2 = g * a1;
+        let a3 = g * a2;
+        Self { k: k as f32, a1: a1 as f32, a2: a2 as f32, a3: a3 as f32 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct State {
+    ic1: f32,
+    ic2: f32,
+}
+
+/// A Butterworth high- or low-pass of 12 or 24 dB/octave for up to two channels.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    mode: Mode,
+    slope: Slope,
+    sample_rate: f64,
+    cutoff: f32,
+    coefs: [Coefs; 2],
+    state: [[State; 2]; MAX_CH],
+}
+
+impl Filter {
+    pub fn new(mode: Mode) -> Self {
+        let mut f = Self {
+            mode,
+            slope: Slope::Db12,
+            sample_rate: 48_000.0,
+            cutoff: 1_000.0,
+            coefs: [Coefs::default(); 2],
+            state: [[State::default(); 2]; MAX_CH],
+        };
+        f.update();
+        f
+    }
+
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate as f64;
+        self.update();
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        self.state = [[State::default(); 2]; MAX_CH];
+    }
+
+    /// The cutoff actually used for a requested one at this sample rate.
+    pub fn effective_cutoff(&self, hz: f32) -> f64 {
+        (hz as f64).clamp(1.0, MAX_CUTOFF_RATIO * self.sample_rate)
+    }
+
+    /// Sets cutoff and slope; recomputes coefficients only when something changed.
+    #[inline]
+    pub fn set(&mut self, cutoff_hz: f32, slope: Slope) {
+        if cutoff_hz != self.cutoff || slope != self.slope {
+            self.cutoff = cutoff_hz;
+            self.slope = slope;
+            self.update();
+        }
+    }
+
+    fn update(&mut self) {
+        let fc = self.effective_cutoff(self.cutoff);
+        let g = (std::f64::consts::PI * fc / self.sample_rate).tan();
+        for (c, &q) in self.coefs.iter_mut().zip(self.slope.section_qs()) {
+            *c = Coefs::new(g, q);
+        }
+    }
+
+    /// Filters one sample of one channel.
+    #[inline]
+    pub fn tick(&mut self, channel: usize, x: f32) -> f32 {
+        let sections = self.slope.section_qs().len();
+        let mut v0 = x;
+        for s in 0..sections {
+            let c = self.coefs[s];
+            let st = &mut self.state[channel][s];
+            let v3 = v0 - st.ic2;
+            let v1 = c.a1 * st.ic1 + c.a2 * v3;
+            let v2 = st.ic2 + c.a2 * st.ic1 + c.a3 * v3;
+            st.ic1 = 2.0 * v1 - st.ic1;
+            st.ic2 = 2.0 * v2 - st.ic2;
+            v0 = match self.mode {
+                Mode::LowPass => v2,
+                Mode::HighPass => v0 - c.k * v1 - v2,
+            };
+        }
+        v0
+    }
+
+    /// The theoretical magnitude response at `freq`, from the analog prototype through the
+    /// pre-warped bilinear transform. Tests hold the running filter to this.
+    pub fn analytic_magnitude(mode: Mode, slope: Slope, cutoff: f64, sample_rate: f64, freq: f64) -> f64 {
+        let fc = cutoff.clamp(1.0, MAX_CUTOFF_RATIO * sample_rate);
+        let w = (std::f64::consts::PI * freq / sample_rate).tan() / (std::f64::consts::PI * fc / sample_rate).tan();
+        slope.section_qs().iter().fold(1.0, |acc, &q| {
+            // |1 / (s² + s/q + 1)| at s = jw, times w² for the high-pass.
+            let re = 1.0 - w * w;
+            let im = w / q;
+            let den = (re * re + im * im).sqrt();
+            acc * match mode {
+                Mode::LowPass => 1.0 / den,
+                Mode::HighPass => w * w / den,
+            }
+        })
+    }
+}
