@@ -1,5 +1,7 @@
-//! Criterion benches of the whole chain: one second of stereo 48 kHz audio per iteration, so the
-//! time per iteration reads directly as the fraction of one core the chain needs.
+//! Criterion benches of the chain: one second of stereo 48 kHz audio per iteration, so the time
+//! per iteration reads directly as the fraction of one core the chain needs (1 s = 100 %).
+//! Groups: the whole chain with every stage on at several block sizes, each stage alone, and
+//! silence after a signal (a denormal stall would show up there).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use livechain::host::OfflineHost;
@@ -18,29 +20,87 @@ fn signal(frames: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-fn chain(c: &mut Criterion) {
-    let mut group = c.benchmark_group("chain");
+const ALL_ON: &[(&str, f32)] = &[
+    ("hp_on", 1.0),
+    ("lp_on", 1.0),
+    ("agc_on", 1.0),
+    ("comp_on", 1.0),
+    ("comp_lookahead", 2.0),
+    ("dly_on", 1.0),
+    ("rev_on", 1.0),
+    ("ceiling_on", 1.0),
+];
+
+fn host_with(settings: &[(&str, f32)]) -> OfflineHost {
+    let mut host = OfflineHost::new(SR, 2);
+    for (id, v) in settings {
+        host.set(id, *v).unwrap();
+    }
+    host.settle();
+    host
+}
+
+/// Renders one second through `host` in blocks of `block`.
+fn render(host: &mut OfflineHost, l: &[f32], r: &[f32], block: usize, bl: &mut [f32], br: &mut [f32]) {
+    for (cl, cr) in l.chunks(block).zip(r.chunks(block)) {
+        bl[..cl.len()].copy_from_slice(cl);
+        br[..cr.len()].copy_from_slice(cr);
+        let mut slices: [&mut [f32]; 2] = [&mut bl[..cl.len()], &mut br[..cr.len()]];
+        host.process(&mut slices);
+    }
+}
+
+fn whole_chain(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chain_all_on");
     group.throughput(Throughput::Elements(SR as u64));
+    let l = signal(SR as usize, 1);
+    let r = signal(SR as usize, 2);
     for block in [32usize, 64, 128, 256, 1024] {
-        let mut host = OfflineHost::new(SR, 2);
-        host.set("in_gain", 3.0).unwrap();
-        host.set("mix", 80.0).unwrap();
-        let l = signal(SR as usize, 1);
-        let r = signal(SR as usize, 2);
+        let mut host = host_with(ALL_ON);
         let (mut bl, mut br) = (vec![0.0f32; block], vec![0.0f32; block]);
         group.bench_with_input(BenchmarkId::new("block", block), &block, |b, &block| {
-            b.iter(|| {
-                for (cl, cr) in l.chunks(block).zip(r.chunks(block)) {
-                    bl[..cl.len()].copy_from_slice(cl);
-                    br[..cr.len()].copy_from_slice(cr);
-                    let mut slices: [&mut [f32]; 2] = [&mut bl[..cl.len()], &mut br[..cr.len()]];
-                    host.process(&mut slices);
-                }
-            })
+            b.iter(|| render(&mut host, &l, &r, block, &mut bl, &mut br))
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, chain);
+fn stages(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stage_alone");
+    group.throughput(Throughput::Elements(SR as u64));
+    let l = signal(SR as usize, 1);
+    let r = signal(SR as usize, 2);
+    let stages: &[(&str, &[(&str, f32)])] = &[
+        ("gains_only", &[]),
+        ("filters", &[("hp_on", 1.0), ("lp_on", 1.0), ("hp_slope", 1.0), ("lp_slope", 1.0)]),
+        ("agc", &[("agc_on", 1.0)]),
+        ("compressor", &[("comp_on", 1.0), ("comp_lookahead", 2.0)]),
+        ("delay", &[("dly_on", 1.0)]),
+        ("reverb", &[("rev_on", 1.0)]),
+    ];
+    for (name, settings) in stages {
+        let mut host = host_with(settings);
+        let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+        group.bench_function(*name, |b| b.iter(|| render(&mut host, &l, &r, 64, &mut bl, &mut br)));
+    }
+    group.finish();
+}
+
+fn silence_after_signal(c: &mut Criterion) {
+    let mut group = c.benchmark_group("denormals");
+    group.throughput(Throughput::Elements(SR as u64));
+    let l = signal(SR as usize, 1);
+    let r = signal(SR as usize, 2);
+    let zeros = vec![0.0f32; SR as usize];
+    let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+    let mut host = host_with(ALL_ON);
+    group.bench_function("signal", |b| b.iter(|| render(&mut host, &l, &r, 64, &mut bl, &mut br)));
+    // The decaying tails after the signal are where denormals would appear.
+    let mut host = host_with(ALL_ON);
+    render(&mut host, &l, &r, 64, &mut bl, &mut br);
+    group.bench_function("silence_after_signal", |b| b.iter(|| render(&mut host, &zeros, &zeros, 64, &mut bl, &mut br)));
+    group.finish();
+}
+
+criterion_group!(benches, whole_chain, stages, silence_after_signal);
 criterion_main!(benches);

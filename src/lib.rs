@@ -147,7 +147,12 @@ impl Plugin for Livechain {
         if self.bridge.editor_open.load(Ordering::Relaxed) {
             self.repaint.request_repaint();
         }
-        ProcessStatus::Normal
+        // Echoes and reverb tails ring on after the input stops: ask the host to keep calling.
+        if self.params.delay.on.value() || self.params.reverb.on.value() {
+            ProcessStatus::KeepAlive
+        } else {
+            ProcessStatus::Normal
+        }
     }
 }
 

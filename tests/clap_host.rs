@@ -36,9 +36,12 @@ fn bundle_path() -> PathBuf {
     p
 }
 
-fn load_entry() -> PluginEntry {
+/// Loads the plugin library and never unloads it, as DAWs do: unloading a Rust library while
+/// test threads still hold its thread-local destructors crashes those threads when they exit.
+fn load_entry() -> &'static PluginEntry {
     // SAFETY: loading our own freshly built plugin library.
-    unsafe { PluginEntry::load(bundle_path()) }.expect("the .clap loads")
+    let entry = unsafe { PluginEntry::load(bundle_path()) }.expect("the .clap loads");
+    Box::leak(Box::new(entry))
 }
 
 fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
@@ -172,7 +175,7 @@ fn descriptor_names_the_plugin_and_its_features() {
 fn gain_events_are_sample_accurate_and_settle_exactly_at_every_rate() {
     let entry = load_entry();
     for sr in [44_100.0, 48_000.0, 96_000.0] {
-        let mut inst = new_instance(&entry);
+        let mut inst = new_instance(entry);
         let table = param_table(&mut inst);
         let in_gain = param_id(&table, "Input Gain");
         let out_gain = param_id(&table, "Output Gain");
@@ -200,7 +203,7 @@ fn gain_events_are_sample_accurate_and_settle_exactly_at_every_rate() {
 #[test]
 fn state_saved_from_one_instance_restores_into_another() {
     let entry = load_entry();
-    let mut a = new_instance(&entry);
+    let mut a = new_instance(entry);
     let table = param_table(&mut a);
     let changes = [("Input Gain", "-7.25"), ("Output Gain", "4.5"), ("Dry/Wet", "37.5")];
     let events: Vec<(usize, ClapId, f64)> = changes
@@ -217,7 +220,7 @@ fn state_saved_from_one_instance_restores_into_another() {
         let state: PluginState = h.get_extension().expect("state extension");
         state.save(&mut h, &mut saved).expect("save");
     }
-    let mut b = new_instance(&entry);
+    let mut b = new_instance(entry);
     {
         let mut h = b.plugin_handle();
         let state: PluginState = h.get_extension().unwrap();
@@ -236,7 +239,7 @@ fn state_saved_from_one_instance_restores_into_another() {
 #[test]
 fn bypass_passes_the_input_bit_for_bit_after_its_fade() {
     let entry = load_entry();
-    let mut inst = new_instance(&entry);
+    let mut inst = new_instance(entry);
     let table = param_table(&mut inst);
     let bypass = param_id(&table, "Bypass");
     let in_gain = param_id(&table, "Input Gain");
@@ -252,5 +255,30 @@ fn bypass_passes_the_input_bit_for_bit_after_its_fade() {
         for i in 9_990..10_600 {
             assert!((out[ch][i + 1] - out[ch][i]).abs() <= max_in_step * 1.01, "jump at {i}");
         }
+    }
+}
+
+#[test]
+fn a_hand_made_older_state_loads_through_the_migration() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let table = param_table(&mut inst);
+    // Layout v0: no schema field, input gain under `gain`, dry/wet as a 0–1 fraction `drywet`.
+    let v0 = br#"{"version":"0.0.9","params":{"gain":{"f32":-4.5},"drywet":{"f32":0.25},"out_gain":{"f32":2.0}},"fields":{}}"#;
+    {
+        let mut h = inst.plugin_handle();
+        let state: PluginState = h.get_extension().unwrap();
+        // nice-plug's CLAP stream is the JSON's length (u64, little-endian), then the JSON.
+        let mut stream = (v0.len() as u64).to_le_bytes().to_vec();
+        stream.extend_from_slice(v0);
+        state.load(&mut h, &mut stream.as_slice()).expect("load v0");
+    }
+    let value_of = |inst: &mut PluginInstance<TestHost>, name: &str, text: &str| {
+        let id = param_id(&table, name);
+        (get_value(inst, id), text_value(inst, id, text))
+    };
+    for (name, text) in [("Input Gain", "-4.5"), ("Dry/Wet", "25"), ("Output Gain", "2")] {
+        let (got, want) = value_of(&mut inst, name, text);
+        assert!((got - want).abs() < 1e-6, "{name}: {got} after migration, want {want}");
     }
 }

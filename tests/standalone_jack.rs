@@ -5,11 +5,39 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Stops a child on drop: SIGTERM first (a JACK server killed hard leaves its shared memory
+/// behind, and the next server on the machine hangs on it), SIGKILL if it will not go.
 struct Killer(Child);
 impl Drop for Killer {
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// With no JACK server running anywhere, JACK files left in /dev/shm are stale (from a server
+/// that was killed) and would make a new server hang: remove them.
+fn clear_stale_jack_state() {
+    let running = std::fs::read_dir("/proc")
+        .map(|d| d.flatten().any(|e| std::fs::read_to_string(e.path().join("comm")).map(|c| c.trim() == "jackd").unwrap_or(false)))
+        .unwrap_or(false);
+    if running {
+        return;
+    }
+    if let Ok(dir) = std::fs::read_dir("/dev/shm") {
+        for e in dir.flatten() {
+            if e.file_name().to_string_lossy().starts_with("jack") {
+                let _ = std::fs::remove_file(e.path()).or_else(|_| std::fs::remove_dir_all(e.path()));
+            }
+        }
     }
 }
 
@@ -31,6 +59,7 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
     assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
     let server = format!("livechain-test-{}", std::process::id());
+    clear_stale_jack_state();
     let jackd = Command::new("jackd")
         .args(["--no-realtime", "-n", &server, "-d", "dummy", "-r", "48000", "-p", "128"])
         .stdout(Stdio::null())
