@@ -18,6 +18,14 @@ pub struct Event {
     pub value: f32,
 }
 
+/// Starts every smoother of `params` at its current value, as a wrapper does on activation.
+pub fn prime_smoothers(params: &LivechainParams, sample_rate: f32) {
+    for (_, ptr, _) in params.param_map() {
+        // SAFETY: the pointers come from `param_map` of `params`, borrowed for this call.
+        unsafe { ptr._internal_update_smoother(sample_rate, true) };
+    }
+}
+
 pub struct OfflineHost {
     pub params: Arc<LivechainParams>,
     pub bridge: Arc<Bridge>,

@@ -13,6 +13,8 @@ pub mod dsp;
 pub mod editor;
 pub mod host;
 pub mod params;
+pub mod presets;
+pub mod cli;
 pub mod state;
 
 use bridge::Bridge;

@@ -323,7 +323,10 @@ impl Default for LivechainParams {
             reverb: ReverbParams {
                 on: switch("Reverb", false),
                 // Linear smoothing: its range starts at zero, where log smoothing is undefined.
-                predelay: ms_param("Pre-Delay", 10.0, 0.0, 200.0).with_smoother(SmoothingStyle::Linear(GAIN_SMOOTH_MS)),
+                predelay: FloatParam::new("Pre-Delay", 10.0, FloatRange::Skewed { min: 0.0, max: 200.0, factor: FloatRange::skew_factor(-1.5) })
+                    .with_smoother(SmoothingStyle::Linear(GAIN_SMOOTH_MS))
+                    .with_unit(" ms")
+                    .with_value_to_string(formatters::v2s_f32_rounded(1)),
                 size: linear_param("Size", 50.0, 0.0, 100.0, " %", 1),
                 decay: FloatParam::new("Decay", 1.2, FloatRange::Skewed { min: 0.2, max: 20.0, factor: FloatRange::skew_factor(-1.5) })
                     .with_smoother(SmoothingStyle::Logarithmic(GAIN_SMOOTH_MS))

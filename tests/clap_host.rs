@@ -4,157 +4,10 @@
 //!
 //! Needs `target/bundled/Livechain.clap`: `cargo xtask test` bundles it first.
 
-use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+mod common;
+use common::clap::*;
+use common::rms;
 use clack_extensions::state::PluginState;
-use clack_host::events::event_types::ParamValueEvent;
-use clack_host::events::Pckn;
-use clack_host::prelude::*;
-use std::ffi::CString;
-use std::path::PathBuf;
-
-struct Shared;
-impl<'a> SharedHandler<'a> for Shared {
-    fn request_restart(&self) {}
-    fn request_process(&self) {}
-    fn request_callback(&self) {}
-}
-
-struct TestHost;
-impl HostHandlers for TestHost {
-    type Shared<'a> = Shared;
-    type MainThread<'a> = ();
-    type AudioProcessor<'a> = ();
-}
-
-const PLUGIN_ID: &str = "audio.livechain.livechain";
-
-fn bundle_path() -> PathBuf {
-    let p = std::env::var_os("LIVECHAIN_CLAP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain.clap"));
-    assert!(p.exists(), "{} is missing: run `cargo xtask test`, which bundles it first", p.display());
-    p
-}
-
-/// Loads the plugin library and never unloads it, as DAWs do: unloading a Rust library while
-/// test threads still hold its thread-local destructors crashes those threads when they exit.
-fn load_entry() -> &'static PluginEntry {
-    // SAFETY: loading our own freshly built plugin library.
-    let entry = unsafe { PluginEntry::load(bundle_path()) }.expect("the .clap loads");
-    Box::leak(Box::new(entry))
-}
-
-fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
-    let info = HostInfo::new("livechain-test", "Livechain", "https://livechain.invalid", "1.0").unwrap();
-    let id = CString::new(PLUGIN_ID).unwrap();
-    PluginInstance::<TestHost>::new(|_| Shared, |_| (), entry, &id, &info).expect("instantiates")
-}
-
-/// Parameter name → (CLAP id, min, max, default), as the plugin reports them.
-fn param_table(inst: &mut PluginInstance<TestHost>) -> Vec<(String, ClapId, f64, f64, f64)> {
-    let mut handle = inst.plugin_handle();
-    let params: PluginParams = handle.get_extension().expect("params extension");
-    let mut out = Vec::new();
-    for i in 0..params.count(&mut handle) {
-        let mut buf = ParamInfoBuffer::new();
-        let info = params.get_info(&mut handle, i, &mut buf).expect("param info");
-        out.push((
-            String::from_utf8_lossy(info.name).into_owned(),
-            info.id,
-            info.min_value,
-            info.max_value,
-            info.default_value,
-        ));
-    }
-    out
-}
-
-fn param_id(table: &[(String, ClapId, f64, f64, f64)], name: &str) -> ClapId {
-    table.iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("no parameter named {name}")).1
-}
-
-/// Converts a value as the user types it ("6 dB") to the CLAP value, the way a host does.
-fn text_value(inst: &mut PluginInstance<TestHost>, id: ClapId, text: &str) -> f64 {
-    let mut handle = inst.plugin_handle();
-    let params: PluginParams = handle.get_extension().unwrap();
-    let c = CString::new(text).unwrap();
-    params.text_to_value(&mut handle, id, &c).unwrap_or_else(|| panic!("plugin cannot parse {text:?}"))
-}
-
-fn get_value(inst: &mut PluginInstance<TestHost>, id: ClapId) -> f64 {
-    let mut handle = inst.plugin_handle();
-    let params: PluginParams = handle.get_extension().unwrap();
-    params.get_value(&mut handle, id).unwrap()
-}
-
-/// Runs `input` (stereo, `frames` long) through the plugin in blocks of `block`, with `events`
-/// (absolute sample time, id, value) delivered inside the block they fall in.
-fn process(
-    inst: &mut PluginInstance<TestHost>,
-    sample_rate: f64,
-    block: usize,
-    input: &[Vec<f32>; 2],
-    events: &[(usize, ClapId, f64)],
-) -> [Vec<f32>; 2] {
-    let frames = input[0].len();
-    let config = PluginAudioConfiguration {
-        sample_rate,
-        min_frames_count: 1,
-        max_frames_count: block as u32,
-    };
-    let stopped = inst.activate(|_, _| (), config).expect("activates");
-    let mut proc = stopped.start_processing().expect("starts processing");
-    let mut out = [vec![0.0f32; frames], vec![0.0f32; frames]];
-    let mut in_ports = AudioPorts::with_capacity(2, 1);
-    let mut out_ports = AudioPorts::with_capacity(2, 1);
-    let mut start = 0;
-    while start < frames {
-        let n = block.min(frames - start);
-        let mut ib = [input[0][start..start + n].to_vec(), input[1][start..start + n].to_vec()];
-        let mut ob = [vec![0.0f32; n], vec![0.0f32; n]];
-        let evs: Vec<ParamValueEvent> = events
-            .iter()
-            .filter(|(t, _, _)| *t >= start && *t < start + n)
-            .map(|(t, id, v)| ParamValueEvent::new((*t - start) as u32, *id, Pckn::match_all(), *v))
-            .collect();
-        let in_events = InputEvents::from_buffer(&evs);
-        let mut out_events_buf = EventBuffer::new();
-        let mut out_events = OutputEvents::from_buffer(&mut out_events_buf);
-        let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(ib.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice()))),
-        }]);
-        let mut out_audio = out_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only(ob.iter_mut().map(|b| b.as_mut_slice())),
-        }]);
-        proc.process(&in_audio, &mut out_audio, &in_events, &mut out_events, None, None).expect("process");
-        for ch in 0..2 {
-            out[ch][start..start + n].copy_from_slice(&ob[ch]);
-        }
-        start += n;
-    }
-    inst.deactivate(proc.stop_processing());
-    out
-}
-
-/// A deterministic noise signal (xorshift), so the test needs no crate for randomness.
-fn noise(frames: usize, amp: f32, seed: u32) -> [Vec<f32>; 2] {
-    let mut s = seed.max(1);
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        (s as f32 / u32::MAX as f32 * 2.0 - 1.0) * amp
-    };
-    let l: Vec<f32> = (0..frames).map(|_| next()).collect();
-    let r: Vec<f32> = (0..frames).map(|_| next()).collect();
-    [l, r]
-}
-
-fn rms(x: &[f32]) -> f64 {
-    (x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / x.len() as f64).sqrt()
-}
 
 #[test]
 fn descriptor_names_the_plugin_and_its_features() {
@@ -182,7 +35,7 @@ fn gain_events_are_sample_accurate_and_settle_exactly_at_every_rate() {
         let plus6 = text_value(&mut inst, in_gain, "6");
         let minus3 = text_value(&mut inst, out_gain, "-3.5");
         let frames = (sr as usize) / 2;
-        let input = noise(frames, 0.25, 7);
+        let input = stereo_noise(frames, 0.25, 7);
         // The event lands in the middle of the first 256-frame block.
         let at = 100;
         let out = process(&mut inst, sr, 256, &input, &[(at, in_gain, plus6), (at, out_gain, minus3)]);
@@ -213,7 +66,7 @@ fn state_saved_from_one_instance_restores_into_another() {
             (0, id, text_value(&mut a, id, text))
         })
         .collect();
-    process(&mut a, 48_000.0, 128, &noise(4096, 0.1, 3), &events);
+    process(&mut a, 48_000.0, 128, &stereo_noise(4096, 0.1, 3), &events);
     let mut saved = Vec::new();
     {
         let mut h = a.plugin_handle();
@@ -244,7 +97,7 @@ fn bypass_passes_the_input_bit_for_bit_after_its_fade() {
     let bypass = param_id(&table, "Bypass");
     let in_gain = param_id(&table, "Input Gain");
     let loud = text_value(&mut inst, in_gain, "12");
-    let input = noise(48_000, 0.3, 11);
+    let input = stereo_noise(48_000, 0.3, 11);
     let out = process(&mut inst, 48_000.0, 512, &input, &[(0, in_gain, loud), (10_000, bypass, 1.0)]);
     // The 10 ms equal-power fade is over 480 samples after the event.
     for ch in 0..2 {

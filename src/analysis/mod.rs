@@ -2,3 +2,4 @@
 
 pub mod peak;
 pub mod loudness;
+pub mod latency;

@@ -40,3 +40,5 @@ impl Lcg {
         self.next_u32() as f32 / u32::MAX as f32
     }
 }
+pub mod jack;
+pub mod clap;

@@ -123,15 +123,24 @@ fn run(root: &Path, extra: &[String]) -> Result<()> {
     system::ensure(system::BUILD)?;
     bundle(true)?;
     install(root)?;
+    let standalone = root.join("target/bundled/Livechain");
+    let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
     let backend = if jack_running() {
         "jack"
     } else if alsa_card_present() {
         "alsa"
     } else {
+        // No audio device: do the main job offline on the built-in demo, so the chain, the
+        // meters and the DSP load can still be seen.
+        println!("no audio device (no JACK server, no ALSA card): rendering the built-in demo");
+        run_cmd(Command::new(&standalone).args(["demo", "target/livechain-demo.wav"]))?;
+        if !display {
+            return Ok(());
+        }
         "dummy"
     };
     println!("starting the standalone with the {backend} backend");
-    let mut cmd = Command::new(root.join("target/bundled/Livechain"));
+    let mut cmd = Command::new(standalone);
     cmd.args(["--backend", backend]).args(extra);
     run_cmd(&mut cmd)
 }

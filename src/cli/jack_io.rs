@@ -1,0 +1,244 @@
+//! JACK clients for the latency tools: a probe player/recorder, and a host that runs the chain
+//! live for the buffer-size sweep. Both keep their callbacks real-time safe: buffers are made
+//! before activation and results come back when the client is deactivated.
+
+use crate::bridge::Bridge;
+use crate::chain::Chain;
+use crate::params::LivechainParams;
+use anyhow::{anyhow, bail, Context, Result};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const CLIENT: &str = "livechain-latency";
+
+/// Counts xruns reported by the server.
+pub struct Xruns(pub Arc<AtomicUsize>);
+impl jack::NotificationHandler for Xruns {
+    fn xrun(&mut self, _: &jack::Client) -> jack::Control {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        jack::Control::Continue
+    }
+}
+
+pub fn open_client(name: &str) -> Result<jack::Client> {
+    jack::Client::new(name, jack::ClientOptions::NO_START_SERVER).map(|(c, _)| c).map_err(|e| {
+        anyhow!(
+            "no JACK server is running ({e:?}): start one (for example `jackd -d alsa -p 128`, or \
+             `jackd -d dummy` without hardware), or use `--backend alsa`"
+        )
+    })
+}
+
+/// Plays `probe` in a loop on its output while recording its input.
+struct ProbeHandler {
+    out: jack::Port<jack::AudioOut>,
+    inp: jack::Port<jack::AudioIn>,
+    probe: Vec<f32>,
+    pos: usize,
+    rec: Vec<f32>,
+    rec_pos: usize,
+    done: Arc<AtomicBool>,
+}
+
+impl jack::ProcessHandler for ProbeHandler {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        // Read before writing: a port wired to our own output shares that output's buffer, which
+        // still holds the previous cycle until we overwrite it (as jack_iodelay does).
+        let inp = self.inp.as_slice(ps);
+        let room = self.rec.len() - self.rec_pos;
+        let n = room.min(inp.len());
+        self.rec[self.rec_pos..self.rec_pos + n].copy_from_slice(&inp[..n]);
+        self.rec_pos += n;
+        if self.rec_pos == self.rec.len() {
+            self.done.store(true, Ordering::Release);
+        }
+        let out = self.out.as_mut_slice(ps);
+        for o in out.iter_mut() {
+            *o = self.probe[self.pos];
+            self.pos += 1;
+            if self.pos == self.probe.len() {
+                self.pos = 0;
+            }
+        }
+        jack::Control::Continue
+    }
+}
+
+/// What a probe run over JACK gives back.
+pub struct ProbeRun {
+    pub sample_rate: u32,
+    pub buffer_size: u32,
+    /// Input recorded from the first cycle on, aligned with the probe's first output sample.
+    pub recording: Vec<f32>,
+    pub xruns: usize,
+    /// What the ports report: playback latency of where the probe goes plus capture latency of
+    /// where the recording comes from (0 for a software loop).
+    pub port_latency: u32,
+}
+
+/// Plays `probe` for `frames` samples. With `connect`, our output is wired to our input (a
+/// software loop); else `playback`/`capture` name the ports to wire to (a cable loop).
+pub fn run_probe(probe: &[f32], frames: usize, connect: bool, playback: Option<&str>, capture: Option<&str>) -> Result<ProbeRun> {
+    let client = open_client(CLIENT)?;
+    let out = client.register_port("probe_out", jack::AudioOut::default())?;
+    let inp = client.register_port("probe_in", jack::AudioIn::default())?;
+    let out_name = out.name()?;
+    let in_name = inp.name()?;
+    let sample_rate = client.sample_rate() as u32;
+    let buffer_size = client.buffer_size();
+    let done = Arc::new(AtomicBool::new(false));
+    let xruns = Arc::new(AtomicUsize::new(0));
+    let handler = ProbeHandler { out, inp, probe: probe.to_vec(), pos: 0, rec: vec![0.0; frames], rec_pos: 0, done: done.clone() };
+    let active = client.activate_async(Xruns(xruns.clone()), handler)?;
+    let c = active.as_client();
+    let mut port_latency = 0;
+    if connect {
+        c.connect_ports_by_name(&out_name, &in_name).context("connecting the software loop")?;
+    } else {
+        let (Some(p), Some(q)) = (playback, capture) else {
+            bail!("say where the loop is: --connect for a software loop, or --playback PORT and --capture PORT for a cable loop");
+        };
+        for (from, to) in [(out_name.as_str(), p), (q, in_name.as_str())] {
+            c.connect_ports_by_name(from, to).map_err(|e| {
+                let ports = c.ports(None, Some("32 bit float mono audio"), jack::PortFlags::empty()).join(", ");
+                anyhow!("cannot connect {from} → {to} ({e:?}); audio ports: {ports}")
+            })?;
+        }
+        let lat = |name: &str, mode| c.port_by_name(name).map(|p| p.get_latency_range(mode).1).unwrap_or(0);
+        port_latency = lat(p, jack::LatencyType::Playback) + lat(q, jack::LatencyType::Capture);
+    }
+    let deadline = Instant::now() + Duration::from_secs_f64(frames as f64 / sample_rate as f64 * 3.0 + 5.0);
+    while !done.load(Ordering::Acquire) {
+        if Instant::now() > deadline {
+            bail!("the JACK server stopped calling us: is it running and not frozen?");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (_, _, handler) = active.deactivate()?;
+    Ok(ProbeRun { sample_rate, buffer_size, recording: handler.rec, xruns: xruns.load(Ordering::Relaxed), port_latency })
+}
+
+/// Runs the chain (every stage on) live on JACK: our inputs fed from a probe player, our outputs
+/// into a null sink; measures the time each callback takes against its deadline.
+struct ChainHandler {
+    ins: [jack::Port<jack::AudioIn>; 2],
+    outs: [jack::Port<jack::AudioOut>; 2],
+    chain: Chain,
+    params: Arc<LivechainParams>,
+    bridge: Arc<Bridge>,
+    busy_ns: u64,
+    worst_ns: u64,
+    cycles: u64,
+    frames: u64,
+}
+
+impl jack::ProcessHandler for ChainHandler {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        let t = Instant::now();
+        let _ftz = crate::dsp::denormal::DenormalGuard::new();
+        let [o0, o1] = &mut self.outs;
+        let (a, b) = (o0.as_mut_slice(ps), o1.as_mut_slice(ps));
+        a.copy_from_slice(self.ins[0].as_slice(ps));
+        b.copy_from_slice(self.ins[1].as_slice(ps));
+        let n = a.len() as u64;
+        let mut bufs: [&mut [f32]; 2] = [a, b];
+        self.chain.process(&mut bufs, &self.params, &self.bridge);
+        let ns = t.elapsed().as_nanos() as u64;
+        self.busy_ns += ns;
+        self.worst_ns = self.worst_ns.max(ns);
+        self.cycles += 1;
+        self.frames += n;
+        jack::Control::Continue
+    }
+}
+
+/// One row of the sweep: what running the chain live at a buffer size gave.
+pub struct LiveRun {
+    pub xruns: usize,
+    /// Mean and worst callback time over the callback's deadline.
+    pub mean_load: f64,
+    pub peak_load: f64,
+}
+
+/// Runs the chain live for `seconds` with noise at its inputs.
+pub fn run_chain(params: Arc<LivechainParams>, seconds: f64) -> Result<LiveRun> {
+    let client = open_client("livechain-sweep")?;
+    let sr = client.sample_rate() as f32;
+    let ins = [client.register_port("in_1", jack::AudioIn::default())?, client.register_port("in_2", jack::AudioIn::default())?];
+    let outs = [client.register_port("out_1", jack::AudioOut::default())?, client.register_port("out_2", jack::AudioOut::default())?];
+    let names: Vec<String> = ins.iter().map(|p| p.name()).collect::<Result<_, _>>()?;
+    let mut chain = Chain::default();
+    chain.prepare(sr, 2);
+    crate::host::prime_smoothers(&params, sr);
+    chain.reset(&params);
+    let xruns = Arc::new(AtomicUsize::new(0));
+    let handler = ChainHandler { ins, outs, chain, params, bridge: Arc::new(Bridge::default()), busy_ns: 0, worst_ns: 0, cycles: 0, frames: 0 };
+    let active = client.activate_async(Xruns(xruns.clone()), handler)?;
+    // A noise source feeding our inputs, so the chain works on signal, not silence.
+    let noise = NoiseSource::start(&names)?;
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    let (_, _, h) = active.deactivate()?;
+    drop(noise);
+    let period_ns = if h.cycles > 0 { h.frames as f64 / h.cycles as f64 / sr as f64 * 1e9 } else { 1.0 };
+    Ok(LiveRun {
+        xruns: xruns.load(Ordering::Relaxed),
+        mean_load: if h.cycles > 0 { h.busy_ns as f64 / h.cycles as f64 / period_ns } else { 0.0 },
+        peak_load: h.worst_ns as f64 / period_ns,
+    })
+}
+
+/// A small JACK client playing noise into the given ports until dropped.
+pub struct NoiseSource(Option<jack::AsyncClient<(), NoiseHandler>>);
+
+pub struct NoiseHandler {
+    outs: Vec<jack::Port<jack::AudioOut>>,
+    seed: u32,
+}
+
+impl jack::ProcessHandler for NoiseHandler {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        for p in &mut self.outs {
+            for o in p.as_mut_slice(ps) {
+                self.seed ^= self.seed << 13;
+                self.seed ^= self.seed >> 17;
+                self.seed ^= self.seed << 5;
+                *o = (self.seed as f32 / u32::MAX as f32 - 0.5) * 0.5;
+            }
+        }
+        jack::Control::Continue
+    }
+}
+
+impl NoiseSource {
+    pub fn start(targets: &[String]) -> Result<Self> {
+        let client = open_client("livechain-noise")?;
+        let outs: Vec<_> = (0..targets.len()).map(|i| client.register_port(&format!("out_{}", i + 1), jack::AudioOut::default())).collect::<Result<_, _>>()?;
+        let names: Vec<String> = outs.iter().map(|p| p.name()).collect::<Result<_, _>>()?;
+        let active = client.activate_async((), NoiseHandler { outs, seed: 12345 })?;
+        for (from, to) in names.iter().zip(targets) {
+            active.as_client().connect_ports_by_name(from, to)?;
+        }
+        Ok(Self(Some(active)))
+    }
+}
+
+impl Drop for NoiseSource {
+    fn drop(&mut self) {
+        if let Some(a) = self.0.take() {
+            let _ = a.deactivate();
+        }
+    }
+}
+
+/// Sets the JACK server's buffer size (jackd2 changes it live).
+pub fn set_buffer_size(frames: u32) -> Result<u32> {
+    let client = open_client("livechain-bufsize")?;
+    client.set_buffer_size(frames).map_err(|e| anyhow!("the JACK server refused a buffer size of {frames} frames ({e:?})"))?;
+    // The change applies at a cycle boundary: wait for it.
+    let t = Instant::now();
+    while client.buffer_size() != frames && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(client.buffer_size())
+}

@@ -1,0 +1,334 @@
+//! The standalone's subcommands: `devices`, `latency`, `sweep`, `render` and `demo`. Without a
+//! subcommand, `livechain` is the nice-plug standalone (see `main.rs`).
+
+pub mod jack_io;
+pub mod render;
+
+use crate::analysis::latency::{mls, summarize, Correlator, MIN_CONFIDENCE};
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const SUBCOMMANDS: &[&str] = &["devices", "latency", "sweep", "render", "demo"];
+
+#[derive(Parser, Debug)]
+#[command(name = "livechain", about = "Livechain's latency and offline tools", disable_help_subcommand = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Jack,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Every audio backend and device, with channels, sample rates and buffer sizes.
+    Devices,
+    /// Measures the round-trip latency of a loop by cross-correlating a probe (an MLS).
+    Latency {
+        #[arg(short = 'b', long, value_enum, default_value = "jack")]
+        backend: Backend,
+        /// Wire our output to our input: a software loop, no cable needed.
+        #[arg(long)]
+        connect: bool,
+        /// For a cable loop: the playback port the probe goes out on (e.g. system:playback_1).
+        #[arg(long)]
+        playback: Option<String>,
+        /// For a cable loop: the capture port it comes back on (e.g. system:capture_1).
+        #[arg(long)]
+        capture: Option<String>,
+        /// How many measurements.
+        #[arg(short = 'n', long, default_value_t = 5)]
+        repeats: usize,
+    },
+    /// Runs the chain at each buffer size from 32 to 2048 frames and recommends the smallest
+    /// that runs without xruns and under the load margin.
+    Sweep {
+        #[arg(short = 'b', long, value_enum, default_value = "jack")]
+        backend: Backend,
+        /// Seconds of processing at each size.
+        #[arg(short = 't', long, default_value_t = 3.0)]
+        seconds: f64,
+        /// The largest acceptable peak DSP load, percent of the deadline.
+        #[arg(long, default_value_t = 70.0)]
+        margin: f64,
+    },
+    /// Processes a WAV file through the chain, exactly as in real time.
+    Render {
+        input: PathBuf,
+        output: PathBuf,
+        /// A factory preset's name or a preset file.
+        #[arg(long)]
+        preset: Option<String>,
+        /// Set a parameter by ID, in its unit: --set rev_on=1 --set rev_decay=2.5
+        #[arg(long = "set", value_name = "ID=VALUE")]
+        set: Vec<String>,
+        /// Automation: lines of `SECONDS PARAM_ID VALUE`.
+        #[arg(long)]
+        automation: Option<PathBuf>,
+        /// Processing block size in frames (the result does not depend on it).
+        #[arg(long, default_value_t = 512)]
+        block: usize,
+        /// Seconds of tail after the input ends (default: what the delay and reverb need).
+        #[arg(long)]
+        tail: Option<f32>,
+        /// Keep the plugin's latency at the start instead of trimming it.
+        #[arg(long)]
+        no_compensate: bool,
+    },
+    /// Renders the built-in demo signal and prints the meters and the DSP load.
+    Demo {
+        /// Where to write the result.
+        #[arg(default_value = "target/livechain-demo.wav")]
+        output: PathBuf,
+        #[arg(long, default_value = "Guitar Ambience")]
+        preset: String,
+    },
+}
+
+/// Runs a subcommand; errors are for the user (the caller prints them and exits with 2).
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Devices => devices(),
+        Command::Latency { backend: Backend::Jack, connect, playback, capture, repeats } => {
+            latency_jack(connect, playback.as_deref(), capture.as_deref(), repeats).map(|_| ())
+        }
+        Command::Sweep { backend: Backend::Jack, seconds, margin } => sweep(seconds, margin),
+        Command::Render { input, output, preset, set, automation, block, tail, no_compensate } => {
+            if block == 0 || block > 65_536 {
+                bail!("--block {block}: the block size must be 1 to 65536 frames");
+            }
+            let (audio, sr) = render::read_wav(&input)?;
+            let mut params = Vec::new();
+            if let Some(p) = preset {
+                params.extend(render::resolve_preset(&p)?.params);
+            }
+            params.extend(render::parse_set(&set)?);
+            let events = match automation {
+                Some(path) => render::read_automation(&path, sr)?,
+                None => Vec::new(),
+            };
+            let settings = render::Settings { params, events, block, tail_s: tail, compensate_latency: !no_compensate, progress: true };
+            let (out, report) = render::render(&audio, sr, &settings)?;
+            render::write_wav(&output, &out, sr)?;
+            report.print();
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+        Command::Demo { output, preset } => {
+            let preset = render::resolve_preset(&preset)?;
+            let sr = 48_000;
+            let audio = render::demo_signal(sr);
+            let settings = render::Settings { params: preset.params.into_iter().collect(), ..Default::default() };
+            let (out, report) = render::render(&audio, sr, &settings)?;
+            render::write_wav(&output, &out, sr)?;
+            println!("Livechain demo: the built-in signal through the \"{}\" preset", preset.name);
+            report.print();
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+    }
+}
+
+fn devices() -> Result<()> {
+    use cpal::traits::{DeviceTrait, HostTrait};
+    println!("JACK:");
+    match jack_io::open_client("livechain-devices") {
+        Ok(c) => {
+            println!("  server running: {} Hz, buffer {} frames ({:.2} ms)", c.sample_rate(), c.buffer_size(), c.buffer_size() as f64 * 1000.0 / c.sample_rate() as f64);
+            for name in c.ports(None, Some("32 bit float mono audio"), jack::PortFlags::IS_PHYSICAL) {
+                if let Some(p) = c.port_by_name(&name) {
+                    let (mode, dir) = if p.flags().contains(jack::PortFlags::IS_OUTPUT) { (jack::LatencyType::Capture, "capture") } else { (jack::LatencyType::Playback, "playback") };
+                    let (lo, hi) = p.get_latency_range(mode);
+                    println!("  {name:32} {dir}, latency {lo}..{hi} frames");
+                }
+            }
+        }
+        Err(_) => println!("  no server running (start one with `jackd -d alsa` or `jackd -d dummy`)"),
+    }
+    for id in cpal::available_hosts() {
+        println!("{}:", id.name());
+        let host = match cpal::host_from_id(id) {
+            Ok(h) => h,
+            Err(e) => {
+                println!("  unavailable: {e}");
+                continue;
+            }
+        };
+        let devices = match host.devices() {
+            Ok(d) => d.collect::<Vec<_>>(),
+            Err(e) => {
+                println!("  cannot list devices: {e}");
+                continue;
+            }
+        };
+        if devices.is_empty() {
+            println!("  no devices");
+        }
+        for d in devices {
+            let name = d.description().map(|n| n.name().to_string()).unwrap_or_else(|_| "(unnamed)".into());
+            println!("  {name}");
+            // One line per direction: the ranges every configuration together allows.
+            let show = |kind: &str, configs: Vec<cpal::SupportedStreamConfigRange>| {
+                if configs.is_empty() {
+                    return;
+                }
+                let ch = (configs.iter().map(|c| c.channels()).min().unwrap_or(0), configs.iter().map(|c| c.channels()).max().unwrap_or(0));
+                let rate = (configs.iter().map(|c| c.min_sample_rate()).min().unwrap_or(0), configs.iter().map(|c| c.max_sample_rate()).max().unwrap_or(0));
+                let bufs: Vec<(u32, u32)> = configs
+                    .iter()
+                    .filter_map(|c| match c.buffer_size() {
+                        cpal::SupportedBufferSize::Range { min, max } => Some((*min, *max)),
+                        cpal::SupportedBufferSize::Unknown => None,
+                    })
+                    .collect();
+                let buf = match (bufs.iter().map(|b| b.0).min(), bufs.iter().map(|b| b.1).max()) {
+                    (Some(lo), Some(hi)) => format!("buffer {lo}..{hi} frames"),
+                    _ => "buffer size not reported".into(),
+                };
+                let mut formats: Vec<String> = configs.iter().map(|c| format!("{:?}", c.sample_format())).collect();
+                formats.dedup();
+                println!("    {kind:6} {}..{} ch, {}..{} Hz, {buf}, formats {}", ch.0, ch.1, rate.0, rate.1, formats.join("/"));
+            };
+            show("input", d.supported_input_configs().map(|c| c.collect()).unwrap_or_default());
+            show("output", d.supported_output_configs().map(|c| c.collect()).unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+/// Result of a latency measurement, in samples.
+pub struct LatencyReport {
+    pub sample_rate: u32,
+    pub buffer_size: u32,
+    pub results: Vec<f64>,
+    pub median: f64,
+    pub spread: f64,
+    pub explained: f64,
+}
+
+/// Measures a JACK loop `repeats` times (one MLS period each) and prints the results.
+pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>, repeats: usize) -> Result<LatencyReport> {
+    if repeats == 0 {
+        bail!("--repeats must be at least 1");
+    }
+    let probe = mls(15, 0.25);
+    let n = probe.len();
+    // One period to let the loop fill, then one per measurement.
+    let run = jack_io::run_probe(&probe, n * (repeats + 1), connect, playback, capture)?;
+    let corr = Correlator::new(&probe);
+    if std::env::var_os("LIVECHAIN_DEBUG").is_some() {
+        let nz = run.recording.iter().position(|x| *x != 0.0);
+        eprintln!("debug: recording {} samples, first non-zero at {nz:?}, max {}", run.recording.len(), run.recording.iter().fold(0.0f32, |m, x| m.max(x.abs())));
+    }
+    let mut results = Vec::with_capacity(repeats);
+    let ms = |s: f64| s * 1000.0 / run.sample_rate as f64;
+    println!("round trip at {} Hz, JACK buffer {} frames:", run.sample_rate, run.buffer_size);
+    for k in 0..repeats {
+        let start = n * (k + 1);
+        let e = corr.locate(&run.recording[start..start + n], start);
+        if e.confidence < MIN_CONFIDENCE {
+            bail!(
+                "no signal came back (correlation {:.1}, needs {MIN_CONFIDENCE}): check the loop's \
+                 connections or cable and the levels",
+                e.confidence
+            );
+        }
+        println!("  run {}: {:9.3} samples  {:7.3} ms", k + 1, e.samples, ms(e.samples));
+        results.push(e.samples);
+    }
+    let (median, spread) = summarize(&results);
+    // A JACK cycle: what we write in one cycle is read back in the next, plus the ports' own
+    // latency (converters and driver periods, as the hardware ports report them).
+    let explained = run.buffer_size as f64 + run.port_latency as f64;
+    println!("median {:.3} samples ({:.3} ms), spread {:.3} samples", median, ms(median), spread);
+    println!(
+        "the buffers explain {:.0} samples ({:.3} ms: one {}-frame cycle + {} frames of port latency); \
+         the rest, {:.3} samples ({:.3} ms), is converters, cables and anything outside JACK",
+        explained,
+        ms(explained),
+        run.buffer_size,
+        run.port_latency,
+        median - explained,
+        ms(median - explained)
+    );
+    if run.xruns > 0 {
+        println!("warning: {} xrun(s) during the measurement", run.xruns);
+    }
+    Ok(LatencyReport { sample_rate: run.sample_rate, buffer_size: run.buffer_size, results, median, spread, explained })
+}
+
+/// Buffer sizes the sweep tries.
+pub const SWEEP_SIZES: [u32; 7] = [32, 64, 128, 256, 512, 1024, 2048];
+
+/// Puts the JACK server back to the buffer size it had, however the sweep ends.
+struct RestoreBufferSize(u32);
+impl Drop for RestoreBufferSize {
+    fn drop(&mut self) {
+        let _ = jack_io::set_buffer_size(self.0);
+    }
+}
+
+fn sweep(seconds: f64, margin: f64) -> Result<()> {
+    let _restore = RestoreBufferSize(jack_io::open_client("livechain-sweep-probe")?.buffer_size());
+    let params = std::sync::Arc::new(crate::params::LivechainParams::default());
+    {
+        // Every stage on: the worst case the user can dial in.
+        let mut host = crate::host::OfflineHost::with_params(params.clone(), 48_000.0, 2);
+        for id in ["hp_on", "lp_on", "agc_on", "comp_on", "dly_on", "rev_on", "ceiling_on"] {
+            host.set(id, 1.0).map_err(anyhow::Error::msg)?;
+        }
+    }
+    println!("{:>7} {:>7} {:>10} {:>10} {:>14}", "frames", "xruns", "mean load", "peak load", "round trip");
+    let mut best = None;
+    let mut rows = 0;
+    for size in SWEEP_SIZES {
+        let got = match jack_io::set_buffer_size(size) {
+            Ok(g) => g,
+            Err(e) => {
+                println!("{size:>7}  skipped: {e}");
+                continue;
+            }
+        };
+        let live = jack_io::run_chain(params.clone(), seconds)?;
+        let lat = latency_quiet()?;
+        rows += 1;
+        let ok = live.xruns == 0 && live.peak_load * 100.0 < margin;
+        println!(
+            "{:>7} {:>7} {:>9.2}% {:>9.2}% {:>8.0} smp ({:.2} ms){}",
+            got,
+            live.xruns,
+            live.mean_load * 100.0,
+            live.peak_load * 100.0,
+            lat.0,
+            lat.0 * 1000.0 / lat.1,
+            if ok { "" } else { "  ✗" }
+        );
+        if ok && best.is_none() {
+            best = Some(got);
+        }
+    }
+    if rows == 0 {
+        bail!("the JACK server accepted none of the buffer sizes {SWEEP_SIZES:?}");
+    }
+    match best {
+        Some(b) => println!("recommended: {b} frames, the smallest with no xruns and peak load under {margin:.0} %"),
+        None => println!("no buffer size ran cleanly under {margin:.0} % peak load: free up CPU or raise --margin"),
+    }
+    Ok(())
+}
+
+/// One quick software-loop measurement at the current buffer size: (samples, sample rate).
+fn latency_quiet() -> Result<(f64, f64)> {
+    let probe = mls(13, 0.25);
+    let n = probe.len();
+    let run = jack_io::run_probe(&probe, n * 2, true, None, None)?;
+    let e = Correlator::new(&probe).locate(&run.recording[n..2 * n], n);
+    if e.confidence < MIN_CONFIDENCE {
+        bail!("the software loop gave no signal back");
+    }
+    Ok((e.samples, run.sample_rate as f64))
+}

@@ -1,0 +1,67 @@
+//! JACK servers for tests: private, named per test, stopped cleanly.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Stops a child on drop: SIGTERM first (a JACK server killed hard leaves its shared memory
+/// behind, and the next server on the machine hangs on it), SIGKILL if it will not go.
+pub struct Stop(pub Child);
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// With no JACK server running anywhere, JACK files left in /dev/shm are stale (from a server
+/// that was killed) and would make a new server hang: remove them.
+pub fn clear_stale_state() {
+    let running = std::fs::read_dir("/proc")
+        .map(|d| d.flatten().any(|e| std::fs::read_to_string(e.path().join("comm")).map(|c| c.trim() == "jackd").unwrap_or(false)))
+        .unwrap_or(false);
+    if running {
+        return;
+    }
+    if let Ok(dir) = std::fs::read_dir("/dev/shm") {
+        for e in dir.flatten() {
+            if e.file_name().to_string_lossy().starts_with("jack") {
+                let _ = std::fs::remove_file(e.path()).or_else(|_| std::fs::remove_dir_all(e.path()));
+            }
+        }
+    }
+}
+
+pub fn ports(server: &str) -> Option<String> {
+    let out = Command::new("jack_lsp").env("JACK_DEFAULT_SERVER", server).env("JACK_NO_START_SERVER", "1").output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts `jackd -d dummy` at 48 kHz with `period` frames under the name `server`.
+pub fn start_server(server: &str, period: u32) -> Stop {
+    clear_stale_state();
+    let child = Command::new("jackd")
+        .args(["--no-realtime", "-n", server, "-d", "dummy", "-r", "48000", "-p", &period.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jackd (Debian package jackd2) must be installed: `cargo xtask test` installs it");
+    let stop = Stop(child);
+    wait_for("the JACK server", Duration::from_secs(20), || ports(server).is_some());
+    stop
+}
