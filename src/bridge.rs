@@ -16,6 +16,10 @@ pub struct Bridge {
     pub latency_samples: AtomicU32,
     /// The compressor's deepest gain reduction since the editor last read it, dB (≤ 0).
     pub gain_reduction_db: AtomicF32,
+    /// Time `process()` took over the block's deadline (block length ÷ sample rate): the last
+    /// block's, and the highest since the editor last read it.
+    pub dsp_load: AtomicF32,
+    pub dsp_load_peak: AtomicF32,
     /// Set by the editor while it is open, so work that only it needs can be skipped.
     pub editor_open: AtomicBool,
 }

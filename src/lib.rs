@@ -138,6 +138,8 @@ impl Plugin for Livechain {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        // The clock is read through the vDSO: no system call, no allocation.
+        let started = std::time::Instant::now();
         let _denormals = DenormalGuard::new();
         if self.chain.update_latency(&self.params) {
             let latency = self.chain.latency() as u32;
@@ -146,6 +148,12 @@ impl Plugin for Livechain {
         }
         self.chain.set_tempo(context.transport().tempo);
         self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
+        let deadline = buffer.samples() as f32 / self.chain.sample_rate();
+        if deadline > 0.0 {
+            let load = started.elapsed().as_secs_f32() / deadline;
+            self.bridge.dsp_load.store(load, Ordering::Relaxed);
+            self.bridge.dsp_load_peak.fetch_max(load, Ordering::Relaxed);
+        }
         if self.bridge.editor_open.load(Ordering::Relaxed) {
             self.repaint.request_repaint();
         }

@@ -55,6 +55,7 @@ fn decay_time_matches_the_setting_from_0_3_to_10_seconds() {
             let s = ReverbSettings { predelay_ms: 0.0, size, decay_s: decay, damping: 0.0, modulation: 0.2, width: 1.0, early: 0.0, mix: 1.0 };
             let (l, rr) = impulse_response(&mut r, &s, ((decay * 1.2 + 0.5) * sr) as usize);
             let t60 = schroeder_t60(&l, &rr, sr);
+            eprintln!("reverb decay set {decay} s, size {size}: measured T60 {t60:.3} s");
             assert!((t60 - decay as f64).abs() <= 0.1 * decay as f64, "set {decay} s (size {size}): measured {t60:.3} s");
         }
     }

@@ -14,7 +14,7 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
     let server = format!("livechain-test-{}", std::process::id());
     let _jackd = start_server(&server, 128);
 
-    let app = Command::new(&bin)
+    let mut app = Command::new(&bin)
         .args(["--backend", "jack"])
         .env("JACK_DEFAULT_SERVER", &server)
         .env_remove("DISPLAY")
@@ -23,6 +23,18 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
         .spawn()
         .expect("start the standalone");
     let pid = app.id();
+    // Collect what it logs: the signal handler is in place once it says it runs without a GUI.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        use std::io::BufRead;
+        let stderr = app.stderr.take().unwrap();
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+    }
     let mut app = Killer(app);
     let mut ports = String::new();
     wait_for("Livechain's JACK ports", Duration::from_secs(30), || {
@@ -32,6 +44,7 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
     for want in ["livechain:input_1", "livechain:input_2", "livechain:output_1", "livechain:output_2"] {
         assert!(ports.lines().any(|l| l.trim() == want), "port {want} missing from:\n{ports}");
     }
+    wait_for("the standalone to run", Duration::from_secs(30), || log.lock().unwrap().contains("No GUI available"));
     let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(status.success());
     let t = Instant::now();
@@ -42,6 +55,6 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
         assert!(t.elapsed() < Duration::from_secs(15), "the standalone did not exit after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
+    assert!(exit.success(), "exit status after SIGTERM: {exit:?}\n{}", log.lock().unwrap());
     wait_for("the ports to go away", Duration::from_secs(5), || !jack_ports(&server).unwrap_or_default().contains("livechain:"));
 }

@@ -60,6 +60,8 @@ pub struct LivechainEditor {
     last_frame: Option<Instant>,
     /// Displayed gain reduction, dB (≤ 0), with a meter's release.
     gain_reduction_db: f32,
+    /// Displayed peak DSP load, falling 20 % of the deadline per second.
+    load_peak: f32,
 }
 
 impl LivechainEditor {
@@ -72,6 +74,7 @@ impl LivechainEditor {
             output: Default::default(),
             last_frame: None,
             gain_reduction_db: 0.0,
+            load_peak: 0.0,
         }
     }
 
@@ -150,6 +153,12 @@ impl NiceEguiApp for LivechainEditor {
                 ui.separator();
                 let sr = self.bridge.sample_rate.load(Ordering::Relaxed);
                 let lat = self.bridge.latency();
+                let load = self.bridge.dsp_load.load(Ordering::Relaxed);
+                let peak = self.bridge.dsp_load_peak.swap(0.0, Ordering::Relaxed);
+                self.load_peak = (self.load_peak - 0.2 * dt).max(peak);
+                ui.label(format!("DSP {:5.1} % (peak {:5.1} %)", load * 100.0, self.load_peak * 100.0))
+                    .on_hover_text("Time process() takes against the block's deadline");
+                ui.separator();
                 ui.label(format!(
                     "{:.1} kHz · max block {} · latency {} samples ({:.2} ms)",
                     sr / 1000.0,
