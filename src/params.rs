@@ -234,7 +234,8 @@ pub fn hz_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     FloatParam::new(name, default, FloatRange::Skewed { min, max, factor: FloatRange::skew_factor(-2.0) })
         .with_smoother(SmoothingStyle::Logarithmic(GAIN_SMOOTH_MS))
         .with_unit(" Hz")
-        .with_value_to_string(formatters::v2s_f32_hz_then_khz(1))
+        // Whole hertz above 1 kHz, tenths below; typing "2.5k" or "2.5 kHz" works too.
+        .with_value_to_string(Arc::new(|v| if v >= 1_000.0 { format!("{v:.0}") } else { format!("{v:.1}") }))
         .with_string_to_value(formatters::s2v_f32_hz_then_khz())
 }
 

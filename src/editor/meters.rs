@@ -25,7 +25,7 @@ pub fn meter_group(ui: &mut egui::Ui, label: &str, meters: &mut [PeakBallistics]
 }
 
 fn channel_meter(ui: &mut egui::Ui, m: &mut PeakBallistics) {
-    let height = (ui.available_height() - 40.0).max(220.0);
+    let height = (ui.available_height() - 40.0).max(400.0);
     let (rect, response) = ui.allocate_exact_size(Vec2::new(14.0, height), Sense::click());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, Color32::from_gray(24));

@@ -26,7 +26,7 @@ pub struct EditorGeometry {
 
 impl Default for EditorGeometry {
     fn default() -> Self {
-        Self { width: 720, height: 480, zoom: 1.0 }
+        Self { width: 1180, height: 720, zoom: 1.0 }
     }
 }
 
@@ -101,8 +101,11 @@ impl LivechainEditor {
 /// A titled group for one stage of the chain, its controls in a two-column grid.
 fn stage(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
     ui.group(|ui| {
-        ui.label(egui::RichText::new(title).strong());
-        egui::Grid::new(title).num_columns(2).spacing([12.0, 4.0]).show(ui, add);
+        ui.set_width(ui.available_width());
+        ui.vertical(|ui| {
+            ui.label(egui::RichText::new(title).strong());
+            egui::Grid::new(title).num_columns(2).spacing([12.0, 4.0]).show(ui, add);
+        });
     });
 }
 
@@ -121,7 +124,7 @@ impl<P: Param> AnyParam for P {
 /// default and takes a typed value on click; every change is a host automation gesture.
 fn row<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
     ui.label(param.name());
-    ui.add(ParamSlider::for_param(param, setter).with_width(160.0));
+    ui.add(ParamSlider::for_param(param, setter).with_width(130.0));
     ui.end_row();
 }
 
@@ -169,26 +172,28 @@ impl NiceEguiApp for LivechainEditor {
             });
         });
 
+        egui::Panel::left("in_meters").resizable(false).exact_size(70.0).show(ui, |ui| {
+            meters::meter_group(ui, "IN", &mut self.input[..channels]);
+        });
+        egui::Panel::right("out_meters").resizable(false).exact_size(70.0).show(ui, |ui| {
+            meters::meter_group(ui, "OUT", &mut self.output[..channels]);
+        });
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.horizontal(|ui| {
-                meters::meter_group(ui, "IN", &mut self.input[..channels]);
-                ui.separator();
-                let meters_w = 90.0;
-                ui.vertical(|ui| {
-                    ui.set_width((ui.available_width() - meters_w).max(300.0));
-                    egui::ScrollArea::vertical().auto_shrink([false, false]).max_width(ui.available_width()).show(ui, |ui| {
-                        ui.horizontal_wrapped(|ui| {
+            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+                        // Three columns in chain order: input and filters (and the output stage
+                        // at the end of the chain, under them), dynamics, delay and reverb.
+                        ui.columns(3, |cols| {
                             let p = &self.params;
-                            stage(ui, "Input", |ui| {
+                            stage(&mut cols[0], "Input", |ui| {
                                 row(ui, &p.input.gain, &setter);
                             });
-                            stage(ui, "Filters", |ui| {
+                            stage(&mut cols[0], "Filters", |ui| {
                                 let f = &p.filters;
                                 for r in [&f.hp_on as &dyn AnyParam, &f.hp_freq, &f.hp_slope, &f.lp_on, &f.lp_freq, &f.lp_slope] {
                                     r.row(ui, &setter);
                                 }
                             });
-                            stage(ui, "Dynamics", |ui| {
+                            stage(&mut cols[1], "Dynamics", |ui| {
                                 let d = &p.dynamics;
                                 for r in [
                                     &d.agc_on as &dyn AnyParam, &d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate,
@@ -201,29 +206,25 @@ impl NiceEguiApp for LivechainEditor {
                                 meters::gain_reduction_bar(ui, self.gain_reduction_db);
                                 ui.end_row();
                             });
-                            stage(ui, "Delay", |ui| {
+                            stage(&mut cols[2], "Delay", |ui| {
                                 let d = &p.delay;
                                 for r in [&d.on as &dyn AnyParam, &d.time, &d.sync, &d.note, &d.feel, &d.feedback, &d.tone, &d.ping_pong, &d.mix] {
                                     r.row(ui, &setter);
                                 }
                             });
-                            stage(ui, "Reverb", |ui| {
+                            stage(&mut cols[2], "Reverb", |ui| {
                                 let r = &p.reverb;
                                 for q in [&r.on as &dyn AnyParam, &r.predelay, &r.size, &r.decay, &r.damping, &r.modulation, &r.width, &r.early, &r.mix] {
                                     q.row(ui, &setter);
                                 }
                             });
-                            stage(ui, "Output", |ui| {
+                            stage(&mut cols[0], "Output", |ui| {
                                 let o = &p.output;
                                 for r in [&o.gain as &dyn AnyParam, &o.mix, &o.ceiling_on, &o.ceiling, &o.bypass] {
                                     r.row(ui, &setter);
                                 }
                             });
                         });
-                    });
-                });
-                ui.separator();
-                meters::meter_group(ui, "OUT", &mut self.output[..channels]);
             });
         });
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
