@@ -33,6 +33,14 @@ fn main() {
         || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
     if !has_display {
         livechain::HEADLESS.store(true, Ordering::Relaxed);
+    } else {
+        // With the editor open, nice-plug's own Ctrl-C/SIGTERM handler only raises a flag its
+        // window loop does not read, so the program could not be stopped from outside. Taking the
+        // handler first makes SIGINT/SIGTERM end the program (the JACK or ALSA client closes with
+        // the process); without a display nice-plug's handler stays and exits cleanly itself.
+        if let Err(e) = ctrlc::set_handler(|| std::process::exit(0)) {
+            eprintln!("livechain: could not install the signal handler: {e}");
+        }
     }
     let mut args = args;
     if has_flag(&args, "--help", Some("-h")).is_some() {
