@@ -359,23 +359,16 @@ impl Chain {
         let l = &self.lanes;
         // Dynamics: the AGC levels first, then the compressor catches what is left.
         if active[AGC] {
-            for i in 0..n {
+            let agc = &mut self.agc;
+            for_each_frame(buffer, channels, start, n, |i, frame| {
                 let s = AgcSettings { target_lufs: l.agc[0][i], max_range_db: l.agc[1][i], speed_s: l.agc[2][i], gate_lufs: l.agc[3][i] };
-                for ch in 0..channels {
-                    frame[ch] = buffer[ch][start + i];
-                }
-                self.agc.tick(&mut frame[..channels], &s, l.fade[AGC][i]);
-                for ch in 0..channels {
-                    buffer[ch][start + i] = frame[ch];
-                }
-            }
+                agc.tick(frame, &s, l.fade[AGC][i]);
+            });
         }
         let auto_makeup = p.dynamics.auto_makeup.value();
-        for i in 0..n {
-            for ch in 0..channels {
-                frame[ch] = buffer[ch][start + i];
-            }
-            if active[COMP] {
+        if active[COMP] {
+            let comp = &mut self.comp;
+            for_each_frame(buffer, channels, start, n, |i, frame| {
                 let s = CompSettings {
                     threshold_db: l.comp[0][i],
                     ratio: l.comp[1][i],
@@ -385,15 +378,11 @@ impl Chain {
                     makeup_db: l.comp[5][i],
                     auto_makeup,
                 };
-                self.comp.tick(&mut frame[..channels], &s, l.fade[COMP][i]);
-            } else if self.latency > 0 {
-                self.comp.delay_only(&mut frame[..channels]);
-            } else {
-                continue;
-            }
-            for ch in 0..channels {
-                buffer[ch][start + i] = frame[ch];
-            }
+                comp.tick(frame, &s, l.fade[COMP][i]);
+            });
+        } else if self.latency > 0 {
+            let comp = &mut self.comp;
+            for_each_frame(buffer, channels, start, n, |_, frame| comp.delay_only(frame));
         }
 
         if active[DELAY] {
@@ -417,7 +406,8 @@ impl Chain {
         }
 
         if active[REVERB] {
-            for i in 0..n {
+            let reverb = &mut self.reverb;
+            for_each_frame(buffer, channels, start, n, |i, frame| {
                 let r = &l.reverb;
                 let s = ReverbSettings {
                     predelay_ms: r[0][i],
@@ -429,14 +419,8 @@ impl Chain {
                     early: r[6][i] * 0.01,
                     mix: r[7][i] * 0.01,
                 };
-                for ch in 0..channels {
-                    frame[ch] = buffer[ch][start + i];
-                }
-                self.reverb.tick(&mut frame[..channels], &s, l.fade[REVERB][i]);
-                for ch in 0..channels {
-                    buffer[ch][start + i] = frame[ch];
-                }
-            }
+                reverb.tick(frame, &s, l.fade[REVERB][i]);
+            });
         }
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
@@ -463,6 +447,22 @@ impl Chain {
         // stages built from the samples around it is cleared so no tail carries the damage on.
         if garbage {
             self.reset_stages();
+        }
+    }
+}
+
+/// Runs `f` on each sample frame (one value per channel) of `buffer[..][start..start + n]`,
+/// writing the frame back: the frame-wise stages all move samples this way.
+#[inline]
+fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: usize, mut f: impl FnMut(usize, &mut [f32])) {
+    let mut frame = [0.0f32; MAX_CHANNELS];
+    for i in 0..n {
+        for ch in 0..channels {
+            frame[ch] = buffer[ch][start + i];
+        }
+        f(i, &mut frame[..channels]);
+        for ch in 0..channels {
+            buffer[ch][start + i] = frame[ch];
         }
     }
 }
