@@ -1,27 +1,44 @@
-//! Everything that crosses between the audio thread and the editor: only atomics.
+//! Everything that crosses between the audio thread and the editor: atomics, the loudness
+//! histograms (atomic bins) and the spectrum's sample queue (rtrb, single producer/consumer).
 
-use crate::analysis::peak::PeakTap;
+use crate::analysis::loudness_meter::LoudnessShared;
+use crate::analysis::peak::{PeakTap, MAX_CHANNELS};
+use crate::analysis::rms::RmsTap;
 use atomic_float::AtomicF32;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
 
 #[derive(Debug, Default)]
 pub struct Bridge {
-    /// Input peaks, measured after the input gain (what the chain receives).
+    /// Input peaks and RMS, measured after the input gain (what the chain receives).
     pub input_peak: PeakTap,
-    /// Output peaks, measured on what leaves the plugin.
+    pub input_rms: RmsTap,
+    /// Output peaks, RMS, true peak and loudness, measured on what leaves the plugin.
     pub output_peak: PeakTap,
+    pub output_rms: RmsTap,
+    /// Largest true peak (linear) per channel since the editor last read it.
+    pub true_peak: [AtomicF32; MAX_CHANNELS],
+    pub loudness: LoudnessShared,
     pub sample_rate: AtomicF32,
     pub max_block: AtomicU32,
+    /// The length of the last block the host sent.
+    pub block: AtomicU32,
     pub channels: AtomicU32,
     pub latency_samples: AtomicU32,
     /// The compressor's deepest gain reduction since the editor last read it, dB (≤ 0).
     pub gain_reduction_db: AtomicF32,
+    /// The compressor's detected input level (dB) at the end of the last block, for the curve.
+    pub comp_input_db: AtomicF32,
     /// Time `process()` took over the block's deadline (block length ÷ sample rate): the last
     /// block's, and the highest since the editor last read it.
     pub dsp_load: AtomicF32,
     pub dsp_load_peak: AtomicF32,
     /// Set by the editor while it is open, so work that only it needs can be skipped.
     pub editor_open: AtomicBool,
+    /// The reading end of the spectrum's sample queue. Only editors touch the mutex (the one that
+    /// opens takes the consumer, and gives it back when it closes); the audio thread holds the
+    /// producer and never locks.
+    pub spectrum_rx: Mutex<Option<rtrb::Consumer<f32>>>,
 }
 
 impl Bridge {

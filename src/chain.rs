@@ -72,7 +72,7 @@ fn fill(param: &FloatParam, out: &mut [f32]) {
     }
 }
 
-fn slope(p: &EnumParam<SlopeParam>) -> Slope {
+pub fn slope(p: &EnumParam<SlopeParam>) -> Slope {
     match p.value() {
         SlopeParam::Db12 => Slope::Db12,
         SlopeParam::Db24 => Slope::Db24,
@@ -105,6 +105,7 @@ pub struct Chain {
     delay: Delay,
     reverb: Reverb,
     lanes: Box<Lanes>,
+    in_rms: crate::analysis::rms::RmsMeter,
     raw: [[f32; CHUNK]; MAX_CHANNELS],
     dry: [[f32; CHUNK]; MAX_CHANNELS],
 }
@@ -127,6 +128,7 @@ impl Default for Chain {
             delay: Delay::default(),
             reverb: Reverb::default(),
             lanes: Box::default(),
+            in_rms: Default::default(),
             raw: [[0.0; CHUNK]; MAX_CHANNELS],
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
         }
@@ -153,6 +155,7 @@ impl Chain {
         self.comp.prepare(sample_rate);
         self.delay.prepare(sample_rate);
         self.reverb.prepare(sample_rate);
+        self.in_rms = crate::analysis::rms::RmsMeter::new(sample_rate as f64);
     }
 
     /// Clears every state and jumps the switches to their current positions.
@@ -247,6 +250,8 @@ impl Chain {
         }
         bridge.gain_reduction_db.fetch_min(self.comp.block_gr_db, std::sync::atomic::Ordering::Relaxed);
         self.comp.block_gr_db = 0.0;
+        bridge.comp_input_db.store(crate::dsp::gain_to_db(self.comp.block_peak), std::sync::atomic::Ordering::Relaxed);
+        self.comp.block_peak = 0.0;
     }
 
     fn fill_lanes(&mut self, n: usize, p: &LivechainParams) {
@@ -331,6 +336,7 @@ impl Chain {
                 dry[i] = block[i];
             }
             bridge.input_peak.feed(ch, block);
+            self.in_rms.feed(ch, block, &bridge.input_rms);
             self.bypass_delay[ch].process(raw);
             self.dry_delay[ch].process(dry);
         }

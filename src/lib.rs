@@ -30,15 +30,25 @@ pub struct Livechain {
     params: Arc<LivechainParams>,
     bridge: Arc<Bridge>,
     chain: Chain,
+    meters: analysis::meters::OutputMeters,
+    /// The audio thread's end of the spectrum analyzer's queue (the editor holds the other).
+    spectrum_tx: rtrb::Producer<f32>,
     repaint: nice_plug_egui::RepaintNotifier,
 }
 
 impl Default for Livechain {
     fn default() -> Self {
+        let (spectrum_tx, spectrum_rx) = rtrb::RingBuffer::new(analysis::meters::SPECTRUM_QUEUE);
+        let bridge = Bridge::default();
+        if let Ok(mut rx) = bridge.spectrum_rx.lock() {
+            *rx = Some(spectrum_rx);
+        }
         Self {
             params: Arc::new(LivechainParams::default()),
-            bridge: Arc::new(Bridge::default()),
+            bridge: Arc::new(bridge),
             chain: Chain::default(),
+            meters: Default::default(),
+            spectrum_tx,
             repaint: nice_plug_egui::RepaintNotifier::new(),
         }
     }
@@ -119,6 +129,7 @@ impl Plugin for Livechain {
             return false;
         }
         self.chain.prepare(sr, channels);
+        self.meters.prepare(sr as f64);
         self.chain.update_latency(&self.params);
         context.set_latency_samples(self.chain.latency() as u32);
         self.bridge.sample_rate.store(sr, Ordering::Relaxed);
@@ -130,6 +141,7 @@ impl Plugin for Livechain {
 
     fn reset(&mut self) {
         self.chain.reset(&self.params);
+        self.meters.reset();
     }
 
     fn process(
@@ -148,6 +160,8 @@ impl Plugin for Livechain {
         }
         self.chain.set_tempo(context.transport().tempo);
         self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
+        self.meters.process(buffer.as_slice(), &self.bridge, &mut self.spectrum_tx);
+        self.bridge.block.store(buffer.samples() as u32, Ordering::Relaxed);
         let deadline = buffer.samples() as f32 / self.chain.sample_rate();
         if deadline > 0.0 {
             let load = started.elapsed().as_secs_f32() / deadline;

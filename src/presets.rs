@@ -4,6 +4,7 @@
 //! {"<param id>": value}}` with plain values in the parameters' own units (dB, Hz, ms, %; 0/1 for
 //! switches; the variant index for choices). Parameters a preset does not name keep their default.
 
+use nice_plug::prelude::{ParamPtr, Params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,11 +45,50 @@ impl Preset {
                 "preset version {version} was written by a newer Livechain; this one reads versions 1 to {PRESET_VERSION}"
             ));
         }
-        let preset: Preset = serde_json::from_value(value).map_err(|e| format!("malformed preset ({e})"))?;
+        let mut preset: Preset = serde_json::from_value(value).map_err(|e| format!("malformed preset ({e})"))?;
         if let Some((id, v)) = preset.params.iter().find(|(_, v)| !v.is_finite()) {
             return Err(format!("value of \"{id}\" is {v}, not a finite number"));
         }
+        if version == 0 {
+            // Written before parameters were grouped by stage: the state's v0 migration applies.
+            preset.params = preset.params.iter().map(|(id, &v)| crate::state::v0_param(id, v)).collect();
+        }
+        preset.version = PRESET_VERSION;
         Ok(preset)
+    }
+
+    /// A preset holding every parameter's current (unmodulated) value.
+    pub fn capture(name: &str, params: &dyn Params) -> Self {
+        let values: Vec<(String, f32)> =
+            // SAFETY: the pointers come from the live parameter object, which outlives this call.
+            params.param_map().into_iter().map(|(id, ptr, _)| (id, unsafe { ptr.unmodulated_plain_value() })).collect();
+        Self {
+            format: PRESET_FORMAT.into(),
+            version: PRESET_VERSION,
+            name: name.into(),
+            params: values.into_iter().collect(),
+        }
+    }
+
+    /// The normalized value each parameter takes when this preset loads (parameters it does not
+    /// name go to their defaults), and the IDs it names that this build does not know.
+    pub fn targets(&self, params: &dyn Params) -> (Vec<(ParamPtr, f32)>, Vec<String>) {
+        let map = params.param_map();
+        let targets = map
+            .iter()
+            .map(|(id, ptr, _)| {
+                // SAFETY: as above.
+                let norm = unsafe {
+                    match self.params.get(id) {
+                        Some(&plain) => ptr.preview_normalized(plain),
+                        None => ptr.default_normalized_value(),
+                    }
+                };
+                (*ptr, norm)
+            })
+            .collect();
+        let unknown = self.params.keys().filter(|k| !map.iter().any(|(id, _, _)| id == *k)).cloned().collect();
+        (targets, unknown)
     }
 
     pub fn to_json(&self) -> String {
@@ -139,4 +179,116 @@ pub fn user_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
     Some(base.join("livechain").join("presets"))
+}
+
+/// A file name for a preset called `name`: letters, digits, spaces, '-' and '_' kept.
+pub fn file_name(name: &str) -> Result<String, String> {
+    let clean: String = name.trim().chars().filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_')).collect();
+    if clean.trim().is_empty() {
+        return Err(format!("\"{name}\" is not a usable preset name: use letters, digits, spaces, '-' or '_'"));
+    }
+    Ok(format!("{}.json", clean.trim()))
+}
+
+/// Every `.json` file in `dir`, read as a preset, sorted by name: each either the preset or the
+/// reason it cannot be used, so a bad file is shown with its problem instead of disappearing.
+pub fn list_user(dir: &Path) -> Vec<(PathBuf, Result<Preset, String>)> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<(PathBuf, Result<Preset, String>)> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let preset = Preset::load(&p);
+            (p, preset)
+        })
+        .collect();
+    out.sort_by_key(|(p, _)| p.to_string_lossy().to_lowercase());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::LivechainParams;
+
+    fn set(_params: &LivechainParams, targets: &[(ParamPtr, f32)]) {
+        for (ptr, norm) in targets {
+            // SAFETY: the pointers belong to `params`.
+            unsafe {
+                ptr._internal_set_normalized_value(*norm);
+            }
+        }
+    }
+
+    /// Equal to float rounding: values go through the parameters' normalized (skewed) ranges.
+    fn same(a: &BTreeMap<String, f32>, b: &BTreeMap<String, f32>) {
+        assert_eq!(a.len(), b.len());
+        for (id, v) in a {
+            assert!((v - b[id]).abs() <= 1e-5 * v.abs().max(1.0), "{id}: {v} vs {}", b[id]);
+        }
+    }
+
+    #[test]
+    fn capture_then_load_restores_every_value() {
+        let a = LivechainParams::default();
+        let mut b_preset = None;
+        for preset in factory() {
+            let (targets, unknown) = preset.targets(&a);
+            assert!(unknown.is_empty(), "{}: unknown IDs {unknown:?}", preset.name);
+            set(&a, &targets);
+            let captured = Preset::capture(&preset.name, &a);
+            for (id, v) in &preset.params {
+                let got = captured.params[id];
+                assert!((got - v).abs() <= 1e-3 * v.abs().max(1.0), "{}: {id} = {got}, preset says {v}", preset.name);
+            }
+            b_preset = Some(captured);
+        }
+        // Through the file format and into a fresh instance: the same values.
+        let text = b_preset.unwrap().to_json();
+        let back = Preset::from_json(&text).unwrap();
+        let fresh = LivechainParams::default();
+        set(&fresh, &back.targets(&fresh).0);
+        same(&Preset::capture(&back.name, &fresh).params, &back.params);
+    }
+
+    #[test]
+    fn loading_a_preset_returns_unnamed_parameters_to_defaults() {
+        let p = LivechainParams::default();
+        set(&p, &find_factory("long hall").unwrap().targets(&p).0);
+        set(&p, &find_factory("clean").unwrap().targets(&p).0);
+        let default = Preset::capture("d", &LivechainParams::default());
+        same(&Preset::capture("d", &p).params, &default.params);
+    }
+
+    #[test]
+    fn bad_preset_files_say_what_is_wrong() {
+        for (text, want) in [
+            ("{", "not valid JSON"),
+            (r#"{"format": "x", "version": 1}"#, "expected \"livechain-preset\""),
+            (r#"{"version": 1}"#, "not a Livechain preset"),
+            (r#"{"format": "livechain-preset", "version": 9, "name": "n", "params": {}}"#, "newer Livechain"),
+            (r#"{"format": "livechain-preset", "version": 1, "name": "n", "params": {"in_gain": "loud"}}"#, "malformed"),
+        ] {
+            let err = Preset::from_json(text).unwrap_err();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+        let dir = std::env::temp_dir().join(format!("livechain-presets-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("broken.json"), "{ nope").unwrap();
+        find_factory("slapback").unwrap().save(&dir.join(file_name("My Slap!").unwrap())).unwrap();
+        let listed = list_user(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed[0].1.as_ref().unwrap_err().contains("broken.json"), "{:?}", listed[0].1);
+        assert_eq!(listed[1].0.file_name().unwrap(), "My Slap.json");
+        assert!(file_name("  /// ").is_err());
+    }
+
+    #[test]
+    fn v0_presets_migrate_like_v0_states() {
+        let p = Preset::from_json(r#"{"format": "livechain-preset", "version": 0, "name": "old", "params": {"gain": 3.0, "drywet": 0.25}}"#).unwrap();
+        assert_eq!(p.params.get("in_gain"), Some(&3.0));
+        assert_eq!(p.params.get("mix"), Some(&25.0));
+        assert_eq!(p.version, PRESET_VERSION);
+    }
 }

@@ -27,6 +27,15 @@ pub fn schema_of(state: &PluginState) -> u32 {
         .unwrap_or(0)
 }
 
+/// One v0 parameter in v1 terms: its new ID and value (presets migrate with the same rules).
+pub fn v0_param(id: &str, value: f32) -> (String, f32) {
+    match id {
+        "gain" => ("in_gain".into(), value),
+        "drywet" => ("mix".into(), (value * 100.0).clamp(0.0, 100.0)),
+        other => (other.into(), value),
+    }
+}
+
 /// Brings `state` to the current layout in place.
 ///
 /// v0 (the prototype before parameters were grouped by stage) stored the input gain under `gain`
@@ -39,15 +48,17 @@ pub fn migrate(state: &mut PluginState) -> Migration {
         Migration::Current
     } else {
         if from == 0 {
-            if let Some(v) = state.params.remove("gain") {
-                state.params.entry("in_gain".into()).or_insert(v);
-            }
-            if let Some(v) = state.params.remove("drywet") {
-                let pct = match v {
-                    ParamValue::F32(f) => ParamValue::F32((f * 100.0).clamp(0.0, 100.0)),
-                    other => other,
-                };
-                state.params.entry("mix".into()).or_insert(pct);
+            for old in ["gain", "drywet"] {
+                if let Some(v) = state.params.remove(old) {
+                    let (id, v) = match v {
+                        ParamValue::F32(f) => {
+                            let (id, f) = v0_param(old, f);
+                            (id, ParamValue::F32(f))
+                        }
+                        other => (v0_param(old, 0.0).0, other),
+                    };
+                    state.params.entry(id).or_insert(v);
+                }
             }
         }
         Migration::Upgraded { from }

@@ -68,6 +68,8 @@ pub struct Compressor {
     release_coef: f32,
     /// The deepest gain reduction since the meter last read it (dB, ≤ 0).
     pub block_gr_db: f32,
+    /// The loudest detector input since the meter last read it (linear), for the curve's dot.
+    pub block_peak: f32,
 }
 
 impl Default for Compressor {
@@ -82,6 +84,7 @@ impl Default for Compressor {
             attack_coef: 0.0,
             release_coef: 0.0,
             block_gr_db: 0.0,
+            block_peak: 0.0,
         }
     }
 }
@@ -145,6 +148,7 @@ impl Compressor {
             self.release_coef = one_pole_coef(s.release_ms, self.sample_rate);
         }
         let peak = frame.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
+        self.block_peak = self.block_peak.max(peak);
         let level_db = 20.0 * peak.max(1e-9).log10();
         let target = static_curve_db(level_db, s.threshold_db, s.ratio, s.knee_db) - level_db;
         let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };

@@ -31,6 +31,15 @@ impl Biquad {
         self.z2 = 0.0;
     }
 
+    /// Clears state too small to matter (under −600 dB) before it can decay into subnormals.
+    #[inline]
+    pub fn flush_tiny(&mut self) {
+        if self.z1.abs() < 1e-30 && self.z2.abs() < 1e-30 {
+            self.z1 = 0.0;
+            self.z2 = 0.0;
+        }
+    }
+
     /// |H(e^jω)| at `freq`.
     pub fn magnitude(&self, freq: f64, sample_rate: f64) -> f64 {
         let w = std::f64::consts::TAU * freq / sample_rate;
@@ -89,6 +98,12 @@ impl KWeighting {
     pub fn reset(&mut self) {
         self.shelf.reset();
         self.highpass.reset();
+    }
+
+    #[inline]
+    pub fn flush_tiny(&mut self) {
+        self.shelf.flush_tiny();
+        self.highpass.flush_tiny();
     }
 
     pub fn magnitude(&self, freq: f64, sample_rate: f64) -> f64 {

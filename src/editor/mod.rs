@@ -1,9 +1,13 @@
 //! The egui editor: every control grouped by stage, and the meters. It reads `Bridge` and sends
 //! every user change through `ParamSetter`, so the host records it as automation.
 
+mod curves;
 mod meters;
+mod presets;
+mod spectrum;
 
-use crate::analysis::peak::{PeakBallistics, MAX_CHANNELS};
+use crate::analysis::peak::MAX_CHANNELS;
+use crate::analysis::spectrum::Analyzer;
 use crate::bridge::Bridge;
 use crate::params::LivechainParams;
 use nice_plug::context::gui::GuiContext;
@@ -26,13 +30,16 @@ pub struct EditorGeometry {
 
 impl Default for EditorGeometry {
     fn default() -> Self {
-        Self { width: 1180, height: 720, zoom: 1.0 }
+        Self { width: 1180, height: 860, zoom: 1.0 }
     }
 }
 
 pub type EditorSize = RwLock<EditorGeometry>;
 
 pub const MIN_SIZE: (f32, f32) = (480.0, 320.0);
+/// The zoom steps offered in the editor (the host or the user may also set any value between).
+const SPECTRUM_HEIGHT: f32 = 150.0;
+pub const ZOOMS: [f32; 7] = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
 
 pub fn create(
     params: Arc<LivechainParams>,
@@ -55,16 +62,23 @@ pub struct LivechainEditor {
     params: Arc<LivechainParams>,
     bridge: Arc<Bridge>,
     gui: Option<GuiContext>,
-    input: [PeakBallistics; MAX_CHANNELS],
-    output: [PeakBallistics; MAX_CHANNELS],
+    input: [meters::ChannelMeter; MAX_CHANNELS],
+    output: [meters::ChannelMeter; MAX_CHANNELS],
     last_frame: Option<Instant>,
     /// Displayed gain reduction, dB (≤ 0), with a meter's release.
     gain_reduction_db: f32,
     /// Displayed peak DSP load, falling 20 % of the deadline per second.
     load_peak: f32,
+    /// Highest true peak since the loudness reset, linear.
+    true_peak_max: f32,
+    analyzer: Analyzer,
+    spectrum_rx: Option<rtrb::Consumer<f32>>,
+    presets: presets::PresetsBar,
 }
 
 impl LivechainEditor {
+    /// Everything the editor needs, the FFT plan and buffers included, is made here, before
+    /// the window opens.
     pub fn new(params: Arc<LivechainParams>, bridge: Arc<Bridge>) -> Self {
         Self {
             params,
@@ -75,36 +89,182 @@ impl LivechainEditor {
             last_frame: None,
             gain_reduction_db: 0.0,
             load_peak: 0.0,
+            true_peak_max: 0.0,
+            analyzer: Analyzer::new(),
+            spectrum_rx: None,
+            presets: presets::PresetsBar::new(),
         }
     }
 
-    /// Pulls the peaks the audio thread published since the last frame into the ballistics.
+    /// Pulls what the audio thread published since the last frame into the meters' ballistics.
     pub fn update_meters(&mut self, dt: f32) {
+        let b = &self.bridge;
         for ch in 0..MAX_CHANNELS {
-            self.input[ch].update(self.bridge.input_peak.take(ch), dt);
-            self.output[ch].update(self.bridge.output_peak.take(ch), dt);
+            self.input[ch].peak.update(b.input_peak.take(ch), dt);
+            self.output[ch].peak.update(b.output_peak.take(ch), dt);
+            self.input[ch].rms_db = crate::dsp::gain_to_db(b.input_rms.get(ch));
+            self.output[ch].rms_db = crate::dsp::gain_to_db(b.output_rms.get(ch));
+            self.true_peak_max = self.true_peak_max.max(b.true_peak[ch].swap(0.0, Ordering::Relaxed));
         }
-        let gr = self.bridge.gain_reduction_db.swap(0.0, Ordering::Relaxed);
+        let gr = b.gain_reduction_db.swap(0.0, Ordering::Relaxed);
         let released = (self.gain_reduction_db + crate::analysis::peak::FALL_DB_PER_S * dt).min(0.0);
         self.gain_reduction_db = gr.min(released);
+        if let Some(rx) = &mut self.spectrum_rx {
+            if let Ok(chunk) = rx.read_chunk(rx.slots()) {
+                let (a, c) = chunk.as_slices();
+                self.analyzer.push(a);
+                self.analyzer.push(c);
+                chunk.commit_all();
+            }
+        }
+        self.analyzer.update(dt);
     }
 
-    pub fn input_meters(&self) -> &[PeakBallistics; MAX_CHANNELS] {
-        &self.input
+    fn loudness(&self) -> meters::LoudnessReadings {
+        let l = &self.bridge.loudness;
+        meters::LoudnessReadings {
+            momentary: l.momentary.load(Ordering::Relaxed),
+            short_term: l.short_term.load(Ordering::Relaxed),
+            integrated: l.integrated(),
+            range: l.range(),
+            momentary_max: l.momentary_max.load(Ordering::Relaxed),
+            true_peak_db: crate::dsp::gain_to_db(self.true_peak_max),
+        }
     }
 
-    pub fn output_meters(&self) -> &[PeakBallistics; MAX_CHANNELS] {
-        &self.output
+    fn header(&mut self, ui: &mut egui::Ui, gui: &GuiContext, dt: f32) {
+        ui.horizontal(|ui| {
+            ui.heading("Livechain");
+            ui.separator();
+            self.presets.ui(ui, &self.params, gui);
+        });
+        ui.horizontal(|ui| {
+            let b = &self.bridge;
+            let sr = b.sample_rate.load(Ordering::Relaxed);
+            let lat = b.latency();
+            let load = b.dsp_load.load(Ordering::Relaxed);
+            let peak = b.dsp_load_peak.swap(0.0, Ordering::Relaxed);
+            self.load_peak = (self.load_peak - 0.2 * dt).max(peak);
+            ui.label(egui::RichText::new(format!("DSP {:5.1} %  peak {:5.1} %", load * 100.0, self.load_peak * 100.0)).monospace())
+                .on_hover_text("Time process() takes against the block's deadline (block length ÷ sample rate)");
+            ui.separator();
+            let block = b.block.load(Ordering::Relaxed);
+            ui.label(format!(
+                "{:.1} kHz · block {} (max {}) · latency {} samples ({:.2} ms)",
+                sr / 1000.0,
+                block,
+                b.max_block.load(Ordering::Relaxed),
+                lat,
+                if sr > 0.0 { lat as f32 * 1000.0 / sr } else { 0.0 }
+            ))
+            .on_hover_text("The latency is what Livechain reports to the host (the compressor's lookahead)");
+            ui.separator();
+            let zoom = ui.ctx().zoom_factor();
+            egui::ComboBox::from_id_salt("zoom").width(64.0).selected_text(format!("{:.0} %", zoom * 100.0)).show_ui(ui, |ui| {
+                for z in ZOOMS {
+                    if ui.selectable_label((z - zoom).abs() < 0.01, format!("{:.0} %", z * 100.0)).clicked() {
+                        ui.ctx().set_zoom_factor(z);
+                    }
+                }
+            });
+        });
+    }
+
+    fn stages(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        let p = &self.params;
+        let sr = self.bridge.sample_rate.load(Ordering::Relaxed);
+        // Three columns in chain order: input and filters (and the output stage at the end of
+        // the chain, under them), dynamics, delay and reverb.
+        ui.columns(3, |cols| {
+            stage(&mut cols[0], "Input", |ui| row(ui, &p.input.gain, setter), |_| {});
+            let f = &p.filters;
+            stage(
+                &mut cols[0],
+                "Filters",
+                |ui| {
+                    for r in [&f.hp_on as &dyn AnyParam, &f.hp_freq, &f.hp_slope, &f.lp_on, &f.lp_freq, &f.lp_slope] {
+                        r.row(ui, setter);
+                    }
+                },
+                |ui| {
+                    let curve = curves::FilterCurve {
+                        hp: f.hp_on.value().then(|| (f.hp_freq.value(), crate::chain::slope(&f.hp_slope))),
+                        lp: f.lp_on.value().then(|| (f.lp_freq.value(), crate::chain::slope(&f.lp_slope))),
+                        sample_rate: if sr > 0.0 { sr } else { 48_000.0 },
+                    };
+                    curves::draw_filters(ui, &curve, egui::vec2(ui.available_width().max(40.0), 70.0));
+                },
+            );
+            let d = &p.dynamics;
+            stage(
+                &mut cols[1],
+                "Dynamics",
+                |ui| {
+                    for r in [
+                        &d.agc_on as &dyn AnyParam, &d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate, &d.comp_on,
+                        &d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup, &d.auto_makeup, &d.lookahead,
+                    ] {
+                        r.row(ui, setter);
+                    }
+                    ui.label("Gain reduction");
+                    meters::gain_reduction_bar(ui, self.gain_reduction_db);
+                    ui.end_row();
+                },
+                |ui| {
+                    let input = self.bridge.comp_input_db.load(Ordering::Relaxed);
+                    let (t, r, k) = (d.threshold.value(), d.ratio.value(), d.knee.value());
+                    ui.horizontal(|ui| {
+                        curves::draw_compressor(ui, t, r, k, input, d.comp_on.value(), 110.0);
+                        ui.label(egui::RichText::new("in vs out\n−60 to 0 dB").size(10.0).color(egui::Color32::GRAY));
+                    });
+                },
+            );
+            let dl = &p.delay;
+            stage(
+                &mut cols[2],
+                "Delay",
+                |ui| {
+                    for r in [&dl.on as &dyn AnyParam, &dl.time, &dl.sync, &dl.note, &dl.feel, &dl.feedback, &dl.tone, &dl.ping_pong, &dl.mix] {
+                        r.row(ui, setter);
+                    }
+                },
+                |_| {},
+            );
+            let rv = &p.reverb;
+            stage(
+                &mut cols[2],
+                "Reverb",
+                |ui| {
+                    for q in [&rv.on as &dyn AnyParam, &rv.predelay, &rv.size, &rv.decay, &rv.damping, &rv.modulation, &rv.width, &rv.early, &rv.mix] {
+                        q.row(ui, setter);
+                    }
+                },
+                |_| {},
+            );
+            let o = &p.output;
+            stage(
+                &mut cols[0],
+                "Output",
+                |ui| {
+                    for r in [&o.gain as &dyn AnyParam, &o.mix, &o.ceiling_on, &o.ceiling, &o.bypass] {
+                        r.row(ui, setter);
+                    }
+                },
+                |_| {},
+            );
+        });
     }
 }
 
-/// A titled group for one stage of the chain, its controls in a two-column grid.
-fn stage(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
+/// A titled group for one stage of the chain: its controls in a two-column grid, then `below`
+/// (a curve) under them.
+fn stage(ui: &mut egui::Ui, title: &str, grid: impl FnOnce(&mut egui::Ui), below: impl FnOnce(&mut egui::Ui)) {
     ui.group(|ui| {
         ui.set_width(ui.available_width());
         ui.vertical(|ui| {
             ui.label(egui::RichText::new(title).strong());
-            egui::Grid::new(title).num_columns(2).spacing([12.0, 4.0]).show(ui, add);
+            egui::Grid::new(title).num_columns(2).spacing([12.0, 4.0]).show(ui, grid);
+            below(ui);
         });
     });
 }
@@ -136,6 +296,18 @@ impl NiceEguiApp for LivechainEditor {
         _frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         self.gui = Some(gui_ctx);
+        // Take the spectrum queue's reading end and drop what waited in it since the last time
+        // an editor was open; then tell the audio thread to start filling it.
+        if self.spectrum_rx.is_none() {
+            self.spectrum_rx = self.bridge.spectrum_rx.lock().ok().and_then(|mut rx| rx.take());
+        }
+        if let Some(rx) = &mut self.spectrum_rx {
+            if let Ok(chunk) = rx.read_chunk(rx.slots()) {
+                chunk.commit_all();
+            }
+        }
+        self.analyzer.clear();
+        self.presets.refresh();
         self.bridge.editor_open.store(true, Ordering::Relaxed);
         Ok(())
     }
@@ -150,82 +322,32 @@ impl NiceEguiApp for LivechainEditor {
         let setter = gui.param_setter();
         let channels = (self.bridge.channels.load(Ordering::Relaxed) as usize).clamp(1, MAX_CHANNELS);
 
-        egui::Panel::top("header").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading("Livechain");
-                ui.separator();
-                let sr = self.bridge.sample_rate.load(Ordering::Relaxed);
-                let lat = self.bridge.latency();
-                let load = self.bridge.dsp_load.load(Ordering::Relaxed);
-                let peak = self.bridge.dsp_load_peak.swap(0.0, Ordering::Relaxed);
-                self.load_peak = (self.load_peak - 0.2 * dt).max(peak);
-                ui.label(format!("DSP {:5.1} % (peak {:5.1} %)", load * 100.0, self.load_peak * 100.0))
-                    .on_hover_text("Time process() takes against the block's deadline");
-                ui.separator();
-                ui.label(format!(
-                    "{:.1} kHz · max block {} · latency {} samples ({:.2} ms)",
-                    sr / 1000.0,
-                    self.bridge.max_block.load(Ordering::Relaxed),
-                    lat,
-                    if sr > 0.0 { lat as f32 * 1000.0 / sr } else { 0.0 }
-                ));
-            });
-        });
-
-        egui::Panel::left("in_meters").resizable(false).exact_size(70.0).show(ui, |ui| {
+        egui::Panel::top("header").show(ui, |ui| self.header(ui, &gui, dt));
+        egui::Panel::left("in_meters").resizable(false).exact_size(74.0).show(ui, |ui| {
             meters::meter_group(ui, "IN", &mut self.input[..channels]);
         });
-        egui::Panel::right("out_meters").resizable(false).exact_size(70.0).show(ui, |ui| {
+        egui::Panel::right("out_meters").resizable(false).exact_size(74.0).show(ui, |ui| {
             meters::meter_group(ui, "OUT", &mut self.output[..channels]);
         });
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
-                        // Three columns in chain order: input and filters (and the output stage
-                        // at the end of the chain, under them), dynamics, delay and reverb.
-                        ui.columns(3, |cols| {
-                            let p = &self.params;
-                            stage(&mut cols[0], "Input", |ui| {
-                                row(ui, &p.input.gain, &setter);
-                            });
-                            stage(&mut cols[0], "Filters", |ui| {
-                                let f = &p.filters;
-                                for r in [&f.hp_on as &dyn AnyParam, &f.hp_freq, &f.hp_slope, &f.lp_on, &f.lp_freq, &f.lp_slope] {
-                                    r.row(ui, &setter);
-                                }
-                            });
-                            stage(&mut cols[1], "Dynamics", |ui| {
-                                let d = &p.dynamics;
-                                for r in [
-                                    &d.agc_on as &dyn AnyParam, &d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate,
-                                    &d.comp_on, &d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup,
-                                    &d.auto_makeup, &d.lookahead,
-                                ] {
-                                    r.row(ui, &setter);
-                                }
-                                ui.label("Gain reduction");
-                                meters::gain_reduction_bar(ui, self.gain_reduction_db);
-                                ui.end_row();
-                            });
-                            stage(&mut cols[2], "Delay", |ui| {
-                                let d = &p.delay;
-                                for r in [&d.on as &dyn AnyParam, &d.time, &d.sync, &d.note, &d.feel, &d.feedback, &d.tone, &d.ping_pong, &d.mix] {
-                                    r.row(ui, &setter);
-                                }
-                            });
-                            stage(&mut cols[2], "Reverb", |ui| {
-                                let r = &p.reverb;
-                                for q in [&r.on as &dyn AnyParam, &r.predelay, &r.size, &r.decay, &r.damping, &r.modulation, &r.width, &r.early, &r.mix] {
-                                    q.row(ui, &setter);
-                                }
-                            });
-                            stage(&mut cols[0], "Output", |ui| {
-                                let o = &p.output;
-                                for r in [&o.gain as &dyn AnyParam, &o.mix, &o.ceiling_on, &o.ceiling, &o.bypass] {
-                                    r.row(ui, &setter);
-                                }
-                            });
-                        });
+        egui::Panel::bottom("analysis").resizable(false).exact_size(SPECTRUM_HEIGHT + 36.0).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let sr = self.bridge.sample_rate.load(Ordering::Relaxed);
+                let w = (ui.available_width() - 250.0).max(200.0);
+                ui.vertical(|ui| {
+                    ui.label(egui::RichText::new("Output spectrum").strong());
+                    spectrum::draw(ui, &self.analyzer, sr, egui::vec2(w, SPECTRUM_HEIGHT));
+                });
+                ui.separator();
+                ui.vertical(|ui| {
+                    if meters::loudness_panel(ui, &self.loudness()) {
+                        self.bridge.loudness.reset();
+                        self.true_peak_max = 0.0;
+                    }
+                });
             });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.stages(ui, &setter));
         });
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
     }
@@ -245,6 +367,9 @@ impl NiceEguiApp for LivechainEditor {
 
     fn editor_closed(&mut self) {
         self.bridge.editor_open.store(false, Ordering::Relaxed);
+        if let (Some(rx), Ok(mut slot)) = (self.spectrum_rx.take(), self.bridge.spectrum_rx.lock()) {
+            *slot = Some(rx);
+        }
         self.gui = None;
     }
 }

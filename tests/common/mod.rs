@@ -42,3 +42,4 @@ impl Lcg {
 }
 pub mod jack;
 pub mod clap;
+pub mod xwd;

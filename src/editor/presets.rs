@@ -1,0 +1,127 @@
+//! The presets bar: the factory set and the user's preset files in one menu, "Save as" to the
+//! user's preset folder, and a message line that says what happened (or what is wrong with a
+//! file). Loading a preset is a host automation gesture on every parameter it changes.
+
+use crate::params::LivechainParams;
+use crate::presets::{self, Preset};
+use nice_plug::context::gui::GuiContext;
+use std::path::PathBuf;
+
+enum Entry {
+    Factory(Preset),
+    User(PathBuf, Result<Preset, String>),
+}
+
+impl Entry {
+    fn label(&self) -> String {
+        match self {
+            Entry::Factory(p) => p.name.clone(),
+            Entry::User(_, Ok(p)) => format!("★ {}", p.name),
+            Entry::User(path, Err(_)) => format!("⚠ {}", path.file_name().unwrap_or_default().to_string_lossy()),
+        }
+    }
+}
+
+pub struct PresetsBar {
+    entries: Vec<Entry>,
+    current: String,
+    save_name: String,
+    message: Option<(String, bool)>,
+    dir: Option<PathBuf>,
+}
+
+impl PresetsBar {
+    pub fn new() -> Self {
+        let mut bar = Self { entries: Vec::new(), current: "—".into(), save_name: String::new(), message: None, dir: presets::user_dir() };
+        bar.refresh();
+        bar
+    }
+
+    /// Rereads the user's preset folder (files may have been added by hand).
+    pub fn refresh(&mut self) {
+        self.entries = presets::factory().into_iter().map(Entry::Factory).collect();
+        if let Some(dir) = &self.dir {
+            self.entries.extend(presets::list_user(dir).into_iter().map(|(p, r)| Entry::User(p, r)));
+        }
+    }
+
+    fn apply(&mut self, preset: &Preset, params: &LivechainParams, gui: &GuiContext) {
+        let (targets, unknown) = preset.targets(params);
+        for (ptr, norm) in targets {
+            // SAFETY: the pointers come from this plugin's live parameters. Each change is a
+            // begin/set/end gesture, so the host records the preset load as automation.
+            unsafe {
+                if (ptr.unmodulated_normalized_value() - norm).abs() > f32::EPSILON {
+                    gui.raw_begin_set_parameter(ptr);
+                    gui.raw_set_parameter_normalized(ptr, norm);
+                    gui.raw_end_set_parameter(ptr);
+                }
+            }
+        }
+        self.current = preset.name.clone();
+        self.save_name = preset.name.clone();
+        self.message = Some(if unknown.is_empty() {
+            (format!("Loaded \"{}\"", preset.name), false)
+        } else {
+            (format!("Loaded \"{}\"; ignored unknown parameters: {}", preset.name, unknown.join(", ")), true)
+        });
+    }
+
+    fn save(&mut self, params: &LivechainParams) {
+        let Some(dir) = self.dir.clone() else {
+            self.message = Some(("No preset folder: neither XDG_CONFIG_HOME nor HOME is set".into(), true));
+            return;
+        };
+        let file = match presets::file_name(&self.save_name) {
+            Ok(f) => dir.join(f),
+            Err(e) => {
+                self.message = Some((e, true));
+                return;
+            }
+        };
+        let preset = Preset::capture(self.save_name.trim(), params);
+        self.message = Some(match preset.save(&file) {
+            Ok(()) => {
+                self.current = preset.name.clone();
+                (format!("Saved {}", file.display()), false)
+            }
+            Err(e) => (e, true),
+        });
+        self.refresh();
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, params: &LivechainParams, gui: &GuiContext) {
+        let mut chosen = None;
+        egui::ComboBox::from_id_salt("preset").width(170.0).selected_text(self.current.clone()).show_ui(ui, |ui| {
+            for (i, e) in self.entries.iter().enumerate() {
+                if ui.selectable_label(false, e.label()).clicked() {
+                    chosen = Some(i);
+                }
+            }
+        });
+        if let Some(i) = chosen {
+            match &self.entries[i] {
+                Entry::Factory(p) | Entry::User(_, Ok(p)) => {
+                    let p = p.clone();
+                    self.apply(&p, params, gui);
+                }
+                Entry::User(_, Err(e)) => self.message = Some((e.clone(), true)),
+            }
+        }
+        ui.add(egui::TextEdit::singleline(&mut self.save_name).hint_text("preset name").desired_width(110.0));
+        let tip = self.dir.as_ref().map_or("no preset folder".to_string(), |d| format!("Save to {}", d.display()));
+        if ui.button("Save").on_hover_text(tip).clicked() {
+            self.save(params);
+        }
+        if let Some((text, error)) = &self.message {
+            let color = if *error { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
+            ui.label(egui::RichText::new(text).color(color).size(11.0)).on_hover_text(text);
+        }
+    }
+}
+
+impl Default for PresetsBar {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,76 @@
+//! Screenshots of an X display for tests: `xwd -root` and a reader for its (uncompressed) format,
+//! so a test can look at the pixels a real window drew.
+
+use std::process::Command;
+
+pub struct Image {
+    pub width: usize,
+    pub height: usize,
+    /// Row-major RGB.
+    pub rgb: Vec<[u8; 3]>,
+}
+
+impl Image {
+    /// Pixels within `tol` of `color` in every channel, inside columns `x0..x1`.
+    pub fn count(&self, color: [u8; 3], tol: u8, x0: usize, x1: usize) -> usize {
+        let mut n = 0;
+        for y in 0..self.height {
+            for x in x0..x1.min(self.width) {
+                let p = self.rgb[y * self.width + x];
+                if p.iter().zip(color).all(|(&a, b)| a.abs_diff(b) <= tol) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+}
+
+fn be(b: &[u8], i: usize) -> u32 {
+    u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+}
+
+/// Parses an XWD file with 24- or 32-bit pixels (what Xvfb's 24-bit screens give).
+pub fn parse(data: &[u8]) -> Result<Image, String> {
+    if data.len() < 100 {
+        return Err("XWD file too short".into());
+    }
+    let header_size = be(data, 0) as usize;
+    let (width, height) = (be(data, 4) as usize, be(data, 5) as usize);
+    let byte_order = be(data, 7);
+    let bits_per_pixel = be(data, 11);
+    let bytes_per_line = be(data, 12) as usize;
+    let masks = [be(data, 14), be(data, 15), be(data, 16)];
+    let ncolors = be(data, 19) as usize;
+    if bits_per_pixel != 32 && bits_per_pixel != 24 {
+        return Err(format!("unsupported XWD pixel size {bits_per_pixel}"));
+    }
+    let start = header_size + 12 * ncolors;
+    // Xvfb's 24-bit screens store 4 bytes per pixel while the header may say 24 bits: the line
+    // length is what is true.
+    let bpp = if width > 0 && bytes_per_line / width >= 4 { 4 } else { bits_per_pixel as usize / 8 };
+    if data.len() < start + bytes_per_line * height {
+        return Err("XWD file truncated".into());
+    }
+    let mut rgb = Vec::with_capacity(width * height);
+    for y in 0..height {
+        let row = &data[start + y * bytes_per_line..];
+        for x in 0..width {
+            let px = &row[x * bpp..x * bpp + bpp];
+            let mut v = 0u32;
+            for (i, &b) in px.iter().enumerate() {
+                v |= (b as u32) << if byte_order == 0 { 8 * i } else { 8 * (bpp - 1 - i) };
+            }
+            let chan = |m: u32| ((v & m) >> m.trailing_zeros()) as u8;
+            rgb.push([chan(masks[0]), chan(masks[1]), chan(masks[2])]);
+        }
+    }
+    Ok(Image { width, height, rgb })
+}
+
+/// Takes a screenshot of the whole of `display`.
+pub fn screenshot(display: &str) -> Image {
+    let out = Command::new("xwd").args(["-root", "-silent", "-display", display]).output().expect("xwd (Debian x11-apps) must be installed");
+    assert!(out.status.success(), "xwd failed: {}", String::from_utf8_lossy(&out.stderr));
+    parse(&out.stdout).unwrap()
+}
