@@ -373,3 +373,19 @@ impl NiceEguiApp for LivechainEditor {
         self.gui = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_and_zoom_are_saved_with_the_project() {
+        let a = LivechainParams::default();
+        *a.editor_size.write().unwrap() = EditorGeometry { width: 1500, height: 990, zoom: 1.5 };
+        let fields = a.serialize_fields();
+        assert!(fields.contains_key("editor"), "{fields:?}");
+        let b = LivechainParams::default();
+        b.deserialize_fields(&fields);
+        assert_eq!(*b.editor_size.read().unwrap(), EditorGeometry { width: 1500, height: 990, zoom: 1.5 });
+    }
+}
