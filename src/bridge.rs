@@ -19,6 +19,8 @@ pub struct Bridge {
     /// Largest true peak (linear) per channel since the editor last read it.
     pub true_peak: [AtomicF32; MAX_CHANNELS],
     pub loudness: LoudnessShared,
+    /// The in-plugin loop-latency probe's request, state and recording.
+    pub probe: crate::analysis::probe::ProbeShared,
     pub sample_rate: AtomicF32,
     pub max_block: AtomicU32,
     /// The length of the last block the host sent.

@@ -31,6 +31,7 @@ pub struct Livechain {
     bridge: Arc<Bridge>,
     chain: Chain,
     meters: analysis::meters::OutputMeters,
+    probe: analysis::probe::LoopProbe,
     /// The audio thread's end of the spectrum analyzer's queue (the editor holds the other).
     spectrum_tx: rtrb::Producer<f32>,
     repaint: nice_plug_egui::RepaintNotifier,
@@ -48,6 +49,7 @@ impl Default for Livechain {
             bridge: Arc::new(bridge),
             chain: Chain::default(),
             meters: Default::default(),
+            probe: Default::default(),
             spectrum_tx,
             repaint: nice_plug_egui::RepaintNotifier::new(),
         }
@@ -142,6 +144,7 @@ impl Plugin for Livechain {
     fn reset(&mut self) {
         self.chain.reset(&self.params);
         self.meters.reset();
+        self.probe.reset();
     }
 
     fn process(
@@ -159,7 +162,15 @@ impl Plugin for Livechain {
             self.bridge.latency_samples.store(latency, Ordering::Relaxed);
         }
         self.chain.set_tempo(context.transport().tempo);
-        self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
+        if self.probe.begin_block(&self.bridge.probe) {
+            // A loop-latency measurement owns the outputs; the chain starts afresh after it
+            // rather than resuming a tail from a second ago.
+            if self.probe.process(buffer.as_slice(), &self.bridge.probe) {
+                self.chain.reset(&self.params);
+            }
+        } else {
+            self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
+        }
         self.meters.process(buffer.as_slice(), &self.bridge, &mut self.spectrum_tx);
         self.bridge.block.store(buffer.samples() as u32, Ordering::Relaxed);
         let deadline = buffer.samples() as f32 / self.chain.sample_rate();

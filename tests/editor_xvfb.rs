@@ -1,21 +1,36 @@
 //! The editor in a real window: the standalone under Xvfb on a dummy JACK server, a tone fed to
 //! its inputs, and screenshots that show the meters and the spectrum move with the signal and
-//! fall back when it stops. Needs Xvfb, xwd, jackd and the bundled binary (`cargo xtask test`).
+//! fall back when it stops; then the in-plugin loop probe, clicked with xdotool, measures a JACK
+//! loop from its output to its input. Needs Xvfb, xwd, jackd and the bundled binary (`cargo xtask test`).
 
 mod common;
 use common::jack::{ports, start_server, wait_for, Stop};
 use common::xwd::{screenshot, Image};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 // The meters' solid colours (src/editor/meters.rs): peak green and yellow, RMS blue.
 const METER_COLOURS: [[u8; 3]; 3] = [[70, 200, 110], [230, 200, 60], [30, 110, 170]];
-// The spectrum's trace.
-const SPECTRUM_TRACE: [u8; 3] = [110, 190, 245];
 
 fn meter_pixels(img: &Image) -> usize {
     METER_COLOURS.iter().map(|&c| img.count(c, 6, 0, img.width)).sum()
+}
+
+/// Blue-tinted pixels in the bottom panel (the spectrum's trace and the area under it).
+fn spectrum_pixels(img: &Image) -> usize {
+    let mut n = 0;
+    for y in 660..img.height.min(860) {
+        for x in 80..1100.min(img.width) {
+            let [r, _, b] = img.rgb[y * img.width + x];
+            if b as i32 - r as i32 > 25 {
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 fn jack(server: &str, args: &[&str]) -> bool {
@@ -40,17 +55,25 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
 
     let server = format!("livechain-editor-{}", std::process::id());
     let _jackd = start_server(&server, 256);
-    let _app = Stop(
-        Command::new(&bin)
-            .args(["--backend", "jack"])
-            .env("DISPLAY", &display)
-            .env("JACK_DEFAULT_SERVER", &server)
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the standalone"),
-    );
+    let mut app = Command::new(&bin)
+        .args(["--backend", "jack"])
+        .env("DISPLAY", &display)
+        .env("JACK_DEFAULT_SERVER", &server)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the standalone");
+    let log = Arc::new(Mutex::new(String::new()));
+    {
+        let (stderr, log) = (app.stderr.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+    }
+    let _app = Stop(app);
     wait_for("Livechain's JACK ports", Duration::from_secs(30), || ports(&server).unwrap_or_default().contains("livechain:input_2"));
     // The window is up once egui has painted its dark panels over the black root window.
     wait_for("the editor window", Duration::from_secs(30), || screenshot(&display).count([27, 27, 27], 4, 0, 1280) > 100_000);
@@ -74,8 +97,8 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     let playing = screenshot(&display);
     let lit = meter_pixels(&playing);
     assert!(lit > 2_000, "meters did not rise with the signal: {lit} pixels");
-    let trace = playing.count(SPECTRUM_TRACE, 8, 0, playing.width);
-    assert!(trace > 100, "no spectrum trace with the signal: {trace} pixels");
+    let trace = spectrum_pixels(&playing);
+    assert!(trace > 2 * spectrum_pixels(&silent) + 3_000, "no spectrum with the signal: {trace} vs {} pixels", spectrum_pixels(&silent));
     if let Ok(path) = std::env::var("LIVECHAIN_SCREENSHOT") {
         let out = Command::new("xwd").args(["-root", "-silent", "-display", &display, "-out", &path]).status().unwrap();
         assert!(out.success());
@@ -87,5 +110,51 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     std::thread::sleep(Duration::from_millis(2500));
     let after = meter_pixels(&screenshot(&display));
     assert!(after < lit / 2, "meters did not fall after the signal stopped: {after} vs {lit} pixels");
-    eprintln!("meter pixels: silent {}, playing {lit}, 2.5 s after {after}; spectrum trace {trace}", meter_pixels(&silent));
+    eprintln!("meter pixels: silent {}, playing {lit}, 2.5 s after {after}; spectrum {} then {trace}", meter_pixels(&silent), spectrum_pixels(&silent));
+
+    // The in-plugin loop probe, through its button: a JACK loop from Livechain's first output
+    // to its first input delays by one period (256 frames), which is what it must measure.
+    assert!(jack(&server, &["jack_connect", "livechain:output_1", "livechain:input_1"]));
+    let (x, y) = find_button(&screenshot(&display)).expect("the Measure loop button in the header");
+    eprintln!("Measure loop button at ({x}, {y})");
+    let clicked = Command::new("xdotool")
+        .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+        .env("DISPLAY", &display)
+        .status()
+        .expect("xdotool (Debian xdotool) must be installed");
+    assert!(clicked.success());
+    wait_for("the probe's result", Duration::from_secs(20), || log.lock().unwrap().contains("loop probe:"));
+    let text = log.lock().unwrap().clone();
+    let line = text.lines().find(|l| l.contains("loop probe:")).unwrap();
+    let samples: f64 = line
+        .split("round trip ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no measurement in: {line}"));
+    eprintln!("{line}");
+    assert!((samples - 256.0).abs() <= 1.0, "the probe measured {samples} samples for a 256-frame JACK loop");
+}
+
+/// The header's only button on its second row ("Measure loop"): the longest run of the button
+/// fill colour, shorter than a separator line, between y = 28 and 44 at zoom 100 %.
+fn find_button(img: &Image) -> Option<(usize, usize)> {
+    let fill = [50u8, 50, 50];
+    let mut best: Option<(usize, usize, usize)> = None;
+    for y in 28..44 {
+        let mut run = 0;
+        for x in 0..=img.width {
+            let same = x < img.width && img.rgb[y * img.width + x].iter().zip(fill).all(|(&a, b)| a.abs_diff(b) <= 3);
+            if same {
+                run += 1;
+                continue;
+            }
+            // A run ends here: a button is 40 to 250 pixels wide; a separator spans the window.
+            if (40..250).contains(&run) && best.map_or(true, |b| run > b.0) {
+                best = Some((run, x - run, y));
+            }
+            run = 0;
+        }
+    }
+    best.map(|(len, x0, y)| (x0 + len / 2, y))
 }

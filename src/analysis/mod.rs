@@ -5,6 +5,7 @@ pub mod loudness;
 pub mod loudness_meter;
 pub mod meters;
 pub mod peak;
+pub mod probe;
 pub mod rms;
 pub mod spectrum;
 pub mod true_peak;

@@ -7,6 +7,7 @@ mod presets;
 mod spectrum;
 
 use crate::analysis::peak::MAX_CHANNELS;
+use crate::analysis::probe::ProbeStatus;
 use crate::analysis::spectrum::Analyzer;
 use crate::bridge::Bridge;
 use crate::params::LivechainParams;
@@ -74,6 +75,7 @@ pub struct LivechainEditor {
     analyzer: Analyzer,
     spectrum_rx: Option<rtrb::Consumer<f32>>,
     presets: presets::PresetsBar,
+    probe: ProbeStatus,
 }
 
 impl LivechainEditor {
@@ -93,6 +95,7 @@ impl LivechainEditor {
             analyzer: Analyzer::new(),
             spectrum_rx: None,
             presets: presets::PresetsBar::new(),
+            probe: ProbeStatus::Idle,
         }
     }
 
@@ -118,6 +121,45 @@ impl LivechainEditor {
             }
         }
         self.analyzer.update(dt);
+        // The probe's correlation runs here, on the editor's thread, once the recording is in.
+        if let Some(result) = b.probe.take_result() {
+            let sr = b.sample_rate.load(Ordering::Relaxed) as f64;
+            match &result {
+                ProbeStatus::Measured { samples, spread } => nice_log!(
+                    "Livechain loop probe: round trip {samples:.2} samples = {:.3} ms at {sr} Hz (two periods agree to {spread:.3})",
+                    samples * 1000.0 / sr
+                ),
+                ProbeStatus::Failed(why) => nice_log!("Livechain loop probe: {why}"),
+                _ => {}
+            }
+            self.probe = result;
+        } else if b.probe.is_busy() {
+            self.probe = ProbeStatus::Measuring;
+        }
+    }
+
+    fn probe_ui(&mut self, ui: &mut egui::Ui) {
+        let busy = self.bridge.probe.is_busy();
+        let button = ui.add_enabled(!busy, egui::Button::new("Measure loop")).on_hover_text(
+            "Plays a 1 s noise probe (an MLS at −20 dBFS) on Livechain's outputs instead of its sound and \
+             finds it in its input: route the output back to the input (a loopback cable on the interface, or \
+             the host's routing) to measure that loop's round trip",
+        );
+        if button.clicked() {
+            self.bridge.probe.request();
+            self.probe = ProbeStatus::Measuring;
+        }
+        let sr = self.bridge.sample_rate.load(Ordering::Relaxed).max(1.0) as f64;
+        let (text, error) = match &self.probe {
+            ProbeStatus::Idle => (String::new(), false),
+            ProbeStatus::Measuring => ("measuring ...".into(), false),
+            ProbeStatus::Measured { samples, .. } => {
+                (format!("loop {:.2} samples = {:.2} ms", samples, samples * 1000.0 / sr), false)
+            }
+            ProbeStatus::Failed(why) => (why.clone(), true),
+        };
+        let color = if error { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(200) };
+        ui.label(egui::RichText::new(text).color(color).size(11.5));
     }
 
     fn loudness(&self) -> meters::LoudnessReadings {
@@ -135,6 +177,17 @@ impl LivechainEditor {
     fn header(&mut self, ui: &mut egui::Ui, gui: &GuiContext, dt: f32) {
         ui.horizontal(|ui| {
             ui.heading("Livechain");
+            ui.separator();
+            let zoom = ui.ctx().zoom_factor();
+            egui::ComboBox::from_id_salt("zoom").width(64.0).selected_text(format!("{:.0} %", zoom * 100.0)).show_ui(ui, |ui| {
+                for z in ZOOMS {
+                    if ui.selectable_label((z - zoom).abs() < 0.01, format!("{:.0} %", z * 100.0)).clicked() {
+                        ui.ctx().set_zoom_factor(z);
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Zoom");
             ui.separator();
             self.presets.ui(ui, &self.params, gui);
         });
@@ -159,14 +212,7 @@ impl LivechainEditor {
             ))
             .on_hover_text("The latency is what Livechain reports to the host (the compressor's lookahead)");
             ui.separator();
-            let zoom = ui.ctx().zoom_factor();
-            egui::ComboBox::from_id_salt("zoom").width(64.0).selected_text(format!("{:.0} %", zoom * 100.0)).show_ui(ui, |ui| {
-                for z in ZOOMS {
-                    if ui.selectable_label((z - zoom).abs() < 0.01, format!("{:.0} %", z * 100.0)).clicked() {
-                        ui.ctx().set_zoom_factor(z);
-                    }
-                }
-            });
+            self.probe_ui(ui);
         });
     }
 

@@ -46,9 +46,8 @@ pub fn parse(data: &[u8]) -> Result<Image, String> {
         return Err(format!("unsupported XWD pixel size {bits_per_pixel}"));
     }
     let start = header_size + 12 * ncolors;
-    // Xvfb's 24-bit screens store 4 bytes per pixel while the header may say 24 bits: the line
-    // length is what is true.
-    let bpp = if width > 0 && bytes_per_line / width >= 4 { 4 } else { bits_per_pixel as usize / 8 };
+    // Pixels are packed at bits_per_pixel (Xvfb's 24-bit screens: 3 bytes), lines padded.
+    let bpp = bits_per_pixel as usize / 8;
     if data.len() < start + bytes_per_line * height {
         return Err("XWD file truncated".into());
     }
