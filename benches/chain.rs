@@ -1,10 +1,12 @@
 //! Criterion benches of the chain: one second of stereo 48 kHz audio per iteration, so the time
 //! per iteration reads directly as the fraction of one core the chain needs (1 s = 100 %).
-//! Groups: the whole chain with every stage on at several block sizes, each stage alone, and
-//! silence after a signal (a denormal stall would show up there).
+//! Groups: the whole chain with every stage on at several block sizes, each stage alone,
+//! silence after a signal (a denormal stall would show up there), the chain with the editor's
+//! analysis on, and a summary table in ns per sample and percent of one core.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use livechain::host::OfflineHost;
+use livechain::host::{OfflineHost, ALL_ON};
+use std::time::Instant;
 
 const SR: f32 = 48_000.0;
 
@@ -20,16 +22,6 @@ fn signal(frames: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-const ALL_ON: &[(&str, f32)] = &[
-    ("hp_on", 1.0),
-    ("lp_on", 1.0),
-    ("agc_on", 1.0),
-    ("comp_on", 1.0),
-    ("comp_lookahead", 2.0),
-    ("dly_on", 1.0),
-    ("rev_on", 1.0),
-    ("ceiling_on", 1.0),
-];
 
 fn host_with(settings: &[(&str, f32)]) -> OfflineHost {
     let mut host = OfflineHost::new(SR, 2);
@@ -51,6 +43,8 @@ fn render(host: &mut OfflineHost, l: &[f32], r: &[f32], block: usize, bl: &mut [
 }
 
 fn whole_chain(c: &mut Criterion) {
+    // The sound this build makes: tests/output_hash.rs holds the same number.
+    println!("output hash (every stage on, seeded input, 64-frame blocks): {:#018x}", livechain::host::reference_output_hash());
     let mut group = c.benchmark_group("chain_all_on");
     group.throughput(Throughput::Elements(SR as u64));
     let l = signal(SR as usize, 1);
@@ -102,5 +96,64 @@ fn silence_after_signal(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, whole_chain, stages, silence_after_signal);
+/// The chain with the plugin's output meters (RMS, loudness, true peak), with the editor closed
+/// and open (then also the spectrum queue, drained as the editor does).
+fn with_analysis(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chain_with_analysis");
+    group.throughput(Throughput::Elements(SR as u64));
+    let l = signal(SR as usize, 1);
+    let r = signal(SR as usize, 2);
+    let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+    for (name, open) in [("editor_closed", false), ("editor_open", true)] {
+        let mut host = host_with(ALL_ON);
+        host.enable_analysis(open);
+        let bridge = host.bridge.clone();
+        let mut rx = bridge.spectrum_rx.lock().unwrap().take().unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                render(&mut host, &l, &r, 64, &mut bl, &mut br);
+                if let Ok(chunk) = rx.read_chunk(rx.slots()) {
+                    chunk.commit_all();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+/// One table at a glance: ns per sample frame and percent of one core, at 64-frame blocks.
+fn summary(_: &mut Criterion) {
+    let l = signal(SR as usize, 1);
+    let r = signal(SR as usize, 2);
+    let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+    let rows: &[(&str, &[(&str, f32)], bool)] = &[
+        ("gains only (every stage off)", &[], false),
+        ("filters (24 dB/oct HP + LP)", &[("hp_on", 1.0), ("lp_on", 1.0), ("hp_slope", 1.0), ("lp_slope", 1.0)], false),
+        ("AGC", &[("agc_on", 1.0)], false),
+        ("compressor (2 ms lookahead)", &[("comp_on", 1.0), ("comp_lookahead", 2.0)], false),
+        ("delay", &[("dly_on", 1.0)], false),
+        ("reverb", &[("rev_on", 1.0)], false),
+        ("whole chain, every stage on", ALL_ON, false),
+        ("whole chain + output meters", ALL_ON, true),
+    ];
+    println!("\nstereo 48 kHz, 64-frame blocks, best of 5 one-second runs:");
+    println!("{:34} {:>12} {:>12}", "", "ns/frame", "% of a core");
+    for (name, settings, meters) in rows {
+        let mut host = host_with(settings);
+        if *meters {
+            host.enable_analysis(false);
+        }
+        render(&mut host, &l, &r, 64, &mut bl, &mut br);
+        let best = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                render(&mut host, &l, &r, 64, &mut bl, &mut br);
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min);
+        println!("{name:34} {:12.1} {:11.2}%", best * 1e9 / SR as f64, best * 100.0);
+    }
+}
+
+criterion_group!(benches, whole_chain, stages, silence_after_signal, with_analysis, summary);
 criterion_main!(benches);

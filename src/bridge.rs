@@ -35,6 +35,8 @@ pub struct Bridge {
     /// block's, and the highest since the editor last read it.
     pub dsp_load: AtomicF32,
     pub dsp_load_peak: AtomicF32,
+    /// Blocks whose processing took longer than their deadline, since the plugin was created.
+    pub overloads: AtomicU32,
     /// Set by the editor while it is open, so work that only it needs can be skipped.
     pub editor_open: AtomicBool,
     /// The reading end of the spectrum's sample queue. Only editors touch the mutex (the one that

@@ -32,6 +32,9 @@ pub struct OfflineHost {
     pub chain: Chain,
     sample_rate: f32,
     ptrs: Vec<(String, ParamPtr)>,
+    /// The output's meters and the spectrum queue, as the plugin runs them (off by default: the
+    /// offline renderer and most tests need only the sound).
+    analysis: Option<(crate::analysis::meters::OutputMeters, rtrb::Producer<f32>)>,
 }
 
 impl OfflineHost {
@@ -48,6 +51,7 @@ impl OfflineHost {
             chain: Chain::default(),
             sample_rate,
             ptrs,
+            analysis: None,
         };
         host.chain.prepare(sample_rate, channels);
         // Start every smoother at its value, as a wrapper does on activation.
@@ -117,11 +121,27 @@ impl OfflineHost {
         self.chain.set_tempo(bpm);
     }
 
+    /// Runs the plugin's output analysis too (RMS, loudness, true peak; and, with
+    /// `editor_open`, the spectrum queue, whose reading end waits in `bridge.spectrum_rx`).
+    pub fn enable_analysis(&mut self, editor_open: bool) {
+        let mut meters = crate::analysis::meters::OutputMeters::default();
+        meters.prepare(self.sample_rate as f64);
+        let (tx, rx) = rtrb::RingBuffer::new(crate::analysis::meters::SPECTRUM_QUEUE);
+        if let Ok(mut slot) = self.bridge.spectrum_rx.lock() {
+            *slot = Some(rx);
+        }
+        self.bridge.editor_open.store(editor_open, std::sync::atomic::Ordering::Relaxed);
+        self.analysis = Some((meters, tx));
+    }
+
     /// Processes one block in place, as the plugin's `process()` does.
     pub fn process(&mut self, buffer: &mut [&mut [f32]]) {
         let _denormals = DenormalGuard::new();
         self.chain.update_latency(&self.params);
         self.chain.process(buffer, &self.params, &self.bridge);
+        if let Some((meters, tx)) = &mut self.analysis {
+            meters.process(buffer, &self.bridge, tx);
+        }
     }
 
     /// Processes `buffer` (one slice per channel) in blocks of at most `block`, applying each
@@ -147,4 +167,61 @@ impl OfflineHost {
         }
         Ok(())
     }
+}
+
+/// The settings with every stage on, as the benches and the output-hash test use them.
+pub const ALL_ON: &[(&str, f32)] = &[
+    ("hp_on", 1.0),
+    ("lp_on", 1.0),
+    ("agc_on", 1.0),
+    ("comp_on", 1.0),
+    ("comp_lookahead", 2.0),
+    ("dly_on", 1.0),
+    ("rev_on", 1.0),
+    ("ceiling_on", 1.0),
+];
+
+/// A fixed, seeded stereo test signal: a tone with an amplitude envelope plus white noise.
+pub fn seeded_signal(frames: usize, seed: u32) -> [Vec<f32>; 2] {
+    let mut s = seed.max(1);
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        s as f32 / u32::MAX as f32 * 2.0 - 1.0
+    };
+    let mut l = Vec::with_capacity(frames);
+    let mut r = Vec::with_capacity(frames);
+    for i in 0..frames {
+        let env = if (i / 12_000) % 2 == 0 { 0.4 } else { 0.05 };
+        let tone = (i as f32 * 0.0573).sin() * env;
+        l.push(tone + 0.1 * next());
+        r.push(0.8 * tone + 0.1 * next());
+    }
+    [l, r]
+}
+
+/// FNV-1a hash of the bits of the chain's output for `seeded_signal(96_000, 7)` (2 s) with every
+/// stage on, in 64-frame blocks: any change to the sound changes it. IEEE arithmetic without
+/// fast-math is reproducible, so debug and release builds agree.
+pub fn reference_output_hash() -> u64 {
+    let mut host = OfflineHost::new(48_000.0, 2);
+    for (id, v) in ALL_ON {
+        host.set(id, *v).expect("known parameter");
+    }
+    host.settle();
+    let [mut l, mut r] = seeded_signal(96_000, 7);
+    for (cl, cr) in l.chunks_mut(64).zip(r.chunks_mut(64)) {
+        host.process(&mut [cl, cr]);
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (a, b) in l.iter().zip(&r) {
+        for x in [a, b] {
+            for byte in x.to_bits().to_le_bytes() {
+                h ^= byte as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    h
 }

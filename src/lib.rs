@@ -26,6 +26,10 @@ use params::LivechainParams;
 /// editor, so the standalone runs audio alone instead of failing to open a window.
 pub static HEADLESS: AtomicBool = AtomicBool::new(false);
 
+/// Xruns the audio device reported (the standalone's JACK monitor counts them); the editor shows
+/// them next to the plugin's own overloads.
+pub static DEVICE_XRUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 pub struct Livechain {
     params: Arc<LivechainParams>,
     bridge: Arc<Bridge>,
@@ -178,6 +182,10 @@ impl Plugin for Livechain {
             let load = started.elapsed().as_secs_f32() / deadline;
             self.bridge.dsp_load.store(load, Ordering::Relaxed);
             self.bridge.dsp_load_peak.fetch_max(load, Ordering::Relaxed);
+            if load > 1.0 {
+                // This block took longer than the audio it holds: somewhere downstream, a dropout.
+                self.bridge.overloads.fetch_add(1, Ordering::Relaxed);
+            }
         }
         if self.bridge.editor_open.load(Ordering::Relaxed) {
             self.repaint.request_repaint();

@@ -33,14 +33,14 @@ fn main() {
         || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
     if !has_display {
         livechain::HEADLESS.store(true, Ordering::Relaxed);
-    } else {
-        // With the editor open, nice-plug's own Ctrl-C/SIGTERM handler only raises a flag its
-        // window loop does not read, so the program could not be stopped from outside. Taking the
-        // handler first makes SIGINT/SIGTERM end the program (the JACK or ALSA client closes with
-        // the process); without a display nice-plug's handler stays and exits cleanly itself.
-        if let Err(e) = ctrlc::set_handler(|| std::process::exit(0)) {
-            eprintln!("livechain: could not install the signal handler: {e}");
-        }
+    }
+    // nice-plug's own Ctrl-C/SIGTERM handler only raises a flag; with the editor open its window
+    // loop never reads it, and without one the orderly JACK shutdown it starts can deadlock
+    // against the xrun monitor's client (two clients in one process). Taking the handler first
+    // makes SIGINT/SIGTERM end the program at once: the JACK server or the ALSA driver closes
+    // the streams of a process that is gone.
+    if let Err(e) = ctrlc::set_handler(|| std::process::exit(0)) {
+        eprintln!("livechain: could not install the signal handler: {e}");
     }
     let mut args = args;
     if has_flag(&args, "--help", Some("-h")).is_some() {
@@ -61,7 +61,19 @@ fn main() {
             .unwrap_or(48_000.0);
         args.extend(["--input-latency".into(), format!("{:.5}", 2.0 * period as f32 / rate)]);
     }
+    // JACK reports xruns to every client; nice-plug's JACK backend does not listen, so a small
+    // monitor client does (on ALSA, nice-plug's cpal backend logs them itself).
+    let wants_jack = match has_flag(&args, "--backend", Some("-b")) {
+        Some(i) => args.get(i + 1).is_some_and(|b| b == "jack" || b == "auto"),
+        None => true,
+    };
+    let monitor = if wants_jack { livechain::cli::jack_io::XrunMonitor::start() } else { None };
     let ok = nice_export_standalone_with_args::<Livechain, _>(args);
+    // Close the monitor's JACK client before exiting: left open, JACK's library waits for it at
+    // exit and the program never ends.
+    if let Some(m) = monitor {
+        let _ = m.deactivate();
+    }
     // nice-plug returns false when the audio backend could not start (its log says why).
     std::process::exit(if ok { 0 } else { 2 });
 }

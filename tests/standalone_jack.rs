@@ -58,3 +58,64 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
     assert!(exit.success(), "exit status after SIGTERM: {exit:?}\n{}", log.lock().unwrap());
     wait_for("the ports to go away", Duration::from_secs(5), || !jack_ports(&server).unwrap_or_default().contains("livechain:"));
 }
+
+#[test]
+fn standalone_reports_jack_xruns_and_keeps_running() {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
+    let server = format!("livechain-xrun-{}", std::process::id());
+    let _jackd = start_server(&server, 128);
+    let mut app = Command::new(&bin)
+        .args(["--backend", "jack"])
+        .env("JACK_DEFAULT_SERVER", &server)
+        .env_remove("DISPLAY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the standalone");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        use std::io::BufRead;
+        let (stderr, log) = (app.stderr.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+    }
+    let mut app = Killer(app);
+    wait_for("Livechain's JACK ports", Duration::from_secs(30), || jack_ports(&server).unwrap_or_default().contains("livechain:output_2"));
+
+    // A client that now and then overruns its period by far: the server reports an xrun to every
+    // client, as a real overload or a device hiccup would.
+    std::env::set_var("JACK_DEFAULT_SERVER", &server);
+    let (client, _) = jack::Client::new("slowpoke", jack::ClientOptions::NO_START_SERVER).expect("connect to the test server");
+    let mut cycles = 0u32;
+    let handler = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, _: &jack::ProcessScope| {
+        cycles += 1;
+        if cycles % 100 == 0 {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        jack::Control::Continue
+    });
+    let slow = client.activate_async((), handler).expect("activate the slow client");
+    wait_for("the standalone to report an xrun", Duration::from_secs(30), || log.lock().unwrap().contains("JACK xrun"));
+    drop(slow);
+
+    // Still running, ports still there, and it still stops cleanly.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(app.0.try_wait().unwrap().is_none(), "the standalone stopped after an xrun:\n{}", log.lock().unwrap());
+    assert!(jack_ports(&server).unwrap_or_default().contains("livechain:output_2"));
+    let pid = app.0.id();
+    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    let t = Instant::now();
+    let exit = loop {
+        if let Some(s) = app.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(15), "the standalone did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit status {exit:?}\n{}", log.lock().unwrap());
+    let text = log.lock().unwrap().clone();
+    eprintln!("{}", text.lines().find(|l| l.contains("JACK xrun")).unwrap_or(""));
+}

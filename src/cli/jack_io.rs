@@ -21,6 +21,46 @@ impl jack::NotificationHandler for Xruns {
     }
 }
 
+/// The standalone's dropout reporter on JACK: a port-less client whose notifications (on JACK's
+/// notification thread, never the audio thread) count the server's xruns into
+/// `livechain::DEVICE_XRUNS` for the editor and print them, at most once a second, and say so
+/// when the server goes away. Processing goes on after an xrun.
+pub struct XrunMonitor {
+    last_print: Option<std::time::Instant>,
+    unprinted: u32,
+}
+
+impl jack::NotificationHandler for XrunMonitor {
+    fn xrun(&mut self, _: &jack::Client) -> jack::Control {
+        let total = crate::DEVICE_XRUNS.fetch_add(1, Ordering::Relaxed) + 1;
+        self.unprinted += 1;
+        let now = std::time::Instant::now();
+        if self.last_print.map_or(true, |t| now.duration_since(t).as_secs_f64() >= 1.0) {
+            eprintln!(
+                "livechain: JACK xrun ({} since the last report, {total} in all): a period was missed and the \
+                 audio dropped out; still running. If it repeats, raise the period (`livechain sweep` finds \
+                 the smallest clean one)",
+                self.unprinted
+            );
+            self.last_print = Some(now);
+            self.unprinted = 0;
+        }
+        jack::Control::Continue
+    }
+
+    unsafe fn shutdown(&mut self, status: jack::ClientStatus, reason: &str) {
+        eprintln!("livechain: the JACK server shut down ({status:?}: {reason}); audio has stopped");
+    }
+}
+
+impl XrunMonitor {
+    /// Connects to the running JACK server, if there is one, and reports until dropped.
+    pub fn start() -> Option<jack::AsyncClient<XrunMonitor, ()>> {
+        let (client, _) = jack::Client::new("livechain-monitor", jack::ClientOptions::NO_START_SERVER | jack::ClientOptions::USE_EXACT_NAME).ok()?;
+        client.activate_async(XrunMonitor { last_print: None, unprinted: 0 }, ()).ok()
+    }
+}
+
 pub fn open_client(name: &str) -> Result<jack::Client> {
     jack::Client::new(name, jack::ClientOptions::NO_START_SERVER).map(|(c, _)| c).map_err(|e| {
         anyhow!(

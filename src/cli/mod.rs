@@ -1,6 +1,7 @@
 //! The standalone's subcommands: `devices`, `latency`, `sweep`, `render` and `demo`. Without a
 //! subcommand, `livechain` is the nice-plug standalone (see `main.rs`).
 
+pub mod alsa_io;
 pub mod jack_io;
 pub mod render;
 
@@ -21,6 +22,7 @@ pub struct Cli {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
     Jack,
+    Alsa,
 }
 
 #[derive(Subcommand, Debug)]
@@ -43,6 +45,18 @@ pub enum Command {
         /// How many measurements.
         #[arg(short = 'n', long, default_value_t = 5)]
         repeats: usize,
+        /// ALSA: the device (name or part of it, see `livechain devices`); default: the default device.
+        #[arg(long)]
+        device: Option<String>,
+        /// ALSA: the capture device, if not the same as --device.
+        #[arg(long)]
+        input_device: Option<String>,
+        /// ALSA: sample rate.
+        #[arg(short = 'r', long, default_value_t = 48_000)]
+        rate: u32,
+        /// ALSA: buffer (period) size in frames.
+        #[arg(short = 'p', long, default_value_t = 256)]
+        period: u32,
     },
     /// Runs the chain at each buffer size from 32 to 2048 frames and recommends the smallest
     /// that runs without xruns and under the load margin.
@@ -55,6 +69,15 @@ pub enum Command {
         /// The largest acceptable peak DSP load, percent of the deadline.
         #[arg(long, default_value_t = 70.0)]
         margin: f64,
+        /// ALSA: the device (a loopback: what it plays must come back on its input).
+        #[arg(long)]
+        device: Option<String>,
+        /// ALSA: the capture device, if not the same as --device.
+        #[arg(long)]
+        input_device: Option<String>,
+        /// ALSA: sample rate.
+        #[arg(short = 'r', long, default_value_t = 48_000)]
+        rate: u32,
     },
     /// Processes a WAV file through the chain, exactly as in real time.
     Render {
@@ -93,10 +116,16 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Devices => devices(),
-        Command::Latency { backend: Backend::Jack, connect, playback, capture, repeats } => {
+        Command::Latency { backend: Backend::Jack, connect, playback, capture, repeats, .. } => {
             latency_jack(connect, playback.as_deref(), capture.as_deref(), repeats).map(|_| ())
         }
-        Command::Sweep { backend: Backend::Jack, seconds, margin } => sweep(seconds, margin),
+        Command::Latency { backend: Backend::Alsa, repeats, device, input_device, rate, period, .. } => {
+            latency_alsa(device.as_deref(), input_device.as_deref(), rate, period, repeats).map(|_| ())
+        }
+        Command::Sweep { backend: Backend::Jack, seconds, margin, .. } => sweep(seconds, margin),
+        Command::Sweep { backend: Backend::Alsa, seconds, margin, device, input_device, rate } => {
+            sweep_alsa(device.as_deref(), input_device.as_deref(), rate, seconds, margin)
+        }
         Command::Render { input, output, preset, set, automation, block, tail, no_compensate } => {
             if block == 0 || block > 65_536 {
                 bail!("--block {block}: the block size must be 1 to 65536 frames");
@@ -170,7 +199,8 @@ fn devices() -> Result<()> {
         }
         for d in devices {
             let name = d.description().map(|n| n.name().to_string()).unwrap_or_else(|_| "(unnamed)".into());
-            println!("  {name}");
+            let id = d.id().map(|i| i.id().to_string()).unwrap_or_default();
+            println!("  {id:20} {name}");
             // One line per direction: the ranges every configuration together allows.
             let show = |kind: &str, configs: Vec<cpal::SupportedStreamConfigRange>| {
                 if configs.is_empty() {
@@ -259,6 +289,119 @@ pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>
         println!("warning: {} xrun(s) during the measurement", run.xruns);
     }
     Ok(LatencyReport { sample_rate: run.sample_rate, buffer_size: run.buffer_size, results, median, spread, explained })
+}
+
+fn check_alsa_settings(rate: u32, period: u32) -> Result<()> {
+    if !(8_000..=384_000).contains(&rate) {
+        bail!("--rate {rate}: the sample rate must be 8000 to 384000 Hz");
+    }
+    if !(16..=8192).contains(&period) {
+        bail!("--period {period}: the buffer size must be 16 to 8192 frames");
+    }
+    Ok(())
+}
+
+/// Measures an ALSA loop `repeats` times and prints the results (see `alsa_io` for how the two
+/// streams are lined up).
+pub fn latency_alsa(device: Option<&str>, input: Option<&str>, rate: u32, period: u32, repeats: usize) -> Result<LatencyReport> {
+    if repeats == 0 {
+        bail!("--repeats must be at least 1");
+    }
+    check_alsa_settings(rate, period)?;
+    let probe = mls(15, 0.25);
+    let n = probe.len();
+    // Two periods of warm-up: the streams start, fill their buffers and settle.
+    let run = alsa_io::run_probe(device, input, rate, period, &probe, n * (repeats + 2), None)?;
+    let corr = Correlator::new(&probe);
+    let ms = |s: f64| s * 1000.0 / rate as f64;
+    println!("round trip at {rate} Hz, ALSA buffers of {period} frames:");
+    let mut results = Vec::with_capacity(repeats);
+    for k in 0..repeats {
+        let start = n * (k + 2);
+        let e = corr.locate(&run.recording[start..start + n], start);
+        if e.confidence < MIN_CONFIDENCE {
+            bail!(
+                "no signal came back (correlation {:.1}, needs {MIN_CONFIDENCE}): the device's output must reach \
+                 its input (a loopback cable, or a sound server's monitor source), at a usable level",
+                e.confidence
+            );
+        }
+        let total = (e.samples + run.input_offset).rem_euclid(n as f64);
+        println!("  run {}: {:9.2} samples  {:7.3} ms", k + 1, total, ms(total));
+        results.push(total);
+    }
+    let (median, spread) = summarize(&results);
+    // Input arrives a whole period at a time: the least a duplex program can add. What the
+    // output queue holds on top is the device's (and cpal's) business and is not reported.
+    let explained = period as f64;
+    println!("median {median:.2} samples ({:.3} ms), spread {spread:.2} samples", ms(median));
+    println!(
+        "the input buffer explains {explained:.0} samples ({:.3} ms: one period); the rest, {:.2} samples \
+         ({:.3} ms), is the output queue, the device (its converters, or a sound server) and cables",
+        ms(explained),
+        median - explained,
+        ms(median - explained)
+    );
+    if run.xruns > 0 {
+        println!("warning: {} xrun(s) during the measurement", run.xruns);
+    }
+    for e in &run.errors {
+        println!("device error: {e}");
+    }
+    Ok(LatencyReport { sample_rate: rate, buffer_size: period, results, median, spread, explained })
+}
+
+fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64, margin: f64) -> Result<()> {
+    check_alsa_settings(rate, 256)?;
+    let probe = mls(13, 0.25);
+    let n = probe.len();
+    let frames = ((seconds * rate as f64) as usize).max(3 * n);
+    println!("{:>7} {:>7} {:>10} {:>10} {:>18}", "frames", "xruns", "mean load", "peak load", "round trip");
+    let mut best = None;
+    let mut rows = 0;
+    for size in SWEEP_SIZES {
+        let mut host = crate::host::OfflineHost::new(rate as f32, 2);
+        for (id, v) in crate::host::ALL_ON {
+            host.set(id, *v).map_err(anyhow::Error::msg)?;
+        }
+        let run = match alsa_io::run_probe(device, input, rate, size, &probe, frames, Some(host)) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("{size:>7}  skipped: {e:#}");
+                continue;
+            }
+        };
+        rows += 1;
+        let start = frames - n;
+        let e = Correlator::new(&probe).locate(&run.recording[start..start + n], start);
+        let trip = if e.confidence >= MIN_CONFIDENCE {
+            let t = (e.samples + run.input_offset).rem_euclid(n as f64);
+            format!("{t:8.0} smp ({:.2} ms)", t * 1000.0 / rate as f64)
+        } else {
+            "no loop".to_string()
+        };
+        let ok = run.xruns == 0 && run.errors.is_empty() && run.peak_load * 100.0 < margin;
+        println!(
+            "{:>7} {:>7} {:>9.2}% {:>9.2}% {:>18}{}",
+            size,
+            run.xruns,
+            run.mean_load * 100.0,
+            run.peak_load * 100.0,
+            trip,
+            if ok { "" } else { "  ✗" }
+        );
+        if ok && best.is_none() {
+            best = Some(size);
+        }
+    }
+    if rows == 0 {
+        bail!("the device accepted none of the buffer sizes {SWEEP_SIZES:?}");
+    }
+    match best {
+        Some(b) => println!("recommended: {b} frames, the smallest with no xruns and peak load under {margin:.0} %"),
+        None => println!("no buffer size ran cleanly under {margin:.0} % peak load: free up CPU or raise --margin"),
+    }
+    Ok(())
 }
 
 /// Buffer sizes the sweep tries.

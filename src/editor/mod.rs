@@ -212,6 +212,14 @@ impl LivechainEditor {
             ))
             .on_hover_text("The latency is what Livechain reports to the host (the compressor's lookahead)");
             ui.separator();
+            let xruns = crate::DEVICE_XRUNS.load(Ordering::Relaxed);
+            let over = b.overloads.load(Ordering::Relaxed);
+            let color = if xruns + over > 0 { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
+            ui.label(egui::RichText::new(format!("xruns {xruns} · overloads {over}")).color(color)).on_hover_text(
+                "xruns: dropouts the audio device reported (the standalone on JACK; on ALSA they are logged in the \
+                 terminal). Overloads: blocks Livechain took longer to process than the audio they hold.",
+            );
+            ui.separator();
             self.probe_ui(ui);
         });
     }

@@ -12,7 +12,10 @@ const USAGE: &str = "usage: cargo xtask <command>
   deps                          check (and on Debian as root, install) the system packages
   install                       copy the bundles to ~/.clap and ~/.vst3
   run                           deps, bundle --release, install, then start the standalone
-  test                          every test: cargo test, the CLAP host, the VST3 host, the standalone";
+  test                          every test: cargo test, the CLAP host, the VST3 host, the standalone
+  compare [SECONDS]             the same audio through Livechain (VST3 in pedalboard), pedalboard's
+                                own chain and a numpy/scipy chain in 64-frame callbacks: times, ratios
+  worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -31,6 +34,8 @@ fn main() -> Result<()> {
         "install" => install(&root),
         "run" => run(&root, &rest),
         "test" => test(&root),
+        "compare" => compare(&root, &rest),
+        "worst-case" => run_cmd(Command::new("cargo").args(["bench", "--bench", "worst_case"])),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -142,6 +147,16 @@ fn run(root: &Path, extra: &[String]) -> Result<()> {
     println!("starting the standalone with the {backend} backend");
     let mut cmd = Command::new(standalone);
     cmd.args(["--backend", backend]).args(extra);
+    run_cmd(&mut cmd)
+}
+
+fn compare(root: &Path, rest: &[String]) -> Result<()> {
+    system::ensure(system::BUILD)?;
+    system::ensure(system::TEST)?;
+    bundle(true)?;
+    let python = system::python_venv(root)?;
+    let mut cmd = Command::new(&python);
+    cmd.arg(root.join("benches/compare.py")).arg(root.join("target/bundled/Livechain.vst3")).args(rest);
     run_cmd(&mut cmd)
 }
 

@@ -39,6 +39,11 @@ pub const TEST: &[Need] = &[
     Need { check: Command("sox"), debian: "sox" },
     Need { check: Command("espeak-ng"), debian: "espeak-ng" },
     Need { check: Command("python3"), debian: "python3" },
+    // The ALSA path without a sound card: a PulseAudio null sink, reached through ALSA's pulse
+    // plugin, whose monitor source gives back what was played.
+    Need { check: Command("pulseaudio"), debian: "pulseaudio" },
+    Need { check: Command("pactl"), debian: "pulseaudio-utils" },
+    Need { check: Package, debian: "libasound2-plugins" },
 ];
 
 fn on_path(cmd: &str) -> bool {
@@ -94,7 +99,7 @@ pub fn python_venv(root: &Path) -> Result<PathBuf> {
     let venv = root.join("target/venv");
     let python = venv.join("bin/python");
     let stamp = venv.join(".livechain-deps");
-    const PACKAGES: &[&str] = &["pedalboard==0.9.*", "numpy"];
+    const PACKAGES: &[&str] = &["pedalboard==0.9.*", "numpy", "scipy"];
     let wanted = PACKAGES.join(" ");
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
         return Ok(python);
