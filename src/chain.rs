@@ -62,6 +62,20 @@ impl Default for Lanes {
     }
 }
 
+/// The smoothed value of a decibel `param` as a linear gain, for each of the next `out.len()`
+/// samples: one conversion for a steady value, one per sample only while it glides.
+fn fill_gain(param: &FloatParam, out: &mut [f32]) {
+    if param.smoothed.is_smoothing() {
+        let n = out.len();
+        param.smoothed.next_block(out, n);
+        for g in out.iter_mut() {
+            *g = db_to_gain(*g);
+        }
+    } else {
+        out.fill(db_to_gain(param.smoothed.next()));
+    }
+}
+
 /// The smoothed value of `param` for each of the next `out.len()` samples.
 fn fill(param: &FloatParam, out: &mut [f32]) {
     if param.smoothed.is_smoothing() {
@@ -256,8 +270,8 @@ impl Chain {
 
     fn fill_lanes(&mut self, n: usize, p: &LivechainParams) {
         let l = &mut self.lanes;
-        fill(&p.input.gain, &mut l.in_gain[..n]);
-        fill(&p.output.gain, &mut l.out_gain[..n]);
+        fill_gain(&p.input.gain, &mut l.in_gain[..n]);
+        fill_gain(&p.output.gain, &mut l.out_gain[..n]);
         fill(&p.output.mix, &mut l.mix[..n]);
         fill(&p.filters.hp_freq, &mut l.hp[..n]);
         fill(&p.filters.lp_freq, &mut l.lp[..n]);
@@ -278,18 +292,9 @@ impl Chain {
         {
             fill(param, &mut lane[..n]);
         }
-        fill(&p.output.ceiling, &mut l.ceiling[..n]);
-        for g in &mut l.in_gain[..n] {
-            *g = db_to_gain(*g);
-        }
-        for g in &mut l.out_gain[..n] {
-            *g = db_to_gain(*g);
-        }
+        fill_gain(&p.output.ceiling, &mut l.ceiling[..n]);
         for m in &mut l.mix[..n] {
             *m *= 0.01;
-        }
-        for c in &mut l.ceiling[..n] {
-            *c = db_to_gain(*c);
         }
     }
 

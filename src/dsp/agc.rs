@@ -6,7 +6,7 @@
 //! holds its gain instead of turning the noise floor up.
 
 use super::kweight::KWeighting;
-use super::{db_to_gain, MAX_CH};
+use super::MAX_CH;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AgcSettings {
@@ -71,7 +71,7 @@ impl Default for Agc {
 }
 
 fn lufs(ms: f64) -> f32 {
-    (-0.691 + 10.0 * ms.max(1e-20).log10()) as f32
+    -0.691 + 10.0 * std::f32::consts::LOG10_2 * super::fastmath::log2(ms.max(1e-20) as f32)
 }
 
 impl Agc {
@@ -142,7 +142,7 @@ impl Agc {
         }
         // A range turned down while holding must still be respected.
         self.gain_db = self.gain_db.clamp(-s.max_range_db, s.max_range_db);
-        let g = 1.0 + amount * (db_to_gain(self.gain_db) - 1.0);
+        let g = 1.0 + amount * (super::fastmath::db_to_gain(self.gain_db) - 1.0);
         for x in frame.iter_mut() {
             *x *= g;
         }

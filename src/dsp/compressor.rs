@@ -5,7 +5,7 @@
 //! when a transient arrives; that delay is the chain's latency.
 
 use super::delay_line::IntegerDelay;
-use super::{db_to_gain, MAX_CH};
+use super::{fastmath, MAX_CH};
 
 pub const MAX_LOOKAHEAD_MS: f32 = 10.0;
 
@@ -149,13 +149,13 @@ impl Compressor {
         }
         let peak = frame.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
         self.block_peak = self.block_peak.max(peak);
-        let level_db = 20.0 * peak.max(1e-9).log10();
+        let level_db = fastmath::gain_to_db(peak.max(1e-9));
         let target = static_curve_db(level_db, s.threshold_db, s.ratio, s.knee_db) - level_db;
         let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };
         self.gr_db = target + coef * (self.gr_db - target);
         self.block_gr_db = self.block_gr_db.min(self.gr_db * amount);
         let makeup = s.makeup_db + if s.auto_makeup { auto_makeup_db(s) } else { 0.0 };
-        let gain = 1.0 + amount * (db_to_gain(self.gr_db + makeup) - 1.0);
+        let gain = 1.0 + amount * (fastmath::db_to_gain(self.gr_db + makeup) - 1.0);
         for (ch, x) in frame.iter_mut().enumerate() {
             *x = self.lookahead[ch].tick(*x) * gain;
         }

@@ -88,7 +88,8 @@ impl Delay {
 
     #[inline]
     fn read(&self, ch: usize, delay: f32) -> f32 {
-        let whole = delay.floor();
+        // delay ≥ 0, so truncation is floor (and avoids a floorf call on baseline x86-64).
+        let whole = delay as usize as f32;
         let t = delay - whole;
         // Reading backwards: position write − delay lies between samples (n−d0) and (n−d0−1).
         let base = self.write.wrapping_sub(whole as usize);

@@ -14,6 +14,7 @@ pub mod agc;
 pub mod delay;
 pub mod reverb;
 pub mod fade;
+pub mod fastmath;
 
 /// The most channels any processor handles.
 pub const MAX_CH: usize = 2;

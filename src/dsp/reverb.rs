@@ -51,12 +51,18 @@ impl Default for ReverbSettings {
     }
 }
 
-/// A ring buffer of power-of-two length.
-#[derive(Debug, Clone, Default)]
+/// A ring buffer of power-of-two length (never empty: the unchecked reads rely on it).
+#[derive(Debug, Clone)]
 struct Ring {
     buf: Vec<f32>,
     mask: usize,
     write: usize,
+}
+
+impl Default for Ring {
+    fn default() -> Self {
+        Self::new(0)
+    }
 }
 
 impl Ring {
@@ -70,20 +76,23 @@ impl Ring {
     }
     #[inline]
     fn push(&mut self, x: f32) {
-        self.buf[self.write] = x;
+        // SAFETY: `write` is always masked, and the mask is the buffer's length − 1.
+        unsafe { *self.buf.get_unchecked_mut(self.write) = x };
         self.write = (self.write + 1) & self.mask;
     }
     /// The sample written `d` pushes ago (d ≥ 1).
     #[inline]
     fn tap(&self, d: usize) -> f32 {
-        self.buf[self.write.wrapping_sub(d) & self.mask]
+        // SAFETY: the index is masked to the buffer's power-of-two length (every read of the
+        // eight lines, taps and diffusers goes through here, once per sample).
+        unsafe { *self.buf.get_unchecked(self.write.wrapping_sub(d) & self.mask) }
     }
     /// Fractional read, `d` ≥ 2.
     #[inline]
     fn tap_frac(&self, d: f32) -> f32 {
-        let whole = d.floor();
-        let t = d - whole;
-        let i = whole as usize;
+        // d ≥ 2, so truncation is floor (and avoids a floorf call on baseline x86-64).
+        let i = d as usize;
+        let t = d - i as f32;
         hermite(self.tap(i - 1), self.tap(i), self.tap(i + 1), self.tap(i + 2), t)
     }
     fn has_subnormal(&self) -> bool {
@@ -104,6 +113,10 @@ pub struct Reverb {
     cache: (f32, f32),
     gains: [f32; LINES],
     lengths: [f32; LINES],
+    /// Early reflections' offsets behind the pre-delay, in samples, for the cached size.
+    er_offsets: [usize; ER_MS.len()],
+    /// The input diffusers' delays in samples (fixed for a sample rate).
+    diffuser_delays: [[usize; 2]; MAX_CH],
 }
 
 /// In-place fast Walsh–Hadamard transform of 8 values, scaled to be unitary.
@@ -136,6 +149,7 @@ impl Reverb {
             self.predelay[ch] = Ring::new(ms(MAX_PREDELAY_MS + ER_MS[7] * SIZE_MAX) + 4);
             for (k, d) in self.diffusers[ch].iter_mut().enumerate() {
                 *d = Ring::new(ms(DIFFUSER_MS[ch][k]) + 1);
+                self.diffuser_delays[ch][k] = ((DIFFUSER_MS[ch][k] * (0.001 * sample_rate)) as usize).max(1);
             }
         }
         for (i, l) in self.lines.iter_mut().enumerate() {
@@ -171,10 +185,15 @@ impl Reverb {
             return;
         }
         self.cache = (size, decay_s);
+        let sr_ms = 0.001 * self.sample_rate;
+        for (k, off) in self.er_offsets.iter_mut().enumerate() {
+            *off = (ER_MS[k] * Self::scale(size) * sr_ms) as usize;
+        }
         for i in 0..LINES {
             self.lengths[i] = self.line_length(i, size);
             // −60 dB after decay_s seconds: gain per pass = 10^(−3·len / (T60·fs)).
-            self.gains[i] = 10f32.powf(-3.0 * self.lengths[i] / (decay_s.max(0.05) * self.sample_rate));
+            // (fastmath: while decay or size glide this runs every sample for every line)
+            self.gains[i] = super::fastmath::exp2(-3.0 * std::f32::consts::LOG2_10 * self.lengths[i] / (decay_s.max(0.05) * self.sample_rate));
         }
     }
 
@@ -184,7 +203,6 @@ impl Reverb {
         self.update_gains(s.size, s.decay_s);
         let channels = frame.len();
         let sr_ms = 0.001 * self.sample_rate;
-        let scale = Self::scale(s.size);
 
         // Pre-delay (and the early reflections read from the same line).
         let mut input = [0.0f32; MAX_CH];
@@ -197,7 +215,7 @@ impl Reverb {
         }
         if s.early > 0.0 {
             for k in 0..ER_MS.len() {
-                let d = pre + (ER_MS[k] * scale * sr_ms) as usize;
+                let d = pre + self.er_offsets[k];
                 let src = if ER_LEFT[k] { 0 } else { 1 };
                 let x = self.predelay[src].tap(d) * ER_GAIN[k];
                 early[src] += x;
@@ -208,7 +226,7 @@ impl Reverb {
         for ch in 0..MAX_CH {
             let mut x = input[ch];
             for k in 0..2 {
-                let d = ((DIFFUSER_MS[ch][k] * sr_ms) as usize).max(1);
+                let d = self.diffuser_delays[ch][k];
                 let r = &mut self.diffusers[ch][k];
                 let delayed = r.tap(d);
                 let v = x + DIFFUSION * delayed;
