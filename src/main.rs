@@ -18,6 +18,9 @@ fn has_flag(args: &[String], long: &str, short: Option<&str>) -> Option<usize> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("__xrun-monitor") {
+        livechain::cli::jack_io::run_xrun_monitor();
+    }
     if let Some(first) = args.get(1) {
         if SUBCOMMANDS.contains(&first.as_str()) {
             let cli = Cli::parse_from(&args);
@@ -62,18 +65,14 @@ fn main() {
         args.extend(["--input-latency".into(), format!("{:.5}", 2.0 * period as f32 / rate)]);
     }
     // JACK reports xruns to every client; nice-plug's JACK backend does not listen, so a small
-    // monitor client does (on ALSA, nice-plug's cpal backend logs them itself).
+    // reporter process does (on ALSA, nice-plug's cpal backend logs them itself). It holds no
+    // ports and ends with us: its stdin is ours.
     let wants_jack = match has_flag(&args, "--backend", Some("-b")) {
         Some(i) => args.get(i + 1).is_some_and(|b| b == "jack" || b == "auto"),
         None => true,
     };
-    let monitor = if wants_jack { livechain::cli::jack_io::XrunMonitor::start() } else { None };
+    let _monitor = if wants_jack { livechain::cli::jack_io::spawn_xrun_monitor() } else { None };
     let ok = nice_export_standalone_with_args::<Livechain, _>(args);
-    // Close the monitor's JACK client before exiting: left open, JACK's library waits for it at
-    // exit and the program never ends.
-    if let Some(m) = monitor {
-        let _ = m.deactivate();
-    }
     // nice-plug returns false when the audio backend could not start (its log says why).
     std::process::exit(if ok { 0 } else { 2 });
 }

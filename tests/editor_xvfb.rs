@@ -41,7 +41,10 @@ fn jack(server: &str, args: &[&str]) -> bool {
 fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
     assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
-    let n = 50 + std::process::id() % 200;
+    // A display number no other X server holds (its lock file and socket are both absent).
+    let n = (50 + std::process::id() % 200..400)
+        .find(|n| !PathBuf::from(format!("/tmp/.X{n}-lock")).exists() && !PathBuf::from(format!("/tmp/.X11-unix/X{n}")).exists())
+        .expect("a free X display number");
     let display = format!(":{n}");
     let _xvfb = Stop(
         Command::new("Xvfb")
@@ -93,20 +96,29 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     wait_for("the tone's ports", Duration::from_secs(20), || ports(&server).unwrap_or_default().contains("jack_simple_client:output2"));
     assert!(jack(&server, &["jack_connect", "jack_simple_client:output1", "livechain:input_1"]));
     assert!(jack(&server, &["jack_connect", "jack_simple_client:output2", "livechain:input_2"]));
-    std::thread::sleep(Duration::from_millis(1500));
-    let playing = screenshot(&display);
-    let lit = meter_pixels(&playing);
-    assert!(lit > 2_000, "meters did not rise with the signal: {lit} pixels");
-    let trace = spectrum_pixels(&playing);
-    assert!(trace > 2 * spectrum_pixels(&silent) + 3_000, "no spectrum with the signal: {trace} vs {} pixels", spectrum_pixels(&silent));
+    // The meters rise within a frame or two; a loaded machine rendering with llvmpipe may take
+    // longer, so wait for it rather than for a fixed time.
+    let mut playing = screenshot(&display);
+    let start = std::time::Instant::now();
+    while meter_pixels(&playing) < 2_000 && start.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(250));
+        playing = screenshot(&display);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    playing = screenshot(&display);
     if let Ok(path) = std::env::var("LIVECHAIN_SCREENSHOT") {
         let out = Command::new("xwd").args(["-root", "-silent", "-display", &display, "-out", &path]).status().unwrap();
         assert!(out.success());
     }
+    let lit = meter_pixels(&playing);
+    assert!(lit > 2_000, "meters did not rise with the signal: {lit} pixels");
+    let trace = spectrum_pixels(&playing);
+    assert!(trace > 2 * spectrum_pixels(&silent) + 3_000, "no spectrum with the signal: {trace} vs {} pixels", spectrum_pixels(&silent));
 
     // Signal off: the peak bars fall at 20 dB/s and the RMS empties within 300 ms.
     assert!(jack(&server, &["jack_disconnect", "jack_simple_client:output1", "livechain:input_1"]));
     assert!(jack(&server, &["jack_disconnect", "jack_simple_client:output2", "livechain:input_2"]));
+    // 2.5 s: 50 dB of fall (the tone is at −14 dBFS), and the RMS long empty.
     std::thread::sleep(Duration::from_millis(2500));
     let after = meter_pixels(&screenshot(&display));
     assert!(after < lit / 2, "meters did not fall after the signal stopped: {after} vs {lit} pixels");

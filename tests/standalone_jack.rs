@@ -7,8 +7,13 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The two tests each run a JACK server and the standalone; one at a time keeps a 2-core
+/// machine from missing the deadlines the waits allow.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
     assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
     let server = format!("livechain-test-{}", std::process::id());
@@ -61,6 +66,7 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
 
 #[test]
 fn standalone_reports_jack_xruns_and_keeps_running() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
     let server = format!("livechain-xrun-{}", std::process::id());
     let _jackd = start_server(&server, 128);

@@ -21,26 +21,32 @@ impl jack::NotificationHandler for Xruns {
     }
 }
 
-/// The standalone's dropout reporter on JACK: a port-less client whose notifications (on JACK's
-/// notification thread, never the audio thread) count the server's xruns into
-/// `livechain::DEVICE_XRUNS` for the editor and print them, at most once a second, and say so
-/// when the server goes away. Processing goes on after an xrun.
+/// The standalone's dropout reporter on JACK. nice-plug's JACK backend does not listen for
+/// xruns, and a second JACK client inside the standalone's process can stall its audio client, so
+/// the reporter runs as a child process (`livechain __xrun-monitor`): a port-less client whose
+/// notifications print each xrun to the terminal (at most once a second) and write the running
+/// count to its stdout, which the standalone reads into `livechain::DEVICE_XRUNS` for the editor.
+/// It ends when the standalone does (its stdin closes).
 pub struct XrunMonitor {
     last_print: Option<std::time::Instant>,
     unprinted: u32,
+    total: u32,
 }
 
 impl jack::NotificationHandler for XrunMonitor {
     fn xrun(&mut self, _: &jack::Client) -> jack::Control {
-        let total = crate::DEVICE_XRUNS.fetch_add(1, Ordering::Relaxed) + 1;
+        use std::io::Write;
+        self.total += 1;
         self.unprinted += 1;
+        let _ = writeln!(std::io::stdout(), "{}", self.total);
+        let _ = std::io::stdout().flush();
         let now = std::time::Instant::now();
         if self.last_print.map_or(true, |t| now.duration_since(t).as_secs_f64() >= 1.0) {
             eprintln!(
-                "livechain: JACK xrun ({} since the last report, {total} in all): a period was missed and the \
-                 audio dropped out; still running. If it repeats, raise the period (`livechain sweep` finds \
-                 the smallest clean one)",
-                self.unprinted
+                "livechain: JACK xrun ({} since the last report, {} in all): a period was missed and the audio \
+                 dropped out; still running. If it repeats, raise the period (`livechain sweep` finds the \
+                 smallest clean one)",
+                self.unprinted, self.total
             );
             self.last_print = Some(now);
             self.unprinted = 0;
@@ -53,12 +59,34 @@ impl jack::NotificationHandler for XrunMonitor {
     }
 }
 
-impl XrunMonitor {
-    /// Connects to the running JACK server, if there is one, and reports until dropped.
-    pub fn start() -> Option<jack::AsyncClient<XrunMonitor, ()>> {
-        let (client, _) = jack::Client::new("livechain-monitor", jack::ClientOptions::NO_START_SERVER | jack::ClientOptions::USE_EXACT_NAME).ok()?;
-        client.activate_async(XrunMonitor { last_print: None, unprinted: 0 }, ()).ok()
-    }
+/// The child process's body: report until stdin closes. Without a JACK server it just waits.
+pub fn run_xrun_monitor() -> ! {
+    let client = jack::Client::new("livechain-monitor", jack::ClientOptions::NO_START_SERVER).ok();
+    let _active = client.and_then(|(c, _)| c.activate_async(XrunMonitor { last_print: None, unprinted: 0, total: 0 }, ()).ok());
+    let mut sink = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    std::process::exit(0)
+}
+
+/// Starts the reporter next to the standalone; its counts go to `livechain::DEVICE_XRUNS`.
+pub fn spawn_xrun_monitor() -> Option<std::process::Child> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().ok()?;
+    let mut child = std::process::Command::new(exe)
+        .arg("__xrun-monitor")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let out = child.stdout.take()?;
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(n) = line.trim().parse::<u32>() {
+                crate::DEVICE_XRUNS.store(n, Ordering::Relaxed);
+            }
+        }
+    });
+    Some(child)
 }
 
 pub fn open_client(name: &str) -> Result<jack::Client> {
