@@ -356,7 +356,7 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
     let probe = mls(13, 0.25);
     let n = probe.len();
     let frames = ((seconds * rate as f64) as usize).max(3 * n);
-    println!("{:>7} {:>7} {:>10} {:>10} {:>18}", "frames", "xruns", "mean load", "peak load", "round trip");
+    sweep_header();
     let mut best = None;
     let mut rows = 0;
     for size in SWEEP_SIZES {
@@ -381,15 +381,7 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
             "no loop".to_string()
         };
         let ok = run.xruns == 0 && run.errors.is_empty() && run.peak_load * 100.0 < margin;
-        println!(
-            "{:>7} {:>7} {:>9.2}% {:>9.2}% {:>18}{}",
-            size,
-            run.xruns,
-            run.mean_load * 100.0,
-            run.peak_load * 100.0,
-            trip,
-            if ok { "" } else { "  ✗" }
-        );
+        sweep_row(size, run.xruns, run.mean_load, run.peak_load, &trip, ok);
         if ok && best.is_none() {
             best = Some(size);
         }
@@ -397,11 +389,32 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
     if rows == 0 {
         bail!("the device accepted none of the buffer sizes {SWEEP_SIZES:?}");
     }
+    sweep_verdict(best, margin);
+    Ok(())
+}
+
+fn sweep_header() {
+    println!("{:>7} {:>7} {:>10} {:>10} {:>18}", "frames", "xruns", "mean load", "peak load", "round trip");
+}
+
+/// One buffer size's line of a sweep's table (JACK or ALSA).
+fn sweep_row(size: u32, xruns: usize, mean_load: f64, peak_load: f64, trip: &str, ok: bool) {
+    println!(
+        "{:>7} {:>7} {:>9.2}% {:>9.2}% {:>18}{}",
+        size,
+        xruns,
+        mean_load * 100.0,
+        peak_load * 100.0,
+        trip,
+        if ok { "" } else { "  ✗" }
+    );
+}
+
+fn sweep_verdict(best: Option<u32>, margin: f64) {
     match best {
         Some(b) => println!("recommended: {b} frames, the smallest with no xruns and peak load under {margin:.0} %"),
         None => println!("no buffer size ran cleanly under {margin:.0} % peak load: free up CPU or raise --margin"),
     }
-    Ok(())
 }
 
 /// Buffer sizes the sweep tries.
@@ -425,7 +438,7 @@ fn sweep(seconds: f64, margin: f64) -> Result<()> {
             host.set(id, 1.0).map_err(anyhow::Error::msg)?;
         }
     }
-    println!("{:>7} {:>7} {:>10} {:>10} {:>14}", "frames", "xruns", "mean load", "peak load", "round trip");
+    sweep_header();
     let mut best = None;
     let mut rows = 0;
     for size in SWEEP_SIZES {
@@ -440,16 +453,8 @@ fn sweep(seconds: f64, margin: f64) -> Result<()> {
         let lat = latency_quiet()?;
         rows += 1;
         let ok = live.xruns == 0 && live.peak_load * 100.0 < margin;
-        println!(
-            "{:>7} {:>7} {:>9.2}% {:>9.2}% {:>8.0} smp ({:.2} ms){}",
-            got,
-            live.xruns,
-            live.mean_load * 100.0,
-            live.peak_load * 100.0,
-            lat.0,
-            lat.0 * 1000.0 / lat.1,
-            if ok { "" } else { "  ✗" }
-        );
+        let trip = format!("{:8.0} smp ({:.2} ms)", lat.0, lat.0 * 1000.0 / lat.1);
+        sweep_row(got, live.xruns, live.mean_load, live.peak_load, &trip, ok);
         if ok && best.is_none() {
             best = Some(got);
         }
@@ -457,10 +462,7 @@ fn sweep(seconds: f64, margin: f64) -> Result<()> {
     if rows == 0 {
         bail!("the JACK server accepted none of the buffer sizes {SWEEP_SIZES:?}");
     }
-    match best {
-        Some(b) => println!("recommended: {b} frames, the smallest with no xruns and peak load under {margin:.0} %"),
-        None => println!("no buffer size ran cleanly under {margin:.0} % peak load: free up CPU or raise --margin"),
-    }
+    sweep_verdict(best, margin);
     Ok(())
 }
 
