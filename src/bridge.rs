@@ -43,6 +43,8 @@ pub struct Bridge {
     /// opens takes the consumer, and gives it back when it closes); the audio thread holds the
     /// producer and never locks.
     pub spectrum_rx: Mutex<Option<rtrb::Consumer<f32>>>,
+    /// Counts this bridge among the live objects (see `crate::livechain_live_objects`).
+    pub _live: crate::LiveToken,
 }
 
 impl Bridge {

@@ -30,6 +30,32 @@ pub static HEADLESS: AtomicBool = AtomicBool::new(false);
 /// them next to the plugin's own overloads.
 pub static DEVICE_XRUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
+static LIVE_OBJECTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Held by every plugin instance and every editor bridge: the count of live ones returns to zero
+/// when a host has destroyed every instance it made, so a leak test can see a leaked instance or
+/// an editor that kept its bridge alive.
+#[derive(Debug)]
+pub struct LiveToken(());
+impl Default for LiveToken {
+    fn default() -> Self {
+        LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
+        LiveToken(())
+    }
+}
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        LIVE_OBJECTS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Plugin instances plus bridges alive in this process, exported from the plugin library so a
+/// test host that loaded the `.clap` can read it.
+#[no_mangle]
+pub extern "C" fn livechain_live_objects() -> usize {
+    LIVE_OBJECTS.load(Ordering::Relaxed)
+}
+
 pub struct Livechain {
     params: Arc<LivechainParams>,
     bridge: Arc<Bridge>,
@@ -39,6 +65,7 @@ pub struct Livechain {
     /// The audio thread's end of the spectrum analyzer's queue (the editor holds the other).
     spectrum_tx: rtrb::Producer<f32>,
     repaint: nice_plug_egui::RepaintNotifier,
+    _live: LiveToken,
 }
 
 impl Default for Livechain {
@@ -56,6 +83,7 @@ impl Default for Livechain {
             probe: Default::default(),
             spectrum_tx,
             repaint: nice_plug_egui::RepaintNotifier::new(),
+            _live: LiveToken::default(),
         }
     }
 }

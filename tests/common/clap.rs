@@ -1,6 +1,7 @@
 //! A minimal CLAP host on clack-host, shared by the tests that load the bundled plugin.
 #![allow(dead_code)]
 
+pub use clack_extensions::audio_ports_config::PluginAudioPortsConfig;
 pub use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::events::Pckn;
@@ -8,11 +9,20 @@ pub use clack_host::prelude::*;
 use std::ffi::CString;
 use std::path::PathBuf;
 
-pub struct Shared;
+/// What the plugin asked the host for, from any thread.
+#[derive(Default)]
+pub struct Shared {
+    pub callback_requested: std::sync::atomic::AtomicBool,
+    pub restarts: std::sync::atomic::AtomicUsize,
+}
 impl<'a> SharedHandler<'a> for Shared {
-    fn request_restart(&self) {}
+    fn request_restart(&self) {
+        self.restarts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     fn request_process(&self) {}
-    fn request_callback(&self) {}
+    fn request_callback(&self) {
+        self.callback_requested.store(true, std::sync::atomic::Ordering::Release);
+    }
 }
 
 pub struct TestHost;
@@ -43,7 +53,7 @@ pub fn load_entry() -> &'static PluginEntry {
 pub fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
     let info = HostInfo::new("livechain-test", "Livechain", "https://livechain.invalid", "1.0").unwrap();
     let id = CString::new(PLUGIN_ID).unwrap();
-    PluginInstance::<TestHost>::new(|_| Shared, |_| (), entry, &id, &info).expect("instantiates")
+    PluginInstance::<TestHost>::new(|_| Shared::default(), |_| (), entry, &id, &info).expect("instantiates")
 }
 
 /// Parameter name → (CLAP id, min, max, default), as the plugin reports them.
@@ -104,49 +114,85 @@ pub fn process_blocks(
     input: &[Vec<f32>; 2],
     events: &[(usize, ClapId, f64)],
 ) -> [Vec<f32>; 2] {
-    let frames = input[0].len();
-    let max_block = *blocks.iter().max().unwrap();
+    let spec = Spec { sample_rate, blocks, in_place: false, events };
+    let mut out = run(inst, &spec, input).into_iter();
+    [out.next().unwrap(), out.next().unwrap()]
+}
+
+/// How a host drives one activation: rate, block sizes (cycled), channel layout and buffers.
+pub struct Spec<'a> {
+    pub sample_rate: f64,
+    pub blocks: &'a [usize],
+    /// The output buffers are the input buffers, as hosts that process in place hand them over.
+    pub in_place: bool,
+    /// (absolute sample, id, value), sorted by time.
+    pub events: &'a [(usize, ClapId, f64)],
+}
+
+/// Picks the plugin's audio-ports configuration with `channels` in and out (before activation).
+pub fn select_channels(inst: &mut PluginInstance<TestHost>, channels: usize) {
+    let mut handle = inst.plugin_handle();
+    let configs: PluginAudioPortsConfig = handle.get_extension().expect("audio-ports-config extension");
+    let mut buf = clack_extensions::audio_ports_config::AudioPortsConfigBuffer::new();
+    let id = (0..configs.count(&mut handle))
+        .filter_map(|i| configs.get(&mut handle, i, &mut buf).map(|c| (c.id, c.main_input.map(|p| p.channel_count))))
+        .find(|(_, ch)| *ch == Some(channels as u32))
+        .unwrap_or_else(|| panic!("no {channels}-channel configuration"))
+        .0;
+    configs.select(&mut handle, id).expect("selects the configuration");
+}
+
+/// One activation: `input` (one Vec per channel) through the plugin as `spec` says, on an audio
+/// thread of its own. Returns the output.
+pub fn run(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    select_channels(inst, input.len());
     let config = PluginAudioConfiguration {
-        sample_rate,
+        sample_rate: spec.sample_rate,
         min_frames_count: 1,
-        max_frames_count: max_block as u32,
+        max_frames_count: *spec.blocks.iter().max().unwrap() as u32,
     };
+    let mut events = spec.events.to_vec();
+    events.sort_by_key(|e| e.0);
+    let spec = &Spec { events: &events, ..*spec };
     let stopped = inst.activate(|_, _| (), config).expect("activates");
-    // Audio runs on its own thread, as in every DAW: the wrapper treats calls from the thread
-    // that created the instance as main-thread calls.
     let (stopped, out) = std::thread::scope(|scope| {
-        scope.spawn(move || run_blocks(stopped, frames, blocks, input, events)).join().expect("the audio thread")
+        scope
+            .spawn(move || {
+                let mut proc = stopped.start_processing().expect("starts processing");
+                let out = run_started(&mut proc, spec, input);
+                (proc.stop_processing(), out)
+            })
+            .join()
+            .expect("the audio thread")
     });
     inst.deactivate(stopped);
     out
 }
 
-fn run_blocks(
-    stopped: StoppedPluginAudioProcessor<TestHost>,
-    frames: usize,
-    blocks: &[usize],
-    input: &[Vec<f32>; 2],
-    events: &[(usize, ClapId, f64)],
-) -> (StoppedPluginAudioProcessor<TestHost>, [Vec<f32>; 2]) {
-    let mut proc = stopped.start_processing().expect("starts processing");
-    let mut out = [vec![0.0f32; frames], vec![0.0f32; frames]];
-    let mut in_ports = AudioPorts::with_capacity(2, 1);
-    let mut out_ports = AudioPorts::with_capacity(2, 1);
-    let mut start = 0;
-    let mut k = 0;
+/// Processes `input` through an already started processor (any channel count, in place or not);
+/// `spec.events` must be sorted by time.
+pub fn run_started(proc: &mut StartedPluginAudioProcessor<TestHost>, spec: &Spec, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let channels = input.len();
+    let frames = input[0].len();
+    let mut out = vec![vec![0.0f32; frames]; channels];
+    let mut in_ports = AudioPorts::with_capacity(channels, 1);
+    let mut out_ports = AudioPorts::with_capacity(channels, 1);
+    let (mut start, mut k, mut first_event) = (0, 0, 0);
     while start < frames {
-        let n = blocks[k % blocks.len()].min(frames - start);
+        let n = spec.blocks[k % spec.blocks.len()].min(frames - start);
         k += 1;
-        let mut ib = [input[0][start..start + n].to_vec(), input[1][start..start + n].to_vec()];
-        let mut ob = [vec![0.0f32; n], vec![0.0f32; n]];
-        let evs: Vec<ParamValueEvent> = events
+        let mut ib: Vec<Vec<f32>> = input.iter().map(|c| c[start..start + n].to_vec()).collect();
+        let mut ob = vec![vec![0.0f32; n]; channels];
+        let last_event = first_event + spec.events[first_event..].iter().take_while(|e| e.0 < start + n).count();
+        let evs: Vec<ParamValueEvent> = spec.events[first_event..last_event]
             .iter()
-            .filter(|(t, _, _)| *t >= start && *t < start + n)
             .map(|(t, id, v)| ParamValueEvent::new((*t - start) as u32, *id, Pckn::match_all(), *v))
             .collect();
+        first_event = last_event;
         let in_events = InputEvents::from_buffer(&evs);
         let mut out_events_buf = EventBuffer::new();
         let mut out_events = OutputEvents::from_buffer(&mut out_events_buf);
+        let mut in_ptrs: Vec<*mut f32> = ib.iter_mut().map(|b| b.as_mut_ptr()).collect();
         let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_input_only(ib.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice()))),
@@ -155,13 +201,20 @@ fn run_blocks(
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(ob.iter_mut().map(|b| b.as_mut_slice())),
         }]);
+        if spec.in_place {
+            // The same memory on both sides, as a host processing in place passes it.
+            out_audio.as_raw_buffers()[0].data32 = in_ptrs.as_mut_ptr();
+        }
         proc.process(&in_audio, &mut out_audio, &in_events, &mut out_events, None, None).expect("process");
-        for ch in 0..2 {
-            out[ch][start..start + n].copy_from_slice(&ob[ch]);
+        drop(in_audio);
+        drop(out_audio);
+        let result = if spec.in_place { &ib } else { &ob };
+        for ch in 0..channels {
+            out[ch][start..start + n].copy_from_slice(&result[ch]);
         }
         start += n;
     }
-    (proc.stop_processing(), out)
+    out
 }
 
 /// Two channels of deterministic noise.
