@@ -148,3 +148,56 @@ fn bad_audio_from_the_host_never_comes_out_and_the_sound_recovers() {
         assert!(b > 0.0 && (20.0 * (a / b).log10()).abs() < 1.0, "channel {ch}: {a} vs {b}");
     }
 }
+
+/// A host that changes a parameter with the transport stopped sends it through `params.flush`
+/// (on the main thread while inactive, on the audio thread while active) and may save the
+/// project right away, before any `process()` call: the saved state already holds the change.
+#[test]
+fn a_state_saved_right_after_a_flushed_change_holds_it() {
+    use clack_host::events::event_types::ParamValueEvent;
+    use clack_host::events::Pckn;
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let table = param_table(&mut inst);
+    let id = param_id(&table, "Output Gain");
+    let restored = |bytes: &[u8]| {
+        let mut other = new_instance(entry);
+        assert!(load(&mut other, bytes));
+        get_value(&mut other, id)
+    };
+
+    // Inactive: flushed on the main thread, saved at once.
+    let want = text_value(&mut inst, id, "-7.5");
+    let ev = [ParamValueEvent::new(0, id, Pckn::match_all(), want)];
+    {
+        let params: PluginParams = inst.plugin_handle().get_extension().unwrap();
+        let mut handle = inst.inactive_plugin_handle().expect("inactive");
+        let mut out = EventBuffer::new();
+        params.flush(&mut handle, &InputEvents::from_buffer(&ev), &mut OutputEvents::from_buffer(&mut out));
+    }
+    assert!((restored(&save(&mut inst)) - want).abs() < 1e-9, "inactive: the flushed value is not in the saved state");
+
+    // Active with the transport stopped: some audio first, then processing stops, the host
+    // flushes a change from the audio thread and saves from the main thread.
+    let want = text_value(&mut inst, id, "4.25");
+    let ev = [ParamValueEvent::new(0, id, Pckn::match_all(), want)];
+    let params: PluginParams = inst.plugin_handle().get_extension().unwrap();
+    let config = PluginAudioConfiguration { sample_rate: 48_000.0, min_frames_count: 1, max_frames_count: 256 };
+    let stopped = inst.activate(|_, _| (), config).unwrap();
+    let stopped = std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut proc = stopped.start_processing().unwrap();
+            let blocks = [256usize];
+            run_started(&mut proc, &Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &[] }, &stereo_noise(2048, 0.1, 4));
+            let mut stopped = proc.stop_processing();
+            let mut out = EventBuffer::new();
+            params.flush_active(&mut stopped.plugin_handle(), &InputEvents::from_buffer(&ev), &mut OutputEvents::from_buffer(&mut out));
+            stopped
+        })
+        .join()
+        .unwrap()
+    });
+    let saved = save(&mut inst);
+    inst.deactivate(stopped);
+    assert!((restored(&saved) - want).abs() < 1e-9, "active, not processing: the flushed value is not in the saved state");
+}

@@ -66,7 +66,17 @@ def main(path):
     if other.raw_state != state:
         fail("save -> load -> save is not byte-identical")
     print("raw_state round-trips:", {n: float(getattr(other, n)) for n in ("input_gain_db", "output_gain_db", "dry_wet")})
-    print("VST3 host test: 4 passed, 0 failed")
+
+    # A host that has stopped processing (pedalboard's reset() ends it) and saves right after a
+    # change: the state holds the change without any process() call in between.
+    plugin.reset()
+    plugin.output_gain_db = -7.0
+    third = pedalboard.load_plugin(path)
+    third.raw_state = plugin.raw_state
+    if abs(float(third.output_gain_db) - (-7.0)) > 1e-3:
+        fail(f"state saved right after a change while stopped holds {third.output_gain_db}, want -7")
+    print("saved right after a change, not processing: restored", float(third.output_gain_db))
+    print("VST3 host test: 5 passed, 0 failed")
 
 
 if __name__ == "__main__":

@@ -172,7 +172,9 @@ fn test(root: &Path) -> Result<()> {
         "livechain/assert_process_allocs",
     ]))?;
     let python = system::python_venv(root)?;
-    run_cmd(Command::new(&python).arg(root.join("tests/hosts/test_vst3.py")).arg(root.join("target/bundled/Livechain.vst3")))?;
+    for host in ["tests/hosts/test_vst3.py", "tests/hosts/test_dawdreamer.py"] {
+        run_cmd(Command::new(&python).arg(root.join(host)).arg(root.join("target/bundled/Livechain.vst3")))?;
+    }
     println!("cargo xtask test: everything passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
