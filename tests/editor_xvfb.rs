@@ -41,20 +41,7 @@ fn jack(server: &str, args: &[&str]) -> bool {
 fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
     assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
-    // A display number no other X server holds (its lock file and socket are both absent).
-    let n = (50 + std::process::id() % 200..400)
-        .find(|n| !PathBuf::from(format!("/tmp/.X{n}-lock")).exists() && !PathBuf::from(format!("/tmp/.X11-unix/X{n}")).exists())
-        .expect("a free X display number");
-    let display = format!(":{n}");
-    let _xvfb = Stop(
-        Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (Debian xvfb) must be installed"),
-    );
-    wait_for("Xvfb", Duration::from_secs(20), || PathBuf::from(format!("/tmp/.X11-unix/X{n}")).exists());
+    let (_xvfb, display) = common::xvfb::start();
 
     let server = format!("livechain-editor-{}", std::process::id());
     let _jackd = start_server(&server, 256);

@@ -25,11 +25,31 @@ impl<'a> SharedHandler<'a> for Shared {
     }
 }
 
+/// The host side of the gui extension: nice-plug's editor needs it to open. Resize requests are
+/// granted (the window is embedded at the size the editor asks for).
+impl clack_extensions::gui::HostGuiImpl for Shared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _size: clack_extensions::gui::GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {}
+}
+
 pub struct TestHost;
 impl HostHandlers for TestHost {
     type Shared<'a> = Shared;
     type MainThread<'a> = ();
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<clack_extensions::gui::HostGui>();
+    }
 }
 
 pub const PLUGIN_ID: &str = "audio.livechain.livechain";

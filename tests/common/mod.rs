@@ -43,3 +43,4 @@ impl Lcg {
 pub mod jack;
 pub mod clap;
 pub mod xwd;
+pub mod xvfb;

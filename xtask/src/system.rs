@@ -35,6 +35,7 @@ pub const TEST: &[Need] = &[
     Need { check: Command("Xvfb"), debian: "xvfb" },
     Need { check: Command("xwd"), debian: "x11-apps" },
     Need { check: Command("xdotool"), debian: "xdotool" },
+    Need { check: Command("xwininfo"), debian: "x11-utils" },
     Need { check: Package, debian: "libgl1-mesa-dri" },
     Need { check: Command("sox"), debian: "sox" },
     Need { check: Command("espeak-ng"), debian: "espeak-ng" },
