@@ -7,7 +7,6 @@
 mod common;
 use common::clap::*;
 use common::rms;
-use clack_extensions::state::PluginState;
 
 #[test]
 fn descriptor_names_the_plugin_and_its_features() {
@@ -67,18 +66,9 @@ fn state_saved_from_one_instance_restores_into_another() {
         })
         .collect();
     process(&mut a, 48_000.0, 128, &stereo_noise(4096, 0.1, 3), &events);
-    let mut saved = Vec::new();
-    {
-        let mut h = a.plugin_handle();
-        let state: PluginState = h.get_extension().expect("state extension");
-        state.save(&mut h, &mut saved).expect("save");
-    }
+    let saved = save(&mut a);
     let mut b = new_instance(entry);
-    {
-        let mut h = b.plugin_handle();
-        let state: PluginState = h.get_extension().unwrap();
-        state.load(&mut h, &mut saved.as_slice()).expect("load");
-    }
+    assert!(load(&mut b, &saved), "the saved state loads");
     for (name, id, _, _, default) in &table {
         let va = get_value(&mut a, *id);
         let vb = get_value(&mut b, *id);
@@ -118,14 +108,7 @@ fn a_hand_made_older_state_loads_through_the_migration() {
     let table = param_table(&mut inst);
     // Layout v0: no schema field, input gain under `gain`, dry/wet as a 0–1 fraction `drywet`.
     let v0 = br#"{"version":"0.0.9","params":{"gain":{"f32":-4.5},"drywet":{"f32":0.25},"out_gain":{"f32":2.0}},"fields":{}}"#;
-    {
-        let mut h = inst.plugin_handle();
-        let state: PluginState = h.get_extension().unwrap();
-        // nice-plug's CLAP stream is the JSON's length (u64, little-endian), then the JSON.
-        let mut stream = (v0.len() as u64).to_le_bytes().to_vec();
-        stream.extend_from_slice(v0);
-        state.load(&mut h, &mut stream.as_slice()).expect("load v0");
-    }
+    assert!(load(&mut inst, &framed(v0)), "the v0 state loads");
     let value_of = |inst: &mut PluginInstance<TestHost>, name: &str, text: &str| {
         let id = param_id(&table, name);
         (get_value(inst, id), text_value(inst, id, text))

@@ -5,34 +5,9 @@
 //! out, and the sound recovers. Needs `target/bundled/Livechain.clap` (`cargo xtask test`).
 
 mod common;
-use clack_extensions::state::PluginState;
 use common::clap::*;
 use common::Lcg;
 
-/// nice-plug's CLAP stream: the JSON's length (u64, little-endian), then the JSON.
-fn framed(json: &[u8]) -> Vec<u8> {
-    let mut v = (json.len() as u64).to_le_bytes().to_vec();
-    v.extend_from_slice(json);
-    v
-}
-
-fn save(inst: &mut PluginInstance<TestHost>) -> Vec<u8> {
-    let mut h = inst.plugin_handle();
-    let state: PluginState = h.get_extension().expect("state extension");
-    let mut out = Vec::new();
-    state.save(&mut h, &mut out).expect("save");
-    out
-}
-
-fn load(inst: &mut PluginInstance<TestHost>, bytes: &[u8]) -> bool {
-    let mut h = inst.plugin_handle();
-    let state: PluginState = h.get_extension().expect("state extension");
-    state.load(&mut h, &mut &bytes[..]).is_ok()
-}
-
-fn values(inst: &mut PluginInstance<TestHost>, table: &[(String, ClapId, f64, f64, f64)]) -> Vec<f64> {
-    table.iter().map(|p| get_value(inst, p.1)).collect()
-}
 
 fn assert_processes(inst: &mut PluginInstance<TestHost>, what: &str) {
     let input = stereo_noise(12_000, 0.3, 3);

@@ -139,6 +139,33 @@ pub fn process_blocks(
     [out.next().unwrap(), out.next().unwrap()]
 }
 
+/// nice-plug's CLAP state stream: the JSON's length (u64, little-endian), then the JSON.
+pub fn framed(json: &[u8]) -> Vec<u8> {
+    let mut v = (json.len() as u64).to_le_bytes().to_vec();
+    v.extend_from_slice(json);
+    v
+}
+
+pub fn save(inst: &mut PluginInstance<TestHost>) -> Vec<u8> {
+    let mut h = inst.plugin_handle();
+    let state: clack_extensions::state::PluginState = h.get_extension().expect("state extension");
+    let mut out = Vec::new();
+    state.save(&mut h, &mut out).expect("save");
+    out
+}
+
+/// Loads a saved state; false when the plugin refused it.
+pub fn load(inst: &mut PluginInstance<TestHost>, bytes: &[u8]) -> bool {
+    let mut h = inst.plugin_handle();
+    let state: clack_extensions::state::PluginState = h.get_extension().expect("state extension");
+    state.load(&mut h, &mut &bytes[..]).is_ok()
+}
+
+/// Every parameter's current value, in `param_table` order.
+pub fn values(inst: &mut PluginInstance<TestHost>, table: &[(String, ClapId, f64, f64, f64)]) -> Vec<f64> {
+    table.iter().map(|p| get_value(inst, p.1)).collect()
+}
+
 /// How a host drives one activation: rate, block sizes (cycled), channel layout and buffers.
 pub struct Spec<'a> {
     pub sample_rate: f64,

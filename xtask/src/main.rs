@@ -15,7 +15,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   test                          every test: cargo test, the CLAP host, the VST3 host, the standalone
   compare [SECONDS]             the same audio through Livechain (VST3 in pedalboard), pedalboard's
                                 own chain and a numpy/scipy chain in 64-frame callbacks: times, ratios
-  worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max";
+  worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max
+  fuzz [SECONDS]                state loading and process() with random events, through the CLAP
+                                host, for SECONDS per target (default 300), fresh seeds each run";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -36,6 +38,7 @@ fn main() -> Result<()> {
         "test" => test(&root),
         "compare" => compare(&root, &rest),
         "worst-case" => run_cmd(Command::new("cargo").args(["bench", "--bench", "worst_case"])),
+        "fuzz" => fuzz(&rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -158,6 +161,24 @@ fn compare(root: &Path, rest: &[String]) -> Result<()> {
     let mut cmd = Command::new(&python);
     cmd.arg(root.join("benches/compare.py")).arg(root.join("target/bundled/Livechain.vst3")).args(rest);
     run_cmd(&mut cmd)
+}
+
+fn fuzz(rest: &[String]) -> Result<()> {
+    let seconds = match rest.first() {
+        None => 300.0,
+        Some(s) => match s.parse::<f64>() {
+            Ok(v) if v > 0.0 => v,
+            _ => bail!("fuzz: '{s}' is not a number of seconds (for example `cargo xtask fuzz 600`)"),
+        },
+    };
+    system::ensure(system::BUILD)?;
+    bundle(false)?;
+    // Both targets at once, one per core; a case that kills the process stays in target/fuzz/.
+    run_cmd(
+        Command::new("cargo")
+            .args(["test", "--features", "livechain/assert_process_allocs", "--test", "fuzz", "--", "--nocapture", "--test-threads", "2"])
+            .env("LIVECHAIN_FUZZ_SECONDS", seconds.to_string()),
+    )
 }
 
 fn test(root: &Path) -> Result<()> {
