@@ -236,3 +236,27 @@ fn reset_and_reactivation_mid_tail_start_clean_at_the_new_rate() {
         assert!((t - 1.5).abs() < 0.1 * 1.5, "{rate} Hz: decay {t:.3} s, set 1.5 s");
     }
 }
+
+/// Every parameter's value → text → value conversion, as clap-validator's conversion test does:
+/// at eleven points across each range (and the default inside it), the text parses back to a
+/// value in range that shows the same text.
+#[test]
+fn every_parameter_converts_to_text_and_back() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let table = param_table(&mut inst);
+    let mut checked = 0;
+    for (name, id, lo, hi, default) in &table {
+        assert!(default >= lo && default <= hi, "{name}: default {default} outside {lo}..{hi}");
+        for k in 0..=10 {
+            let v = lo + (hi - lo) * k as f64 / 10.0;
+            let text = value_text(&mut inst, *id, v);
+            let back = text_value(&mut inst, *id, &text);
+            let again = value_text(&mut inst, *id, back);
+            assert_eq!(again, text, "{name}: {v} shows as {text:?}, which parses to {back} shown as {again:?}");
+            assert!(back >= *lo && back <= *hi, "{name}: {text:?} parses to {back}, outside {lo}..{hi}");
+            checked += 1;
+        }
+    }
+    println!("{checked} conversions over {} parameters", table.len());
+}

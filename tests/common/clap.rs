@@ -107,6 +107,15 @@ pub fn text_value(inst: &mut PluginInstance<TestHost>, id: ClapId, text: &str) -
     params.text_to_value(&mut handle, id, &c).unwrap_or_else(|| panic!("plugin cannot parse {text:?}"))
 }
 
+/// The plugin's text for a value, as a host shows it.
+pub fn value_text(inst: &mut PluginInstance<TestHost>, id: ClapId, value: f64) -> String {
+    let mut handle = inst.plugin_handle();
+    let params: PluginParams = handle.get_extension().unwrap();
+    let mut buf = [0u8; 256];
+    let text = params.value_to_text(&mut handle, id, value, &mut buf).unwrap_or_else(|_| panic!("no text for {value}"));
+    String::from_utf8_lossy(text).trim_end_matches('\0').to_string()
+}
+
 pub fn get_value(inst: &mut PluginInstance<TestHost>, id: ClapId) -> f64 {
     let mut handle = inst.plugin_handle();
     let params: PluginParams = handle.get_extension().unwrap();
