@@ -87,14 +87,6 @@ impl Ring {
         // eight lines, taps and diffusers goes through here, once per sample).
         unsafe { *self.buf.get_unchecked(self.write.wrapping_sub(d) & self.mask) }
     }
-    /// Fractional read, `d` ≥ 2.
-    #[inline]
-    fn tap_frac(&self, d: f32) -> f32 {
-        // d ≥ 2, so truncation is floor (and avoids a floorf call on baseline x86-64).
-        let i = d as usize;
-        let t = d - i as f32;
-        hermite(self.tap(i - 1), self.tap(i), self.tap(i + 1), self.tap(i + 2), t)
-    }
     fn has_subnormal(&self) -> bool {
         self.buf.iter().any(|x| x.is_subnormal())
     }
@@ -105,7 +97,7 @@ pub struct Reverb {
     sample_rate: f32,
     predelay: [Ring; MAX_CH],
     diffusers: [[Ring; 2]; MAX_CH],
-    lines: [Ring; LINES],
+    lines: Lines,
     damp_state: [f32; LINES],
     lfo_phase: [f32; LINES],
     lfo_inc: [f32; LINES],
@@ -117,6 +109,72 @@ pub struct Reverb {
     er_offsets: [usize; ER_MS.len()],
     /// The input diffusers' delays in samples (fixed for a sample rate).
     diffuser_delays: [[usize; 2]; MAX_CH],
+}
+
+/// The eight FDN lines in one allocation, line after line, all the same power-of-two length and
+/// written at one shared index: a push is eight stores at one offset, and every per-line step
+/// (LFO, interpolation, damping, matrix, gains) runs over `[f32; LINES]` arrays the compiler
+/// turns into SIMD.
+#[derive(Debug, Clone, Default)]
+struct Lines {
+    buf: Vec<f32>,
+    len: usize,
+    mask: usize,
+    write: usize,
+}
+
+impl Lines {
+    fn new(min_len: usize) -> Self {
+        let len = (min_len + 4).next_power_of_two();
+        Self { buf: vec![0.0; len * LINES], len, mask: len - 1, write: 0 }
+    }
+    fn reset(&mut self) {
+        self.buf.fill(0.0);
+        self.write = 0;
+    }
+    /// The longest fractional delay `taps` may be asked for.
+    fn max_delay(&self) -> f32 {
+        (self.len - 4) as f32
+    }
+    /// The four samples around `d` pushes ago on every line (4 ≤ d ≤ `max_delay`, finite) and
+    /// the fractions.
+    #[inline]
+    fn taps(&self, d: &[f32; LINES]) -> ([[f32; LINES]; 4], [f32; LINES]) {
+        let mut x = [[0.0f32; LINES]; 4];
+        let mut t = [0.0f32; LINES];
+        // d is in [4, len − 4] (`tick` clamps it), so the truncation is floor, fits an i32, and
+        // the unchecked conversion is a plain SIMD cvttps2dq rather than eight saturating
+        // float-to-usize sequences.
+        let mut di = [0i32; LINES];
+        for i in 0..LINES {
+            // SAFETY: finite and in [4, len − 4], far inside i32.
+            di[i] = unsafe { d[i].to_int_unchecked::<i32>() };
+            t[i] = d[i] - di[i] as f32;
+        }
+        for i in 0..LINES {
+            let base = i * self.len;
+            let di = di[i] as usize;
+            for (k, row) in x.iter_mut().enumerate() {
+                // Samples di − 1, di, di + 1, di + 2 pushes ago.
+                let idx = self.write.wrapping_sub(di + k).wrapping_add(1) & self.mask;
+                // SAFETY: `idx` is masked to the line's power-of-two length and `base` is the
+                // start of line i inside a buffer of LINES such lengths.
+                row[i] = unsafe { *self.buf.get_unchecked(base + idx) };
+            }
+        }
+        (x, t)
+    }
+    #[inline]
+    fn push(&mut self, v: &[f32; LINES]) {
+        for (i, &x) in v.iter().enumerate() {
+            // SAFETY: `write` is masked, so line i's slot is inside the buffer.
+            unsafe { *self.buf.get_unchecked_mut(i * self.len + self.write) = x };
+        }
+        self.write = (self.write + 1) & self.mask;
+    }
+    fn has_subnormal(&self) -> bool {
+        self.buf.iter().any(|x| x.is_subnormal())
+    }
 }
 
 /// In-place fast Walsh–Hadamard transform of 8 values, scaled to be unitary.
@@ -152,8 +210,9 @@ impl Reverb {
                 self.diffuser_delays[ch][k] = ((DIFFUSER_MS[ch][k] * (0.001 * sample_rate)) as usize).max(1);
             }
         }
-        for (i, l) in self.lines.iter_mut().enumerate() {
-            *l = Ring::new(ms(LINE_MS[i] * SIZE_MAX + MOD_DEPTH_MS) + 4);
+        let longest = LINE_MS.iter().fold(0.0f32, |m, &x| m.max(x));
+        self.lines = Lines::new(ms(longest * SIZE_MAX + MOD_DEPTH_MS) + 4);
+        for i in 0..LINES {
             self.lfo_inc[i] = MOD_HZ[i] / sample_rate;
         }
         self.cache = (f32::NAN, f32::NAN);
@@ -161,9 +220,10 @@ impl Reverb {
     }
 
     pub fn reset(&mut self) {
-        for r in self.predelay.iter_mut().chain(self.diffusers.iter_mut().flatten()).chain(self.lines.iter_mut()) {
+        for r in self.predelay.iter_mut().chain(self.diffusers.iter_mut().flatten()) {
             r.reset();
         }
+        self.lines.reset();
         self.damp_state = [0.0; LINES];
         for (i, p) in self.lfo_phase.iter_mut().enumerate() {
             *p = i as f32 / LINES as f32;
@@ -239,21 +299,30 @@ impl Reverb {
         // The FDN: read, damp, mix through the unitary matrix, feed back with the decay gains.
         let depth = s.modulation.clamp(0.0, 1.0) * MOD_DEPTH_MS * sr_ms;
         let damp = damping_coefficient(s.damping);
+        // Each step below is the same arithmetic for every line, written over arrays so that it
+        // runs as SIMD; per line it is exactly the scalar sequence (no reassociation), so the
+        // sound is bit-for-bit what a line-by-line loop gives.
+        let mut d = self.lengths;
+        if depth > 0.0 {
+            for i in 0..LINES {
+                let p = self.lfo_phase[i] + self.lfo_inc[i];
+                self.lfo_phase[i] = if p >= 1.0 { p - 1.0 } else { p };
+                d[i] += depth * fast_sin(self.lfo_phase[i]);
+            }
+        }
+        let longest = self.lines.max_delay();
+        for x in d.iter_mut() {
+            // (`max` also turns a NaN into 4: `taps` relies on a finite, in-range delay.)
+            *x = x.max(4.0).min(longest);
+        }
+        let ([xm1, x0, x1, x2], t) = self.lines.taps(&d);
         let mut v = [0.0f32; LINES];
         for i in 0..LINES {
-            let mut d = self.lengths[i];
-            if depth > 0.0 {
-                self.lfo_phase[i] += self.lfo_inc[i];
-                if self.lfo_phase[i] >= 1.0 {
-                    self.lfo_phase[i] -= 1.0;
-                }
-                d += depth * fast_sin(self.lfo_phase[i]);
-            }
-            let y = self.lines[i].tap_frac(d.max(4.0));
+            let y = hermite(xm1[i], x0[i], x1[i], x2[i], t[i]);
             // One-pole low-pass with unity DC gain.
-            let st = &mut self.damp_state[i];
-            *st = y + damp * (*st - y);
-            v[i] = *st;
+            let st = y + damp * (self.damp_state[i] - y);
+            self.damp_state[i] = st;
+            v[i] = st;
         }
         let (l_out, r_out) = (
             v[0] - v[2] + v[4] - v[6] + 0.5 * (v[1] - v[5]),
@@ -263,8 +332,9 @@ impl Reverb {
         hadamard8(&mut fb);
         for i in 0..LINES {
             let inj = if i % 2 == 0 { input[0] } else { input[1] };
-            self.lines[i].push(fb[i] * self.gains[i] + inj);
+            fb[i] = fb[i] * self.gains[i] + inj;
         }
+        self.lines.push(&fb);
 
         // Width on the wet signal, then add it.
         let gain = 0.35;
@@ -282,7 +352,8 @@ impl Reverb {
 
     /// True if any stored sample is subnormal (tests assert the tail never is).
     pub fn has_subnormal_state(&self) -> bool {
-        self.lines.iter().chain(self.predelay.iter()).chain(self.diffusers.iter().flatten()).any(Ring::has_subnormal)
+        self.lines.has_subnormal()
+            || self.predelay.iter().chain(self.diffusers.iter().flatten()).any(Ring::has_subnormal)
             || self.damp_state.iter().any(|x| x.is_subnormal())
     }
 }
