@@ -86,26 +86,32 @@ impl Delay {
         MAX_DELAY_S * self.sample_rate
     }
 
-    #[inline]
-    fn read(&self, ch: usize, delay: f32) -> f32 {
-        // delay ≥ 0, so truncation is floor (and avoids a floorf call on baseline x86-64).
-        let whole = delay as usize as f32;
-        let t = delay - whole;
+    /// Where a read `delay` samples back falls: the ring index of the sample at the whole part
+    /// and the fraction. `delay` lies in [MIN_DELAY_SAMPLES, max_delay_samples()] (`tick`
+    /// clamps the target, and both heads come from targets).
+    #[inline(always)]
+    fn position(&self, delay: f32) -> (usize, f32) {
+        // SAFETY: finite and in [3, 2 s × rate], far inside i32; truncation is floor here (and
+        // a single cvttss2si, with no floorf call on baseline x86-64).
+        let whole = unsafe { delay.to_int_unchecked::<i32>() };
+        (self.write.wrapping_sub(whole as usize), delay - whole as f32)
+    }
+
+    #[inline(always)]
+    fn read(&self, ch: usize, (base, t): (usize, f32)) -> f32 {
         // Reading backwards: position write − delay lies between samples (n−d0) and (n−d0−1).
-        let base = self.write.wrapping_sub(whole as usize);
         let b = &self.buf[ch];
         let m = self.mask;
-        let x0 = b[base & m];
-        let xm1 = b[base.wrapping_add(1) & m];
-        let x1 = b[base.wrapping_sub(1) & m];
-        let x2 = b[base.wrapping_sub(2) & m];
-        hermite(xm1, x0, x1, x2, t)
+        // SAFETY: every index is masked, and the mask is the buffer's length − 1.
+        let at = |i: usize| unsafe { *b.get_unchecked(i & m) };
+        hermite(at(base.wrapping_add(1)), at(base), at(base.wrapping_sub(1)), at(base.wrapping_sub(2)), t)
     }
 
     /// Processes one frame in place; `amount` (0..1) is the stage's on/off fade.
     #[inline]
     pub fn tick(&mut self, frame: &mut [f32], s: &DelaySettings, amount: f32) {
-        let target = s.delay_samples.clamp(MIN_DELAY_SAMPLES, self.max_delay_samples());
+        // max/min rather than clamp: a NaN (a host sending tempo NaN) becomes the shortest delay.
+        let target = s.delay_samples.max(MIN_DELAY_SAMPLES).min(self.max_delay_samples());
         if self.head < 0.0 {
             self.head = target;
         }
@@ -133,10 +139,12 @@ impl Delay {
         let fb = s.feedback.clamp(0.0, MAX_FEEDBACK);
         let channels = frame.len();
         let mut wet = [0.0f32; MAX_CH];
+        let head = self.position(self.head);
+        let next = (self.next >= 0.0).then(|| self.position(self.next));
         for (ch, w) in wet.iter_mut().enumerate().take(channels) {
-            *w = self.read(ch, self.head);
-            if self.next >= 0.0 {
-                *w += self.xfade * (self.read(ch, self.next) - *w);
+            *w = self.read(ch, head);
+            if let Some(next) = next {
+                *w += self.xfade * (self.read(ch, next) - *w);
             }
         }
         // The tone filter: a one-pole low-pass with unity gain at DC.
