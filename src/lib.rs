@@ -148,6 +148,10 @@ impl Plugin for Livechain {
                 state::STATE_SCHEMA
             ),
         }
+        let fixed = state::clamp_to_ranges(state, &LivechainParams::default());
+        if !fixed.is_empty() {
+            nice_log!("Livechain: the saved state had values outside their ranges, clamped: {}", fixed.join(", "));
+        }
     }
 
     fn activate(

@@ -4,6 +4,7 @@
 //! in the persistent field `schema`; a state without it was written before versioning (v0).
 
 use nice_plug::plugin::{ParamValue, PluginState};
+use nice_plug::prelude::Params;
 
 /// The layout this build writes.
 pub const STATE_SCHEMA: u32 = 1;
@@ -65,4 +66,31 @@ pub fn migrate(state: &mut PluginState) -> Migration {
     };
     state.fields.insert("schema".into(), STATE_SCHEMA.to_string());
     result
+}
+
+/// Puts every numeric parameter value of a loaded state back inside its parameter's range, and
+/// returns the IDs it had to change. nice-plug stores a state's plain values as they are, so an
+/// out-of-range number in a damaged or hand-edited file would otherwise reach the DSP (an AGC
+/// range of −280 000 dB, an enum index past its last variant). Values in range are untouched,
+/// so a good state still loads bit for bit.
+pub fn clamp_to_ranges(state: &mut PluginState, params: &crate::params::LivechainParams) -> Vec<String> {
+    let mut fixed = Vec::new();
+    for (id, ptr, _) in params.param_map() {
+        let Some(value) = state.params.get_mut(&id) else { continue };
+        // SAFETY: the pointers come from `param_map` of `params`, borrowed for this call.
+        let (lo, hi) = unsafe { (ptr.preview_plain(0.0), ptr.preview_plain(1.0)) };
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
+        match value {
+            ParamValue::F32(v) if !(*v >= lo && *v <= hi) => {
+                *v = if v.is_nan() { lo } else { v.clamp(lo, hi) };
+                fixed.push(id);
+            }
+            ParamValue::I32(v) if !((*v as f32) >= lo && (*v as f32) <= hi) => {
+                *v = (*v).clamp(lo.round() as i32, hi.round() as i32);
+                fixed.push(id);
+            }
+            _ => {}
+        }
+    }
+    fixed
 }

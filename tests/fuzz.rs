@@ -11,12 +11,15 @@
 //!
 //! Under `cargo test` each target runs a fixed, seeded set of cases. `cargo xtask fuzz` runs
 //! them for a set time with fresh seeds (`LIVECHAIN_FUZZ_SECONDS`, `LIVECHAIN_FUZZ_SEED`), and
-//! writes each case to `target/fuzz/<target>.case` before running it, so a case that takes the
-//! process down is kept. Proptest shrinks every failure that panics to a minimal case.
+//! writes each case as JSON to `target/fuzz/<target>.json` before running it, so a case that
+//! takes the process down (an abort from `assert_process_allocs`, say) is kept;
+//! `LIVECHAIN_FUZZ_REPLAY=target/fuzz/<target>.json` runs that one case again. Proptest shrinks
+//! every failure that panics to a minimal case.
 
 mod common;
 use common::clap::*;
 use proptest::prelude::*;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use std::time::{Duration, Instant};
 
@@ -26,15 +29,23 @@ type Table = Vec<(String, ClapId, f64, f64, f64)>;
 /// seeds until the time in `LIVECHAIN_FUZZ_SECONDS` is spent.
 fn fuzz<S: Strategy>(name: &str, cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
 where
-    S::Value: std::fmt::Debug,
+    S::Value: std::fmt::Debug + Serialize + DeserializeOwned,
 {
+    let case_file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/fuzz/{name}.json"));
+    if let Ok(replay) = std::env::var("LIVECHAIN_FUZZ_REPLAY") {
+        if std::path::Path::new(&replay).file_stem() == case_file.file_stem() {
+            let case: S::Value = serde_json::from_str(&std::fs::read_to_string(&replay).unwrap()).expect("a saved case");
+            println!("replaying {replay}: {case:?}");
+            test(case).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        return;
+    }
     let budget = std::env::var("LIVECHAIN_FUZZ_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()).map(Duration::from_secs_f64);
     let base: u64 = std::env::var("LIVECHAIN_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(if budget.is_some() {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     } else {
         0x11fe_c4a1
     });
-    let case_file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/fuzz/{name}.case"));
     if budget.is_some() {
         std::fs::create_dir_all(case_file.parent().unwrap()).unwrap();
     }
@@ -48,7 +59,7 @@ where
         let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
         let result = runner.run(&strategy, |case| {
             if budget.is_some() {
-                std::fs::write(&case_file, format!("{case:#?}\n")).unwrap();
+                std::fs::write(&case_file, serde_json::to_string(&case).unwrap()).unwrap();
             }
             test(case)
         });
@@ -79,7 +90,7 @@ fn processes_cleanly(inst: &mut PluginInstance<TestHost>) -> Result<(), TestCase
 }
 
 /// A byte-level change to a state's JSON.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Mutation {
     Flip(usize, u8),
     Cut(usize, usize),
@@ -88,7 +99,7 @@ enum Mutation {
 }
 
 /// A structural change: a parameter (by index, or an unknown name) set to some JSON value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Edit {
     Param(usize, serde_json::Value),
     Unknown(String, serde_json::Value),
@@ -111,7 +122,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     ]
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum StateCase {
     Bytes(Vec<u8>),
     Mutated { values: Vec<f64>, mutations: Vec<Mutation> },
@@ -210,7 +221,7 @@ fn fuzz_state_loading() {
     println!("states accepted {}, refused {}", accepted.into_inner(), refused.into_inner());
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 enum Input {
     Noise,
     Impulses,
@@ -219,7 +230,7 @@ enum Input {
     Hostile,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ProcessCase {
     events: Vec<(usize, usize, f64)>,
     blocks: Vec<usize>,

@@ -176,3 +176,27 @@ fn a_state_saved_right_after_a_flushed_change_holds_it() {
     inst.deactivate(stopped);
     assert!((restored(&saved) - want).abs() < 1e-9, "active, not processing: the flushed value is not in the saved state");
 }
+
+/// Numbers outside a parameter's range in a saved state (damaged or hand-edited) are clamped
+/// into it on load: before, nice-plug stored them as they were, and an AGC range of −280 258 dB
+/// made `process()` panic (found by `cargo xtask fuzz`).
+#[test]
+fn out_of_range_values_in_a_state_are_clamped_on_load() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let table = param_table(&mut inst);
+    let json = br#"{"version":"0.1.0","params":{"agc_on":{"bool":true},"agc_range":{"f32":-280258.5625},"comp_on":{"bool":true},"comp_ratio":{"f32":1e9},"rev_on":{"bool":true},"rev_decay":{"f32":-5.0},"hp_slope":{"i32":99},"dly_on":{"bool":true},"dly_time":{"f32":-100.0}},"fields":{"schema":"1"}}"#;
+    assert!(load(&mut inst, &framed(json)), "the state loads");
+    for (name, want) in [("AGC Range", 0.0), ("Ratio", 1.0), ("Decay", 0.0), ("HP Slope", 1.0), ("Delay Time", 0.0)] {
+        let (_, id, lo, hi, _) = table.iter().find(|p| p.0 == name).unwrap();
+        let got = get_value(&mut inst, *id);
+        let want = lo + (hi - lo) * want;
+        assert!((got - want).abs() < 1e-6, "{name}: {got}, want the range's end {want}");
+    }
+    let input = stereo_noise(48_000, 0.3, 12);
+    let out = process(&mut inst, 48_000.0, 256, &input, &[]);
+    assert!(out.iter().flatten().all(|x| x.is_finite() && !x.is_subnormal()));
+    // And saving writes the clamped values, so the project is repaired.
+    let saved = String::from_utf8_lossy(&save(&mut inst)[8..]).into_owned();
+    assert!(!saved.contains("280258"), "{saved}");
+}

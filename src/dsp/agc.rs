@@ -111,6 +111,9 @@ impl Agc {
             self.speed_s = s.speed_s;
             self.speed_coef = (-1.0 / (s.speed_s.max(0.05) * self.sample_rate)).exp();
         }
+        // A range below zero (only a corrupt state could bring one) would turn the clamps below
+        // inside out; `max` also maps a NaN to 0.
+        let range = s.max_range_db.max(0.0);
         let mut power = 0.0f64;
         for (ch, &x) in frame.iter().enumerate() {
             let y = self.kw[ch].tick(x as f64);
@@ -136,12 +139,12 @@ impl Agc {
             self.slow = power + self.slow_coef * (self.slow - power);
             self.measured = self.measured.saturating_add(1);
             if self.measured as f32 > GATE_DETECT_S * 2.0 * self.sample_rate {
-                let wanted = (s.target_lufs - lufs(self.slow)).clamp(-s.max_range_db, s.max_range_db);
+                let wanted = (s.target_lufs - lufs(self.slow)).clamp(-range, range);
                 self.gain_db = wanted + self.speed_coef * (self.gain_db - wanted);
             }
         }
         // A range turned down while holding must still be respected.
-        self.gain_db = self.gain_db.clamp(-s.max_range_db, s.max_range_db);
+        self.gain_db = self.gain_db.clamp(-range, range);
         let g = 1.0 + amount * (super::fastmath::db_to_gain(self.gain_db) - 1.0);
         for x in frame.iter_mut() {
             *x *= g;
