@@ -241,11 +241,7 @@ impl Chain {
 
     /// The delay time in samples for the current settings and host tempo.
     pub fn delay_samples(&self, params: &LivechainParams, free_ms: f32) -> f32 {
-        let d = &params.delay;
-        match self.tempo {
-            Some(bpm) if d.sync.value() => (d.note.value().beats(d.feel.value()) * 60.0 / bpm * self.sample_rate as f64) as f32,
-            _ => free_ms * 0.001 * self.sample_rate,
-        }
+        delay_samples_at(self.tempo, self.sample_rate, params, free_ms)
     }
 
     /// Processes one block in place. `buffer` holds one slice per channel, all the same length.
@@ -356,17 +352,15 @@ impl Chain {
             }
             let sl = slope(slope_p);
             let fade = &self.lanes.fade[s];
-            for i in 0..n {
+            for_each_frame(buffer, channels, start, n, |i, frame| {
                 filter.set(cutoff[i], sl);
-                for ch in 0..channels {
-                    let x = buffer[ch][start + i];
-                    let y = filter.tick(ch, x);
-                    buffer[ch][start + i] = x + fade[i] * (y - x);
+                for (ch, x) in frame.iter_mut().enumerate() {
+                    let y = filter.tick(ch, *x);
+                    *x += fade[i] * (y - *x);
                 }
-            }
+            });
         }
 
-        let mut frame = [0.0f32; MAX_CHANNELS];
         let l = &self.lanes;
         // Dynamics: the AGC levels first, then the compressor catches what is left.
         if active[AGC] {
@@ -398,22 +392,18 @@ impl Chain {
 
         if active[DELAY] {
             let ping_pong = p.delay.ping_pong.value();
-            for i in 0..n {
+            let (tempo, sample_rate) = (self.tempo, self.sample_rate);
+            let delay = &mut self.delay;
+            for_each_frame(buffer, channels, start, n, |i, frame| {
                 let s = DelaySettings {
-                    delay_samples: self.delay_samples(p, l.delay[0][i]),
+                    delay_samples: delay_samples_at(tempo, sample_rate, p, l.delay[0][i]),
                     feedback: l.delay[1][i] * 0.01,
                     tone_hz: l.delay[2][i],
                     ping_pong,
                     mix: l.delay[3][i] * 0.01,
                 };
-                for ch in 0..channels {
-                    frame[ch] = buffer[ch][start + i];
-                }
-                self.delay.tick(&mut frame[..channels], &s, l.fade[DELAY][i]);
-                for ch in 0..channels {
-                    buffer[ch][start + i] = frame[ch];
-                }
-            }
+                delay.tick(frame, &s, l.fade[DELAY][i]);
+            });
         }
 
         if active[REVERB] {
@@ -462,18 +452,50 @@ impl Chain {
     }
 }
 
+/// The delay time in samples: the synced note at `tempo` (when synced and the host has a tempo),
+/// or the free time.
+#[inline]
+fn delay_samples_at(tempo: Option<f64>, sample_rate: f32, params: &LivechainParams, free_ms: f32) -> f32 {
+    let d = &params.delay;
+    match tempo {
+        Some(bpm) if d.sync.value() => (d.note.value().beats(d.feel.value()) * 60.0 / bpm * sample_rate as f64) as f32,
+        _ => free_ms * 0.001 * sample_rate,
+    }
+}
+
 /// Runs `f` on each sample frame (one value per channel) of `buffer[..][start..start + n]`,
 /// writing the frame back: the frame-wise stages all move samples this way.
 #[inline]
 fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: usize, mut f: impl FnMut(usize, &mut [f32])) {
-    let mut frame = [0.0f32; MAX_CHANNELS];
-    for i in 0..n {
-        for ch in 0..channels {
-            frame[ch] = buffer[ch][start + i];
+    match (channels, buffer) {
+        // Stereo and mono get loops over slices of exactly `n` samples (no bounds checks) and a
+        // frame whose length the inlined stage sees as a constant.
+        (2, [l, r, ..]) => {
+            let (l, r) = (&mut l[start..start + n], &mut r[start..start + n]);
+            for i in 0..n {
+                let mut frame = [l[i], r[i]];
+                f(i, &mut frame);
+                [l[i], r[i]] = frame;
+            }
         }
-        f(i, &mut frame[..channels]);
-        for ch in 0..channels {
-            buffer[ch][start + i] = frame[ch];
+        (1, [m, ..]) => {
+            for (i, x) in m[start..start + n].iter_mut().enumerate() {
+                let mut frame = [*x];
+                f(i, &mut frame);
+                *x = frame[0];
+            }
+        }
+        (_, buffer) => {
+            let mut frame = [0.0f32; MAX_CHANNELS];
+            for i in 0..n {
+                for ch in 0..channels {
+                    frame[ch] = buffer[ch][start + i];
+                }
+                f(i, &mut frame[..channels]);
+                for ch in 0..channels {
+                    buffer[ch][start + i] = frame[ch];
+                }
+            }
         }
     }
 }
