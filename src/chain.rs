@@ -465,7 +465,7 @@ fn delay_samples_at(tempo: Option<f64>, sample_rate: f32, params: &LivechainPara
 
 /// Runs `f` on each sample frame (one value per channel) of `buffer[..][start..start + n]`,
 /// writing the frame back: the frame-wise stages all move samples this way.
-#[inline]
+#[inline(always)]
 fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: usize, mut f: impl FnMut(usize, &mut [f32])) {
     match (channels, buffer) {
         // Stereo and mono get loops over slices of exactly `n` samples (no bounds checks) and a
@@ -485,18 +485,8 @@ fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: u
                 *x = frame[0];
             }
         }
-        (_, buffer) => {
-            let mut frame = [0.0f32; MAX_CHANNELS];
-            for i in 0..n {
-                for ch in 0..channels {
-                    frame[ch] = buffer[ch][start + i];
-                }
-                f(i, &mut frame[..channels]);
-                for ch in 0..channels {
-                    buffer[ch][start + i] = frame[ch];
-                }
-            }
-        }
+        // The chain handles at most MAX_CHANNELS (2) channels: nothing else reaches here.
+        _ => {}
     }
 }
 
