@@ -5,7 +5,7 @@
 //! meets the target, never beyond ± the maximum range. Below the gate (pauses, noise, silence) it
 //! holds its gain instead of turning the noise floor up.
 
-use super::kweight::KWeighting;
+use super::kweight::KWeightingStereo;
 use super::MAX_CH;
 
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +37,7 @@ const RELATIVE_TIMEOUT_S: f32 = 3.0;
 #[derive(Debug, Clone)]
 pub struct Agc {
     sample_rate: f32,
-    kw: [KWeighting; MAX_CH],
+    kw: KWeightingStereo,
     fast: f64,
     fast_coef: f64,
     slow: f64,
@@ -50,13 +50,21 @@ pub struct Agc {
     measured: usize,
     /// Samples spent above the absolute gate but below the relative one.
     below_relative: usize,
+    /// `lufs(slow)` for the `slow` it was last computed from (−1: none yet; `slow` is a mean
+    /// square, never negative). The relative gate reads the value the gain was computed from
+    /// one sample before whenever `slow` has not moved since: one logarithm per sample saved,
+    /// the result bit for bit the same.
+    slow_lufs: (f64, f32),
+    /// `db_to_gain(gain_db)` for the gain it was last computed from: unchanged while the gate
+    /// holds the gain.
+    gain_lin: (f32, f32),
 }
 
 impl Default for Agc {
     fn default() -> Self {
         Self {
             sample_rate: 48_000.0,
-            kw: [KWeighting::new(48_000.0); MAX_CH],
+            kw: KWeightingStereo::new(48_000.0),
             fast: 0.0,
             fast_coef: 0.0,
             slow: 0.0,
@@ -66,6 +74,8 @@ impl Default for Agc {
             gain_db: 0.0,
             measured: 0,
             below_relative: 0,
+            slow_lufs: (-1.0, 0.0),
+            gain_lin: (f32::NAN, 1.0),
         }
     }
 }
@@ -77,7 +87,7 @@ fn lufs(ms: f64) -> f32 {
 impl Agc {
     pub fn prepare(&mut self, sample_rate: f32) {
         self.sample_rate = sample_rate;
-        self.kw = [KWeighting::new(sample_rate as f64); MAX_CH];
+        self.kw = KWeightingStereo::new(sample_rate as f64);
         self.fast_coef = (-1.0 / (GATE_DETECT_S as f64 * sample_rate as f64)).exp();
         self.slow_coef = (-1.0 / (MEASURE_S as f64 * sample_rate as f64)).exp();
         self.speed_s = -1.0;
@@ -85,9 +95,7 @@ impl Agc {
     }
 
     pub fn reset(&mut self) {
-        for k in &mut self.kw {
-            k.reset();
-        }
+        self.kw.reset();
         self.fast = 0.0;
         self.slow = 0.0;
         self.gain_db = 0.0;
@@ -104,6 +112,14 @@ impl Agc {
         lufs(self.slow)
     }
 
+    #[inline]
+    fn slow_lufs(&mut self) -> f32 {
+        if self.slow_lufs.0.to_bits() != self.slow.to_bits() {
+            self.slow_lufs = (self.slow, lufs(self.slow));
+        }
+        self.slow_lufs.1
+    }
+
     /// Processes one frame in place; `amount` (0..1) fades the AGC's gain in and out.
     #[inline]
     pub fn tick(&mut self, frame: &mut [f32], s: &AgcSettings, amount: f32) {
@@ -114,10 +130,16 @@ impl Agc {
         // A range below zero (only a corrupt state could bring one) would turn the clamps below
         // inside out; `max` also maps a NaN to 0.
         let range = s.max_range_db.max(0.0);
+        // Both channels through the K-weighting at once (a mono frame leaves the second lane at
+        // zero); the power sums them in channel order, as a loop over channels would.
+        let mut x = [0.0f64; MAX_CH];
+        for (v, &s) in x.iter_mut().zip(frame.iter()) {
+            *v = s as f64;
+        }
+        let y = self.kw.tick(wide::f64x2::new(x)).to_array();
         let mut power = 0.0f64;
-        for (ch, &x) in frame.iter().enumerate() {
-            let y = self.kw[ch].tick(x as f64);
-            power += y * y;
+        for &v in &y[..frame.len().min(MAX_CH)] {
+            power += v * v;
         }
         self.fast = power + self.fast_coef * (self.fast - power);
         if self.fast < 1e-30 {
@@ -125,7 +147,7 @@ impl Agc {
         }
         let fast_l = lufs(self.fast);
         let above_absolute = fast_l > s.gate_lufs;
-        let above_relative = self.measured == 0 || fast_l > lufs(self.slow) - RELATIVE_GATE_LU;
+        let above_relative = self.measured == 0 || fast_l > self.slow_lufs() - RELATIVE_GATE_LU;
         if above_absolute && !above_relative {
             self.below_relative += 1;
         } else {
@@ -139,13 +161,16 @@ impl Agc {
             self.slow = power + self.slow_coef * (self.slow - power);
             self.measured = self.measured.saturating_add(1);
             if self.measured as f32 > GATE_DETECT_S * 2.0 * self.sample_rate {
-                let wanted = (s.target_lufs - lufs(self.slow)).clamp(-range, range);
+                let wanted = (s.target_lufs - self.slow_lufs()).clamp(-range, range);
                 self.gain_db = wanted + self.speed_coef * (self.gain_db - wanted);
             }
         }
         // A range turned down while holding must still be respected.
         self.gain_db = self.gain_db.clamp(-range, range);
-        let g = 1.0 + amount * (super::fastmath::db_to_gain(self.gain_db) - 1.0);
+        if self.gain_lin.0.to_bits() != self.gain_db.to_bits() {
+            self.gain_lin = (self.gain_db, super::fastmath::db_to_gain(self.gain_db));
+        }
+        let g = 1.0 + amount * (self.gain_lin.1 - 1.0);
         for x in frame.iter_mut() {
             *x *= g;
         }
