@@ -118,3 +118,45 @@ fn a_hand_made_older_state_loads_through_the_migration() {
         assert!((got - want).abs() < 1e-6, "{name}: {got} after migration, want {want}");
     }
 }
+
+/// The latency reported through the CLAP latency extension is the delay the audio really has:
+/// with 2 ms of compressor lookahead at 48 kHz and 5 ms at 96 kHz the plugin reports 96 and 480
+/// samples, and an impulse comes out exactly that many samples late. A lookahead changed while
+/// processing makes the plugin tell the host (on the main thread: a restart request while
+/// active, `latency.changed()` once deactivated), and the next activation reports the new value.
+#[test]
+fn reported_latency_is_the_measured_delay_and_changes_through_a_restart() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let table = param_table(&mut inst);
+    let look = param_id(&table, "Lookahead");
+    let comp = param_id(&table, "Compressor");
+    let thresh = param_id(&table, "Threshold");
+    for (rate, ms, want) in [(48_000.0, "2", 96u32), (96_000.0, "5", 480)] {
+        let events = vec![(0, comp, 1.0), (0, thresh, text_value(&mut inst, thresh, "0")), (0, look, text_value(&mut inst, look, ms))];
+        // First activation: the change arrives in the first block.
+        let notices = |inst: &mut PluginInstance<TestHost>| {
+            inst.access_shared_handler(|s| s.restarts.load(std::sync::atomic::Ordering::Relaxed)) as u32
+                + inst.access_handler(|m| m.latency_changed.get())
+        };
+        let before = notices(&mut inst);
+        let frames = 4_000;
+        let mut input = [vec![0.0f32; frames], vec![0.0f32; frames]];
+        let at = 1_000;
+        input[0][at] = 0.5;
+        input[1][at] = 0.5;
+        process(&mut inst, rate, 256, &input, &events);
+        // The host's event loop runs the main-thread callback the plugin asked for.
+        if inst.access_shared_handler(|s| s.callback_requested.swap(false, std::sync::atomic::Ordering::AcqRel)) {
+            inst.call_on_main_thread_callback();
+        }
+        assert!(notices(&mut inst) > before, "{rate} Hz: the host was not told that the latency changed");
+        // The host restarts: the new activation reports the new latency, and the audio is late
+        // by exactly that much.
+        let out = process(&mut inst, rate, 256, &input, &[]);
+        let reported = reported_latency(&mut inst);
+        assert_eq!(reported, want, "{rate} Hz, {ms} ms lookahead: reported {reported}");
+        let peak = out[0].iter().enumerate().fold((0, 0.0f32), |m, (i, &x)| if x.abs() > m.1 { (i, x.abs()) } else { m }).0;
+        assert_eq!(peak - at, want as usize, "{rate} Hz: the impulse came out {} samples late, reported {want}", peak - at);
+    }
+}

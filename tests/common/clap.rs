@@ -41,14 +41,26 @@ impl clack_extensions::gui::HostGuiImpl for Shared {
     fn closed(&self, _was_destroyed: bool) {}
 }
 
+/// The host's main-thread side: counts the plugin's "latency changed" notices.
+#[derive(Default)]
+pub struct MainThread {
+    pub latency_changed: std::cell::Cell<u32>,
+}
+impl<'a> MainThreadHandler<'a> for MainThread {}
+impl clack_extensions::latency::HostLatencyImpl for MainThread {
+    fn changed(&self) {
+        self.latency_changed.set(self.latency_changed.get() + 1);
+    }
+}
+
 pub struct TestHost;
 impl HostHandlers for TestHost {
     type Shared<'a> = Shared;
-    type MainThread<'a> = ();
+    type MainThread<'a> = MainThread;
     type AudioProcessor<'a> = ();
 
     fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
-        builder.register::<clack_extensions::gui::HostGui>();
+        builder.register::<clack_extensions::gui::HostGui>().register::<clack_extensions::latency::HostLatency>();
     }
 }
 
@@ -73,7 +85,7 @@ pub fn load_entry() -> &'static PluginEntry {
 pub fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
     let info = HostInfo::new("livechain-test", "Livechain", "https://livechain.invalid", "1.0").unwrap();
     let id = CString::new(PLUGIN_ID).unwrap();
-    PluginInstance::<TestHost>::new(|_| Shared::default(), |_| (), entry, &id, &info).expect("instantiates")
+    PluginInstance::<TestHost>::new(|_| Shared::default(), |_| MainThread::default(), entry, &id, &info).expect("instantiates")
 }
 
 /// Parameter name → (CLAP id, min, max, default), as the plugin reports them.
@@ -97,6 +109,13 @@ pub fn param_table(inst: &mut PluginInstance<TestHost>) -> Vec<(String, ClapId, 
 
 pub fn param_id(table: &[(String, ClapId, f64, f64, f64)], name: &str) -> ClapId {
     table.iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("no parameter named {name}")).1
+}
+
+/// The latency the plugin reports to the host now, in samples.
+pub fn reported_latency(inst: &mut PluginInstance<TestHost>) -> u32 {
+    let mut handle = inst.plugin_handle();
+    let latency: clack_extensions::latency::PluginLatency = handle.get_extension().expect("latency extension");
+    latency.get(&mut handle)
 }
 
 /// Converts a value as the user types it ("6 dB") to the CLAP value, the way a host does.
