@@ -21,28 +21,7 @@ fn impulse_response(r: &mut Reverb, s: &ReverbSettings, frames: usize) -> (Vec<f
 
 /// T60 from the energy decay curve (Schroeder), fitted between −5 and −35 dB (T30 × 2).
 fn schroeder_t60(l: &[f32], r: &[f32], sr: f32) -> f64 {
-    let mut edc = vec![0.0f64; l.len()];
-    let mut acc = 0.0;
-    for n in (0..l.len()).rev() {
-        acc += (l[n] as f64).powi(2) + (r[n] as f64).powi(2);
-        edc[n] = acc;
-    }
-    let total = edc[0];
-    let db: Vec<f64> = edc.iter().map(|&e| 10.0 * (e / total).log10()).collect();
-    let start = db.iter().position(|&d| d <= -5.0).unwrap();
-    let end = db.iter().position(|&d| d <= -35.0).expect("the IR is long enough for a T30 fit");
-    // Least-squares line through the EDC between those points.
-    let n = (end - start) as f64;
-    let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-    for i in start..end {
-        let t = i as f64 / sr as f64;
-        sx += t;
-        sy += db[i];
-        sxx += t * t;
-        sxy += t * db[i];
-    }
-    let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-    -60.0 / slope
+    schroeder_decay_time(&[l, r], sr as f64, -35.0)
 }
 
 #[test]

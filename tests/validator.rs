@@ -157,18 +157,6 @@ fn parameter_storms_stay_finite_and_under_the_ceiling() {
     }
 }
 
-/// Reverberation time from an impulse response: Schroeder's backward integral, the −5 to −25 dB
-/// slope extrapolated to 60 dB (T20).
-fn t20(ir: &[f32], rate: f64) -> f64 {
-    let mut edc: Vec<f64> = ir.iter().map(|&x| (x as f64) * (x as f64)).collect();
-    for i in (0..edc.len() - 1).rev() {
-        edc[i] += edc[i + 1];
-    }
-    let total = edc[0];
-    let at = |db: f64| edc.iter().position(|&e| 10.0 * (e / total).log10() < db).expect("decays that far") as f64;
-    (at(-25.0) - at(-5.0)) / rate * 3.0
-}
-
 #[test]
 fn reset_and_reactivation_mid_tail_start_clean_at_the_new_rate() {
     let entry = load_entry();
@@ -223,7 +211,8 @@ fn reset_and_reactivation_mid_tail_start_clean_at_the_new_rate() {
                 // And a deactivation now happens in the middle of that tail.
                 run_started(&mut proc, &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] }, &impulse(2, rate as usize / 4, 10));
                 // The late tail: from 10 ms after the impulse (past the direct sound).
-                (proc.stop_processing(), t20(&ir[0][at + (0.01 * rate) as usize..], rate))
+                let tail = at + (0.01 * rate) as usize;
+                (proc.stop_processing(), common::schroeder_decay_time(&[&ir[0][tail..], &ir[1][tail..]], rate, -25.0))
             })
             .join()
             .unwrap()

@@ -26,6 +26,34 @@ pub fn db(ratio: f64) -> f64 {
     20.0 * ratio.log10()
 }
 
+/// Reverberation time (to −60 dB) from an impulse response, all channels' energy summed:
+/// Schroeder's backward-integrated energy decay curve, with a least-squares line through it from
+/// −5 dB down to `to_db` (−35 for T30, −25 for T20), extrapolated to 60 dB.
+pub fn schroeder_decay_time(channels: &[&[f32]], sr: f64, to_db: f64) -> f64 {
+    let len = channels[0].len();
+    let mut edc = vec![0.0f64; len];
+    let mut acc = 0.0;
+    for n in (0..len).rev() {
+        acc += channels.iter().map(|c| (c[n] as f64).powi(2)).sum::<f64>();
+        edc[n] = acc;
+    }
+    let total = edc[0];
+    let db: Vec<f64> = edc.iter().map(|&e| 10.0 * (e / total).log10()).collect();
+    let start = db.iter().position(|&d| d <= -5.0).unwrap();
+    let end = db.iter().position(|&d| d <= to_db).expect("the IR is long enough for the fit");
+    let n = (end - start) as f64;
+    let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
+    for i in start..end {
+        let t = i as f64 / sr;
+        sx += t;
+        sy += db[i];
+        sxx += t * t;
+        sxy += t * db[i];
+    }
+    let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    -60.0 / slope
+}
+
 /// A small deterministic generator for block sizes and values.
 pub struct Lcg(pub u64);
 impl Lcg {
