@@ -147,9 +147,7 @@ fn reported_latency_is_the_measured_delay_and_changes_through_a_restart() {
         input[1][at] = 0.5;
         process(&mut inst, rate, 256, &input, &events);
         // The host's event loop runs the main-thread callback the plugin asked for.
-        if inst.access_shared_handler(|s| s.callback_requested.swap(false, std::sync::atomic::Ordering::AcqRel)) {
-            inst.call_on_main_thread_callback();
-        }
+        pump_main_thread(&mut inst);
         assert!(notices(&mut inst) > before, "{rate} Hz: the host was not told that the latency changed");
         // The host restarts: the new activation reports the new latency, and the audio is late
         // by exactly that much.

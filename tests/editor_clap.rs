@@ -22,9 +22,7 @@ fn panel_pixels(display: &str) -> usize {
 fn pump_until(inst: &mut PluginInstance<TestHost>, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     loop {
-        if inst.access_shared_handler(|s| s.callback_requested.swap(false, Ordering::AcqRel)) {
-            inst.call_on_main_thread_callback();
-        }
+        pump_main_thread(inst);
         if cond() {
             return;
         }

@@ -111,6 +111,13 @@ pub fn param_id(table: &[(String, ClapId, f64, f64, f64)], name: &str) -> ClapId
     table.iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("no parameter named {name}")).1
 }
 
+/// Runs the main-thread callback the plugin asked for, if it asked, as a host's event loop does.
+pub fn pump_main_thread(inst: &mut PluginInstance<TestHost>) {
+    if inst.access_shared_handler(|s| s.callback_requested.swap(false, std::sync::atomic::Ordering::AcqRel)) {
+        inst.call_on_main_thread_callback();
+    }
+}
+
 /// The latency the plugin reports to the host now, in samples.
 pub fn reported_latency(inst: &mut PluginInstance<TestHost>) -> u32 {
     let mut handle = inst.plugin_handle();
