@@ -11,18 +11,10 @@ import sys
 
 import dawdreamer as daw
 import numpy as np
+from hostcheck import fail, rms
 
 SR = 48000
 BLOCK = 128
-
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    sys.exit(1)
-
-
-def rms(x):
-    return float(np.sqrt(np.mean(np.square(x.astype(np.float64)))))
 
 
 def main(path):

@@ -9,17 +9,9 @@ import sys
 
 import numpy as np
 import pedalboard
+from hostcheck import fail, rms
 
 SR = 48000
-
-
-def fail(msg):
-    print(f"FAIL: {msg}")
-    sys.exit(1)
-
-
-def rms(x):
-    return float(np.sqrt(np.mean(np.square(x.astype(np.float64)))))
 
 
 def main(path):
