@@ -184,12 +184,7 @@ pub const ALL_ON: &[(&str, f32)] = &[
 /// A fixed, seeded stereo test signal: a tone with an amplitude envelope plus white noise.
 pub fn seeded_signal(frames: usize, seed: u32) -> [Vec<f32>; 2] {
     let mut s = seed.max(1);
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        s as f32 / u32::MAX as f32 * 2.0 - 1.0
-    };
+    let mut next = move || crate::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 * 2.0 - 1.0;
     let mut l = Vec::with_capacity(frames);
     let mut r = Vec::with_capacity(frames);
     for i in 0..frames {

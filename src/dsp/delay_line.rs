@@ -88,12 +88,7 @@ mod tests {
     #[test]
     fn block_processing_equals_ticking() {
         let mut seed = 1u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut next = move || crate::dsp::xorshift32(&mut seed);
         for capacity in [1usize, 7, 64, 100] {
             for delay in [0, 1, capacity / 2, capacity] {
                 let (mut a, mut b) = (IntegerDelay::new(capacity), IntegerDelay::new(capacity));

@@ -195,9 +195,7 @@ mod tests {
         let mut k = [KWeighting::new(44_100.0); 2];
         let mut seed = 3u32;
         for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
+            crate::dsp::xorshift32(&mut seed);
             let x = [seed as f64 / u32::MAX as f64 - 0.5, (seed >> 7) as f64 / u32::MAX as f64];
             let y = st.tick(wide::f64x2::new(x)).to_array();
             for ch in 0..2 {

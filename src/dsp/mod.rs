@@ -51,6 +51,16 @@ pub fn is_garbage(x: f32) -> bool {
 
 pub const INPUT_LIMIT: f32 = 1000.0;
 
+/// One step of Marsaglia's xorshift32 (state ≠ 0): the deterministic noise of the seeded test
+/// signal and of the tests.
+#[inline]
+pub fn xorshift32(state: &mut u32) -> u32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    *state
+}
+
 /// Flushes values too small to hear (below −600 dBFS, including every subnormal) to zero.
 #[inline]
 pub fn flush_tiny(x: f32) -> f32 {

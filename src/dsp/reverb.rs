@@ -396,12 +396,7 @@ mod tests {
     #[test]
     fn simd_lanes_match_the_scalar_forms_bit_for_bit() {
         let mut seed = 7u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as f32 / u32::MAX as f32
-        };
+        let mut next = move || crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32;
         for _ in 0..2_000 {
             let phase: [f32; 8] = std::array::from_fn(|_| next());
             let sin8 = fast_sin8(f32x8::new(phase)).to_array();
