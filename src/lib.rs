@@ -15,6 +15,7 @@ pub mod host;
 pub mod params;
 pub mod presets;
 pub mod cli;
+pub mod devlog;
 pub mod state;
 
 use bridge::Bridge;
@@ -75,8 +76,10 @@ impl Default for Livechain {
         if let Ok(mut rx) = bridge.spectrum_rx.lock() {
             *rx = Some(spectrum_rx);
         }
+        let params = Arc::new(LivechainParams::default());
+        devlog::adopt(&params);
         Self {
-            params: Arc::new(LivechainParams::default()),
+            params,
             bridge: Arc::new(bridge),
             chain: Chain::default(),
             meters: Default::default(),
@@ -124,6 +127,10 @@ impl Plugin for Livechain {
     type Editor = nice_plug_egui::EguiEditor<editor::LivechainEditor>;
     type SysExMessage = ();
     type BackgroundTask = ();
+
+    fn setup_logger() -> Option<bool> {
+        Some(devlog::install())
+    }
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()

@@ -7,6 +7,7 @@ use livechain::cli::{self, Cli, SUBCOMMANDS};
 use livechain::Livechain;
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 /// The standalone's default period on ALSA: small enough to play through, large enough for most
 /// machines. `livechain sweep` finds the smallest that runs clean on this one.
@@ -36,6 +37,21 @@ fn main() {
         || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
     if !has_display {
         livechain::HEADLESS.store(true, Ordering::Relaxed);
+    }
+    livechain::devlog::STANDALONE.store(true, Ordering::Relaxed);
+    let user_args = args.clone();
+    let started = Instant::now();
+    // nice-plug's backends never reopen a stream the driver has ended: Livechain does, with the
+    // same arguments and the settings carried over.
+    {
+        let user_args = user_args.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(50));
+            if livechain::devlog::DEVICE.output_stopped() {
+                reopen(&user_args, started, "the audio device ended the output stream");
+                return;
+            }
+        });
     }
     // nice-plug's own Ctrl-C/SIGTERM handler only raises a flag; with the editor open its window
     // loop never reads it, and without one the orderly JACK shutdown it starts can deadlock
@@ -73,6 +89,45 @@ fn main() {
     };
     let _monitor = if wants_jack { livechain::cli::jack_io::spawn_xrun_monitor() } else { None };
     let ok = nice_export_standalone_with_args::<Livechain, _>(args);
-    // nice-plug returns false when the audio backend could not start (its log says why).
+    // nice-plug returns false when the audio backend could not start (its log says why). In a
+    // reopened run the device may still be coming back: try again, a bounded number of times.
+    if !ok && std::env::var_os(REOPENS_ENV).is_some() {
+        reopen(&user_args, started, "the audio device could not be opened again");
+    }
     std::process::exit(if ok { 0 } else { 2 });
+}
+
+/// How many times in a row the standalone reopens the device before it gives up.
+const MAX_REOPENS: u32 = 5;
+/// Counts the reopens in a row; a run that played for a minute starts the count again.
+const REOPENS_ENV: &str = "LIVECHAIN_REOPENS";
+
+/// Runs the standalone again in this process (same arguments, same process ID, the window
+/// reopened) with the current settings. Returns only when it gives up, after saying why: then a
+/// window stays open with the error shown, and a headless run exits with status 2.
+fn reopen(user_args: &[String], started: Instant, why: &str) {
+    use std::os::unix::process::CommandExt;
+    let previous = std::env::var(REOPENS_ENV).ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+    let attempt = if started.elapsed() > Duration::from_secs(60) { 1 } else { previous + 1 };
+    if attempt > MAX_REOPENS {
+        eprintln!("livechain: {why}, and {MAX_REOPENS} reopens in a row failed: giving up");
+    } else {
+        std::thread::sleep(Duration::from_millis(500 << (attempt - 1)));
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap_or_else(|_| user_args[0].clone().into()));
+        command.args(&user_args[1..]).env(REOPENS_ENV, attempt.to_string());
+        match livechain::devlog::save_settings() {
+            Ok(path) => {
+                command.env(livechain::devlog::RESTORE_ENV, path);
+            }
+            // A run whose device never opened made no instance: the file it was handed goes on.
+            Err(_) if std::env::var_os(livechain::devlog::RESTORE_ENV).is_some() => {}
+            Err(e) => eprintln!("livechain: the settings cannot go across ({e})"),
+        }
+        eprintln!("livechain: {why}: reopening it (attempt {attempt} of {MAX_REOPENS})");
+        let e = command.exec();
+        eprintln!("livechain: could not run Livechain again: {e}");
+    }
+    if livechain::HEADLESS.load(Ordering::Relaxed) {
+        std::process::exit(2);
+    }
 }

@@ -10,14 +10,23 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 struct Pulse {
-    _server: Stop,
+    server: Option<Stop>,
     runtime: PathBuf,
 }
 
 impl Pulse {
-    fn start() -> Self {
-        let runtime = std::env::temp_dir().join(format!("livechain-pulse-{}", std::process::id()));
+    /// A private server; `tag` keeps the servers of tests that run at once apart.
+    fn start(tag: &str) -> Self {
+        let runtime = std::env::temp_dir().join(format!("livechain-pulse-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&runtime).unwrap();
+        let mut pulse = Pulse { server: None, runtime };
+        pulse.start_server();
+        pulse
+    }
+
+    fn start_server(&mut self) {
+        // A server killed outright leaves its PID file behind.
+        let _ = std::fs::remove_file(self.runtime.join("pulse/pid"));
         let server = Command::new("pulseaudio")
             .args([
                 "-n",
@@ -26,16 +35,32 @@ impl Pulse {
                 "--load=module-native-protocol-unix auth-anonymous=1",
                 "--load=module-null-sink sink_name=loop rate=48000",
             ])
-            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("XDG_RUNTIME_DIR", &self.runtime)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("pulseaudio (Debian pulseaudio) must be installed");
-        let pulse = Pulse { _server: Stop(server), runtime };
-        wait_for("the PulseAudio server", Duration::from_secs(20), || pulse.pactl(&["info"]));
-        assert!(pulse.pactl(&["set-default-sink", "loop"]));
-        assert!(pulse.pactl(&["set-default-source", "loop.monitor"]));
-        pulse
+        self.server = Some(Stop(server));
+        wait_for("the PulseAudio server", Duration::from_secs(20), || self.pactl(&["info"]));
+        assert!(self.pactl(&["set-default-sink", "loop"]));
+        assert!(self.pactl(&["set-default-source", "loop.monitor"]));
+    }
+
+    /// The server dies the way a device goes away: at once, nothing closed in order.
+    fn kill_server(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            let _ = server.0.kill();
+            let _ = server.0.wait();
+        }
+    }
+
+    /// Whether some client's stream is playing into the sink.
+    fn playing(&self) -> bool {
+        Command::new("pactl")
+            .args(["list", "short", "sink-inputs"])
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .output()
+            .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
     }
 
     fn pactl(&self, args: &[&str]) -> bool {
@@ -43,9 +68,12 @@ impl Pulse {
     }
 
     fn livechain(&self, args: &[&str]) -> Output {
-        let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
-        Command::new(bin).args(args).env("XDG_RUNTIME_DIR", &self.runtime).output().unwrap()
+        Command::new(standalone()).args(args).env("XDG_RUNTIME_DIR", &self.runtime).output().unwrap()
     }
+}
+
+fn standalone() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain")
 }
 
 fn runs(stdout: &str) -> Vec<f64> {
@@ -58,7 +86,7 @@ fn runs(stdout: &str) -> Vec<f64> {
 
 #[test]
 fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
-    let pulse = Pulse::start();
+    let pulse = Pulse::start("loop");
     for period in ["256", "1024"] {
         let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", period, "-n", "4"]);
         let text = String::from_utf8_lossy(&out.stdout);
@@ -97,4 +125,39 @@ fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
     assert!(text.contains("recommended") || text.contains("no buffer size ran cleanly"), "{text}");
     assert!(text.lines().filter(|l| l.contains("smp (")).count() >= 3, "{text}");
     eprintln!("{text}");
+}
+
+/// Item 6, "keep running": the standalone on ALSA outlives its device. The PulseAudio server is
+/// killed under it (the driver ends the stream, which nice-plug's backend never reopens) and
+/// started again: the standalone says what happened, reopens the device with its settings, and
+/// plays into the new server, without a window (a windowed run reopens the same way).
+#[test]
+fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
+    let mut pulse = Pulse::start("reopen");
+    let log_path = pulse.runtime.join("standalone.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut standalone = Stop(
+        Command::new(standalone())
+            .args(["--backend", "alsa", "--output-device", "PulseAudio Sound Server", "--input-device", "PulseAudio Sound Server"])
+            .env("XDG_RUNTIME_DIR", &pulse.runtime)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let read = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    wait_for("the standalone's stream", Duration::from_secs(20), || pulse.playing());
+    pulse.kill_server();
+    wait_for("the standalone to see its stream end", Duration::from_secs(10), || {
+        read().contains("the audio device ended the output stream")
+    });
+    pulse.start_server();
+    wait_for("the reopened stream", Duration::from_secs(30), || pulse.playing());
+    let text = read();
+    assert!(text.contains("reopening it (attempt 1 of 5)"), "{text}");
+    assert!(text.contains("livechain: reopened with the previous settings"), "{text}");
+    assert!(standalone.0.try_wait().unwrap().is_none(), "the standalone ended: {text}");
 }

@@ -216,9 +216,34 @@ impl LivechainEditor {
             let over = b.overloads.load(Ordering::Relaxed);
             let color = if xruns + over > 0 { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
             ui.label(egui::RichText::new(format!("xruns {xruns} · overloads {over}")).color(color)).on_hover_text(
-                "xruns: dropouts the audio device reported (the standalone on JACK; on ALSA they are logged in the \
-                 terminal). Overloads: blocks Livechain took longer to process than the audio they hold.",
+                "xruns: dropouts the audio device reported (the standalone on JACK or ALSA). Overloads: blocks Livechain took longer to process than the audio they hold.",
             );
+            let device = &crate::devlog::DEVICE;
+            if device.errors() > 0 {
+                let last = device.last();
+                let head = if device.output_stopped() {
+                    "audio stopped"
+                } else if device.input_stopped() {
+                    "input stopped"
+                } else {
+                    "device error"
+                };
+                // nice-plug's "Error during playback: " is what `head` already says.
+                let cause = last.strip_prefix("Error during playback: ").or(last.strip_prefix("Error during capture: ")).unwrap_or(&last);
+                let short: String = cause.chars().take(56).collect();
+                ui.label(egui::RichText::new(format!("{head}: {short}")).color(egui::Color32::from_rgb(240, 90, 70)))
+                    .on_hover_text(format!(
+                        "{} device error(s); the latest: {last}\n{}",
+                        device.errors(),
+                        if device.output_stopped() {
+                            "The driver ended the output stream: Livechain reopens the device with these settings \
+                             (up to 5 times in a row). On ALSA through PulseAudio or PipeWire this follows \
+                             dropouts; a larger period, a hw: device or JACK avoids it."
+                        } else {
+                            "The audio keeps running."
+                        }
+                    ));
+            }
             ui.separator();
             self.probe_ui(ui);
         });
