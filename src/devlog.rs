@@ -214,7 +214,6 @@ impl<S: Subscriber> Layer<S> for DeviceLayer {
 /// Installs the global log: nice-plug's default terminal output (debug level in debug builds,
 /// info in release, `NICE_LOG` chooses the file or stream) with the device layer.
 pub fn install() -> bool {
-    use nice_plug::prelude::Params;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::Layer as _;
     #[cfg(debug_assertions)]
