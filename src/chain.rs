@@ -354,9 +354,9 @@ impl Chain {
             let fade = &self.lanes.fade[s];
             for_each_frame(buffer, channels, start, n, |i, frame| {
                 filter.set(cutoff[i], sl);
+                let y = filter.tick_frame(frame);
                 for (ch, x) in frame.iter_mut().enumerate() {
-                    let y = filter.tick(ch, *x);
-                    *x += fade[i] * (y - *x);
+                    *x += fade[i] * (y[ch] - *x);
                 }
             });
         }

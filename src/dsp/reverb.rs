@@ -114,19 +114,27 @@ pub struct Reverb {
 /// The eight FDN lines in one allocation, line after line, all the same power-of-two length and
 /// written at one shared index: a push is eight stores at one offset, and every per-line step
 /// (LFO, interpolation, damping, matrix, gains) runs over `[f32; LINES]` arrays the compiler
-/// turns into SIMD.
+/// turns into SIMD. Each line is followed by a copy of its first `GUARD` samples, so the four
+/// samples an interpolated read needs are always four neighbours in memory, even across the
+/// ring's wrap: one short copy per line instead of four masked reads.
 #[derive(Debug, Clone, Default)]
 struct Lines {
     buf: Vec<f32>,
     len: usize,
+    /// Distance from one line's start to the next: `len` plus the guard (and padding).
+    stride: usize,
     mask: usize,
     write: usize,
 }
 
+/// Samples copied past each line's end (an interpolated read spans four).
+const GUARD: usize = 3;
+
 impl Lines {
     fn new(min_len: usize) -> Self {
         let len = (min_len + 4).next_power_of_two();
-        Self { buf: vec![0.0; len * LINES], len, mask: len - 1, write: 0 }
+        let stride = len + 4;
+        Self { buf: vec![0.0; stride * LINES], len, stride, mask: len - 1, write: 0 }
     }
     fn reset(&mut self) {
         self.buf.fill(0.0);
@@ -152,15 +160,15 @@ impl Lines {
             t[i] = d[i] - di[i] as f32;
         }
         for i in 0..LINES {
-            let base = i * self.len;
-            let di = di[i] as usize;
-            for (k, row) in x.iter_mut().enumerate() {
-                // Samples di − 1, di, di + 1, di + 2 pushes ago.
-                let idx = self.write.wrapping_sub(di + k).wrapping_add(1) & self.mask;
-                // SAFETY: `idx` is masked to the line's power-of-two length and `base` is the
-                // start of line i inside a buffer of LINES such lengths.
-                row[i] = unsafe { *self.buf.get_unchecked(base + idx) };
-            }
+            // The samples di + 2, di + 1, di and di − 1 pushes ago, oldest first, start here.
+            let start = i * self.stride + (self.write.wrapping_sub(di[i] as usize + 2) & self.mask);
+            // SAFETY: `start` is a line's start plus a masked offset (< len), and each line is
+            // followed by GUARD + 1 more samples inside the buffer.
+            let q = unsafe { self.buf.get_unchecked(start..start + 4) };
+            x[0][i] = q[3];
+            x[1][i] = q[2];
+            x[2][i] = q[1];
+            x[3][i] = q[0];
         }
         (x, t)
     }
@@ -168,7 +176,13 @@ impl Lines {
     fn push(&mut self, v: &[f32; LINES]) {
         for (i, &x) in v.iter().enumerate() {
             // SAFETY: `write` is masked, so line i's slot is inside the buffer.
-            unsafe { *self.buf.get_unchecked_mut(i * self.len + self.write) = x };
+            unsafe { *self.buf.get_unchecked_mut(i * self.stride + self.write) = x };
+        }
+        if self.write < GUARD {
+            for (i, &x) in v.iter().enumerate() {
+                // SAFETY: len + write < len + GUARD < stride: the guard after line i.
+                unsafe { *self.buf.get_unchecked_mut(i * self.stride + self.len + self.write) = x };
+            }
         }
         self.write = (self.write + 1) & self.mask;
     }
@@ -177,8 +191,46 @@ impl Lines {
     }
 }
 
+/// `hadamard8` on SSE registers (baseline on x86-64): each butterfly stage is a pair of shuffles,
+/// an add and a subtract over four lanes, every output the same sum or difference of the same two
+/// values as in the scalar form, so the result is bit-for-bit the same.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn hadamard8_simd(v: &mut [f32; LINES]) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE is part of the x86-64 baseline; the loads and stores cover exactly `v`'s eight
+    // floats (unaligned forms).
+    unsafe {
+        // h = 1, within each half: [x0 + x1, x0 − x1, x2 + x3, x2 − x3].
+        let h1 = |x: __m128| {
+            let even = _mm_shuffle_ps::<0b10_00_10_00>(x, x);
+            let odd = _mm_shuffle_ps::<0b11_01_11_01>(x, x);
+            _mm_unpacklo_ps(_mm_add_ps(even, odd), _mm_sub_ps(even, odd))
+        };
+        // h = 2, within each half: [x0 + x2, x1 + x3, x0 − x2, x1 − x3].
+        let h2 = |x: __m128| {
+            let low = _mm_movelh_ps(x, x);
+            let high = _mm_movehl_ps(x, x);
+            _mm_movelh_ps(_mm_add_ps(low, high), _mm_sub_ps(low, high))
+        };
+        let lo = h2(h1(_mm_loadu_ps(v.as_ptr())));
+        let hi = h2(h1(_mm_loadu_ps(v.as_ptr().add(4))));
+        // h = 4, across the halves, then the unitary scale.
+        let scale = _mm_set1_ps(1.0 / (LINES as f32).sqrt());
+        _mm_storeu_ps(v.as_mut_ptr(), _mm_mul_ps(_mm_add_ps(lo, hi), scale));
+        _mm_storeu_ps(v.as_mut_ptr().add(4), _mm_mul_ps(_mm_sub_ps(lo, hi), scale));
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn hadamard8_simd(v: &mut [f32; LINES]) {
+    hadamard8(v)
+}
+
 /// In-place fast Walsh–Hadamard transform of 8 values, scaled to be unitary.
 #[inline]
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn hadamard8(v: &mut [f32; LINES]) {
     let mut h = 1;
     while h < LINES {
@@ -323,7 +375,7 @@ impl Reverb {
             v[1] - v[3] + v[5] - v[7] + 0.5 * (v[2] - v[6]),
         );
         let mut fb = v;
-        hadamard8(&mut fb);
+        hadamard8_simd(&mut fb);
         let inj = f32x8::new([input[0], input[1], input[0], input[1], input[0], input[1], input[0], input[1]]);
         self.lines.push(&(f32x8::new(fb) * f32x8::new(self.gains) + inj).to_array());
 
@@ -405,6 +457,10 @@ mod tests {
                 assert!((sin8[i] - (std::f32::consts::TAU * phase[i]).sin()).abs() < 1.1e-3);
             }
             let x: [[f32; 8]; 5] = std::array::from_fn(|_| std::array::from_fn(|_| next() * 2.0 - 1.0));
+            let (mut fast, mut slow) = (x[0], x[0]);
+            hadamard8_simd(&mut fast);
+            hadamard8(&mut slow);
+            assert_eq!(fast.map(f32::to_bits), slow.map(f32::to_bits));
             let h = hermite8(f32x8::new(x[0]), f32x8::new(x[1]), f32x8::new(x[2]), f32x8::new(x[3]), f32x8::new(x[4])).to_array();
             for i in 0..8 {
                 let t = x[4][i];
