@@ -31,6 +31,8 @@ const GATE_DETECT_S: f32 = 0.05;
 /// Like BS.1770's relative gate: material this far below the running loudness (pauses, breaths,
 /// reverb tails) does not pull the measure down.
 const RELATIVE_GATE_LU: f32 = 10.0;
+/// The relative gate as a ratio of mean squares: 10^(−RELATIVE_GATE_LU / 10).
+const RELATIVE_GATE_RATIO: f64 = 0.1;
 /// A source that stays below the relative gate this long is a new, quieter source: adapt to it.
 const RELATIVE_TIMEOUT_S: f32 = 3.0;
 
@@ -58,6 +60,8 @@ pub struct Agc {
     /// `db_to_gain(gain_db)` for the gain it was last computed from: unchanged while the gate
     /// holds the gain.
     gain_lin: (f32, f32),
+    /// The absolute gate as a mean square, for the `gate_lufs` it was computed from.
+    gate_power: (f32, f64),
 }
 
 impl Default for Agc {
@@ -76,12 +80,39 @@ impl Default for Agc {
             below_relative: 0,
             slow_lufs: (-1.0, 0.0),
             gain_lin: (f32::NAN, 1.0),
+            gate_power: (f32::NAN, 0.0),
         }
     }
 }
 
 fn lufs(ms: f64) -> f32 {
     -0.691 + 10.0 * std::f32::consts::LOG10_2 * super::fastmath::log2(ms.max(1e-20) as f32)
+}
+
+/// The mean square whose loudness is `lufs` (the inverse of `lufs`, exact in f64).
+fn power_of(lufs: f32) -> f64 {
+    10f64.powf((lufs as f64 + 0.691) / 10.0)
+}
+
+/// 0.01 dB as a ratio of powers: `lufs` is within 1e-4 dB of the exact loudness, so a power
+/// farther than this from a threshold is on the same side of it for `lufs` as in fact.
+const SURE_RATIO: f64 = 1.002_305;
+
+/// Whether `lufs(power) > lufs_threshold`, where `threshold_power` is that threshold as a mean
+/// square: decided by comparing powers (no logarithm) when `power` is clearly on one side, and by
+/// `exact` (the comparison of `lufs` values) within 0.01 dB, so the answer is always the one the
+/// logarithms give. Thresholds under `lufs`'s floor of 1e-20 always take `exact`.
+#[inline]
+fn louder(power: f64, threshold_power: f64, exact: impl FnOnce() -> bool) -> bool {
+    if threshold_power >= 1e-19 {
+        if power > threshold_power * SURE_RATIO {
+            return true;
+        }
+        if power * SURE_RATIO < threshold_power {
+            return false;
+        }
+    }
+    exact()
 }
 
 impl Agc {
@@ -145,9 +176,17 @@ impl Agc {
         if self.fast < 1e-30 {
             self.fast = 0.0;
         }
-        let fast_l = lufs(self.fast);
-        let above_absolute = fast_l > s.gate_lufs;
-        let above_relative = self.measured == 0 || fast_l > self.slow_lufs() - RELATIVE_GATE_LU;
+        // The gates compare loudness; most samples are clearly above or below them, and those
+        // are decided on the mean squares without a logarithm (see `louder`).
+        if self.gate_power.0.to_bits() != s.gate_lufs.to_bits() {
+            self.gate_power = (s.gate_lufs, power_of(s.gate_lufs));
+        }
+        let fast = self.fast;
+        let above_absolute = louder(fast, self.gate_power.1, || lufs(fast) > s.gate_lufs);
+        let above_relative = self.measured == 0 || {
+            let relative_power = self.slow * RELATIVE_GATE_RATIO;
+            louder(fast, relative_power, || lufs(fast) > self.slow_lufs() - RELATIVE_GATE_LU)
+        };
         if above_absolute && !above_relative {
             self.below_relative += 1;
         } else {
@@ -174,5 +213,51 @@ impl Agc {
         for x in frame.iter_mut() {
             *x *= g;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relative_gate_ratio_is_the_gate_in_lu() {
+        assert!((10f64.powf(-RELATIVE_GATE_LU as f64 / 10.0) - RELATIVE_GATE_RATIO).abs() < 1e-15);
+    }
+
+    /// `louder` answers exactly what comparing the logarithms answers, for powers and thresholds
+    /// spread over the whole range (the floor of `lufs` included) and packed around each
+    /// threshold, for the absolute gate (a threshold in LUFS) and the relative one (a threshold
+    /// 10 LU under another loudness).
+    #[test]
+    fn louder_agrees_with_the_logarithms_everywhere() {
+        let mut seed = 5u32;
+        let mut unit = move || crate::dsp::xorshift32(&mut seed) as f64 / u32::MAX as f64;
+        let mut shortcuts = 0;
+        for _ in 0..200_000 {
+            // Absolute: gate anywhere from −250 to 0 LUFS, power near it or anywhere.
+            let gate = (-250.0 + 250.0 * unit()) as f32;
+            let near = power_of(gate) * 10f64.powf((unit() - 0.5) * 0.01);
+            let anywhere = 10f64.powf(-40.0 * unit());
+            for power in [near, anywhere, 0.0] {
+                let exact = lufs(power) > gate;
+                let mut took_exact = false;
+                let got = louder(power, power_of(gate), || {
+                    took_exact = true;
+                    exact
+                });
+                assert_eq!(got, exact, "absolute: power {power:e}, gate {gate}");
+                shortcuts += usize::from(!took_exact);
+            }
+            // Relative: `slow` anywhere, including under the floor.
+            let slow = 10f64.powf(-30.0 * unit());
+            let threshold = slow * RELATIVE_GATE_RATIO;
+            for power in [threshold * 10f64.powf((unit() - 0.5) * 0.01), 10f64.powf(-30.0 * unit())] {
+                let exact = lufs(power) > lufs(slow) - RELATIVE_GATE_LU;
+                assert_eq!(louder(power, threshold, || exact), exact, "relative: power {power:e}, slow {slow:e}");
+            }
+        }
+        // Most answers are shortcuts (otherwise there is nothing saved).
+        assert!(shortcuts > 300_000, "{shortcuts}");
     }
 }

@@ -70,6 +70,12 @@ pub struct Compressor {
     pub block_gr_db: f32,
     /// The loudest detector input since the meter last read it (linear), for the curve's dot.
     pub block_peak: f32,
+    /// (threshold, knee) and the linear level 0.01 dB under the knee's start for them: a peak
+    /// below it is certainly under the knee, where the curve is the identity and the target
+    /// gain reduction is exactly 0, so its logarithm is not needed.
+    below_knee: (f32, f32, f32),
+    /// `db_to_gain` of the last gain computed, for that gain (steady while nothing is reduced).
+    gain_lin: (f32, f32),
 }
 
 impl Default for Compressor {
@@ -85,6 +91,8 @@ impl Default for Compressor {
             release_coef: 0.0,
             block_gr_db: 0.0,
             block_peak: 0.0,
+            below_knee: (f32::NAN, f32::NAN, 0.0),
+            gain_lin: (f32::NAN, 1.0),
         }
     }
 }
@@ -149,13 +157,27 @@ impl Compressor {
         }
         let peak = frame.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
         self.block_peak = self.block_peak.max(peak);
-        let level_db = fastmath::gain_to_db(peak.max(1e-9));
-        let target = static_curve_db(level_db, s.threshold_db, s.ratio, s.knee_db) - level_db;
+        if (self.below_knee.0.to_bits(), self.below_knee.1.to_bits()) != (s.threshold_db.to_bits(), s.knee_db.to_bits()) {
+            let start_db = s.threshold_db as f64 - 0.5 * s.knee_db.max(0.0) as f64 - 0.01;
+            // (Under −179 dB the detector's own floor of −180 dB would be inside the knee.)
+            let level = if start_db > -179.0 { 10f64.powf(start_db / 20.0) as f32 } else { 0.0 };
+            self.below_knee = (s.threshold_db, s.knee_db, level);
+        }
+        let target = if peak < self.below_knee.2 {
+            0.0
+        } else {
+            let level_db = fastmath::gain_to_db(peak.max(1e-9));
+            static_curve_db(level_db, s.threshold_db, s.ratio, s.knee_db) - level_db
+        };
         let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };
         self.gr_db = target + coef * (self.gr_db - target);
         self.block_gr_db = self.block_gr_db.min(self.gr_db * amount);
         let makeup = s.makeup_db + if s.auto_makeup { auto_makeup_db(s) } else { 0.0 };
-        let gain = 1.0 + amount * (fastmath::db_to_gain(self.gr_db + makeup) - 1.0);
+        let gain_db = self.gr_db + makeup;
+        if self.gain_lin.0.to_bits() != gain_db.to_bits() {
+            self.gain_lin = (gain_db, fastmath::db_to_gain(gain_db));
+        }
+        let gain = 1.0 + amount * (self.gain_lin.1 - 1.0);
         for (ch, x) in frame.iter_mut().enumerate() {
             *x = self.lookahead[ch].tick(*x) * gain;
         }
@@ -170,3 +192,44 @@ impl Compressor {
         self.gr_db = 0.0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcut under the knee changes nothing: a compressor run on a signal that sweeps
+    /// through the knee, with the threshold and knee moving, gives bit-for-bit the gains that the
+    /// logarithm on every sample gives.
+    #[test]
+    fn the_shortcut_under_the_knee_gives_the_same_gain_bit_for_bit() {
+        let mut c = Compressor::default();
+        c.prepare(48_000.0);
+        let mut seed = 3u32;
+        let mut gr = 0.0f32;
+        let (attack, release) = (one_pole_coef(5.0, 48_000.0), one_pole_coef(80.0, 48_000.0));
+        for n in 0..200_000 {
+            let s = CompSettings {
+                threshold_db: -40.0 + (n / 20_000) as f32 * 3.5,
+                ratio: 4.0,
+                knee_db: (n / 50_000) as f32 * 4.0,
+                attack_ms: 5.0,
+                release_ms: 80.0,
+                makeup_db: 0.0,
+                auto_makeup: false,
+            };
+            // A level gliding across the knee, with noise on it.
+            let base = fastmath::db_to_gain(-60.0 + 60.0 * ((n as f32 * 0.0007).sin() * 0.5 + 0.5));
+            let noise = crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32;
+            let x = base * (0.9 + 0.2 * noise);
+            let mut frame = [x, -x];
+            c.tick(&mut frame, &s, 1.0);
+            // The same envelope computed the long way.
+            let level_db = fastmath::gain_to_db(x.max(1e-9));
+            let target = static_curve_db(level_db, s.threshold_db, s.ratio, s.knee_db) - level_db;
+            let coef = if target < gr { attack } else { release };
+            gr = target + coef * (gr - target);
+            assert_eq!(c.gain_reduction_db().to_bits(), gr.to_bits(), "sample {n}");
+        }
+    }
+}
+
