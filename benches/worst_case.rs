@@ -2,7 +2,8 @@
 //! through the whole chain with every stage on and the output's meters running, while parameters
 //! are automated, every block timed. Prints p50, p99, p99.9, p99.99 and the maximum block time
 //! against the block's deadline (32 / 48000 s = 667 µs). `cargo bench --bench worst_case`
-//! (or `cargo xtask worst-case`); `-- BLOCKS` sets another count.
+//! (or `cargo xtask worst-case`); `-- BLOCKS` sets another count, `-- --steady` runs without the
+//! automation (what is left of the tail then is the machine's, not the parameters').
 
 use livechain::host::OfflineHost;
 use std::time::Instant;
@@ -16,6 +17,7 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
+    let steady = std::env::args().any(|a| a == "--steady");
     let mut host = OfflineHost::new(SR, 2);
     for (id, v) in [
         ("hp_on", 1.0), ("lp_on", 1.0), ("agc_on", 1.0), ("comp_on", 1.0), ("comp_lookahead", 2.0),
@@ -43,7 +45,7 @@ fn main() {
     let mut phase = 0.0f32;
     for b in 0..blocks {
         // A new value for one parameter every 16 blocks (about every 10 ms).
-        if b % 16 == 0 {
+        if b % 16 == 0 && !steady {
             let (id, lo, hi) = automated[next() as usize % automated.len()];
             let t = next() as f32 / u32::MAX as f32;
             host.set(id, lo + t * (hi - lo)).unwrap();
@@ -64,7 +66,8 @@ fn main() {
     let deadline_ns = BLOCK as f64 / SR as f64 * 1e9;
     let total: u64 = times.iter().sum();
     println!(
-        "worst case: {blocks} blocks of {BLOCK} frames, stereo {SR} Hz, every stage on, meters on, automation every 16 blocks"
+        "worst case: {blocks} blocks of {BLOCK} frames, stereo {SR} Hz, every stage on, meters on, {}",
+        if steady { "no automation" } else { "automation every 16 blocks" }
     );
     println!("deadline {:.1} µs per block; mean {:.2} µs ({:.2} % of the deadline)", deadline_ns / 1e3, total as f64 / blocks as f64 / 1e3, 100.0 * total as f64 / blocks as f64 / deadline_ns);
     for (name, q) in [("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999), ("p99.99", 0.9999), ("max", 1.0)] {

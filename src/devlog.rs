@@ -12,6 +12,7 @@
 //! the same arguments), and the settings go across in a preset file: `adopt` keeps the one
 //! instance's parameters and loads that file into them, `save_settings` writes it.
 
+use crate::bridge::Bridge;
 use crate::params::LivechainParams;
 use crate::presets::Preset;
 use std::path::PathBuf;
@@ -135,15 +136,20 @@ pub static STANDALONE: AtomicBool = AtomicBool::new(false);
 pub const RESTORE_ENV: &str = "LIVECHAIN_RESTORE";
 
 static SETTINGS: Mutex<Option<Weak<LivechainParams>>> = Mutex::new(None);
+static BRIDGE: Mutex<Option<Weak<Bridge>>> = Mutex::new(None);
 
-/// Called for every new instance: in the standalone, keeps its parameters and, when it was
-/// reopened, loads the settings the previous run saved (and removes their file).
-pub(crate) fn adopt(params: &Arc<LivechainParams>) {
+/// Called for every new instance: in the standalone, keeps its parameters and its bridge to the
+/// audio thread and, when it was reopened, loads the settings the previous run saved (and
+/// removes their file).
+pub(crate) fn adopt(params: &Arc<LivechainParams>, bridge: &Arc<Bridge>) {
     if !STANDALONE.load(Ordering::Relaxed) {
         return;
     }
     if let Ok(mut settings) = SETTINGS.lock() {
         *settings = Some(Arc::downgrade(params));
+    }
+    if let Ok(mut b) = BRIDGE.lock() {
+        *b = Some(Arc::downgrade(bridge));
     }
     let Some(path) = std::env::var_os(RESTORE_ENV).map(PathBuf::from) else { return };
     std::env::remove_var(RESTORE_ENV);
@@ -152,6 +158,11 @@ pub(crate) fn adopt(params: &Arc<LivechainParams>) {
         Err(e) => eprintln!("livechain: reopened with the defaults: {e}"),
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// The standalone instance's bridge (meters, the loop probe), once the instance exists.
+pub fn standalone_bridge() -> Option<Arc<Bridge>> {
+    BRIDGE.lock().ok()?.as_ref()?.upgrade()
 }
 
 /// Loads a preset file into parameters no host or editor uses yet.

@@ -77,10 +77,11 @@ impl Default for Livechain {
             *rx = Some(spectrum_rx);
         }
         let params = Arc::new(LivechainParams::default());
-        devlog::adopt(&params);
+        let bridge = Arc::new(bridge);
+        devlog::adopt(&params, &bridge);
         Self {
             params,
-            bridge: Arc::new(bridge),
+            bridge,
             chain: Chain::default(),
             meters: Default::default(),
             probe: Default::default(),

@@ -4,6 +4,7 @@
 
 use clap::Parser;
 use livechain::cli::{self, Cli, SUBCOMMANDS};
+use livechain::analysis::probe::ProbeStatus;
 use livechain::Livechain;
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
@@ -63,7 +64,17 @@ fn main() {
     }
     let mut args = args;
     if has_flag(&args, "--help", Some("-h")).is_some() {
-        println!("Tools: livechain devices | latency | sweep | render | demo   (each with --help)\n");
+        println!("Tools: livechain devices | latency | sweep | render | demo   (each with --help)");
+        println!(
+            "Livechain's own flag: --measure-loop   once audio runs, play the loop probe on the outputs, find it\n\
+             \x20                                      in the first input, print the round trip and exit (2 if\n\
+             \x20                                      nothing came back)\n"
+        );
+    }
+    // Livechain's own flag, taken out before nice-plug parses the rest.
+    if let Some(i) = has_flag(&args, "--measure-loop", None) {
+        args.remove(i);
+        std::thread::spawn(measure_loop);
     }
     // Input buffering: two periods, not 150 ms, unless the user says otherwise.
     let period = match has_flag(&args, "--period-size", Some("-p")) {
@@ -95,6 +106,49 @@ fn main() {
         reopen(&user_args, started, "the audio device could not be opened again");
     }
     std::process::exit(if ok { 0 } else { 2 });
+}
+
+/// `--measure-loop`: the standalone's own round trip, through the in-plugin probe (the same
+/// measurement as the editor's "Measure loop" button), printed in the terminal. Exits the
+/// program: 0 with the figure, 2 when no audio ran or nothing came back.
+fn measure_loop() {
+    let fail = |why: &str| -> ! {
+        eprintln!("livechain: --measure-loop: {why}");
+        std::process::exit(2)
+    };
+    let started = Instant::now();
+    let bridge = loop {
+        if let Some(b) = livechain::devlog::standalone_bridge().filter(|b| b.block.load(Ordering::Relaxed) > 0) {
+            break b;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            fail("no audio ran within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Let the streams settle (buffers filling, a first dropout at start-up) before measuring.
+    std::thread::sleep(Duration::from_millis(500));
+    bridge.probe.request();
+    let asked = Instant::now();
+    loop {
+        match bridge.probe.take_result() {
+            Some(ProbeStatus::Measured { samples, spread }) => {
+                let sr = bridge.sample_rate.load(Ordering::Relaxed) as f64;
+                let block = bridge.max_block.load(Ordering::Relaxed);
+                println!(
+                    "loop round trip: {samples:.2} samples = {:.2} ms at {sr} Hz (the two probe periods agree to {spread:.2} samples; blocks of up to {block} frames)",
+                    samples * 1000.0 / sr
+                );
+                std::process::exit(0);
+            }
+            Some(ProbeStatus::Failed(why)) => fail(&why),
+            _ => {}
+        }
+        if asked.elapsed() > Duration::from_secs(20) {
+            fail("the probe did not finish within 20 s (is audio still running?)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// How many times in a row the standalone reopens the device before it gives up.

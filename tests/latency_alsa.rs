@@ -72,6 +72,13 @@ impl Pulse {
     }
 }
 
+/// The tests here measure timing on a 2-core machine: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn standalone() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain")
 }
@@ -86,6 +93,7 @@ fn runs(stdout: &str) -> Vec<f64> {
 
 #[test]
 fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
+    let _serial = one_at_a_time();
     let pulse = Pulse::start("loop");
     for period in ["256", "1024"] {
         let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", period, "-n", "4"]);
@@ -133,6 +141,7 @@ fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
 /// plays into the new server, without a window (a windowed run reopens the same way).
 #[test]
 fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
+    let _serial = one_at_a_time();
     let mut pulse = Pulse::start("reopen");
     let log_path = pulse.runtime.join("standalone.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -160,4 +169,36 @@ fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
     assert!(text.contains("reopening it (attempt 1 of 5)"), "{text}");
     assert!(text.contains("livechain: reopened with the previous settings"), "{text}");
     assert!(standalone.0.try_wait().unwrap().is_none(), "the standalone ended: {text}");
+}
+
+/// Item 6, the standalone's own duplex path on ALSA, measured: the standalone's `--measure-loop`
+/// plays the in-plugin probe through the same PulseAudio loop that `livechain latency` measures.
+/// With the default input buffering (two periods, not nice-plug's 150 ms) the standalone's round
+/// trip is the device loop plus at most three periods.
+#[test]
+fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
+    let _serial = one_at_a_time();
+    let pulse = Pulse::start("standalone");
+    let device_loop = {
+        let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", "256", "-n", "2"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        let r = runs(&text);
+        r.iter().sum::<f64>() / r.len() as f64
+    };
+    let out = Command::new(standalone())
+        .args(["--backend", "alsa", "-p", "256", "--output-device", "PulseAudio Sound Server", "--input-device", "PulseAudio Sound Server", "--measure-loop"])
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let trip: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("loop round trip: ")?.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no round trip in: {text}"));
+    println!("device loop {device_loop:.2} samples, standalone round trip {trip:.2} samples");
+    assert!(trip >= device_loop - 1.0 && trip <= device_loop + 3.0 * 256.0, "standalone {trip} vs device loop {device_loop}");
 }
