@@ -76,13 +76,16 @@ fn fill_gain(param: &FloatParam, out: &mut [f32]) {
     }
 }
 
-/// The smoothed value of `param` for each of the next `out.len()` samples.
-fn fill(param: &FloatParam, out: &mut [f32]) {
+/// The smoothed value of `param` for each of the next `out.len()` samples; true when it holds
+/// one value throughout (not gliding).
+fn fill(param: &FloatParam, out: &mut [f32]) -> bool {
     if param.smoothed.is_smoothing() {
         let n = out.len();
         param.smoothed.next_block(out, n);
+        false
     } else {
         out.fill(param.smoothed.next());
+        true
     }
 }
 
@@ -119,6 +122,9 @@ pub struct Chain {
     delay: Delay,
     reverb: Reverb,
     lanes: Box<Lanes>,
+    /// Per stage (HP … REVERB): none of its continuous parameters glides in this chunk, so its
+    /// settings are the same for every sample and are built once.
+    steady: [bool; 6],
     in_rms: crate::analysis::rms::RmsMeter,
     raw: [[f32; CHUNK]; MAX_CHANNELS],
     dry: [[f32; CHUNK]; MAX_CHANNELS],
@@ -142,6 +148,7 @@ impl Default for Chain {
             delay: Delay::default(),
             reverb: Reverb::default(),
             lanes: Box::default(),
+            steady: [false; 6],
             in_rms: Default::default(),
             raw: [[0.0; CHUNK]; MAX_CHANNELS],
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
@@ -269,24 +276,29 @@ impl Chain {
         fill_gain(&p.input.gain, &mut l.in_gain[..n]);
         fill_gain(&p.output.gain, &mut l.out_gain[..n]);
         fill(&p.output.mix, &mut l.mix[..n]);
-        fill(&p.filters.hp_freq, &mut l.hp[..n]);
-        fill(&p.filters.lp_freq, &mut l.lp[..n]);
+        self.steady[HP] = fill(&p.filters.hp_freq, &mut l.hp[..n]);
+        self.steady[LP] = fill(&p.filters.lp_freq, &mut l.lp[..n]);
+        // (`&` rather than `&&` below: every lane is filled whatever the others do.)
         let d = &p.dynamics;
+        self.steady[AGC] = true;
         for (lane, param) in l.agc.iter_mut().zip([&d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate]) {
-            fill(param, &mut lane[..n]);
+            self.steady[AGC] &= fill(param, &mut lane[..n]);
         }
+        self.steady[COMP] = true;
         for (lane, param) in l.comp.iter_mut().zip([&d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup]) {
-            fill(param, &mut lane[..n]);
+            self.steady[COMP] &= fill(param, &mut lane[..n]);
         }
         let dl = &p.delay;
+        self.steady[DELAY] = true;
         for (lane, param) in l.delay.iter_mut().zip([&dl.time, &dl.feedback, &dl.tone, &dl.mix]) {
-            fill(param, &mut lane[..n]);
+            self.steady[DELAY] &= fill(param, &mut lane[..n]);
         }
         let r = &p.reverb;
+        self.steady[REVERB] = true;
         for (lane, param) in
             l.reverb.iter_mut().zip([&r.predelay, &r.size, &r.decay, &r.damping, &r.modulation, &r.width, &r.early, &r.mix])
         {
-            fill(param, &mut lane[..n]);
+            self.steady[REVERB] &= fill(param, &mut lane[..n]);
         }
         fill_gain(&p.output.ceiling, &mut l.ceiling[..n]);
         for m in &mut l.mix[..n] {
@@ -352,8 +364,8 @@ impl Chain {
             }
             let sl = slope(slope_p);
             let fade = &self.lanes.fade[s];
-            for_each_frame(buffer, channels, start, n, |i, frame| {
-                filter.set(cutoff[i], sl);
+            run_stage(buffer, channels, start, n, self.steady[s], |i| cutoff[i], |i, frame, &hz| {
+                filter.set(hz, sl);
                 let y = filter.tick_frame(frame);
                 for (ch, x) in frame.iter_mut().enumerate() {
                     *x += fade[i] * (y[ch] - *x);
@@ -365,26 +377,22 @@ impl Chain {
         // Dynamics: the AGC levels first, then the compressor catches what is left.
         if active[AGC] {
             let agc = &mut self.agc;
-            for_each_frame(buffer, channels, start, n, |i, frame| {
-                let s = AgcSettings { target_lufs: l.agc[0][i], max_range_db: l.agc[1][i], speed_s: l.agc[2][i], gate_lufs: l.agc[3][i] };
-                agc.tick(frame, &s, l.fade[AGC][i]);
-            });
+            let settings = |i: usize| AgcSettings { target_lufs: l.agc[0][i], max_range_db: l.agc[1][i], speed_s: l.agc[2][i], gate_lufs: l.agc[3][i] };
+            run_stage(buffer, channels, start, n, self.steady[AGC], settings, |i, frame, s| agc.tick(frame, s, l.fade[AGC][i]));
         }
         let auto_makeup = p.dynamics.auto_makeup.value();
         if active[COMP] {
             let comp = &mut self.comp;
-            for_each_frame(buffer, channels, start, n, |i, frame| {
-                let s = CompSettings {
-                    threshold_db: l.comp[0][i],
-                    ratio: l.comp[1][i],
-                    knee_db: l.comp[2][i],
-                    attack_ms: l.comp[3][i],
-                    release_ms: l.comp[4][i],
-                    makeup_db: l.comp[5][i],
-                    auto_makeup,
-                };
-                comp.tick(frame, &s, l.fade[COMP][i]);
-            });
+            let settings = |i: usize| CompSettings {
+                threshold_db: l.comp[0][i],
+                ratio: l.comp[1][i],
+                knee_db: l.comp[2][i],
+                attack_ms: l.comp[3][i],
+                release_ms: l.comp[4][i],
+                makeup_db: l.comp[5][i],
+                auto_makeup,
+            };
+            run_stage(buffer, channels, start, n, self.steady[COMP], settings, |i, frame, s| comp.tick(frame, s, l.fade[COMP][i]));
         } else if self.latency > 0 {
             let comp = &mut self.comp;
             for_each_frame(buffer, channels, start, n, |_, frame| comp.delay_only(frame));
@@ -394,34 +402,30 @@ impl Chain {
             let ping_pong = p.delay.ping_pong.value();
             let (tempo, sample_rate) = (self.tempo, self.sample_rate);
             let delay = &mut self.delay;
-            for_each_frame(buffer, channels, start, n, |i, frame| {
-                let s = DelaySettings {
-                    delay_samples: delay_samples_at(tempo, sample_rate, p, l.delay[0][i]),
-                    feedback: l.delay[1][i] * 0.01,
-                    tone_hz: l.delay[2][i],
-                    ping_pong,
-                    mix: l.delay[3][i] * 0.01,
-                };
-                delay.tick(frame, &s, l.fade[DELAY][i]);
-            });
+            let settings = |i: usize| DelaySettings {
+                delay_samples: delay_samples_at(tempo, sample_rate, p, l.delay[0][i]),
+                feedback: l.delay[1][i] * 0.01,
+                tone_hz: l.delay[2][i],
+                ping_pong,
+                mix: l.delay[3][i] * 0.01,
+            };
+            run_stage(buffer, channels, start, n, self.steady[DELAY], settings, |i, frame, s| delay.tick(frame, s, l.fade[DELAY][i]));
         }
 
         if active[REVERB] {
             let reverb = &mut self.reverb;
-            for_each_frame(buffer, channels, start, n, |i, frame| {
-                let r = &l.reverb;
-                let s = ReverbSettings {
-                    predelay_ms: r[0][i],
-                    size: r[1][i] * 0.01,
-                    decay_s: r[2][i],
-                    damping: r[3][i] * 0.01,
-                    modulation: r[4][i] * 0.01,
-                    width: r[5][i] * 0.01,
-                    early: r[6][i] * 0.01,
-                    mix: r[7][i] * 0.01,
-                };
-                reverb.tick(frame, &s, l.fade[REVERB][i]);
-            });
+            let r = &l.reverb;
+            let settings = |i: usize| ReverbSettings {
+                predelay_ms: r[0][i],
+                size: r[1][i] * 0.01,
+                decay_s: r[2][i],
+                damping: r[3][i] * 0.01,
+                modulation: r[4][i] * 0.01,
+                width: r[5][i] * 0.01,
+                early: r[6][i] * 0.01,
+                mix: r[7][i] * 0.01,
+            };
+            run_stage(buffer, channels, start, n, self.steady[REVERB], settings, |i, frame, s| reverb.tick(frame, s, l.fade[REVERB][i]));
         }
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
@@ -487,6 +491,27 @@ fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: u
         }
         // The chain handles at most MAX_CHANNELS (2) channels: nothing else reaches here.
         _ => {}
+    }
+}
+
+/// Runs one stage over the chunk: `settings(i)` gives its settings at sample i, built once for
+/// the whole chunk when `steady` (none of its parameters glides, so every sample's settings are
+/// the same values), then loop-invariant to the inlined stage.
+#[inline(always)]
+fn run_stage<S>(
+    buffer: &mut [&mut [f32]],
+    channels: usize,
+    start: usize,
+    n: usize,
+    steady: bool,
+    settings: impl Fn(usize) -> S,
+    mut tick: impl FnMut(usize, &mut [f32], &S),
+) {
+    if steady {
+        let s = settings(0);
+        for_each_frame(buffer, channels, start, n, |i, frame| tick(i, frame, &s));
+    } else {
+        for_each_frame(buffer, channels, start, n, |i, frame| tick(i, frame, &settings(i)));
     }
 }
 
