@@ -19,6 +19,7 @@ use nice_plug::prelude::*;
 /// Work is done in chunks of this many samples so that all scratch space is fixed-size. The
 /// result does not depend on it: everything advances per sample.
 pub const CHUNK: usize = 128;
+const _: () = assert!(CHUNK <= crate::dsp::compressor::BLOCK, "the compressor takes a chunk at once");
 pub const MAX_CHANNELS: usize = crate::dsp::MAX_CH;
 
 /// The most latency any stage may add, in seconds (the compressor's 10 ms lookahead plus margin).
@@ -392,7 +393,13 @@ impl Chain {
                 makeup_db: l.comp[5][i],
                 auto_makeup,
             };
-            run_stage(buffer, channels, start, n, self.steady[COMP], settings, |i, frame, s| comp.tick(frame, s, l.fade[COMP][i]));
+            let mut chans = chunk_slices(buffer, channels, start, n);
+            if self.steady[COMP] {
+                let s = settings(0);
+                comp.process_block(&mut chans[..channels], |_| s, &l.fade[COMP][..n]);
+            } else {
+                comp.process_block(&mut chans[..channels], settings, &l.fade[COMP][..n]);
+            }
         } else if self.latency > 0 {
             let comp = &mut self.comp;
             for_each_frame(buffer, channels, start, n, |_, frame| comp.delay_only(frame));
@@ -492,6 +499,13 @@ fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: u
         // The chain handles at most MAX_CHANNELS (2) channels: nothing else reaches here.
         _ => {}
     }
+}
+
+/// The chunk `[start..start + n]` of each of the first `channels` (≤ MAX_CHANNELS) channels.
+#[inline(always)]
+fn chunk_slices<'a>(buffer: &'a mut [&mut [f32]], channels: usize, start: usize, n: usize) -> [&'a mut [f32]; MAX_CHANNELS] {
+    let mut it = buffer.iter_mut().take(channels).map(|c| &mut c[start..start + n]);
+    std::array::from_fn(|_| it.next().unwrap_or_default())
 }
 
 /// Runs one stage over the chunk: `settings(i)` gives its settings at sample i, built once for
