@@ -19,7 +19,7 @@ use nice_plug::prelude::*;
 /// Work is done in chunks of this many samples so that all scratch space is fixed-size. The
 /// result does not depend on it: everything advances per sample.
 pub const CHUNK: usize = 128;
-const _: () = assert!(CHUNK <= crate::dsp::compressor::BLOCK, "the compressor takes a chunk at once");
+const _: () = assert!(CHUNK <= crate::dsp::compressor::BLOCK && CHUNK <= crate::dsp::agc::BLOCK, "the dynamics take a chunk at once");
 pub const MAX_CHANNELS: usize = crate::dsp::MAX_CH;
 
 /// The most latency any stage may add, in seconds (the compressor's 10 ms lookahead plus margin).
@@ -379,7 +379,13 @@ impl Chain {
         if active[AGC] {
             let agc = &mut self.agc;
             let settings = |i: usize| AgcSettings { target_lufs: l.agc[0][i], max_range_db: l.agc[1][i], speed_s: l.agc[2][i], gate_lufs: l.agc[3][i] };
-            run_stage(buffer, channels, start, n, self.steady[AGC], settings, |i, frame, s| agc.tick(frame, s, l.fade[AGC][i]));
+            let mut chans = chunk_slices(buffer, channels, start, n);
+            if self.steady[AGC] {
+                let s = settings(0);
+                agc.process_block(&mut chans[..channels], |_| s, &l.fade[AGC][..n]);
+            } else {
+                agc.process_block(&mut chans[..channels], settings, &l.fade[AGC][..n]);
+            }
         }
         let auto_makeup = p.dynamics.auto_makeup.value();
         if active[COMP] {

@@ -214,11 +214,156 @@ impl Agc {
             *x *= g;
         }
     }
+
+    /// `tick` over a block of frames (1 or 2 channels, at most `BLOCK` frames), bit for bit the
+    /// same, in passes: the measurement and the gates (each sample needs the one before), the
+    /// loudness logarithms of the samples that move the gain (side by side), the gain's glide,
+    /// then the dB-to-gain conversions (side by side) and the gain itself. `settings(i)` and
+    /// `fade[i]` are sample i's.
+    #[inline]
+    pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> AgcSettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        // Per sample: whether the gain moves, from which measured mean square, at what speed,
+        // within what range.
+        let mut moves = [false; BLOCK];
+        let mut slow_at = [0.0f64; BLOCK];
+        let mut speed = [0.0f32; BLOCK];
+        let mut range_at = [0.0f32; BLOCK];
+        let mut target_at = [0.0f32; BLOCK];
+        for i in 0..n {
+            let s = settings(i);
+            if s.speed_s != self.speed_s {
+                self.speed_s = s.speed_s;
+                self.speed_coef = (-1.0 / (s.speed_s.max(0.05) * self.sample_rate)).exp();
+            }
+            speed[i] = self.speed_coef;
+            range_at[i] = s.max_range_db.max(0.0);
+            target_at[i] = s.target_lufs;
+            let mut x = [0.0f64; MAX_CH];
+            for (v, c) in x.iter_mut().zip(chans.iter()) {
+                *v = c[i] as f64;
+            }
+            let y = self.kw.tick(wide::f64x2::new(x)).to_array();
+            let mut power = 0.0f64;
+            for &v in &y[..channels] {
+                power += v * v;
+            }
+            self.fast = power + self.fast_coef * (self.fast - power);
+            if self.fast < 1e-30 {
+                self.fast = 0.0;
+            }
+            if self.gate_power.0.to_bits() != s.gate_lufs.to_bits() {
+                self.gate_power = (s.gate_lufs, power_of(s.gate_lufs));
+            }
+            let fast = self.fast;
+            let above_absolute = louder(fast, self.gate_power.1, || lufs(fast) > s.gate_lufs);
+            let above_relative = self.measured == 0 || {
+                let relative_power = self.slow * RELATIVE_GATE_RATIO;
+                louder(fast, relative_power, || lufs(fast) > self.slow_lufs() - RELATIVE_GATE_LU)
+            };
+            if above_absolute && !above_relative {
+                self.below_relative += 1;
+            } else {
+                self.below_relative = 0;
+            }
+            let timed_out = self.below_relative as f32 > RELATIVE_TIMEOUT_S * self.sample_rate;
+            if above_absolute && (above_relative || timed_out) {
+                if self.measured == 0 {
+                    self.slow = self.fast;
+                }
+                self.slow = power + self.slow_coef * (self.slow - power);
+                self.measured = self.measured.saturating_add(1);
+                moves[i] = self.measured as f32 > GATE_DETECT_S * 2.0 * self.sample_rate;
+                slow_at[i] = self.slow;
+            }
+        }
+        let mut measured = [0.0f32; BLOCK];
+        for (l, &slow) in measured[..n].iter_mut().zip(&slow_at[..n]) {
+            *l = lufs(slow);
+        }
+        let mut gain = [0.0f32; BLOCK];
+        for i in 0..n {
+            let range = range_at[i];
+            if moves[i] {
+                let wanted = (target_at[i] - measured[i]).clamp(-range, range);
+                self.gain_db = wanted + speed[i] * (self.gain_db - wanted);
+            }
+            self.gain_db = self.gain_db.clamp(-range, range);
+            gain[i] = self.gain_db;
+        }
+        for (g, &amount) in gain[..n].iter_mut().zip(fade) {
+            *g = 1.0 + amount * (super::fastmath::db_to_gain(*g) - 1.0);
+        }
+        for c in chans.iter_mut().take(MAX_CH) {
+            for (x, g) in c[..n].iter_mut().zip(&gain[..n]) {
+                *x *= g;
+            }
+        }
+    }
 }
+
+/// The most frames `process_block` takes at once (the chain's chunk).
+pub const BLOCK: usize = 128;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The block form is the frame form, bit for bit: gain, output, measured loudness, through
+    /// settings changing every sample (a gate crossing the signal's level, the speed and the
+    /// range moving), a fade, pauses that close the gate, mono and stereo, odd block sizes.
+    #[test]
+    fn process_block_equals_tick_bit_for_bit() {
+        for channels in [1usize, 2] {
+            let (mut a, mut b) = (Agc::default(), Agc::default());
+            a.prepare(48_000.0);
+            b.prepare(48_000.0);
+            let mut seed = 21u32;
+            let mut pos = 0usize;
+            for size in [128usize, 1, 77, 128, 3, 64, 128, 100].iter().cycle().take(2_000) {
+                let settings = |i: usize| {
+                    let t = (pos + i) as f32;
+                    AgcSettings {
+                        target_lufs: -18.0 + 4.0 * (t * 0.00005).sin(),
+                        max_range_db: 6.0 + 6.0 * (t * 0.00002).cos().abs(),
+                        speed_s: if (pos + i) / 40_000 % 2 == 0 { 0.5 } else { 0.2 },
+                        gate_lufs: -40.0 + 10.0 * (t * 0.00003).sin(),
+                    }
+                };
+                let fade: Vec<f32> = (0..*size).map(|i| (((pos + i) as f32 * 0.0001).sin() * 0.7 + 0.5).clamp(0.0, 1.0)).collect();
+                // Bursts of noise at varied levels with pauses between them.
+                let mut x: Vec<Vec<f32>> = (0..channels)
+                    .map(|_| {
+                        (0..*size)
+                            .map(|i| {
+                                let t = pos + i;
+                                let level = if t / 24_000 % 4 == 3 { 0.0 } else { 0.02 + 0.3 * ((t / 24_000 % 5) as f32 / 5.0) };
+                                (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * level
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let mut want = x.clone();
+                for i in 0..*size {
+                    let mut frame: Vec<f32> = want.iter().map(|c| c[i]).collect();
+                    b.tick(&mut frame, &settings(i), fade[i]);
+                    for (c, v) in want.iter_mut().zip(frame) {
+                        c[i] = v;
+                    }
+                }
+                let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
+                a.process_block(&mut chans, settings, &fade);
+                for (got, want) in x.iter().zip(&want) {
+                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "at {pos}");
+                }
+                assert_eq!(a.gain_db.to_bits(), b.gain_db.to_bits());
+                assert_eq!(a.measured_lufs().to_bits(), b.measured_lufs().to_bits());
+                pos += size;
+            }
+            assert!(a.gain_db.abs() > 0.5, "the test must move the gain: {}", a.gain_db);
+        }
+    }
 
     #[test]
     fn the_relative_gate_ratio_is_the_gate_in_lu() {
