@@ -9,7 +9,7 @@
 //! editor is closed, as a programme's integrated loudness must.
 
 use super::loudness::lufs;
-use crate::dsp::kweight::KWeighting;
+use crate::dsp::kweight::KWeightingStereo;
 use atomic_float::{AtomicF32, AtomicF64};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -147,7 +147,8 @@ impl LoudnessShared {
 /// Audio-thread side.
 #[derive(Debug, Clone)]
 pub struct LoudnessMeter {
-    kw: [KWeighting; MAX_CHANNELS],
+    /// Both channels' K-weighting in one pair of lanes (a mono signal leaves lane 1 silent).
+    kw: KWeightingStereo,
     hop_len: usize,
     pos: usize,
     acc: f64,
@@ -166,7 +167,7 @@ impl Default for LoudnessMeter {
 impl LoudnessMeter {
     pub fn new(sample_rate: f64) -> Self {
         Self {
-            kw: [KWeighting::new(sample_rate); MAX_CHANNELS],
+            kw: KWeightingStereo::new(sample_rate),
             hop_len: ((sample_rate * 0.1).round() as usize).max(1),
             pos: 0,
             acc: 0.0,
@@ -177,9 +178,7 @@ impl LoudnessMeter {
     }
 
     pub fn reset(&mut self) {
-        for k in &mut self.kw {
-            k.reset();
-        }
+        self.kw.reset();
         self.pos = 0;
         self.acc = 0.0;
         self.hops = [0.0; SHORT_TERM_HOPS];
@@ -194,18 +193,19 @@ impl LoudnessMeter {
         let mut i = 0;
         while i < len {
             let take = (self.hop_len - self.pos).min(len - i);
-            for (ch, kw) in channels[..n_ch].iter().zip(self.kw.iter_mut()) {
-                let mut acc = 0.0;
-                for &x in &ch[i..i + take] {
-                    let y = kw.tick(x as f64);
-                    acc += y * y;
-                }
-                self.acc += acc;
+            // Both channels side by side; each lane's sum is the one channel's, added to the
+            // total channel by channel.
+            let mut acc = wide::f64x2::ZERO;
+            for j in i..i + take {
+                let x = [channels[0][j] as f64, if n_ch > 1 { channels[1][j] as f64 } else { 0.0 }];
+                let y = self.kw.tick(wide::f64x2::new(x));
+                acc += y * y;
+            }
+            for &a in &acc.to_array()[..n_ch] {
+                self.acc += a;
             }
             // The K-weighting filters' state decays into subnormals in silence: keep it out.
-            for kw in &mut self.kw {
-                kw.flush_tiny();
-            }
+            self.kw.flush_tiny();
             self.pos += take;
             i += take;
             if self.pos == self.hop_len {

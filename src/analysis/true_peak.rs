@@ -4,9 +4,11 @@
 //! misses (up to several dB on bright material) are what clip a DAC or a lossy encoder.
 
 use super::peak::MAX_CHANNELS;
+use wide::f32x4;
 
 pub const OVERSAMPLING: usize = 4;
 const TAPS: usize = 12;
+const _: () = assert!(TAPS == 12, "the dot products are written for three groups of four taps");
 /// The interpolated point lies between history samples `CENTRE` and `CENTRE - 1` ago.
 const CENTRE: usize = 6;
 
@@ -45,7 +47,8 @@ fn coefficients() -> [[f32; TAPS]; OVERSAMPLING] {
 
 #[derive(Debug, Clone)]
 pub struct TruePeakMeter {
-    coef: [[f32; TAPS]; OVERSAMPLING],
+    /// The coefficients in groups of four, as the dot products read them.
+    lanes: [[f32x4; TAPS / 4]; OVERSAMPLING],
     /// Each channel's last TAPS samples, written twice so a window is always contiguous.
     history: [[f32; 2 * TAPS]; MAX_CHANNELS],
     pos: usize,
@@ -53,7 +56,9 @@ pub struct TruePeakMeter {
 
 impl Default for TruePeakMeter {
     fn default() -> Self {
-        Self { coef: coefficients(), history: [[0.0; 2 * TAPS]; MAX_CHANNELS], pos: 0 }
+        let c = coefficients();
+        let lanes = c.map(|phase| [0, 4, 8].map(|k| f32x4::new([phase[k], phase[k + 1], phase[k + 2], phase[k + 3]])));
+        Self { lanes, history: [[0.0; 2 * TAPS]; MAX_CHANNELS], pos: 0 }
     }
 }
 
@@ -80,10 +85,12 @@ impl TruePeakMeter {
                 h[self.pos + TAPS] = x;
                 // Newest first: window[k] is the sample k samples ago.
                 let window = &h[self.pos..self.pos + TAPS];
-                // Phase 0 is the sample itself; the other three lie between samples.
+                // Phase 0 is the sample itself; the other three lie between samples. Each dot
+                // product runs on four lanes (three products each), then adds the lanes.
+                let w = [0, 4, 8].map(|k| f32x4::new([window[k], window[k + 1], window[k + 2], window[k + 3]]));
                 let mut m = x.abs();
-                for phase in &self.coef[1..] {
-                    let y: f32 = window.iter().zip(phase).map(|(a, b)| a * b).sum();
+                for phase in &self.lanes[1..] {
+                    let y = (w[0] * phase[0] + w[1] * phase[1] + w[2] * phase[2]).reduce_add();
                     m = m.max(y.abs());
                 }
                 peaks[ch] = peaks[ch].max(m);

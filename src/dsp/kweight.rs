@@ -143,6 +143,20 @@ impl KWeightingStereo {
     pub fn reset(&mut self) {
         self.state = [[wide::f64x2::ZERO; 2]; 2];
     }
+
+    /// `Biquad::flush_tiny` on each stage of each lane.
+    pub fn flush_tiny(&mut self) {
+        for z in &mut self.state {
+            let (mut z1, mut z2) = (z[0].to_array(), z[1].to_array());
+            for lane in 0..2 {
+                if z1[lane].abs() < 1e-30 && z2[lane].abs() < 1e-30 {
+                    z1[lane] = 0.0;
+                    z2[lane] = 0.0;
+                }
+            }
+            *z = [wide::f64x2::new(z1), wide::f64x2::new(z2)];
+        }
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +214,18 @@ mod tests {
             let y = st.tick(wide::f64x2::new(x)).to_array();
             for ch in 0..2 {
                 assert_eq!(y[ch].to_bits(), k[ch].tick(x[ch]).to_bits());
+            }
+        }
+        // Flushing: a lane whose state is tiny is cleared like a `KWeighting`'s, the other kept.
+        let mut st = KWeightingStereo::new(48_000.0);
+        let mut k = [KWeighting::new(48_000.0); 2];
+        for n in 0..30_000 {
+            let x = [if n == 0 { 1e-20 } else { 0.0 }, if n % 1000 == 0 { 0.5 } else { 0.0 }];
+            let y = st.tick(wide::f64x2::new(x)).to_array();
+            st.flush_tiny();
+            for ch in 0..2 {
+                assert_eq!(y[ch].to_bits(), k[ch].tick(x[ch]).to_bits());
+                k[ch].flush_tiny();
             }
         }
     }
