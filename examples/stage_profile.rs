@@ -1,7 +1,7 @@
 //! A fixed workload for profiling under callgrind, whose instruction counts repeat exactly on a
 //! noisy machine: 10 s of the seeded stereo signal through the chain in 64-frame blocks with the
 //! stages named on the command line switched on (`all` for every stage, `none` for the bare
-//! chain). Compare builds with, for example:
+//! chain; `meters` adds the output meters). Compare builds with, for example:
 //!
 //! `cargo build --release --example stage_profile && valgrind --tool=callgrind
 //!  target/release/examples/stage_profile rev_on`
@@ -13,7 +13,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut host = OfflineHost::new(48_000.0, 2);
     for id in &args {
-        if id == "all" {
+        if id == "meters" {
+            host.enable_analysis(false);
+        } else if id == "all" {
             for (id, v) in livechain::host::ALL_ON { host.set(id, *v).unwrap(); }
         } else if id != "none" {
             host.set(id, 1.0).unwrap();

@@ -8,7 +8,6 @@ use wide::f32x4;
 
 pub const OVERSAMPLING: usize = 4;
 const TAPS: usize = 12;
-const _: () = assert!(TAPS == 12, "the dot products are written for three groups of four taps");
 /// The interpolated point lies between history samples `CENTRE` and `CENTRE - 1` ago.
 const CENTRE: usize = 6;
 
@@ -47,8 +46,8 @@ fn coefficients() -> [[f32; TAPS]; OVERSAMPLING] {
 
 #[derive(Debug, Clone)]
 pub struct TruePeakMeter {
-    /// The coefficients in groups of four, as the dot products read them.
-    lanes: [[f32x4; TAPS / 4]; OVERSAMPLING],
+    /// Per tap: the coefficients of phases 1, 2 and 3 in lanes 0 to 2 (lane 3 zero).
+    taps: [f32x4; TAPS],
     /// Each channel's last TAPS samples, written twice so a window is always contiguous.
     history: [[f32; 2 * TAPS]; MAX_CHANNELS],
     pos: usize,
@@ -57,8 +56,8 @@ pub struct TruePeakMeter {
 impl Default for TruePeakMeter {
     fn default() -> Self {
         let c = coefficients();
-        let lanes = c.map(|phase| [0, 4, 8].map(|k| f32x4::new([phase[k], phase[k + 1], phase[k + 2], phase[k + 3]])));
-        Self { lanes, history: [[0.0; 2 * TAPS]; MAX_CHANNELS], pos: 0 }
+        let taps = std::array::from_fn(|k| f32x4::new([c[1][k], c[2][k], c[3][k], 0.0]));
+        Self { taps, history: [[0.0; 2 * TAPS]; MAX_CHANNELS], pos: 0 }
     }
 }
 
@@ -73,9 +72,12 @@ impl TruePeakMeter {
 
     /// Feeds a block of each channel; returns each channel's largest oversampled |value|.
     pub fn process(&mut self, channels: &[&[f32]]) -> [f32; MAX_CHANNELS] {
-        let mut peaks = [0.0f32; MAX_CHANNELS];
         let len = channels.first().map_or(0, |c| c.len());
         let n_ch = channels.len().min(MAX_CHANNELS);
+        // Per channel: the largest |sample| and, lane by lane, the largest |interpolated value|
+        // of phases 1 to 3 (phase 0 is the sample itself).
+        let mut sample_peak = [0.0f32; MAX_CHANNELS];
+        let mut between = [f32x4::ZERO; MAX_CHANNELS];
         for i in 0..len {
             self.pos = (self.pos + TAPS - 1) % TAPS;
             for ch in 0..n_ch {
@@ -83,18 +85,20 @@ impl TruePeakMeter {
                 let h = &mut self.history[ch];
                 h[self.pos] = x;
                 h[self.pos + TAPS] = x;
-                // Newest first: window[k] is the sample k samples ago.
+                // Newest first: window[k] is the sample k samples ago. The three phases' dot
+                // products side by side, each summed in tap order.
                 let window = &h[self.pos..self.pos + TAPS];
-                // Phase 0 is the sample itself; the other three lie between samples. Each dot
-                // product runs on four lanes (three products each), then adds the lanes.
-                let w = [0, 4, 8].map(|k| f32x4::new([window[k], window[k + 1], window[k + 2], window[k + 3]]));
-                let mut m = x.abs();
-                for phase in &self.lanes[1..] {
-                    let y = (w[0] * phase[0] + w[1] * phase[1] + w[2] * phase[2]).reduce_add();
-                    m = m.max(y.abs());
+                let mut y = f32x4::ZERO;
+                for (&w, taps) in window.iter().zip(&self.taps) {
+                    y += f32x4::splat(w) * *taps;
                 }
-                peaks[ch] = peaks[ch].max(m);
+                between[ch] = between[ch].max(y.abs());
+                sample_peak[ch] = sample_peak[ch].max(x.abs());
             }
+        }
+        let mut peaks = [0.0f32; MAX_CHANNELS];
+        for ch in 0..n_ch {
+            peaks[ch] = between[ch].to_array().iter().fold(sample_peak[ch], |m, &v| m.max(v));
         }
         peaks
     }
@@ -103,6 +107,46 @@ impl TruePeakMeter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lane-wise dot products give exactly the peaks of the plain per-phase sums (the same
+    /// products summed in the same order), on noise with full-scale clicks, mono and stereo.
+    #[test]
+    fn lanes_give_the_plain_sums_peaks_exactly() {
+        let c = coefficients();
+        let mut seed = 17u32;
+        for n_ch in [1usize, 2] {
+            let mut meter = TruePeakMeter::default();
+            let mut hist = vec![vec![0.0f32; TAPS]; n_ch];
+            for block in [64usize, 1, 333, 12, 128, 7] {
+                let x: Vec<Vec<f32>> = (0..n_ch)
+                    .map(|_| {
+                        (0..block)
+                            .map(|_| {
+                                let r = crate::dsp::xorshift32(&mut seed);
+                                if r % 97 == 0 { if r % 2 == 0 { 1.0 } else { -1.0 } } else { r as f32 / u32::MAX as f32 - 0.5 }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let mut want = [0.0f32; MAX_CHANNELS];
+                for (ch, h) in hist.iter_mut().enumerate() {
+                    for &v in &x[ch] {
+                        h.rotate_right(1);
+                        h[0] = v;
+                        let mut m = v.abs();
+                        for phase in &c[1..] {
+                            let y: f32 = h.iter().zip(phase).map(|(a, b)| a * b).sum();
+                            m = m.max(y.abs());
+                        }
+                        want[ch] = want[ch].max(m);
+                    }
+                }
+                let refs: Vec<&[f32]> = x.iter().map(|v| v.as_slice()).collect();
+                let got = meter.process(&refs);
+                assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "{n_ch} channel(s), block {block}");
+            }
+        }
+    }
 
     fn db(x: f32) -> f64 {
         20.0 * (x as f64).log10()
