@@ -380,12 +380,7 @@ impl Chain {
             let agc = &mut self.agc;
             let settings = |i: usize| AgcSettings { target_lufs: l.agc[0][i], max_range_db: l.agc[1][i], speed_s: l.agc[2][i], gate_lufs: l.agc[3][i] };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            if self.steady[AGC] {
-                let s = settings(0);
-                agc.process_block(&mut chans[..channels], |_| s, &l.fade[AGC][..n]);
-            } else {
-                agc.process_block(&mut chans[..channels], settings, &l.fade[AGC][..n]);
-            }
+            block_stage!(agc, &mut chans[..channels], self.steady[AGC], settings, &l.fade[AGC][..n]);
         }
         let auto_makeup = p.dynamics.auto_makeup.value();
         if active[COMP] {
@@ -400,12 +395,7 @@ impl Chain {
                 auto_makeup,
             };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            if self.steady[COMP] {
-                let s = settings(0);
-                comp.process_block(&mut chans[..channels], |_| s, &l.fade[COMP][..n]);
-            } else {
-                comp.process_block(&mut chans[..channels], settings, &l.fade[COMP][..n]);
-            }
+            block_stage!(comp, &mut chans[..channels], self.steady[COMP], settings, &l.fade[COMP][..n]);
         } else if self.latency > 0 {
             let comp = &mut self.comp;
             for_each_frame(buffer, channels, start, n, |_, frame| comp.delay_only(frame));
@@ -506,6 +496,20 @@ fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: u
         _ => {}
     }
 }
+
+/// Runs a stage that takes the chunk at once (`process_block`), its settings built once when
+/// `steady` (none of its parameters glides: every sample's settings are the same values).
+macro_rules! block_stage {
+    ($stage:expr, $chans:expr, $steady:expr, $settings:expr, $fade:expr) => {
+        if $steady {
+            let s = $settings(0);
+            $stage.process_block($chans, |_| s, $fade)
+        } else {
+            $stage.process_block($chans, $settings, $fade)
+        }
+    };
+}
+use block_stage;
 
 /// The chunk `[start..start + n]` of each of the first `channels` (≤ MAX_CHANNELS) channels.
 #[inline(always)]

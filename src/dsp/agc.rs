@@ -57,9 +57,6 @@ pub struct Agc {
     /// one sample before whenever `slow` has not moved since: one logarithm per sample saved,
     /// the result bit for bit the same.
     slow_lufs: (f64, f32),
-    /// `db_to_gain(gain_db)` for the gain it was last computed from: unchanged while the gate
-    /// holds the gain.
-    gain_lin: (f32, f32),
     /// The absolute gate as a mean square, for the `gate_lufs` it was computed from.
     gate_power: (f32, f64),
 }
@@ -79,7 +76,6 @@ impl Default for Agc {
             measured: 0,
             below_relative: 0,
             slow_lufs: (-1.0, 0.0),
-            gain_lin: (f32::NAN, 1.0),
             gate_power: (f32::NAN, 0.0),
         }
     }
@@ -151,72 +147,18 @@ impl Agc {
         self.slow_lufs.1
     }
 
-    /// Processes one frame in place; `amount` (0..1) fades the AGC's gain in and out.
+    /// Processes one frame in place (`process_block` on a block of one); `amount` (0..1) fades
+    /// the AGC's gain in and out.
     #[inline]
     pub fn tick(&mut self, frame: &mut [f32], s: &AgcSettings, amount: f32) {
-        if s.speed_s != self.speed_s {
-            self.speed_s = s.speed_s;
-            self.speed_coef = (-1.0 / (s.speed_s.max(0.05) * self.sample_rate)).exp();
-        }
-        // A range below zero (only a corrupt state could bring one) would turn the clamps below
-        // inside out; `max` also maps a NaN to 0.
-        let range = s.max_range_db.max(0.0);
-        // Both channels through the K-weighting at once (a mono frame leaves the second lane at
-        // zero); the power sums them in channel order, as a loop over channels would.
-        let mut x = [0.0f64; MAX_CH];
-        for (v, &s) in x.iter_mut().zip(frame.iter()) {
-            *v = s as f64;
-        }
-        let y = self.kw.tick(wide::f64x2::new(x)).to_array();
-        let mut power = 0.0f64;
-        for &v in &y[..frame.len().min(MAX_CH)] {
-            power += v * v;
-        }
-        self.fast = power + self.fast_coef * (self.fast - power);
-        if self.fast < 1e-30 {
-            self.fast = 0.0;
-        }
-        // The gates compare loudness; most samples are clearly above or below them, and those
-        // are decided on the mean squares without a logarithm (see `louder`).
-        if self.gate_power.0.to_bits() != s.gate_lufs.to_bits() {
-            self.gate_power = (s.gate_lufs, power_of(s.gate_lufs));
-        }
-        let fast = self.fast;
-        let above_absolute = louder(fast, self.gate_power.1, || lufs(fast) > s.gate_lufs);
-        let above_relative = self.measured == 0 || {
-            let relative_power = self.slow * RELATIVE_GATE_RATIO;
-            louder(fast, relative_power, || lufs(fast) > self.slow_lufs() - RELATIVE_GATE_LU)
-        };
-        if above_absolute && !above_relative {
-            self.below_relative += 1;
-        } else {
-            self.below_relative = 0;
-        }
-        let timed_out = self.below_relative as f32 > RELATIVE_TIMEOUT_S * self.sample_rate;
-        if above_absolute && (above_relative || timed_out) {
-            if self.measured == 0 {
-                self.slow = self.fast;
-            }
-            self.slow = power + self.slow_coef * (self.slow - power);
-            self.measured = self.measured.saturating_add(1);
-            if self.measured as f32 > GATE_DETECT_S * 2.0 * self.sample_rate {
-                let wanted = (s.target_lufs - self.slow_lufs()).clamp(-range, range);
-                self.gain_db = wanted + self.speed_coef * (self.gain_db - wanted);
-            }
-        }
-        // A range turned down while holding must still be respected.
-        self.gain_db = self.gain_db.clamp(-range, range);
-        if self.gain_lin.0.to_bits() != self.gain_db.to_bits() {
-            self.gain_lin = (self.gain_db, super::fastmath::db_to_gain(self.gain_db));
-        }
-        let g = 1.0 + amount * (self.gain_lin.1 - 1.0);
-        for x in frame.iter_mut() {
-            *x *= g;
-        }
+        let (first, second) = frame.split_at_mut(1.min(frame.len()));
+        let channels = if second.is_empty() { 1 } else { 2 };
+        let mut chans = [first, second];
+        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
     }
 
-    /// `tick` over a block of frames (1 or 2 channels, at most `BLOCK` frames), bit for bit the
-    /// same, in passes: the measurement and the gates (each sample needs the one before), the
+    /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place, in
+    /// passes: the measurement and the gates (each sample needs the one before), the
     /// loudness logarithms of the samples that move the gain (side by side), the gain's glide,
     /// then the dB-to-gain conversions (side by side) and the gain itself. `settings(i)` and
     /// `fade[i]` are sample i's.
@@ -310,11 +252,11 @@ pub const BLOCK: usize = 128;
 mod tests {
     use super::*;
 
-    /// The block form is the frame form, bit for bit: gain, output, measured loudness, through
-    /// settings changing every sample (a gate crossing the signal's level, the speed and the
+    /// Blocks of any size give, bit for bit, what frame after frame gives: gain, output, measured
+    /// loudness, through settings changing every sample (a gate crossing the signal's level, the speed and the
     /// range moving), a fade, pauses that close the gate, mono and stereo, odd block sizes.
     #[test]
-    fn process_block_equals_tick_bit_for_bit() {
+    fn any_block_size_gives_the_same_bits() {
         for channels in [1usize, 2] {
             let (mut a, mut b) = (Agc::default(), Agc::default());
             a.prepare(48_000.0);

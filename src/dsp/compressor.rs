@@ -73,12 +73,6 @@ pub struct Compressor {
     pub block_gr_db: f32,
     /// The loudest detector input since the meter last read it (linear), for the curve's dot.
     pub block_peak: f32,
-    /// (threshold, knee) and the linear level 0.01 dB under the knee's start for them: a peak
-    /// below it is certainly under the knee, where the curve is the identity and the target
-    /// gain reduction is exactly 0, so its logarithm is not needed.
-    below_knee: (f32, f32, f32),
-    /// `db_to_gain` of the last gain computed, for that gain (steady while nothing is reduced).
-    gain_lin: (f32, f32),
 }
 
 impl Default for Compressor {
@@ -94,8 +88,6 @@ impl Default for Compressor {
             release_coef: 0.0,
             block_gr_db: 0.0,
             block_peak: 0.0,
-            below_knee: (f32::NAN, f32::NAN, 0.0),
-            gain_lin: (f32::NAN, 1.0),
         }
     }
 }
@@ -146,48 +138,19 @@ impl Compressor {
         self.gr_db
     }
 
-    /// Processes one sample frame (`frame[..channels]`) in place. `amount` (0..1) fades the
-    /// compressor in and out: the audio is always delayed by the lookahead, only the gain fades.
+    /// Processes one sample frame (`frame[..channels]`) in place: `process_block` on a block of
+    /// one. `amount` (0..1) fades the compressor in and out: the audio is always delayed by the
+    /// lookahead, only the gain fades.
     #[inline]
     pub fn tick(&mut self, frame: &mut [f32], s: &CompSettings, amount: f32) {
-        if s.attack_ms != self.attack_ms {
-            self.attack_ms = s.attack_ms;
-            self.attack_coef = one_pole_coef(s.attack_ms, self.sample_rate);
-        }
-        if s.release_ms != self.release_ms {
-            self.release_ms = s.release_ms;
-            self.release_coef = one_pole_coef(s.release_ms, self.sample_rate);
-        }
-        let peak = frame.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
-        self.block_peak = self.block_peak.max(peak);
-        if (self.below_knee.0.to_bits(), self.below_knee.1.to_bits()) != (s.threshold_db.to_bits(), s.knee_db.to_bits()) {
-            let start_db = s.threshold_db as f64 - 0.5 * s.knee_db.max(0.0) as f64 - 0.01;
-            // (Under −179 dB the detector's own floor of −180 dB would be inside the knee.)
-            let level = if start_db > -179.0 { 10f64.powf(start_db / 20.0) as f32 } else { 0.0 };
-            self.below_knee = (s.threshold_db, s.knee_db, level);
-        }
-        let target = if peak < self.below_knee.2 {
-            0.0
-        } else {
-            let level_db = fastmath::gain_to_db(peak.max(1e-9));
-            static_curve_db(level_db, s.threshold_db, s.ratio, s.knee_db) - level_db
-        };
-        let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };
-        self.gr_db = target + coef * (self.gr_db - target);
-        self.block_gr_db = self.block_gr_db.min(self.gr_db * amount);
-        let makeup = s.makeup_db + if s.auto_makeup { auto_makeup_db(s) } else { 0.0 };
-        let gain_db = self.gr_db + makeup;
-        if self.gain_lin.0.to_bits() != gain_db.to_bits() {
-            self.gain_lin = (gain_db, fastmath::db_to_gain(gain_db));
-        }
-        let gain = 1.0 + amount * (self.gain_lin.1 - 1.0);
-        for (ch, x) in frame.iter_mut().enumerate() {
-            *x = self.lookahead[ch].tick(*x) * gain;
-        }
+        let (first, second) = frame.split_at_mut(1.min(frame.len()));
+        let channels = if second.is_empty() { 1 } else { 2 };
+        let mut chans = [first, second];
+        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
     }
 
-    /// `tick` over a block of frames (1 or 2 channels, at most `BLOCK` frames), bit for bit the
-    /// same, in four passes: the detector levels of the whole block (logarithms side by side,
+    /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place, in four
+    /// passes: the detector levels of the whole block (logarithms side by side,
     /// independent of each other), the envelope (the one pass where each sample waits for the
     /// one before), the gains (exponentials side by side), then the lookahead delay and the
     /// gain. Sample by sample, each sample's chain of logarithm, curve, envelope and exponential
@@ -203,8 +166,6 @@ impl Compressor {
         for &peak in &level[..n] {
             self.block_peak = self.block_peak.max(peak);
         }
-        // (Under the knee this is the long way round to a target of exactly 0, which `tick`
-        // shortcuts: the same result.)
         for l in &mut level[..n] {
             *l = fastmath::gain_to_db(l.max(1e-9));
         }
@@ -252,10 +213,11 @@ impl Compressor {
 mod tests {
     use super::*;
 
-    /// The block form is the frame form, bit for bit: gain reduction, output and meters, through
-    /// settings that change every sample, a fade in and out, mono and stereo, odd block sizes.
+    /// Blocks of any size give, bit for bit, what frame after frame gives (gain reduction,
+    /// output, meters): through settings that change every sample, a fade in and out, mono and
+    /// stereo, odd block sizes.
     #[test]
-    fn process_block_equals_tick_bit_for_bit() {
+    fn any_block_size_gives_the_same_bits() {
         for channels in [1usize, 2] {
             let (mut a, mut b) = (Compressor::default(), Compressor::default());
             a.prepare(48_000.0);
@@ -302,11 +264,11 @@ mod tests {
         }
     }
 
-    /// The shortcut under the knee changes nothing: a compressor run on a signal that sweeps
-    /// through the knee, with the threshold and knee moving, gives bit-for-bit the gains that the
-    /// logarithm on every sample gives.
+    /// The envelope is exactly the static curve followed by the attack/release one-pole: a signal
+    /// sweeping through the knee, with the threshold and knee moving, against that computation
+    /// done here sample by sample.
     #[test]
-    fn the_shortcut_under_the_knee_gives_the_same_gain_bit_for_bit() {
+    fn the_envelope_is_the_curve_through_the_one_pole_exactly() {
         let mut c = Compressor::default();
         c.prepare(48_000.0);
         let mut seed = 3u32;
