@@ -56,8 +56,8 @@ impl Coefs {
 /// stereo frame runs both channels in one SIMD pass.
 #[derive(Debug, Clone, Copy, Default)]
 struct State {
-    ic1: [f32; 4],
-    ic2: [f32; 4],
+    ic1: f32x4,
+    ic2: f32x4,
 }
 
 /// A Butterworth high- or low-pass of 12 or 24 dB/octave for up to two channels.
@@ -68,6 +68,8 @@ pub struct Filter {
     sample_rate: f64,
     cutoff: f32,
     coefs: [Coefs; 2],
+    /// The same coefficients splatted to four lanes (k, a1, a2, a3), for `tick_frame`.
+    lanes: [[f32x4; 4]; 2],
     /// Per section.
     state: [State; 2],
 }
@@ -80,6 +82,7 @@ impl Filter {
             sample_rate: 48_000.0,
             cutoff: 1_000.0,
             coefs: [Coefs::default(); 2],
+            lanes: [[f32x4::ZERO; 4]; 2],
             state: [State::default(); 2],
         };
         f.update();
@@ -114,8 +117,9 @@ impl Filter {
     fn update(&mut self) {
         let fc = self.effective_cutoff(self.cutoff);
         let g = (std::f64::consts::PI * fc / self.sample_rate).tan();
-        for (c, &q) in self.coefs.iter_mut().zip(self.slope.section_qs()) {
+        for ((c, l), &q) in self.coefs.iter_mut().zip(self.lanes.iter_mut()).zip(self.slope.section_qs()) {
             *c = Coefs::new(g, q);
+            *l = [c.k, c.a1, c.a2, c.a3].map(f32x4::splat);
         }
     }
 
@@ -127,12 +131,14 @@ impl Filter {
         for s in 0..sections {
             let c = self.coefs[s];
             let st = &mut self.state[s];
-            let (ic1, ic2) = (&mut st.ic1[channel], &mut st.ic2[channel]);
+            let (mut lanes1, mut lanes2) = (st.ic1.to_array(), st.ic2.to_array());
+            let (ic1, ic2) = (&mut lanes1[channel], &mut lanes2[channel]);
             let v3 = v0 - *ic2;
             let v1 = c.a1 * *ic1 + c.a2 * v3;
             let v2 = *ic2 + c.a2 * *ic1 + c.a3 * v3;
             *ic1 = 2.0 * v1 - *ic1;
             *ic2 = 2.0 * v2 - *ic2;
+            (st.ic1, st.ic2) = (f32x4::new(lanes1), f32x4::new(lanes2));
             v0 = match self.mode {
                 Mode::LowPass => v2,
                 Mode::HighPass => v0 - c.k * v1 - v2,
@@ -150,17 +156,17 @@ impl Filter {
         let mut v0 = f32x4::new([frame[0], second, 0.0, 0.0]);
         let two = f32x4::splat(2.0);
         for s in 0..self.slope.section_qs().len() {
-            let c = self.coefs[s];
+            let [k, a1, a2, a3] = self.lanes[s];
             let st = &mut self.state[s];
-            let (ic1, ic2) = (f32x4::new(st.ic1), f32x4::new(st.ic2));
+            let (ic1, ic2) = (st.ic1, st.ic2);
             let v3 = v0 - ic2;
-            let v1 = f32x4::splat(c.a1) * ic1 + f32x4::splat(c.a2) * v3;
-            let v2 = ic2 + f32x4::splat(c.a2) * ic1 + f32x4::splat(c.a3) * v3;
-            st.ic1 = (two * v1 - ic1).to_array();
-            st.ic2 = (two * v2 - ic2).to_array();
+            let v1 = a1 * ic1 + a2 * v3;
+            let v2 = ic2 + a2 * ic1 + a3 * v3;
+            st.ic1 = two * v1 - ic1;
+            st.ic2 = two * v2 - ic2;
             v0 = match self.mode {
                 Mode::LowPass => v2,
-                Mode::HighPass => v0 - f32x4::splat(c.k) * v1 - v2,
+                Mode::HighPass => v0 - k * v1 - v2,
             };
         }
         v0.to_array()
