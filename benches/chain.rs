@@ -14,10 +14,7 @@ fn signal(frames: usize, seed: u32) -> Vec<f32> {
     let mut s = seed;
     (0..frames)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s as f32 / u32::MAX as f32 * 2.0 - 1.0) * 0.3
+            (livechain::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 * 2.0 - 1.0) * 0.3
         })
         .collect()
 }

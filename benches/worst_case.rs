@@ -34,12 +34,7 @@ fn main() {
         ("rev_decay", 0.3, 8.0), ("mix", 50.0, 100.0),
     ];
     let mut rng = 0x1234_5678u32;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 17;
-        rng ^= rng << 5;
-        rng
-    };
+    let mut next = move || livechain::dsp::xorshift32(&mut rng);
     let (mut l, mut r) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
     let mut times = Vec::with_capacity(blocks);
     let mut phase = 0.0f32;

@@ -206,10 +206,7 @@ mod tests {
         let mut s = 99u32;
         let noise: Vec<f32> = (0..probe.len())
             .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                s as f32 / u32::MAX as f32 - 0.5
+                crate::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 - 0.5
             })
             .collect();
         assert!(corr.locate(&noise, 0).confidence < MIN_CONFIDENCE);

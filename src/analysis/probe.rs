@@ -161,12 +161,7 @@ mod tests {
         let mut line = vec![0.0f32; delay]; // what the loop holds
         let mut head = 0;
         let mut rng = seed;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 17;
-            rng ^= rng << 5;
-            rng
-        };
+        let mut next = || crate::dsp::xorshift32(&mut rng);
         shared.request();
         let mut result = None;
         for _ in 0..100_000 {

@@ -268,10 +268,7 @@ impl jack::ProcessHandler for NoiseHandler {
     fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
         for p in &mut self.outs {
             for o in p.as_mut_slice(ps) {
-                self.seed ^= self.seed << 13;
-                self.seed ^= self.seed >> 17;
-                self.seed ^= self.seed << 5;
-                *o = (self.seed as f32 / u32::MAX as f32 - 0.5) * 0.5;
+                *o = (crate::dsp::xorshift32(&mut self.seed) as f32 / u32::MAX as f32 - 0.5) * 0.5;
             }
         }
         jack::Control::Continue

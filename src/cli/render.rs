@@ -256,10 +256,7 @@ pub fn demo_signal(sample_rate: u32) -> Vec<Vec<f32>> {
     let mut r = vec![0.0f32; len];
     let mut seed = 0x1234_5678u32;
     let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed as f32 / u32::MAX as f32 * 2.0 - 1.0
+        crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 * 2.0 - 1.0
     };
     let beat = 0.5; // 120 BPM
     let chords: [[f32; 3]; 4] = [[220.0, 277.18, 329.63], [196.0, 246.94, 293.66], [174.61, 220.0, 261.63], [196.0, 246.94, 329.63]];

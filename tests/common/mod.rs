@@ -6,10 +6,7 @@ pub fn noise(frames: usize, amp: f32, seed: u32) -> Vec<f32> {
     let mut s = seed.max(1);
     (0..frames)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            (s as f32 / u32::MAX as f32 * 2.0 - 1.0) * amp
+            (livechain::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 * 2.0 - 1.0) * amp
         })
         .collect()
 }
