@@ -52,11 +52,6 @@ pub struct Agc {
     measured: usize,
     /// Samples spent above the absolute gate but below the relative one.
     below_relative: usize,
-    /// `lufs(slow)` for the `slow` it was last computed from (−1: none yet; `slow` is a mean
-    /// square, never negative). The relative gate reads the value the gain was computed from
-    /// one sample before whenever `slow` has not moved since: one logarithm per sample saved,
-    /// the result bit for bit the same.
-    slow_lufs: (f64, f32),
     /// The absolute gate as a mean square, for the `gate_lufs` it was computed from.
     gate_power: (f32, f64),
 }
@@ -75,7 +70,6 @@ impl Default for Agc {
             gain_db: 0.0,
             measured: 0,
             below_relative: 0,
-            slow_lufs: (-1.0, 0.0),
             gate_power: (f32::NAN, 0.0),
         }
     }
@@ -139,21 +133,11 @@ impl Agc {
         lufs(self.slow)
     }
 
-    #[inline]
-    fn slow_lufs(&mut self) -> f32 {
-        if self.slow_lufs.0.to_bits() != self.slow.to_bits() {
-            self.slow_lufs = (self.slow, lufs(self.slow));
-        }
-        self.slow_lufs.1
-    }
-
     /// Processes one frame in place (`process_block` on a block of one); `amount` (0..1) fades
     /// the AGC's gain in and out.
     #[inline]
     pub fn tick(&mut self, frame: &mut [f32], s: &AgcSettings, amount: f32) {
-        let (first, second) = frame.split_at_mut(1.min(frame.len()));
-        let channels = if second.is_empty() { 1 } else { 2 };
-        let mut chans = [first, second];
+        let (mut chans, channels) = super::frame_as_block(frame);
         self.process_block(&mut chans[..channels], |_| *s, &[amount]);
     }
 
@@ -180,6 +164,8 @@ impl Agc {
                 self.speed_coef = (-1.0 / (s.speed_s.max(0.05) * self.sample_rate)).exp();
             }
             speed[i] = self.speed_coef;
+            // A range below zero (only a corrupt state could bring one) would turn the clamps
+            // below inside out; `max` also maps a NaN to 0.
             range_at[i] = s.max_range_db.max(0.0);
             target_at[i] = s.target_lufs;
             let mut x = [0.0f64; MAX_CH];
@@ -200,10 +186,9 @@ impl Agc {
             }
             let fast = self.fast;
             let above_absolute = louder(fast, self.gate_power.1, || lufs(fast) > s.gate_lufs);
-            let above_relative = self.measured == 0 || {
-                let relative_power = self.slow * RELATIVE_GATE_RATIO;
-                louder(fast, relative_power, || lufs(fast) > self.slow_lufs() - RELATIVE_GATE_LU)
-            };
+            let slow = self.slow;
+            let above_relative =
+                self.measured == 0 || louder(fast, slow * RELATIVE_GATE_RATIO, || lufs(fast) > lufs(slow) - RELATIVE_GATE_LU);
             if above_absolute && !above_relative {
                 self.below_relative += 1;
             } else {
@@ -231,6 +216,7 @@ impl Agc {
                 let wanted = (target_at[i] - measured[i]).clamp(-range, range);
                 self.gain_db = wanted + speed[i] * (self.gain_db - wanted);
             }
+            // A range turned down while holding must still be respected.
             self.gain_db = self.gain_db.clamp(-range, range);
             gain[i] = self.gain_db;
         }
@@ -252,9 +238,20 @@ pub const BLOCK: usize = 128;
 mod tests {
     use super::*;
 
+    impl crate::dsp::block_test::Stage for Agc {
+        type Settings = AgcSettings;
+        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> AgcSettings, fade: &[f32]) {
+            self.process_block(chans, settings, fade);
+        }
+        fn frame(&mut self, frame: &mut [f32], s: &AgcSettings, amount: f32) {
+            self.tick(frame, s, amount);
+        }
+    }
+
     /// Blocks of any size give, bit for bit, what frame after frame gives: gain, output, measured
-    /// loudness, through settings changing every sample (a gate crossing the signal's level, the speed and the
-    /// range moving), a fade, pauses that close the gate, mono and stereo, odd block sizes.
+    /// loudness, through settings changing every sample (a gate crossing the signal's level, the
+    /// speed and the range moving), a fade, pauses that close the gate, mono and stereo, odd
+    /// block sizes.
     #[test]
     fn any_block_size_gives_the_same_bits() {
         for channels in [1usize, 2] {
@@ -262,47 +259,26 @@ mod tests {
             a.prepare(48_000.0);
             b.prepare(48_000.0);
             let mut seed = 21u32;
-            let mut pos = 0usize;
-            for size in [128usize, 1, 77, 128, 3, 64, 128, 100].iter().cycle().take(2_000) {
-                let settings = |i: usize| {
-                    let t = (pos + i) as f32;
-                    AgcSettings {
-                        target_lufs: -18.0 + 4.0 * (t * 0.00005).sin(),
-                        max_range_db: 6.0 + 6.0 * (t * 0.00002).cos().abs(),
-                        speed_s: if (pos + i) / 40_000 % 2 == 0 { 0.5 } else { 0.2 },
-                        gate_lufs: -40.0 + 10.0 * (t * 0.00003).sin(),
-                    }
-                };
-                let fade: Vec<f32> = (0..*size).map(|i| (((pos + i) as f32 * 0.0001).sin() * 0.7 + 0.5).clamp(0.0, 1.0)).collect();
-                // Bursts of noise at varied levels with pauses between them.
-                let mut x: Vec<Vec<f32>> = (0..channels)
-                    .map(|_| {
-                        (0..*size)
-                            .map(|i| {
-                                let t = pos + i;
-                                let level = if t / 24_000 % 4 == 3 { 0.0 } else { 0.02 + 0.3 * ((t / 24_000 % 5) as f32 / 5.0) };
-                                (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * level
-                            })
-                            .collect()
-                    })
-                    .collect();
-                let mut want = x.clone();
-                for i in 0..*size {
-                    let mut frame: Vec<f32> = want.iter().map(|c| c[i]).collect();
-                    b.tick(&mut frame, &settings(i), fade[i]);
-                    for (c, v) in want.iter_mut().zip(frame) {
-                        c[i] = v;
-                    }
+            // Bursts of noise at varied levels with pauses between them.
+            let input = |t: usize| {
+                let level = if t / 24_000 % 4 == 3 { 0.0 } else { 0.02 + 0.3 * ((t / 24_000 % 5) as f32 / 5.0) };
+                (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * level
+            };
+            let settings = |t: usize| {
+                let tf = t as f32;
+                AgcSettings {
+                    target_lufs: -18.0 + 4.0 * (tf * 0.00005).sin(),
+                    max_range_db: 6.0 + 6.0 * (tf * 0.00002).cos().abs(),
+                    speed_s: if t / 40_000 % 2 == 0 { 0.5 } else { 0.2 },
+                    gate_lufs: -40.0 + 10.0 * (tf * 0.00003).sin(),
                 }
-                let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
-                a.process_block(&mut chans, settings, &fade);
-                for (got, want) in x.iter().zip(&want) {
-                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "at {pos}");
-                }
+            };
+            let fade = |t: usize| ((t as f32 * 0.0001).sin() * 0.7 + 0.5).clamp(0.0, 1.0);
+            let sizes = [128usize, 1, 77, 128, 3, 64, 128, 100];
+            crate::dsp::block_test::assert_blocks_match_frames(&mut a, &mut b, channels, &sizes, 2_000, input, settings, fade, |a, b| {
                 assert_eq!(a.gain_db.to_bits(), b.gain_db.to_bits());
                 assert_eq!(a.measured_lufs().to_bits(), b.measured_lufs().to_bits());
-                pos += size;
-            }
+            });
             assert!(a.gain_db.abs() > 0.5, "the test must move the gain: {}", a.gain_db);
         }
     }

@@ -143,9 +143,7 @@ impl Compressor {
     /// lookahead, only the gain fades.
     #[inline]
     pub fn tick(&mut self, frame: &mut [f32], s: &CompSettings, amount: f32) {
-        let (first, second) = frame.split_at_mut(1.min(frame.len()));
-        let channels = if second.is_empty() { 1 } else { 2 };
-        let mut chans = [first, second];
+        let (mut chans, channels) = super::frame_as_block(frame);
         self.process_block(&mut chans[..channels], |_| *s, &[amount]);
     }
 
@@ -213,6 +211,16 @@ impl Compressor {
 mod tests {
     use super::*;
 
+    impl crate::dsp::block_test::Stage for Compressor {
+        type Settings = CompSettings;
+        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> CompSettings, fade: &[f32]) {
+            self.process_block(chans, settings, fade);
+        }
+        fn frame(&mut self, frame: &mut [f32], s: &CompSettings, amount: f32) {
+            self.tick(frame, s, amount);
+        }
+    }
+
     /// Blocks of any size give, bit for bit, what frame after frame gives (gain reduction,
     /// output, meters): through settings that change every sample, a fade in and out, mono and
     /// stereo, odd block sizes.
@@ -225,42 +233,23 @@ mod tests {
             a.set_lookahead(96);
             b.set_lookahead(96);
             let mut seed = 9u32;
-            let mut pos = 0usize;
-            for size in [1usize, 7, 128, 64, 33, 128, 5, 100].iter().cycle().take(400) {
-                let settings = |i: usize| {
-                    let t = (pos + i) as f32;
-                    CompSettings {
-                        threshold_db: -30.0 + 20.0 * (t * 0.0003).sin(),
-                        ratio: 2.0 + (t * 0.0001).cos(),
-                        knee_db: 6.0,
-                        attack_ms: 5.0 + ((pos + i) / 3000 % 3) as f32,
-                        release_ms: 120.0,
-                        makeup_db: 1.5,
-                        auto_makeup: (pos + i) / 5000 % 2 == 0,
-                    }
-                };
-                let fade: Vec<f32> = (0..*size).map(|i| (((pos + i) as f32 * 0.0002).sin() * 0.6 + 0.5).clamp(0.0, 1.0)).collect();
-                let mut x: Vec<Vec<f32>> = (0..channels)
-                    .map(|_| (0..*size).map(|_| (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * 1.6).collect())
-                    .collect();
-                let mut want = x.clone();
-                for i in 0..*size {
-                    let mut frame: Vec<f32> = want.iter().map(|c| c[i]).collect();
-                    b.tick(&mut frame, &settings(i), fade[i]);
-                    for (c, v) in want.iter_mut().zip(frame) {
-                        c[i] = v;
-                    }
-                }
-                let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
-                a.process_block(&mut chans, settings, &fade);
-                for (got, want) in x.iter().zip(&want) {
-                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
-                }
+            let input = |_| (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * 1.6;
+            let settings = |t: usize| CompSettings {
+                threshold_db: -30.0 + 20.0 * (t as f32 * 0.0003).sin(),
+                ratio: 2.0 + (t as f32 * 0.0001).cos(),
+                knee_db: 6.0,
+                attack_ms: 5.0 + (t / 3000 % 3) as f32,
+                release_ms: 120.0,
+                makeup_db: 1.5,
+                auto_makeup: t / 5000 % 2 == 0,
+            };
+            let fade = |t: usize| ((t as f32 * 0.0002).sin() * 0.6 + 0.5).clamp(0.0, 1.0);
+            let sizes = [1usize, 7, 128, 64, 33, 128, 5, 100];
+            crate::dsp::block_test::assert_blocks_match_frames(&mut a, &mut b, channels, &sizes, 400, input, settings, fade, |a, b| {
                 assert_eq!(a.gr_db.to_bits(), b.gr_db.to_bits());
                 assert_eq!(a.block_gr_db.to_bits(), b.block_gr_db.to_bits());
                 assert_eq!(a.block_peak.to_bits(), b.block_peak.to_bits());
-                pos += size;
-            }
+            });
         }
     }
 

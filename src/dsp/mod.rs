@@ -61,6 +61,64 @@ pub fn xorshift32(state: &mut u32) -> u32 {
     *state
 }
 
+/// A frame (1 or 2 channels) as one-sample channel slices and their count, for the stages whose
+/// frame form is their block form on a block of one.
+#[inline]
+pub(crate) fn frame_as_block(frame: &mut [f32]) -> ([&mut [f32]; MAX_CH], usize) {
+    let (first, second) = frame.split_at_mut(1.min(frame.len()));
+    let channels = if second.is_empty() { 1 } else { 2 };
+    ([first, second], channels)
+}
+
+/// Test support for the stages that run a block at once.
+#[cfg(test)]
+pub(crate) mod block_test {
+    /// A stage with a block form and a frame form.
+    pub trait Stage {
+        type Settings: Copy;
+        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> Self::Settings, fade: &[f32]);
+        fn frame(&mut self, frame: &mut [f32], s: &Self::Settings, amount: f32);
+    }
+
+    /// Feeds `a` blocks of the `sizes` given (cycled, `count` blocks in all) and `b` the same
+    /// input frame after frame, and asserts after every block that their outputs are the same
+    /// bits and that `check` holds for the two. `input`, `settings` and `fade` give the value at
+    /// sample t of the whole run (`input` channel after channel within a block).
+    #[allow(clippy::too_many_arguments)]
+    pub fn assert_blocks_match_frames<T: Stage>(
+        a: &mut T,
+        b: &mut T,
+        channels: usize,
+        sizes: &[usize],
+        count: usize,
+        mut input: impl FnMut(usize) -> f32,
+        settings: impl Fn(usize) -> T::Settings,
+        fade: impl Fn(usize) -> f32,
+        mut check: impl FnMut(&T, &T),
+    ) {
+        let mut pos = 0usize;
+        for &size in sizes.iter().cycle().take(count) {
+            let fades: Vec<f32> = (pos..pos + size).map(&fade).collect();
+            let mut x: Vec<Vec<f32>> = (0..channels).map(|_| (pos..pos + size).map(&mut input).collect()).collect();
+            let mut want = x.clone();
+            for i in 0..size {
+                let mut frame: Vec<f32> = want.iter().map(|c| c[i]).collect();
+                b.frame(&mut frame, &settings(pos + i), fades[i]);
+                for (c, v) in want.iter_mut().zip(frame) {
+                    c[i] = v;
+                }
+            }
+            let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
+            a.block(&mut chans, &|i| settings(pos + i), &fades);
+            for (got, want) in x.iter().zip(&want) {
+                assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "at {pos}");
+            }
+            check(a, b);
+            pos += size;
+        }
+    }
+}
+
 /// Flushes values too small to hear (below −600 dBFS, including every subnormal) to zero.
 #[inline]
 pub fn flush_tiny(x: f32) -> f32 {
