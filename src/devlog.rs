@@ -135,8 +135,8 @@ pub static STANDALONE: AtomicBool = AtomicBool::new(false);
 /// The environment variable that hands a reopened standalone the preset file with its settings.
 pub const RESTORE_ENV: &str = "LIVECHAIN_RESTORE";
 
-static SETTINGS: Mutex<Option<Weak<LivechainParams>>> = Mutex::new(None);
-static BRIDGE: Mutex<Option<Weak<Bridge>>> = Mutex::new(None);
+/// The standalone instance's parameters and bridge.
+static INSTANCE: Mutex<Option<(Weak<LivechainParams>, Weak<Bridge>)>> = Mutex::new(None);
 
 /// Called for every new instance: in the standalone, keeps its parameters and its bridge to the
 /// audio thread and, when it was reopened, loads the settings the previous run saved (and
@@ -145,11 +145,8 @@ pub(crate) fn adopt(params: &Arc<LivechainParams>, bridge: &Arc<Bridge>) {
     if !STANDALONE.load(Ordering::Relaxed) {
         return;
     }
-    if let Ok(mut settings) = SETTINGS.lock() {
-        *settings = Some(Arc::downgrade(params));
-    }
-    if let Ok(mut b) = BRIDGE.lock() {
-        *b = Some(Arc::downgrade(bridge));
+    if let Ok(mut instance) = INSTANCE.lock() {
+        *instance = Some((Arc::downgrade(params), Arc::downgrade(bridge)));
     }
     let Some(path) = std::env::var_os(RESTORE_ENV).map(PathBuf::from) else { return };
     std::env::remove_var(RESTORE_ENV);
@@ -162,7 +159,7 @@ pub(crate) fn adopt(params: &Arc<LivechainParams>, bridge: &Arc<Bridge>) {
 
 /// The standalone instance's bridge (meters, the loop probe), once the instance exists.
 pub fn standalone_bridge() -> Option<Arc<Bridge>> {
-    BRIDGE.lock().ok()?.as_ref()?.upgrade()
+    INSTANCE.lock().ok()?.as_ref()?.1.upgrade()
 }
 
 /// Loads a preset file into parameters no host or editor uses yet.
@@ -180,10 +177,10 @@ pub fn restore(params: &LivechainParams, path: &std::path::Path) -> Result<usize
 
 /// Writes the standalone instance's current settings to a preset file for the reopened run.
 pub fn save_settings() -> Result<PathBuf, String> {
-    let params = SETTINGS
+    let params = INSTANCE
         .lock()
         .ok()
-        .and_then(|s| s.as_ref().and_then(Weak::upgrade))
+        .and_then(|s| s.as_ref().and_then(|(params, _)| params.upgrade()))
         .ok_or("no plugin instance to take the settings from")?;
     let path = std::env::temp_dir().join(format!("livechain-reopen-{}.json", std::process::id()));
     Preset::capture("(reopened)", params.as_ref()).save(&path)?;
@@ -287,7 +284,7 @@ mod tests {
         let changed = [("rev_decay", 3.25), ("comp_thresh", -31.0), ("hp_on", 1.0), ("dly_note", 4.0)];
         let preset = Preset::new("x", &changed);
         restore(&running, &write_temp(&preset)).unwrap();
-        *SETTINGS.lock().unwrap() = Some(Arc::downgrade(&running));
+        *INSTANCE.lock().unwrap() = Some((Arc::downgrade(&running), Weak::new()));
         let path = save_settings().unwrap();
         let reopened = LivechainParams::default();
         let n = restore(&reopened, &path).unwrap();
@@ -304,7 +301,7 @@ mod tests {
         for (id, v) in changed {
             assert!(close(after[id], v), "{id}: {} vs {v}", after[id]);
         }
-        *SETTINGS.lock().unwrap() = None;
+        *INSTANCE.lock().unwrap() = None;
         drop(running);
         assert!(save_settings().is_err(), "no instance, no settings");
     }

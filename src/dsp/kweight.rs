@@ -13,6 +13,12 @@ pub struct Biquad {
     z2: f64,
 }
 
+/// Whether a biquad's state (z1, z2) is too small to matter: under −600 dB.
+#[inline]
+fn negligible(z1: f64, z2: f64) -> bool {
+    z1.abs() < 1e-30 && z2.abs() < 1e-30
+}
+
 impl Biquad {
     pub fn new(b: [f64; 3], a: [f64; 2]) -> Self {
         Self { b, a, z1: 0.0, z2: 0.0 }
@@ -34,7 +40,7 @@ impl Biquad {
     /// Clears state too small to matter (under −600 dB) before it can decay into subnormals.
     #[inline]
     pub fn flush_tiny(&mut self) {
-        if self.z1.abs() < 1e-30 && self.z2.abs() < 1e-30 {
+        if negligible(self.z1, self.z2) {
             self.z1 = 0.0;
             self.z2 = 0.0;
         }
@@ -149,7 +155,7 @@ impl KWeightingStereo {
         for z in &mut self.state {
             let (mut z1, mut z2) = (z[0].to_array(), z[1].to_array());
             for lane in 0..2 {
-                if z1[lane].abs() < 1e-30 && z2[lane].abs() < 1e-30 {
+                if negligible(z1[lane], z2[lane]) {
                     z1[lane] = 0.0;
                     z2[lane] = 0.0;
                 }
