@@ -68,7 +68,8 @@ fn main() {
         println!(
             "Livechain's own flag: --measure-loop   once audio runs, play the loop probe on the outputs, find it\n\
              \x20                                      in the first input, print the round trip and exit (2 if\n\
-             \x20                                      nothing came back)\n"
+             \x20                                      nothing came back; a dropout mid-measurement is\n\
+             \x20                                      measured again, up to 3 attempts)\n"
         );
     }
     // Livechain's own flag, taken out before nice-plug parses the rest.
@@ -110,7 +111,7 @@ fn main() {
 
 /// `--measure-loop`: the standalone's own round trip, through the in-plugin probe (the same
 /// measurement as the editor's "Measure loop" button), printed in the terminal. Exits the
-/// program: 0 with the figure, 2 when no audio ran or nothing came back.
+/// program: 0 with the figure, 2 when no audio ran or nothing came back in three attempts.
 fn measure_loop() {
     let fail = |why: &str| -> ! {
         eprintln!("livechain: --measure-loop: {why}");
@@ -127,27 +128,37 @@ fn measure_loop() {
         std::thread::sleep(Duration::from_millis(20));
     };
     // Let the streams settle (buffers filling, a first dropout at start-up) before measuring.
-    std::thread::sleep(Duration::from_millis(500));
-    bridge.probe.request();
-    let asked = Instant::now();
-    loop {
-        match bridge.probe.take_result() {
-            Some(ProbeStatus::Measured { samples, spread }) => {
-                let sr = bridge.sample_rate.load(Ordering::Relaxed) as f64;
-                let block = bridge.max_block.load(Ordering::Relaxed);
-                println!(
-                    "loop round trip: {samples:.2} samples = {:.2} ms at {sr} Hz (the two probe periods agree to {spread:.2} samples; blocks of up to {block} frames)",
-                    samples * 1000.0 / sr
-                );
-                std::process::exit(0);
+    std::thread::sleep(Duration::from_secs(1));
+    // A dropout during the measurement shifts the loop between the two recorded periods, and the
+    // probe refuses that figure; a live stream can drop out once at start-up, so measure again
+    // (each attempt takes about a second) before giving up.
+    const ATTEMPTS: u32 = 3;
+    for attempt in 1..=ATTEMPTS {
+        bridge.probe.request();
+        let asked = Instant::now();
+        let why = loop {
+            match bridge.probe.take_result() {
+                Some(ProbeStatus::Measured { samples, spread }) => {
+                    let sr = bridge.sample_rate.load(Ordering::Relaxed) as f64;
+                    let block = bridge.max_block.load(Ordering::Relaxed);
+                    println!(
+                        "loop round trip: {samples:.2} samples = {:.2} ms at {sr} Hz (the two probe periods agree to {spread:.2} samples; blocks of up to {block} frames; attempt {attempt} of {ATTEMPTS})",
+                        samples * 1000.0 / sr
+                    );
+                    std::process::exit(0);
+                }
+                Some(ProbeStatus::Failed(why)) => break why,
+                _ => {}
             }
-            Some(ProbeStatus::Failed(why)) => fail(&why),
-            _ => {}
+            if asked.elapsed() > Duration::from_secs(20) {
+                fail("the probe did not finish within 20 s (is audio still running?)");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if attempt == ATTEMPTS {
+            fail(&format!("{why} ({ATTEMPTS} attempts)"));
         }
-        if asked.elapsed() > Duration::from_secs(20) {
-            fail("the probe did not finish within 20 s (is audio still running?)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+        eprintln!("livechain: --measure-loop: attempt {attempt} of {ATTEMPTS}: {why}; measuring again");
     }
 }
 

@@ -199,6 +199,10 @@ fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
         .lines()
         .find_map(|l| l.strip_prefix("loop round trip: ")?.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no round trip in: {text}"));
+    // Attempts that a dropout spoilt, said on stderr.
+    for l in String::from_utf8_lossy(&out.stderr).lines().filter(|l| l.contains("--measure-loop")) {
+        println!("{l}");
+    }
     println!("device loop {device_loop:.2} samples, standalone round trip {trip:.2} samples");
     assert!(trip >= device_loop - 1.0 && trip <= device_loop + 3.0 * 256.0, "standalone {trip} vs device loop {device_loop}");
 }
