@@ -19,7 +19,10 @@ use nice_plug::prelude::*;
 /// Work is done in chunks of this many samples so that all scratch space is fixed-size. The
 /// result does not depend on it: everything advances per sample.
 pub const CHUNK: usize = 128;
-const _: () = assert!(CHUNK <= crate::dsp::compressor::BLOCK && CHUNK <= crate::dsp::agc::BLOCK, "the dynamics take a chunk at once");
+const _: () = assert!(
+    CHUNK <= crate::dsp::compressor::BLOCK && CHUNK <= crate::dsp::agc::BLOCK && CHUNK <= crate::dsp::reverb::BLOCK,
+    "the dynamics and the reverb take a chunk at once"
+);
 pub const MAX_CHANNELS: usize = crate::dsp::MAX_CH;
 
 /// The most latency any stage may add, in seconds (the compressor's 10 ms lookahead plus margin).
@@ -428,7 +431,8 @@ impl Chain {
                 early: r[6][i] * 0.01,
                 mix: r[7][i] * 0.01,
             };
-            run_stage(buffer, channels, start, n, self.steady[REVERB], settings, |i, frame, s| reverb.tick(frame, s, l.fade[REVERB][i]));
+            let mut chans = chunk_slices(buffer, channels, start, n);
+            block_stage!(reverb, &mut chans[..channels], self.steady[REVERB], settings, &l.fade[REVERB][..n]);
         }
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
