@@ -108,6 +108,41 @@ impl Ring {
 /// The longest block `process_block` takes at once.
 pub const BLOCK: usize = 128;
 
+/// A run's working arrays, kept with the reverb rather than on the stack: every element a run
+/// reads is written first in the same run, so nothing needs clearing between runs.
+#[derive(Debug, Clone)]
+struct Scratch {
+    pre: [usize; BLOCK],
+    early_on: [bool; BLOCK],
+    depth: [f32; BLOCK],
+    damp: [f32; BLOCK],
+    width: [f32; BLOCK],
+    mix: [f32; BLOCK],
+    input: [[f32; BLOCK]; MAX_CH],
+    early: [[f32; BLOCK]; MAX_CH],
+    x: [f32; BLOCK],
+    v: [f32; BLOCK],
+    written: [[f32; LINES]; BLOCK],
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self {
+            pre: [0; BLOCK],
+            early_on: [false; BLOCK],
+            depth: [0.0; BLOCK],
+            damp: [0.0; BLOCK],
+            width: [0.0; BLOCK],
+            mix: [0.0; BLOCK],
+            input: [[0.0; BLOCK]; MAX_CH],
+            early: [[0.0; BLOCK]; MAX_CH],
+            x: [0.0; BLOCK],
+            v: [0.0; BLOCK],
+            written: [[0.0; LINES]; BLOCK],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Reverb {
     sample_rate: f32,
@@ -129,6 +164,7 @@ pub struct Reverb {
     /// written before it) and, for the cached size, the shortest line's delay − 1 (`fdn_run`).
     diffuser_run: usize,
     fdn_run: usize,
+    scratch: Box<Scratch>,
 }
 
 /// The eight FDN lines in one allocation, line after line, all the same power-of-two length and
@@ -168,7 +204,8 @@ impl Lines {
     /// the fractions, as they will be `at` pushes from now (the run's pushes come after its
     /// reads; at < d − 1 keeps every read on samples already written).
     #[inline]
-    fn taps(&self, d: &[f32; LINES], at: usize) -> ([[f32; LINES]; 4], [f32; LINES]) {
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    fn taps_scalar(&self, d: &[f32; LINES], at: usize) -> ([[f32; LINES]; 4], [f32; LINES]) {
         let mut x = [[0.0f32; LINES]; 4];
         let mut t = [0.0f32; LINES];
         // d is in [4, len − 4] (`tick` clamps it), so the truncation is floor, fits an i32, and
@@ -190,6 +227,58 @@ impl Lines {
             x[1][i] = q[2];
             x[2][i] = q[1];
             x[3][i] = q[0];
+        }
+        (x, t)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline]
+    fn taps(&self, d: &[f32; LINES], at: usize) -> ([[f32; LINES]; 4], [f32; LINES]) {
+        self.taps_scalar(d, at)
+    }
+
+    /// `taps_scalar` on SSE (baseline on x86-64): the same truncation, fractions and offsets four
+    /// lines at a time, and each line's four neighbours, loaded as one vector, turned into the
+    /// four "same age on every line" vectors by a 4 × 4 transpose. Only data moves differently:
+    /// the values are the same bits.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn taps(&self, d: &[f32; LINES], at: usize) -> ([[f32; LINES]; 4], [f32; LINES]) {
+        use std::arch::x86_64::*;
+        let mut x = [[0.0f32; LINES]; 4];
+        let mut t = [0.0f32; LINES];
+        let mut offsets = [0i32; LINES];
+        // SAFETY: SSE2 is part of the x86-64 baseline. The loads and stores cover exactly the
+        // eight-element arrays (unaligned forms). d is in [4, len − 4] (`run` clamps it), so the
+        // truncation is floor and fits an i32; write + at − 2 − di, masked, is the same offset the
+        // scalar form's wrapping usize arithmetic gives (the mask keeps only low bits, and the
+        // buffer is far smaller than 2^31); each offset is a line's start plus a masked offset,
+        // and each line is followed by GUARD + 1 more samples, so every 4-sample load is inside
+        // the buffer.
+        unsafe {
+            let base = _mm_set1_epi32((self.write + at) as i32 - 2);
+            let mask = _mm_set1_epi32(self.mask as i32);
+            let stride = self.stride as i32;
+            for half in 0..2 {
+                let dv = _mm_loadu_ps(d.as_ptr().add(4 * half));
+                let di = _mm_cvttps_epi32(dv);
+                _mm_storeu_ps(t.as_mut_ptr().add(4 * half), _mm_sub_ps(dv, _mm_cvtepi32_ps(di)));
+                let line_start = _mm_setr_epi32(0, stride, 2 * stride, 3 * stride);
+                let line_start = _mm_add_epi32(line_start, _mm_set1_epi32(4 * half as i32 * stride));
+                let off = _mm_add_epi32(_mm_and_si128(_mm_sub_epi32(base, di), mask), line_start);
+                _mm_storeu_si128(offsets.as_mut_ptr().add(4 * half).cast(), off);
+                // Row r: line 4·half + r's samples di + 2, di + 1, di, di − 1 pushes ago.
+                let row = |r: usize| _mm_loadu_ps(self.buf.as_ptr().add(offsets[4 * half + r] as usize));
+                let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                let t0 = _mm_unpacklo_ps(r0, r1);
+                let t1 = _mm_unpacklo_ps(r2, r3);
+                let t2 = _mm_unpackhi_ps(r0, r1);
+                let t3 = _mm_unpackhi_ps(r2, r3);
+                // Column c: age di + 2 − c on the four lines; x[3 − c] holds it.
+                _mm_storeu_ps(x[3].as_mut_ptr().add(4 * half), _mm_movelh_ps(t0, t1));
+                _mm_storeu_ps(x[2].as_mut_ptr().add(4 * half), _mm_movehl_ps(t1, t0));
+                _mm_storeu_ps(x[1].as_mut_ptr().add(4 * half), _mm_movelh_ps(t2, t3));
+                _mm_storeu_ps(x[0].as_mut_ptr().add(4 * half), _mm_movehl_ps(t3, t2));
+            }
         }
         (x, t)
     }
@@ -379,12 +468,7 @@ impl Reverb {
     fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, settings: &impl Fn(usize) -> ReverbSettings, fade: &[f32]) {
         let m = b - a;
         let sr_ms = 0.001 * self.sample_rate;
-        let mut pre = [0usize; BLOCK];
-        let mut early_on = [false; BLOCK];
-        let mut depth = [0.0f32; BLOCK];
-        let mut damp = [0.0f32; BLOCK];
-        let mut width = [0.0f32; BLOCK];
-        let mut mix = [0.0f32; BLOCK];
+        let Scratch { pre, early_on, depth, damp, width, mix, input, early, x, v, written } = &mut *self.scratch;
         for i in 0..m {
             let s = settings(a + i);
             pre[i] = ((s.predelay_ms.clamp(0.0, MAX_PREDELAY_MS) * sr_ms) as usize).max(1);
@@ -397,10 +481,8 @@ impl Reverb {
         let steady_pre = pre[..m].iter().all(|&p| p == pre[0]);
 
         // Pre-delay: the run pushed, then read back (a pure delay: no read waits for a write).
-        let mut input = [[0.0f32; BLOCK]; MAX_CH];
         for (ch, line) in self.predelay.iter_mut().enumerate() {
             let src = &chans[ch.min(channels - 1)][a..b];
-            let mut x = [0.0f32; BLOCK];
             for i in 0..m {
                 x[i] = src[i] * fade[a + i];
             }
@@ -415,12 +497,13 @@ impl Reverb {
             }
         }
         // Early reflections, from the same line.
-        let mut early = [[0.0f32; BLOCK]; MAX_CH];
-        if early_on[..m].iter().any(|&on| on) {
+        let any_early = early_on[..m].iter().any(|&on| on);
+        if any_early {
+            early[0][..m].fill(0.0);
+            early[1][..m].fill(0.0);
             for k in 0..ER_MS.len() {
                 let src = if ER_LEFT[k] { 0 } else { 1 };
                 let line = &self.predelay[src];
-                let mut x = [0.0f32; BLOCK];
                 if steady_pre {
                     line.read_run(pre[0] + self.er_offsets[k] + m - 1, &mut x[..m]);
                 } else {
@@ -443,16 +526,15 @@ impl Reverb {
         // Input diffusion: two allpasses per channel, each read for the run (its delay is at
         // least the run's length), then written.
         for ch in 0..MAX_CH {
-            let x = &mut input[ch];
+            let input = &mut input[ch];
             for k in 0..2 {
                 let d = self.diffuser_delays[ch][k];
                 let r = &mut self.diffusers[ch][k];
-                let mut delayed = [0.0f32; BLOCK];
-                r.read_run(d, &mut delayed[..m]);
-                let mut v = [0.0f32; BLOCK];
+                let delayed = &mut x[..m];
+                r.read_run(d, delayed);
                 for i in 0..m {
-                    v[i] = x[i] + DIFFUSION * delayed[i];
-                    x[i] = delayed[i] - DIFFUSION * v[i];
+                    v[i] = input[i] + DIFFUSION * delayed[i];
+                    input[i] = delayed[i] - DIFFUSION * v[i];
                 }
                 r.push_run(&v[..m]);
             }
@@ -463,7 +545,6 @@ impl Reverb {
         // line exactly the scalar sequence (no reassociation, no fused multiply-add), so the
         // sound is bit-for-bit what a line-by-line loop gives. The run's writes wait until its
         // reads are done (`fdn_run`).
-        let mut written = [[0.0f32; LINES]; BLOCK];
         let gains = f32x8::new(self.gains);
         for i in 0..m {
             let mut d = f32x8::new(self.lengths);
@@ -494,8 +575,9 @@ impl Reverb {
 
             // Width on the wet signal, then add it.
             let gain = 0.35;
-            let wl = (l_out + early[0][i]) * gain;
-            let wr = (r_out + early[1][i]) * gain;
+            let (el, er) = if any_early { (early[0][i], early[1][i]) } else { (0.0, 0.0) };
+            let wl = (l_out + el) * gain;
+            let wr = (r_out + er) * gain;
             let mid = 0.5 * (wl + wr);
             let side = 0.5 * (wl - wr) * width[i];
             if channels == 2 {
@@ -582,6 +664,25 @@ mod tests {
             for i in 0..8 {
                 let t = x[4][i];
                 assert_eq!(h[i].to_bits(), super::super::delay::hermite(x[0][i], x[1][i], x[2][i], x[3][i], t).to_bits());
+            }
+        }
+    }
+
+    /// The SSE gather reads the same samples and fractions as the scalar form, at every offset
+    /// of the write index (across the wrap and the guard) and delays from 4 to the longest.
+    #[test]
+    fn the_gather_matches_the_scalar_form() {
+        let mut lines = Lines::new(300);
+        let mut seed = 11u32;
+        let mut next = move || crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32;
+        for step in 0..3 * lines.len {
+            let v: [f32; LINES] = std::array::from_fn(|_| next() - 0.5);
+            lines.push(&v);
+            for at in [0, 1, 7] {
+                let d: [f32; LINES] = std::array::from_fn(|i| if i == step % LINES { lines.max_delay() } else { 4.0 + next() * (lines.max_delay() - 4.0) });
+                let (fast, slow) = (lines.taps(&d, at), lines.taps_scalar(&d, at));
+                assert_eq!(fast.0.map(|r| r.map(f32::to_bits)), slow.0.map(|r| r.map(f32::to_bits)), "step {step} at {at}");
+                assert_eq!(fast.1.map(f32::to_bits), slow.1.map(f32::to_bits));
             }
         }
     }
