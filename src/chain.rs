@@ -345,13 +345,16 @@ impl Chain {
             let block = &mut buffer[ch][start..start + n];
             let raw = &mut self.raw[ch][..n];
             let dry = &mut self.dry[ch][..n];
-            for i in 0..n {
-                garbage |= is_garbage(block[i]);
-                let clean = sanitize(block[i]);
-                raw[i] = clean;
-                block[i] = clean * self.lanes.in_gain[i];
-                dry[i] = block[i];
+            // (Branch-free, with a count rather than a flag, so the loop runs on SIMD lanes.)
+            let mut bad = 0u32;
+            for (((x, raw), dry), &g) in block.iter_mut().zip(raw.iter_mut()).zip(dry.iter_mut()).zip(&self.lanes.in_gain[..n]) {
+                bad += is_garbage(*x) as u32;
+                let clean = sanitize(*x);
+                *raw = clean;
+                *x = clean * g;
+                *dry = *x;
             }
+            garbage |= bad > 0;
             bridge.input_peak.feed(ch, block);
             self.in_rms.feed(ch, block, &bridge.input_rms);
             self.bypass_delay[ch].process(raw);
@@ -442,16 +445,23 @@ impl Chain {
             let block = &mut buffer[ch][start..start + n];
             let dry = &self.dry[ch][..n];
             let raw = &self.raw[ch][..n];
-            for i in 0..n {
-                let m = l.mix[i];
-                let mut x = (dry[i] * (1.0 - m) + block[i] * m) * l.out_gain[i];
-                if ceiling_on {
-                    x = soft_ceiling(x, l.ceiling[i]);
+            // One pass per step, each the same arithmetic per sample as one loop doing all: the
+            // mix, gain and guard passes run on SIMD lanes, the ceiling only when it is on.
+            for (((x, &d), &m), &g) in block.iter_mut().zip(dry).zip(&l.mix[..n]).zip(&l.out_gain[..n]) {
+                *x = (d * (1.0 - m) + *x * m) * g;
+            }
+            if ceiling_on {
+                for (x, &c) in block.iter_mut().zip(&l.ceiling[..n]) {
+                    *x = soft_ceiling(*x, c);
                 }
-                if bypass_fading {
-                    x = x * l.wet_gain[i] + raw[i] * l.dry_gain[i];
+            }
+            if bypass_fading {
+                for (((x, &r), &w), &d) in block.iter_mut().zip(raw).zip(&l.wet_gain[..n]).zip(&l.dry_gain[..n]) {
+                    *x = *x * w + r * d;
                 }
-                block[i] = flush_tiny(guard_output(x));
+            }
+            for x in block.iter_mut() {
+                *x = flush_tiny(guard_output(*x));
             }
             bridge.output_peak.feed(ch, block);
         }

@@ -60,9 +60,15 @@ impl RmsMeter {
         }
         let mut acc = self.acc[channel];
         let mut pos = self.pos[channel];
-        for &x in block {
-            acc += (x as f64) * (x as f64);
-            pos += 1;
+        let mut rest = block;
+        while !rest.is_empty() {
+            // Up to the end of the current slice at once (the same sum, in the same order).
+            let (now, later) = rest.split_at((self.slice_len - pos).min(rest.len()));
+            rest = later;
+            for &x in now {
+                acc += (x as f64) * (x as f64);
+            }
+            pos += now.len();
             if pos == self.slice_len {
                 let slot = self.next[channel];
                 self.slices[channel][slot] = acc;
