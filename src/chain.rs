@@ -20,8 +20,11 @@ use nice_plug::prelude::*;
 /// result does not depend on it: everything advances per sample.
 pub const CHUNK: usize = 128;
 const _: () = assert!(
-    CHUNK <= crate::dsp::compressor::BLOCK && CHUNK <= crate::dsp::agc::BLOCK && CHUNK <= crate::dsp::reverb::BLOCK,
-    "the dynamics and the reverb take a chunk at once"
+    CHUNK <= crate::dsp::compressor::BLOCK
+        && CHUNK <= crate::dsp::agc::BLOCK
+        && CHUNK <= crate::dsp::delay::BLOCK
+        && CHUNK <= crate::dsp::reverb::BLOCK,
+    "the dynamics, the delay and the reverb take a chunk at once"
 );
 pub const MAX_CHANNELS: usize = crate::dsp::MAX_CH;
 
@@ -418,7 +421,8 @@ impl Chain {
                 ping_pong,
                 mix: l.delay[3][i] * 0.01,
             };
-            run_stage(buffer, channels, start, n, self.steady[DELAY], settings, |i, frame, s| delay.tick(frame, s, l.fade[DELAY][i]));
+            let mut chans = chunk_slices(buffer, channels, start, n);
+            block_stage!(delay, &mut chans[..channels], self.steady[DELAY], settings, &l.fade[DELAY][..n]);
         }
 
         if active[REVERB] {

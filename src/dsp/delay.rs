@@ -29,6 +29,41 @@ pub struct DelaySettings {
     pub mix: f32,
 }
 
+/// The longest block `process_block` takes at once.
+pub const BLOCK: usize = 128;
+
+/// A run's per-sample values, kept with the delay: every element a run reads is written first
+/// in the same run.
+#[derive(Debug, Clone)]
+struct Scratch {
+    head: [f32; BLOCK],
+    next: [f32; BLOCK],
+    xfade: [f32; BLOCK],
+    coef: [f32; BLOCK],
+    feedback: [f32; BLOCK],
+    /// The echoes' level times the stage's fade.
+    level: [f32; BLOCK],
+    ping_pong: [bool; BLOCK],
+    wet: [[f32; BLOCK]; MAX_CH],
+    fed: [[f32; BLOCK]; MAX_CH],
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self {
+            head: [0.0; BLOCK],
+            next: [0.0; BLOCK],
+            xfade: [0.0; BLOCK],
+            coef: [0.0; BLOCK],
+            feedback: [0.0; BLOCK],
+            level: [0.0; BLOCK],
+            ping_pong: [false; BLOCK],
+            wet: [[0.0; BLOCK]; MAX_CH],
+            fed: [[0.0; BLOCK]; MAX_CH],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Delay {
     sample_rate: f32,
@@ -44,6 +79,7 @@ pub struct Delay {
     tone_hz: f32,
     tone_coef: f32,
     tone_state: [f32; MAX_CH],
+    scratch: Box<Scratch>,
 }
 
 /// 4-point, 3rd-order Hermite interpolation between `x1` and `x2` at `t` in [0, 1).
@@ -107,66 +143,232 @@ impl Delay {
         hermite(at(base.wrapping_add(1)), at(base), at(base.wrapping_sub(1)), at(base.wrapping_sub(2)), t)
     }
 
-    /// Processes one frame in place; `amount` (0..1) is the stage's on/off fade.
+    /// Processes one frame in place (1 or 2 channels); `amount` (0..1) is the stage's on/off fade.
     #[inline]
     pub fn tick(&mut self, frame: &mut [f32], s: &DelaySettings, amount: f32) {
-        // max/min rather than clamp: a NaN (a host sending tempo NaN) becomes the shortest delay.
-        let target = s.delay_samples.max(MIN_DELAY_SAMPLES).min(self.max_delay_samples());
-        if self.head < 0.0 {
-            self.head = target;
+        let (mut chans, channels) = super::frame_as_block(frame);
+        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
+    }
+
+    /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place;
+    /// `settings(i)` and `fade[i]` are sample i's. Bit for bit what `tick` gives frame after
+    /// frame: the block runs in runs in which no read reaches a sample the run itself writes
+    /// (a run is as long as the delay allows, so the whole block at any usual time), and a run
+    /// reads the ring for all its samples, then writes them. While the read head holds still the
+    /// four interpolation taps of consecutive samples are consecutive, and the reads run on SIMD
+    /// lanes.
+    pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> DelaySettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        if channels == 0 {
+            return;
         }
-        if self.next >= 0.0 {
-            self.xfade += self.xfade_step;
-            if self.xfade >= 1.0 {
-                self.head = self.next;
-                self.next = -1.0;
-            }
+        let mut a = 0;
+        while a < n {
+            let (b, still) = self.plan(a, n, &settings, fade);
+            self.run(chans, channels, a, b, still, fade);
+            a = b;
         }
-        if self.next < 0.0 {
-            let change = target - self.head;
-            if change.abs() <= MAX_GLIDE {
+    }
+
+    /// Steps the read heads (glide, crossfade) and the tone filter's coefficient through samples
+    /// a.. for as long as sample j of the run reads only samples written before the run (its
+    /// youngest tap, whole delay − 1 pushes back, minus the j pushes the run defers); returns
+    /// the run's end and whether the head held still with no crossfade.
+    #[inline(always)]
+    fn plan(&mut self, a: usize, n: usize, settings: &impl Fn(usize) -> DelaySettings, fade: &[f32]) -> (usize, bool) {
+        let mut still = true;
+        let mut i = a;
+        while i < n {
+            let s = settings(i);
+            let before = (self.head, self.next, self.xfade);
+            // max/min rather than clamp: a NaN (a host sending tempo NaN) becomes the shortest delay.
+            let target = s.delay_samples.max(MIN_DELAY_SAMPLES).min(self.max_delay_samples());
+            if self.head < 0.0 {
                 self.head = target;
-            } else {
-                self.next = target;
-                self.xfade = 0.0;
             }
+            if self.next >= 0.0 {
+                self.xfade += self.xfade_step;
+                if self.xfade >= 1.0 {
+                    self.head = self.next;
+                    self.next = -1.0;
+                }
+            }
+            if self.next < 0.0 {
+                let change = target - self.head;
+                if change.abs() <= MAX_GLIDE {
+                    self.head = target;
+                } else {
+                    self.next = target;
+                    self.xfade = 0.0;
+                }
+            }
+            // Heads lie in [MIN_DELAY_SAMPLES, max]: the truncation is the whole part.
+            // SAFETY: finite and in [3, 2 s × rate], far inside i32.
+            let whole = |d: f32| unsafe { d.to_int_unchecked::<i32>() } as usize;
+            let whole = whole(self.head).min(if self.next >= 0.0 { whole(self.next) } else { usize::MAX });
+            let j = i - a;
+            if j > 0 && j + 2 > whole {
+                (self.head, self.next, self.xfade) = before;
+                break;
+            }
+            if s.tone_hz != self.tone_hz {
+                self.tone_hz = s.tone_hz;
+                let fc = s.tone_hz.min(0.45 * self.sample_rate);
+                self.tone_coef = (-std::f32::consts::TAU * fc / self.sample_rate).exp();
+            }
+            let sc = &mut self.scratch;
+            sc.head[j] = self.head;
+            sc.next[j] = self.next;
+            sc.xfade[j] = self.xfade;
+            sc.coef[j] = self.tone_coef;
+            sc.feedback[j] = s.feedback.clamp(0.0, MAX_FEEDBACK);
+            sc.level[j] = s.mix * fade[i];
+            sc.ping_pong[j] = s.ping_pong;
+            still &= self.next < 0.0 && self.head == sc.head[0];
+            i += 1;
         }
-        if s.tone_hz != self.tone_hz {
-            self.tone_hz = s.tone_hz;
-            let fc = s.tone_hz.min(0.45 * self.sample_rate);
-            self.tone_coef = (-std::f32::consts::TAU * fc / self.sample_rate).exp();
-        }
-        let fb = s.feedback.clamp(0.0, MAX_FEEDBACK);
-        let channels = frame.len();
-        let mut wet = [0.0f32; MAX_CH];
-        let head = self.position(self.head);
-        let next = (self.next >= 0.0).then(|| self.position(self.next));
-        for (ch, w) in wet.iter_mut().enumerate().take(channels) {
-            *w = self.read(ch, head);
-            if let Some(next) = next {
-                *w += self.xfade * (self.read(ch, next) - *w);
+        (i, still)
+    }
+
+    /// Samples a..b, planned by `plan`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, still: bool, fade: &[f32]) {
+        let m = b - a;
+        let len = self.mask + 1;
+        // The reads, for every sample of the run, before any write.
+        for ch in 0..channels {
+            let (base, t) = self.position(self.scratch.head[0]);
+            let wet = &mut self.scratch.wet[ch];
+            // Sample j's taps are base + j + 1 down to base + j − 2: one unwrapped stretch?
+            let lo = base.wrapping_sub(2) & self.mask;
+            if still && lo + m + 3 <= len {
+                let taps = &self.buf[ch][lo..lo + m + 3];
+                for (j, w) in wet[..m].iter_mut().enumerate() {
+                    *w = hermite(taps[j + 3], taps[j + 2], taps[j + 1], taps[j], t);
+                }
+            } else {
+                for j in 0..m {
+                    let (head, next, xfade) = (self.scratch.head[j], self.scratch.next[j], self.scratch.xfade[j]);
+                    // Sample j's read, j pushes after the run's start.
+                    let at = |d: f32| {
+                        let (base, t) = self.position(d);
+                        (base.wrapping_add(j), t)
+                    };
+                    let mut w = self.read(ch, at(head));
+                    if next >= 0.0 {
+                        w += xfade * (self.read(ch, at(next)) - w);
+                    }
+                    self.scratch.wet[ch][j] = w;
+                }
             }
         }
         // The tone filter: a one-pole low-pass with unity gain at DC.
-        let mut toned = [0.0f32; MAX_CH];
         for ch in 0..channels {
-            let st = &mut self.tone_state[ch];
-            *st = wet[ch] + self.tone_coef * (*st - wet[ch]);
-            toned[ch] = *st;
+            let sc = &mut *self.scratch;
+            let mut st = self.tone_state[ch];
+            for j in 0..m {
+                st = sc.wet[ch][j] + sc.coef[j] * (st - sc.wet[ch][j]);
+                sc.fed[ch][j] = st;
+            }
+            self.tone_state[ch] = st;
         }
-        if s.ping_pong && channels == 2 {
-            // The input enters on the left only (as a mono sum); each echo crosses sides.
-            let mono = 0.5 * (frame[0] + frame[1]);
-            self.buf[0][self.write] = mono * amount + fb * toned[1];
-            self.buf[1][self.write] = fb * toned[0];
+        // What goes into the ring: the input plus the fed-back echo.
+        let sc = &mut *self.scratch;
+        let fade = &fade[a..b];
+        if channels == 2 && sc.ping_pong[..m].iter().any(|&p| p) {
+            for j in 0..m {
+                let fb = sc.feedback[j];
+                if sc.ping_pong[j] {
+                    // The input enters on the left only (as a mono sum); each echo crosses sides.
+                    let mono = 0.5 * (chans[0][a + j] + chans[1][a + j]);
+                    let (l, r) = (sc.fed[0][j], sc.fed[1][j]);
+                    sc.fed[0][j] = mono * fade[j] + fb * r;
+                    sc.fed[1][j] = fb * l;
+                } else {
+                    for ch in 0..2 {
+                        sc.fed[ch][j] = chans[ch][a + j] * fade[j] + fb * sc.fed[ch][j];
+                    }
+                }
+            }
         } else {
             for ch in 0..channels {
-                self.buf[ch][self.write] = frame[ch] * amount + fb * toned[ch];
+                for (((fed, &x), &amount), &fb) in sc.fed[ch][..m].iter_mut().zip(&chans[ch][a..b]).zip(fade).zip(&sc.feedback[..m]) {
+                    *fed = x * amount + fb * *fed;
+                }
             }
         }
-        self.write = (self.write + 1) & self.mask;
         for ch in 0..channels {
-            frame[ch] += s.mix * amount * wet[ch];
+            let fed = &self.scratch.fed[ch][..m];
+            let first = m.min(len - self.write);
+            self.buf[ch][self.write..self.write + first].copy_from_slice(&fed[..first]);
+            self.buf[ch][..m - first].copy_from_slice(&fed[first..]);
+        }
+        self.write = (self.write + m) & self.mask;
+        for ch in 0..channels {
+            for ((y, &level), &wet) in chans[ch][a..b].iter_mut().zip(&self.scratch.level[..m]).zip(&self.scratch.wet[ch][..m]) {
+                *y += level * wet;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl crate::dsp::block_test::Stage for Delay {
+        type Settings = DelaySettings;
+        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> DelaySettings, fade: &[f32]) {
+            self.process_block(chans, settings, fade);
+        }
+        fn frame(&mut self, frame: &mut [f32], s: &DelaySettings, amount: f32) {
+            self.tick(frame, s, amount);
+        }
+    }
+
+    /// Blocks of any size give, bit for bit, what frame after frame gives: a time holding still
+    /// (reads on SIMD lanes, across the ring's wrap), gliding slowly (the head follows), jumping
+    /// (crossfades, from 900 ms down to a few samples, where runs are a sample or two long),
+    /// the tone and feedback moving, ping-pong switching, a fade, mono and stereo.
+    #[test]
+    fn any_block_size_gives_the_same_bits() {
+        for (rate, channels) in [(8_000.0f32, 2usize), (48_000.0, 2), (8_000.0, 1)] {
+            let (mut a, mut b) = (Delay::default(), Delay::default());
+            a.prepare(rate);
+            b.prepare(rate);
+            let mut seed = 9u32;
+            let input = |t: usize| {
+                let noise = crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5;
+                if t % 7_000 < 2_500 { noise } else { 0.0 }
+            };
+            let settings = |t: usize| {
+                let x = t as f32;
+                let delay_samples = match t / 6_000 % 5 {
+                    0 => 0.35 * rate,
+                    1 => 0.35 * rate + 40.0 * (x * 0.001).sin(),
+                    2 => [0.9 * rate, 3.0, 7.5, 0.02 * rate, 4.2][t / 1_500 % 5],
+                    3 => 3.0 + 2.0 * (x * 0.01).sin().abs(),
+                    _ => 0.1 * rate,
+                };
+                DelaySettings {
+                    delay_samples,
+                    feedback: 0.5 + 0.4 * (x * 0.0003).sin(),
+                    tone_hz: if t / 3_000 % 2 == 0 { 6_000.0 } else { 2_000.0 + 1_000.0 * (x * 0.002).sin() },
+                    ping_pong: t / 10_000 % 2 == 1,
+                    mix: 0.4,
+                }
+            };
+            let fade = |t: usize| ((t as f32 * 0.0002).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
+            let sizes = [128usize, 1, 77, 128, 3, 64, 128, 100];
+            let mut loudest = 0.0f32;
+            crate::dsp::block_test::assert_blocks_match_frames(&mut a, &mut b, channels, &sizes, 900, input, settings, fade, |a, b| {
+                assert_eq!(a.tone_state.map(f32::to_bits), b.tone_state.map(f32::to_bits));
+                assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write));
+                loudest = a.tone_state.iter().fold(loudest, |m, x| m.max(x.abs()));
+            });
+            assert!(loudest > 0.01, "the test must run the echoes: {loudest}");
         }
     }
 }
