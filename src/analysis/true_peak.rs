@@ -44,61 +44,83 @@ fn coefficients() -> [[f32; TAPS]; OVERSAMPLING] {
     c
 }
 
+/// Samples interpolated at once: after the previous TAPS − 1 they fill a window on the stack.
+const STRETCH: usize = 256;
+/// Consecutive outputs computed side by side (one SIMD register of them).
+const LANES: usize = 4;
+
 #[derive(Debug, Clone)]
 pub struct TruePeakMeter {
-    /// Per tap: the coefficients of phases 1, 2 and 3 in lanes 0 to 2 (lane 3 zero).
-    taps: [f32x4; TAPS],
-    /// Each channel's last TAPS samples, written twice so a window is always contiguous.
-    history: [[f32; 2 * TAPS]; MAX_CHANNELS],
-    pos: usize,
+    /// Phases 1 to 3's coefficients (phase 0 is the sample itself): `coef[p][k]` weighs the
+    /// sample k samples ago.
+    coef: [[f32; TAPS]; OVERSAMPLING - 1],
+    /// Each channel's last TAPS − 1 samples, oldest first.
+    history: [[f32; TAPS - 1]; MAX_CHANNELS],
 }
 
 impl Default for TruePeakMeter {
     fn default() -> Self {
         let c = coefficients();
-        let taps = std::array::from_fn(|k| f32x4::new([c[1][k], c[2][k], c[3][k], 0.0]));
-        Self { taps, history: [[0.0; 2 * TAPS]; MAX_CHANNELS], pos: 0 }
+        Self { coef: [c[1], c[2], c[3]], history: [[0.0; TAPS - 1]; MAX_CHANNELS] }
     }
 }
 
 impl TruePeakMeter {
     pub fn reset(&mut self) {
-        self.history = [[0.0; 2 * TAPS]; MAX_CHANNELS];
-        self.pos = 0;
+        self.history = [[0.0; TAPS - 1]; MAX_CHANNELS];
     }
 
     /// The latency of the measurement (the interpolation looks ahead this many samples).
     pub const LATENCY: usize = CENTRE;
 
     /// Feeds a block of each channel; returns each channel's largest oversampled |value|.
+    /// Each interpolated point is its phase's dot product summed in tap order; `LANES`
+    /// consecutive points of one phase are computed side by side (the same sums, on SIMD lanes).
     pub fn process(&mut self, channels: &[&[f32]]) -> [f32; MAX_CHANNELS] {
-        let len = channels.first().map_or(0, |c| c.len());
         let n_ch = channels.len().min(MAX_CHANNELS);
-        // Per channel: the largest |sample| and, lane by lane, the largest |interpolated value|
-        // of phases 1 to 3 (phase 0 is the sample itself).
-        let mut sample_peak = [0.0f32; MAX_CHANNELS];
-        let mut between = [f32x4::ZERO; MAX_CHANNELS];
-        for i in 0..len {
-            self.pos = (self.pos + TAPS - 1) % TAPS;
-            for ch in 0..n_ch {
-                let x = channels[ch][i];
-                let h = &mut self.history[ch];
-                h[self.pos] = x;
-                h[self.pos + TAPS] = x;
-                // Newest first: window[k] is the sample k samples ago. The three phases' dot
-                // products side by side, each summed in tap order.
-                let window = &h[self.pos..self.pos + TAPS];
-                let mut y = f32x4::ZERO;
-                for (&w, taps) in window.iter().zip(&self.taps) {
-                    y += f32x4::splat(w) * *taps;
-                }
-                between[ch] = between[ch].max(y.abs());
-                sample_peak[ch] = sample_peak[ch].max(x.abs());
-            }
-        }
         let mut peaks = [0.0f32; MAX_CHANNELS];
         for ch in 0..n_ch {
-            peaks[ch] = between[ch].to_array().iter().fold(sample_peak[ch], |m, &v| m.max(v));
+            let mut peak = 0.0f32;
+            let mut window = [0.0f32; TAPS - 1 + STRETCH];
+            for block in channels[ch].chunks(STRETCH) {
+                let len = block.len();
+                window[..TAPS - 1].copy_from_slice(&self.history[ch]);
+                window[TAPS - 1..TAPS - 1 + len].copy_from_slice(block);
+                // Phase 0, the samples themselves.
+                let mut samples = f32x4::ZERO;
+                let quads = block.chunks_exact(LANES);
+                let rest = quads.remainder();
+                for q in quads {
+                    samples = samples.max(f32x4::new(q.try_into().expect("LANES samples")).abs());
+                }
+                peak = rest.iter().chain(&samples.to_array()).fold(peak, |m, &x| m.max(x.abs()));
+                // Point i (of this stretch) reads window[TAPS − 1 + i − k] for tap k.
+                let whole = len / LANES * LANES;
+                for phase in &self.coef {
+                    let mut lanes = f32x4::ZERO;
+                    let mut i = 0;
+                    while i < whole {
+                        let mut y = f32x4::ZERO;
+                        for (k, &c) in phase.iter().enumerate() {
+                            let at = TAPS - 1 + i - k;
+                            let x: [f32; LANES] = window[at..at + LANES].try_into().expect("LANES samples");
+                            y += f32x4::splat(c) * f32x4::new(x);
+                        }
+                        lanes = lanes.max(y.abs());
+                        i += LANES;
+                    }
+                    for i in whole..len {
+                        let mut y = 0.0f32;
+                        for (k, &c) in phase.iter().enumerate() {
+                            y += c * window[TAPS - 1 + i - k];
+                        }
+                        peak = peak.max(y.abs());
+                    }
+                    peak = lanes.to_array().iter().fold(peak, |m, &v| m.max(v));
+                }
+                self.history[ch].copy_from_slice(&window[len..len + TAPS - 1]);
+            }
+            peaks[ch] = peak;
         }
         peaks
     }
