@@ -83,6 +83,24 @@ fn fill_gain(param: &FloatParam, out: &mut [f32]) {
     }
 }
 
+/// One stage's parameters into its lanes for the next `n` samples; true when none of them
+/// glides. A steady stage reads its settings once, from sample 0 (`run_stage`,
+/// `block_stage!`), so then only sample 0 of each lane is written; while any glides, every
+/// lane is filled for every sample.
+fn fill_stage<const K: usize>(params: [&FloatParam; K], lanes: &mut [[f32; CHUNK]; K], n: usize) -> bool {
+    if params.iter().any(|p| p.smoothed.is_smoothing()) {
+        for (param, lane) in params.iter().zip(lanes.iter_mut()) {
+            fill(param, &mut lane[..n]);
+        }
+        false
+    } else {
+        for (param, lane) in params.iter().zip(lanes.iter_mut()) {
+            lane[0] = param.smoothed.next();
+        }
+        true
+    }
+}
+
 /// The smoothed value of `param` for each of the next `out.len()` samples; true when it holds
 /// one value throughout (not gliding).
 fn fill(param: &FloatParam, out: &mut [f32]) -> bool {
@@ -283,30 +301,16 @@ impl Chain {
         fill_gain(&p.input.gain, &mut l.in_gain[..n]);
         fill_gain(&p.output.gain, &mut l.out_gain[..n]);
         fill(&p.output.mix, &mut l.mix[..n]);
-        self.steady[HP] = fill(&p.filters.hp_freq, &mut l.hp[..n]);
-        self.steady[LP] = fill(&p.filters.lp_freq, &mut l.lp[..n]);
-        // (`&` rather than `&&` below: every lane is filled whatever the others do.)
+        self.steady[HP] = fill_stage([&p.filters.hp_freq], std::array::from_mut(&mut l.hp), n);
+        self.steady[LP] = fill_stage([&p.filters.lp_freq], std::array::from_mut(&mut l.lp), n);
         let d = &p.dynamics;
-        self.steady[AGC] = true;
-        for (lane, param) in l.agc.iter_mut().zip([&d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate]) {
-            self.steady[AGC] &= fill(param, &mut lane[..n]);
-        }
-        self.steady[COMP] = true;
-        for (lane, param) in l.comp.iter_mut().zip([&d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup]) {
-            self.steady[COMP] &= fill(param, &mut lane[..n]);
-        }
+        self.steady[AGC] = fill_stage([&d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate], &mut l.agc, n);
+        self.steady[COMP] = fill_stage([&d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup], &mut l.comp, n);
         let dl = &p.delay;
-        self.steady[DELAY] = true;
-        for (lane, param) in l.delay.iter_mut().zip([&dl.time, &dl.feedback, &dl.tone, &dl.mix]) {
-            self.steady[DELAY] &= fill(param, &mut lane[..n]);
-        }
+        self.steady[DELAY] = fill_stage([&dl.time, &dl.feedback, &dl.tone, &dl.mix], &mut l.delay, n);
         let r = &p.reverb;
-        self.steady[REVERB] = true;
-        for (lane, param) in
-            l.reverb.iter_mut().zip([&r.predelay, &r.size, &r.decay, &r.damping, &r.modulation, &r.width, &r.early, &r.mix])
-        {
-            self.steady[REVERB] &= fill(param, &mut lane[..n]);
-        }
+        self.steady[REVERB] =
+            fill_stage([&r.predelay, &r.size, &r.decay, &r.damping, &r.modulation, &r.width, &r.early, &r.mix], &mut l.reverb, n);
         fill_gain(&p.output.ceiling, &mut l.ceiling[..n]);
         for m in &mut l.mix[..n] {
             *m *= 0.01;
