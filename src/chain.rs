@@ -329,7 +329,7 @@ impl Chain {
         self.fill_lanes(n, params);
         let p = params;
         let bypassed = p.output.bypass.value();
-        self.bypass.fill_gains(bypassed, &mut self.lanes.wet_gain[..n], &mut self.lanes.dry_gain[..n]);
+        let bypass_fading = self.bypass.fill_gains(bypassed, &mut self.lanes.wet_gain[..n], &mut self.lanes.dry_gain[..n]);
         let ons = [p.filters.hp_on.value(), p.filters.lp_on.value(), p.dynamics.agc_on.value(), p.dynamics.comp_on.value(), p.delay.on.value(), p.reverb.on.value()];
         let mut active = [false; 6];
         for s in 0..6 {
@@ -448,7 +448,6 @@ impl Chain {
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
         let ceiling_on = p.output.ceiling_on.value();
-        let bypass_fading = l.dry_gain[..n].iter().any(|&g| g != 0.0);
         for ch in 0..channels {
             let block = &mut buffer[ch][start..start + n];
             let dry = &self.dry[ch][..n];

@@ -23,8 +23,15 @@ impl BypassFade {
 
     /// Writes the per-sample gains of the processed and of the dry signal for the next
     /// `wet_gain.len()` samples, moving toward `bypassed`. Called once per block for all channels.
-    pub fn fill_gains(&mut self, bypassed: bool, wet_gain: &mut [f32], dry_gain: &mut [f32]) {
+    /// Returns whether any of the dry signal is heard (bypassed, or fading).
+    pub fn fill_gains(&mut self, bypassed: bool, wet_gain: &mut [f32], dry_gain: &mut [f32]) -> bool {
         self.fade.fill(bypassed, dry_gain);
+        // The fade moves one way through a block, so when it starts and ends fully processed it
+        // is fully processed throughout.
+        if dry_gain.first().is_none_or(|&d| d == 0.0) && dry_gain.last().is_none_or(|&d| d == 0.0) {
+            wet_gain.fill(1.0);
+            return false;
+        }
         for (w, d) in wet_gain.iter_mut().zip(dry_gain.iter_mut()) {
             // Exact endpoints, so that a settled bypass passes the input bit for bit.
             (*w, *d) = if *d == 0.0 {
@@ -36,5 +43,6 @@ impl BypassFade {
                 (theta.cos(), theta.sin())
             };
         }
+        true
     }
 }
