@@ -101,16 +101,13 @@ fn fill_stage<const K: usize>(params: [&FloatParam; K], lanes: &mut [[f32; CHUNK
     }
 }
 
-/// The smoothed value of `param` for each of the next `out.len()` samples; true when it holds
-/// one value throughout (not gliding).
-fn fill(param: &FloatParam, out: &mut [f32]) -> bool {
+/// The smoothed value of `param` for each of the next `out.len()` samples.
+fn fill(param: &FloatParam, out: &mut [f32]) {
     if param.smoothed.is_smoothing() {
         let n = out.len();
         param.smoothed.next_block(out, n);
-        false
     } else {
         out.fill(param.smoothed.next());
-        true
     }
 }
 

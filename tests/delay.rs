@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use livechain::dsp::BlockStage;
 use livechain::dsp::delay::{Delay, DelaySettings, MAX_FEEDBACK};
 use livechain::host::OfflineHost;
 

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use livechain::dsp::BlockStage;
 use livechain::dsp::compressor::{CompSettings, Compressor};
 use livechain::host::OfflineHost;
 

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use livechain::dsp::BlockStage;
 use livechain::dsp::denormal::DenormalGuard;
 use livechain::dsp::reverb::{Reverb, ReverbSettings};
 

@@ -133,19 +133,13 @@ impl Agc {
         lufs(self.slow)
     }
 
-    /// Processes one frame in place (`process_block` on a block of one); `amount` (0..1) fades
-    /// the AGC's gain in and out.
-    #[inline]
-    pub fn tick(&mut self, frame: &mut [f32], s: &AgcSettings, amount: f32) {
-        let (mut chans, channels) = super::frame_as_block(frame);
-        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
-    }
 
     /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place, in
     /// passes: the measurement and the gates (each sample needs the one before), the
     /// loudness logarithms of the samples that move the gain (side by side), the gain's glide,
     /// then the dB-to-gain conversions (side by side) and the gain itself. `settings(i)` and
-    /// `fade[i]` are sample i's.
+    /// `fade[i]` are sample i's; the fade (0..1) fades the AGC's gain in and out.
+    /// (`BlockStage::tick` is this on one frame.)
     #[inline]
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> AgcSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
@@ -234,19 +228,11 @@ impl Agc {
 /// The most frames `process_block` takes at once (the chain's chunk).
 pub const BLOCK: usize = 128;
 
+super::block_stage_impl!(Agc, AgcSettings);
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    impl crate::dsp::block_test::Stage for Agc {
-        type Settings = AgcSettings;
-        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> AgcSettings, fade: &[f32]) {
-            self.process_block(chans, settings, fade);
-        }
-        fn frame(&mut self, frame: &mut [f32], s: &AgcSettings, amount: f32) {
-            self.tick(frame, s, amount);
-        }
-    }
 
     /// Blocks of any size give, bit for bit, what frame after frame gives: gain, output, measured
     /// loudness, through settings changing every sample (a gate crossing the signal's level, the

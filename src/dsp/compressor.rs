@@ -138,14 +138,6 @@ impl Compressor {
         self.gr_db
     }
 
-    /// Processes one sample frame (`frame[..channels]`) in place: `process_block` on a block of
-    /// one. `amount` (0..1) fades the compressor in and out: the audio is always delayed by the
-    /// lookahead, only the gain fades.
-    #[inline]
-    pub fn tick(&mut self, frame: &mut [f32], s: &CompSettings, amount: f32) {
-        let (mut chans, channels) = super::frame_as_block(frame);
-        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
-    }
 
     /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place, in four
     /// passes: the detector levels of the whole block (logarithms side by side,
@@ -153,7 +145,9 @@ impl Compressor {
     /// one before), the gains (exponentials side by side), then the lookahead delay and the
     /// gain. Sample by sample, each sample's chain of logarithm, curve, envelope and exponential
     /// is longer than the processor can overlap with the next sample's; in passes it overlaps.
-    /// `settings(i)` and `fade[i]` are sample i's settings and fade.
+    /// `settings(i)` and `fade[i]` are sample i's settings and fade; the fade (0..1) fades the
+    /// compressor in and out: the audio is always delayed by the lookahead, only the gain fades.
+    /// (`BlockStage::tick` is this on one frame.)
     #[inline]
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> CompSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
@@ -207,19 +201,12 @@ impl Compressor {
     }
 }
 
+super::block_stage_impl!(Compressor, CompSettings);
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    impl crate::dsp::block_test::Stage for Compressor {
-        type Settings = CompSettings;
-        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> CompSettings, fade: &[f32]) {
-            self.process_block(chans, settings, fade);
-        }
-        fn frame(&mut self, frame: &mut [f32], s: &CompSettings, amount: f32) {
-            self.tick(frame, s, amount);
-        }
-    }
+    use crate::dsp::BlockStage;
 
     /// Blocks of any size give, bit for bit, what frame after frame gives (gain reduction,
     /// output, meters): through settings that change every sample, a fade in and out, mono and

@@ -143,12 +143,6 @@ impl Delay {
         hermite(at(base.wrapping_add(1)), at(base), at(base.wrapping_sub(1)), at(base.wrapping_sub(2)), t)
     }
 
-    /// Processes one frame in place (1 or 2 channels); `amount` (0..1) is the stage's on/off fade.
-    #[inline]
-    pub fn tick(&mut self, frame: &mut [f32], s: &DelaySettings, amount: f32) {
-        let (mut chans, channels) = super::frame_as_block(frame);
-        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
-    }
 
     /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place;
     /// `settings(i)` and `fade[i]` are sample i's. Bit for bit what `tick` gives frame after
@@ -314,19 +308,11 @@ impl Delay {
     }
 }
 
+super::block_stage_impl!(Delay, DelaySettings);
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    impl crate::dsp::block_test::Stage for Delay {
-        type Settings = DelaySettings;
-        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> DelaySettings, fade: &[f32]) {
-            self.process_block(chans, settings, fade);
-        }
-        fn frame(&mut self, frame: &mut [f32], s: &DelaySettings, amount: f32) {
-            self.tick(frame, s, amount);
-        }
-    }
 
     /// Blocks of any size give, bit for bit, what frame after frame gives: a time holding still
     /// (reads on SIMD lanes, across the ring's wrap), gliding slowly (the head follows), jumping

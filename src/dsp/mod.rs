@@ -61,31 +61,49 @@ pub fn xorshift32(state: &mut u32) -> u32 {
     *state
 }
 
-/// A frame (1 or 2 channels) as one-sample channel slices and their count, for the stages whose
-/// frame form is their block form on a block of one.
-#[inline]
-pub(crate) fn frame_as_block(frame: &mut [f32]) -> ([&mut [f32]; MAX_CH], usize) {
-    let (first, second) = frame.split_at_mut(1.min(frame.len()));
-    let channels = if second.is_empty() { 1 } else { 2 };
-    ([first, second], channels)
+/// A stage that processes a block of frames at once (1 or 2 channels, at most its `BLOCK`
+/// frames), `settings(i)` and `fade[i]` being sample i's; its frame form, `tick`, is that block
+/// form on a block of one, so the two cannot drift apart.
+pub trait BlockStage {
+    type Settings: Copy;
+
+    fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> Self::Settings, fade: &[f32]);
+
+    /// Processes one frame (1 or 2 channels) in place; `amount` (0..1) is the stage's fade.
+    #[inline]
+    fn tick(&mut self, frame: &mut [f32], s: &Self::Settings, amount: f32) {
+        let (first, second) = frame.split_at_mut(1.min(frame.len()));
+        let channels = if second.is_empty() { 1 } else { 2 };
+        let mut chans: [&mut [f32]; MAX_CH] = [first, second];
+        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
+    }
 }
+
+/// Implements `BlockStage` for a stage by its inherent `process_block`.
+macro_rules! block_stage_impl {
+    ($stage:ty, $settings:ty) => {
+        impl $crate::dsp::BlockStage for $stage {
+            type Settings = $settings;
+            #[inline(always)]
+            fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> $settings, fade: &[f32]) {
+                <$stage>::process_block(self, chans, settings, fade)
+            }
+        }
+    };
+}
+use block_stage_impl;
 
 /// Test support for the stages that run a block at once.
 #[cfg(test)]
 pub(crate) mod block_test {
-    /// A stage with a block form and a frame form.
-    pub trait Stage {
-        type Settings: Copy;
-        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> Self::Settings, fade: &[f32]);
-        fn frame(&mut self, frame: &mut [f32], s: &Self::Settings, amount: f32);
-    }
+    use super::BlockStage;
 
     /// Feeds `a` blocks of the `sizes` given (cycled, `count` blocks in all) and `b` the same
     /// input frame after frame, and asserts after every block that their outputs are the same
     /// bits and that `check` holds for the two. `input`, `settings` and `fade` give the value at
     /// sample t of the whole run (`input` channel after channel within a block).
     #[allow(clippy::too_many_arguments)]
-    pub fn assert_blocks_match_frames<T: Stage>(
+    pub fn assert_blocks_match_frames<T: BlockStage>(
         a: &mut T,
         b: &mut T,
         channels: usize,
@@ -103,13 +121,13 @@ pub(crate) mod block_test {
             let mut want = x.clone();
             for i in 0..size {
                 let mut frame: Vec<f32> = want.iter().map(|c| c[i]).collect();
-                b.frame(&mut frame, &settings(pos + i), fades[i]);
+                b.tick(&mut frame, &settings(pos + i), fades[i]);
                 for (c, v) in want.iter_mut().zip(frame) {
                     c[i] = v;
                 }
             }
             let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
-            a.block(&mut chans, &|i| settings(pos + i), &fades);
+            a.process_block(&mut chans, |i| settings(pos + i), &fades);
             for (got, want) in x.iter().zip(&want) {
                 assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "at {pos}");
             }

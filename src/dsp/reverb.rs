@@ -426,12 +426,6 @@ impl Reverb {
         self.fdn_run = (floor.min(BLOCK as f32) as usize - 1).max(1);
     }
 
-    /// Processes one frame in place (1 or 2 channels); `amount` (0..1) is the stage's fade.
-    #[inline]
-    pub fn tick(&mut self, frame: &mut [f32], s: &ReverbSettings, amount: f32) {
-        let (mut chans, channels) = super::frame_as_block(frame);
-        self.process_block(&mut chans[..channels], |_| *s, &[amount]);
-    }
 
     /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place;
     /// `settings(i)` and `fade[i]` are sample i's. Bit for bit what `tick` gives frame after
@@ -638,6 +632,8 @@ fn fast_sin(phase: f32) -> f32 {
     -s
 }
 
+super::block_stage_impl!(Reverb, ReverbSettings);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,16 +680,6 @@ mod tests {
                 assert_eq!(fast.0.map(|r| r.map(f32::to_bits)), slow.0.map(|r| r.map(f32::to_bits)), "step {step} at {at}");
                 assert_eq!(fast.1.map(f32::to_bits), slow.1.map(f32::to_bits));
             }
-        }
-    }
-
-    impl crate::dsp::block_test::Stage for Reverb {
-        type Settings = ReverbSettings;
-        fn block(&mut self, chans: &mut [&mut [f32]], settings: &dyn Fn(usize) -> ReverbSettings, fade: &[f32]) {
-            self.process_block(chans, settings, fade);
-        }
-        fn frame(&mut self, frame: &mut [f32], s: &ReverbSettings, amount: f32) {
-            self.tick(frame, s, amount);
         }
     }
 
