@@ -96,17 +96,25 @@ fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
     let _serial = one_at_a_time();
     let pulse = Pulse::start("loop");
     for period in ["256", "1024"] {
-        let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", period, "-n", "4"]);
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "latency -p {period} failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
-        let r = runs(&text);
-        assert_eq!(r.len(), 4, "{text}");
         // Within one measurement the loop does not change: the runs agree to a fraction of a
         // millisecond (the streams are lined up by callback times, not a shared sample clock).
-        let (lo, hi) = r.iter().fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
-        assert!(hi - lo < 24.0, "runs spread {:.1} samples at -p {period}:\n{text}", hi - lo);
-        assert!(lo > 0.0, "{text}");
-        eprintln!("-p {period}:\n{text}");
+        // PulseAudio may step its own buffering once after a dropout (seen in CI: 342.6, 342.6,
+        // then 476.6, 476.6 samples); then the measurement is taken again, once, and must agree.
+        for attempt in 1..=2 {
+            let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", period, "-n", "4"]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "latency -p {period} failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+            let r = runs(&text);
+            assert_eq!(r.len(), 4, "{text}");
+            let (lo, hi) = r.iter().fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+            assert!(lo > 0.0, "{text}");
+            if hi - lo < 24.0 {
+                eprintln!("-p {period}:\n{text}");
+                break;
+            }
+            assert!(attempt < 2, "runs spread {:.1} samples at -p {period} in both attempts:\n{text}", hi - lo);
+            eprintln!("-p {period}: runs spread {:.1} samples (the sound server's buffering moved); measuring again:\n{text}", hi - lo);
+        }
     }
 
     // No signal back: the sink muted.
