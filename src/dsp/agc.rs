@@ -4,6 +4,11 @@
 //! a 400 ms integrator, and slowly moves its gain so that the measured input loudness plus the gain
 //! meets the target, never beyond ± the maximum range. Below the gate (pauses, noise, silence) it
 //! holds its gain instead of turning the noise floor up.
+//!
+//! Like any leveler, it decides at a control rate: the K-weighting and the mean square run on
+//! every sample, but the detectors, the gates and the gain are updated once per `CONTROL`
+//! samples of the stream (0.33 ms at 48 kHz, a thousandth of the fastest speed), and the gain
+//! moves between those points as a straight line in linear gain, so it never steps.
 
 use super::kweight::KWeightingStereo;
 use super::MAX_CH;
@@ -23,6 +28,9 @@ impl Default for AgcSettings {
     }
 }
 
+/// Samples per control period. The periods are counted from the last reset, not from block
+/// starts, so the output does not depend on how the host cuts the stream into blocks.
+pub const CONTROL: usize = 16;
 /// Loudness integrator time constant: BS.1770's momentary window length.
 const MEASURE_S: f32 = 0.4;
 /// The gate's own detector: fast, so that the end of a phrase closes the gate before the slow
@@ -31,8 +39,6 @@ const GATE_DETECT_S: f32 = 0.05;
 /// Like BS.1770's relative gate: material this far below the running loudness (pauses, breaths,
 /// reverb tails) does not pull the measure down.
 const RELATIVE_GATE_LU: f32 = 10.0;
-/// The relative gate as a ratio of mean squares: 10^(−RELATIVE_GATE_LU / 10).
-const RELATIVE_GATE_RATIO: f64 = 0.1;
 /// A source that stays below the relative gate this long is a new, quieter source: adapt to it.
 const RELATIVE_TIMEOUT_S: f32 = 3.0;
 
@@ -40,25 +46,30 @@ const RELATIVE_TIMEOUT_S: f32 = 3.0;
 pub struct Agc {
     sample_rate: f32,
     kw: KWeightingStereo,
+    /// The detectors (mean squares) and their one-pole coefficients per control period.
     fast: f64,
     fast_coef: f64,
     slow: f64,
     slow_coef: f64,
     speed_s: f32,
     speed_coef: f32,
-    /// The current gain in dB.
+    /// The gain in dB decided at the last control point.
     gain_db: f32,
     /// Samples integrated into `slow` so far (the gain moves only once it holds a full window).
     measured: usize,
     /// Samples spent above the absolute gate but below the relative one.
     below_relative: usize,
-    /// The absolute gate as a mean square, for the `gate_lufs` it was computed from.
-    gate_power: (f32, f64),
+    /// The K-weighted energy of the current control period so far, and its samples so far.
+    energy: f64,
+    filled: usize,
+    /// The linear gain the current period's line starts from and the one it ends on.
+    gain_from: f32,
+    gain_to: f32,
 }
 
 impl Default for Agc {
     fn default() -> Self {
-        Self {
+        let mut agc = Self {
             sample_rate: 48_000.0,
             kw: KWeightingStereo::new(48_000.0),
             fast: 0.0,
@@ -70,8 +81,13 @@ impl Default for Agc {
             gain_db: 0.0,
             measured: 0,
             below_relative: 0,
-            gate_power: (f32::NAN, 0.0),
-        }
+            energy: 0.0,
+            filled: 0,
+            gain_from: 1.0,
+            gain_to: 1.0,
+        };
+        agc.prepare(48_000.0);
+        agc
     }
 }
 
@@ -79,38 +95,17 @@ fn lufs(ms: f64) -> f32 {
     -0.691 + 10.0 * std::f32::consts::LOG10_2 * super::fastmath::log2(ms.max(1e-20) as f32)
 }
 
-/// The mean square whose loudness is `lufs` (the inverse of `lufs`, exact in f64).
-fn power_of(lufs: f32) -> f64 {
-    10f64.powf((lufs as f64 + 0.691) / 10.0)
-}
-
-/// 0.01 dB as a ratio of powers: `lufs` is within 1e-4 dB of the exact loudness, so a power
-/// farther than this from a threshold is on the same side of it for `lufs` as in fact.
-const SURE_RATIO: f64 = 1.002_305;
-
-/// Whether `lufs(power) > lufs_threshold`, where `threshold_power` is that threshold as a mean
-/// square: decided by comparing powers (no logarithm) when `power` is clearly on one side, and by
-/// `exact` (the comparison of `lufs` values) within 0.01 dB, so the answer is always the one the
-/// logarithms give. Thresholds under `lufs`'s floor of 1e-20 always take `exact`.
-#[inline]
-fn louder(power: f64, threshold_power: f64, exact: impl FnOnce() -> bool) -> bool {
-    if threshold_power >= 1e-19 {
-        if power > threshold_power * SURE_RATIO {
-            return true;
-        }
-        if power * SURE_RATIO < threshold_power {
-            return false;
-        }
-    }
-    exact()
+/// A one-pole coefficient for a time constant of `seconds`, per control period.
+fn period_coef(seconds: f64, sample_rate: f32) -> f64 {
+    (-(CONTROL as f64) / (seconds * sample_rate as f64)).exp()
 }
 
 impl Agc {
     pub fn prepare(&mut self, sample_rate: f32) {
         self.sample_rate = sample_rate;
         self.kw = KWeightingStereo::new(sample_rate as f64);
-        self.fast_coef = (-1.0 / (GATE_DETECT_S as f64 * sample_rate as f64)).exp();
-        self.slow_coef = (-1.0 / (MEASURE_S as f64 * sample_rate as f64)).exp();
+        self.fast_coef = period_coef(GATE_DETECT_S as f64, sample_rate);
+        self.slow_coef = period_coef(MEASURE_S as f64, sample_rate);
         self.speed_s = -1.0;
         self.reset();
     }
@@ -122,6 +117,10 @@ impl Agc {
         self.gain_db = 0.0;
         self.measured = 0;
         self.below_relative = 0;
+        self.energy = 0.0;
+        self.filled = 0;
+        self.gain_from = 1.0;
+        self.gain_to = 1.0;
     }
 
     pub fn gain_db(&self) -> f32 {
@@ -133,97 +132,108 @@ impl Agc {
         lufs(self.slow)
     }
 
+    /// One control point: the period's mean square into the detectors, the gates, the gain.
+    fn control(&mut self, s: AgcSettings) {
+        let power = self.energy / CONTROL as f64;
+        self.energy = 0.0;
+        self.filled = 0;
+        if s.speed_s != self.speed_s {
+            self.speed_s = s.speed_s;
+            self.speed_coef = period_coef(s.speed_s.max(0.05) as f64, self.sample_rate) as f32;
+        }
+        self.fast = power + self.fast_coef * (self.fast - power);
+        if self.fast < 1e-30 {
+            self.fast = 0.0;
+        }
+        let fast = lufs(self.fast);
+        let above_absolute = fast > s.gate_lufs;
+        let above_relative = self.measured == 0 || fast > lufs(self.slow) - RELATIVE_GATE_LU;
+        if above_absolute && !above_relative {
+            self.below_relative += CONTROL;
+        } else {
+            self.below_relative = 0;
+        }
+        let timed_out = self.below_relative as f32 > RELATIVE_TIMEOUT_S * self.sample_rate;
+        // A range below zero (only a corrupt state could bring one) would turn the clamps
+        // inside out; `max` also maps a NaN to 0.
+        let range = s.max_range_db.max(0.0);
+        if above_absolute && (above_relative || timed_out) {
+            if self.measured == 0 {
+                self.slow = self.fast;
+            }
+            self.slow = power + self.slow_coef * (self.slow - power);
+            self.measured = self.measured.saturating_add(CONTROL);
+            if self.measured as f32 > GATE_DETECT_S * 2.0 * self.sample_rate {
+                let wanted = (s.target_lufs - lufs(self.slow)).clamp(-range, range);
+                self.gain_db = wanted + self.speed_coef * (self.gain_db - wanted);
+            }
+        }
+        // A range turned down while holding must still be respected.
+        self.gain_db = self.gain_db.clamp(-range, range);
+        self.gain_from = self.gain_to;
+        self.gain_to = super::fastmath::db_to_gain(self.gain_db);
+    }
 
-    /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place, in
-    /// passes: the measurement and the gates (each sample needs the one before), the
-    /// loudness logarithms of the samples that move the gain (side by side), the gain's glide,
-    /// then the dB-to-gain conversions (side by side) and the gain itself. `settings(i)` and
-    /// `fade[i]` are sample i's; the fade (0..1) fades the AGC's gain in and out.
+    /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place:
+    /// K-weighting and energy per sample, a control point at the end of each period, the gain's
+    /// line, then the gain with the fade. `settings(i)` and `fade[i]` are sample i's (settings
+    /// are read at control points); the fade (0..1) fades the AGC's gain in and out.
     /// (`BlockStage::tick` is this on one frame.)
     #[inline]
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> AgcSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let channels = chans.len().min(MAX_CH);
-        // Per sample: whether the gain moves, from which measured mean square, at what speed,
-        // within what range.
-        let mut moves = [false; BLOCK];
-        let mut slow_at = [0.0f64; BLOCK];
-        let mut speed = [0.0f32; BLOCK];
-        let mut range_at = [0.0f32; BLOCK];
-        let mut target_at = [0.0f32; BLOCK];
-        for i in 0..n {
-            let s = settings(i);
-            if s.speed_s != self.speed_s {
-                self.speed_s = s.speed_s;
-                self.speed_coef = (-1.0 / (s.speed_s.max(0.05) * self.sample_rate)).exp();
-            }
-            speed[i] = self.speed_coef;
-            // A range below zero (only a corrupt state could bring one) would turn the clamps
-            // below inside out; `max` also maps a NaN to 0.
-            range_at[i] = s.max_range_db.max(0.0);
-            target_at[i] = s.target_lufs;
-            let mut x = [0.0f64; MAX_CH];
-            for (v, c) in x.iter_mut().zip(chans.iter()) {
-                *v = c[i] as f64;
-            }
-            let y = self.kw.tick(wide::f64x2::new(x)).to_array();
-            let mut power = 0.0f64;
-            for &v in &y[..channels] {
-                power += v * v;
-            }
-            self.fast = power + self.fast_coef * (self.fast - power);
-            if self.fast < 1e-30 {
-                self.fast = 0.0;
-            }
-            if self.gate_power.0.to_bits() != s.gate_lufs.to_bits() {
-                self.gate_power = (s.gate_lufs, power_of(s.gate_lufs));
-            }
-            let fast = self.fast;
-            let above_absolute = louder(fast, self.gate_power.1, || lufs(fast) > s.gate_lufs);
-            let slow = self.slow;
-            let above_relative =
-                self.measured == 0 || louder(fast, slow * RELATIVE_GATE_RATIO, || lufs(fast) > lufs(slow) - RELATIVE_GATE_LU);
-            if above_absolute && !above_relative {
-                self.below_relative += 1;
-            } else {
-                self.below_relative = 0;
-            }
-            let timed_out = self.below_relative as f32 > RELATIVE_TIMEOUT_S * self.sample_rate;
-            if above_absolute && (above_relative || timed_out) {
-                if self.measured == 0 {
-                    self.slow = self.fast;
+        if channels == 0 {
+            return;
+        }
+        let mut i = 0;
+        while i < n {
+            let m = (CONTROL - self.filled).min(n - i);
+            let mut energy = self.energy;
+            if channels == 2 {
+                let (l, r) = (&chans[0][i..i + m], &chans[1][i..i + m]);
+                for (&l, &r) in l.iter().zip(r) {
+                    let y = self.kw.tick(wide::f64x2::new([l as f64, r as f64])).to_array();
+                    energy += y[0] * y[0];
+                    energy += y[1] * y[1];
                 }
-                self.slow = power + self.slow_coef * (self.slow - power);
-                self.measured = self.measured.saturating_add(1);
-                moves[i] = self.measured as f32 > GATE_DETECT_S * 2.0 * self.sample_rate;
-                slow_at[i] = self.slow;
+            } else {
+                for &x in &chans[0][i..i + m] {
+                    let y = self.kw.tick(wide::f64x2::new([x as f64, 0.0])).to_array();
+                    energy += y[0] * y[0];
+                }
             }
-        }
-        let mut measured = [0.0f32; BLOCK];
-        for (l, &slow) in measured[..n].iter_mut().zip(&slow_at[..n]) {
-            *l = lufs(slow);
-        }
-        let mut gain = [0.0f32; BLOCK];
-        for i in 0..n {
-            let range = range_at[i];
-            if moves[i] {
-                let wanted = (target_at[i] - measured[i]).clamp(-range, range);
-                self.gain_db = wanted + speed[i] * (self.gain_db - wanted);
+            // The gain's line, reaching `gain_to` on the period's last sample, faded.
+            let (from, step) = (self.gain_from, (self.gain_to - self.gain_from) * (1.0 / CONTROL as f32));
+            let mut gain = [0.0f32; CONTROL];
+            for ((g, &k), &amount) in gain[..m].iter_mut().zip(&RAMP[self.filled..]).zip(&fade[i..i + m]) {
+                *g = 1.0 + amount * ((from + step * k) - 1.0);
             }
-            // A range turned down while holding must still be respected.
-            self.gain_db = self.gain_db.clamp(-range, range);
-            gain[i] = self.gain_db;
-        }
-        for (g, &amount) in gain[..n].iter_mut().zip(fade) {
-            *g = 1.0 + amount * (super::fastmath::db_to_gain(*g) - 1.0);
-        }
-        for c in chans.iter_mut().take(MAX_CH) {
-            for (x, g) in c[..n].iter_mut().zip(&gain[..n]) {
-                *x *= g;
+            for c in chans.iter_mut().take(channels) {
+                for (x, g) in c[i..i + m].iter_mut().zip(&gain[..m]) {
+                    *x *= g;
+                }
+            }
+            self.energy = energy;
+            self.filled += m;
+            i += m;
+            if self.filled == CONTROL {
+                self.control(settings(i - 1));
             }
         }
     }
 }
+
+/// 1, 2, … CONTROL: a sample's place in its control period, counted from 1.
+const RAMP: [f32; CONTROL] = {
+    let mut r = [0.0f32; CONTROL];
+    let mut k = 0;
+    while k < CONTROL {
+        r[k] = (k + 1) as f32;
+        k += 1;
+    }
+    r
+};
 
 /// The most frames `process_block` takes at once (the chain's chunk).
 pub const BLOCK: usize = 128;
@@ -233,11 +243,13 @@ super::block_stage_impl!(Agc, AgcSettings);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::kweight::KWeighting;
+    use crate::dsp::BlockStage;
 
     /// Blocks of any size give, bit for bit, what frame after frame gives: gain, output, measured
     /// loudness, through settings changing every sample (a gate crossing the signal's level, the
     /// speed and the range moving), a fade, pauses that close the gate, mono and stereo, odd
-    /// block sizes.
+    /// block sizes (the control periods straddle block ends).
     #[test]
     fn any_block_size_gives_the_same_bits() {
         for channels in [1usize, 2] {
@@ -269,44 +281,91 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_relative_gate_ratio_is_the_gate_in_lu() {
-        assert!((10f64.powf(-RELATIVE_GATE_LU as f64 / 10.0) - RELATIVE_GATE_RATIO).abs() < 1e-15);
+    /// The leveler as a textbook writes it: every detector, gate and gain updated on every
+    /// sample with exact logarithms and exponentials.
+    struct PerSample {
+        sr: f64,
+        kw: [KWeighting; 2],
+        fast: f64,
+        slow: f64,
+        gain_db: f64,
+        measured: usize,
+        below_relative: usize,
     }
 
-    /// `louder` answers exactly what comparing the logarithms answers, for powers and thresholds
-    /// spread over the whole range (the floor of `lufs` included) and packed around each
-    /// threshold, for the absolute gate (a threshold in LUFS) and the relative one (a threshold
-    /// 10 LU under another loudness).
-    #[test]
-    fn louder_agrees_with_the_logarithms_everywhere() {
-        let mut seed = 5u32;
-        let mut unit = move || crate::dsp::xorshift32(&mut seed) as f64 / u32::MAX as f64;
-        let mut shortcuts = 0;
-        for _ in 0..200_000 {
-            // Absolute: gate anywhere from −250 to 0 LUFS, power near it or anywhere.
-            let gate = (-250.0 + 250.0 * unit()) as f32;
-            let near = power_of(gate) * 10f64.powf((unit() - 0.5) * 0.01);
-            let anywhere = 10f64.powf(-40.0 * unit());
-            for power in [near, anywhere, 0.0] {
-                let exact = lufs(power) > gate;
-                let mut took_exact = false;
-                let got = louder(power, power_of(gate), || {
-                    took_exact = true;
-                    exact
-                });
-                assert_eq!(got, exact, "absolute: power {power:e}, gate {gate}");
-                shortcuts += usize::from(!took_exact);
+    impl PerSample {
+        fn tick(&mut self, x: [f32; 2], s: &AgcSettings) -> f64 {
+            let lufs = |ms: f64| -0.691 + 10.0 * ms.max(1e-20).log10();
+            let coef = |t: f64| (-1.0 / (t * self.sr)).exp();
+            let power: f64 = (0..2).map(|c| self.kw[c].tick(x[c] as f64).powi(2)).sum();
+            self.fast = power + coef(GATE_DETECT_S as f64) * (self.fast - power);
+            let above_absolute = lufs(self.fast) > s.gate_lufs as f64;
+            let above_relative = self.measured == 0 || lufs(self.fast) > lufs(self.slow) - RELATIVE_GATE_LU as f64;
+            self.below_relative = if above_absolute && !above_relative { self.below_relative + 1 } else { 0 };
+            let timed_out = self.below_relative as f64 > RELATIVE_TIMEOUT_S as f64 * self.sr;
+            let range = s.max_range_db as f64;
+            if above_absolute && (above_relative || timed_out) {
+                if self.measured == 0 {
+                    self.slow = self.fast;
+                }
+                self.slow = power + coef(MEASURE_S as f64) * (self.slow - power);
+                self.measured += 1;
+                if self.measured as f64 > GATE_DETECT_S as f64 * 2.0 * self.sr {
+                    let wanted = (s.target_lufs as f64 - lufs(self.slow)).clamp(-range, range);
+                    self.gain_db = wanted + coef(s.speed_s as f64) * (self.gain_db - wanted);
+                }
             }
-            // Relative: `slow` anywhere, including under the floor.
-            let slow = 10f64.powf(-30.0 * unit());
-            let threshold = slow * RELATIVE_GATE_RATIO;
-            for power in [threshold * 10f64.powf((unit() - 0.5) * 0.01), 10f64.powf(-30.0 * unit())] {
-                let exact = lufs(power) > lufs(slow) - RELATIVE_GATE_LU;
-                assert_eq!(louder(power, threshold, || exact), exact, "relative: power {power:e}, slow {slow:e}");
+            self.gain_db = self.gain_db.clamp(-range, range);
+            self.gain_db
+        }
+    }
+
+    /// Through phrases at different levels, pauses below the gate, a quieter source that stays
+    /// under the relative gate until the timeout, and a fast speed: the control-rate gain (as
+    /// applied, sample by sample) stays within 0.05 dB of the per-sample leveler's, and it moves
+    /// no faster from one sample to the next than the per-sample one does.
+    #[test]
+    fn the_control_rate_gain_follows_the_per_sample_leveler() {
+        let sr = 48_000.0f32;
+        let mut agc = Agc::default();
+        agc.prepare(sr);
+        let mut reference = PerSample { sr: sr as f64, kw: [KWeighting::new(sr as f64); 2], fast: 0.0, slow: 0.0, gain_db: 0.0, measured: 0, below_relative: 0 };
+        let s = AgcSettings { target_lufs: -18.0, max_range_db: 15.0, speed_s: 0.3, gate_lufs: -50.0 };
+        // (seconds, amplitude, tone or noise): −30-ish noise, a pause, a loud tone, a source
+        // 14 dB under it (below the relative gate: held, then adapted to after 3 s).
+        let program = [(2.0, 0.03, false), (0.7, 0.0, false), (2.0, 0.5, true), (5.0, 0.1, true), (1.0, 0.02, false)];
+        let mut seed = 9u32;
+        let (mut worst, mut moved, mut step, mut step_ref) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let (mut last, mut last_ref) = (0.0f64, 0.0f64);
+        let mut t = 0usize;
+        for &(seconds, amp, tone) in &program {
+            for _ in 0..(seconds * sr) as usize {
+                let x = if tone {
+                    amp * (t as f32 * 2.0 * std::f32::consts::PI * 440.0 / sr).sin()
+                } else {
+                    amp * (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5)
+                };
+                t += 1;
+                let want = reference.tick([x, x], &s);
+                // The gain applied to this sample, read where the signal is not tiny.
+                let mut frame = [x, x];
+                agc.tick(&mut frame, &s, 1.0);
+                if x.abs() < 1e-3 {
+                    continue;
+                }
+                let got = 20.0 * (frame[0] as f64 / x as f64).log10();
+                worst = worst.max((got - want).abs());
+                moved = moved.max(want.abs());
+                if t > 1 {
+                    step = step.max((got - last).abs());
+                    step_ref = step_ref.max((want - last_ref).abs());
+                }
+                (last, last_ref) = (got, want);
             }
         }
-        // Most answers are shortcuts (otherwise there is nothing saved).
-        assert!(shortcuts > 300_000, "{shortcuts}");
+        eprintln!("largest difference {worst:.4} dB; gain moved up to {moved:.2} dB; largest step {step:.5} dB (per sample {step_ref:.5} dB)");
+        assert!(moved > 8.0, "the program must move the gain: {moved}");
+        assert!(worst < 0.05, "{worst} dB from the per-sample leveler");
+        assert!(step <= step_ref * 1.05 + 1e-4, "steps of {step} dB against {step_ref} dB");
     }
 }
