@@ -374,14 +374,8 @@ impl Chain {
                 continue;
             }
             let sl = slope(slope_p);
-            let fade = &self.lanes.fade[s];
-            run_stage(buffer, channels, start, n, self.steady[s], |i| cutoff[i], |i, frame, &hz| {
-                filter.set(hz, sl);
-                let y = filter.tick_frame(frame);
-                for (ch, x) in frame.iter_mut().enumerate() {
-                    *x += fade[i] * (y[ch] - *x);
-                }
-            });
+            let mut chans = chunk_slices(buffer, channels, start, n);
+            filter.process_block(&mut chans[..channels], self.steady[s], |i| cutoff[i], sl, &self.lanes.fade[s][..n]);
         }
 
         let l = &self.lanes;
@@ -534,27 +528,6 @@ use block_stage;
 fn chunk_slices<'a>(buffer: &'a mut [&mut [f32]], channels: usize, start: usize, n: usize) -> [&'a mut [f32]; MAX_CHANNELS] {
     let mut it = buffer.iter_mut().take(channels).map(|c| &mut c[start..start + n]);
     std::array::from_fn(|_| it.next().unwrap_or_default())
-}
-
-/// Runs one stage over the chunk: `settings(i)` gives its settings at sample i, built once for
-/// the whole chunk when `steady` (none of its parameters glides, so every sample's settings are
-/// the same values), then loop-invariant to the inlined stage.
-#[inline(always)]
-fn run_stage<S>(
-    buffer: &mut [&mut [f32]],
-    channels: usize,
-    start: usize,
-    n: usize,
-    steady: bool,
-    settings: impl Fn(usize) -> S,
-    mut tick: impl FnMut(usize, &mut [f32], &S),
-) {
-    if steady {
-        let s = settings(0);
-        for_each_frame(buffer, channels, start, n, |i, frame| tick(i, frame, &s));
-    } else {
-        for_each_frame(buffer, channels, start, n, |i, frame| tick(i, frame, &settings(i)));
-    }
 }
 
 /// The last guard on what leaves the plugin: never non-finite, never beyond ±1000 (+60 dBFS).
