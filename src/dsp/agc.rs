@@ -11,7 +11,7 @@
 //! moves between those points as a straight line in linear gain, so it never steps.
 
 use super::kweight::KWeightingStereo;
-use super::MAX_CH;
+use super::{CONTROL, MAX_CH, RAMP};
 
 #[derive(Debug, Clone, Copy)]
 pub struct AgcSettings {
@@ -28,9 +28,6 @@ impl Default for AgcSettings {
     }
 }
 
-/// Samples per control period. The periods are counted from the last reset, not from block
-/// starts, so the output does not depend on how the host cuts the stream into blocks.
-pub const CONTROL: usize = 16;
 /// Loudness integrator time constant: BS.1770's momentary window length.
 const MEASURE_S: f32 = 0.4;
 /// The gate's own detector: fast, so that the end of a phrase closes the gate before the slow
@@ -223,17 +220,6 @@ impl Agc {
         }
     }
 }
-
-/// 1, 2, … CONTROL: a sample's place in its control period, counted from 1.
-const RAMP: [f32; CONTROL] = {
-    let mut r = [0.0f32; CONTROL];
-    let mut k = 0;
-    while k < CONTROL {
-        r[k] = (k + 1) as f32;
-        k += 1;
-    }
-    r
-};
 
 /// The most frames `process_block` takes at once (the chain's chunk).
 pub const BLOCK: usize = 128;

@@ -19,6 +19,23 @@ pub mod fastmath;
 /// The most channels any processor handles.
 pub const MAX_CH: usize = 2;
 
+/// Samples per control period, for what moves far slower than audio (the AGC's gain, the
+/// reverb's LFOs): decided once per period, a straight line between. Periods are counted in
+/// stream samples from the last reset, so the output does not depend on how blocks are cut.
+pub const CONTROL: usize = 16;
+
+/// 1, 2, … CONTROL: a sample's place in its control period, counted from 1 (a line that starts
+/// from the last control value reaches the next one on the period's last sample).
+pub const RAMP: [f32; CONTROL] = {
+    let mut r = [0.0f32; CONTROL];
+    let mut k = 0;
+    while k < CONTROL {
+        r[k] = (k + 1) as f32;
+        k += 1;
+    }
+    r
+};
+
 /// The common shape of the chain's processors.
 pub trait Processor {
     /// Allocates for `sample_rate`; the only place that may allocate.
