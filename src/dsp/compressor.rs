@@ -152,8 +152,18 @@ impl Compressor {
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> CompSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let mut level = [0.0f32; BLOCK];
-        for (i, l) in level[..n].iter_mut().enumerate() {
-            *l = chans.iter().fold(0.0f32, |m, c| m.max(c[i].abs()));
+        match chans {
+            [l, r, ..] => {
+                for ((v, &a), &b) in level[..n].iter_mut().zip(&l[..n]).zip(&r[..n]) {
+                    *v = 0.0f32.max(a.abs()).max(b.abs());
+                }
+            }
+            [m] => {
+                for (v, &a) in level[..n].iter_mut().zip(&m[..n]) {
+                    *v = 0.0f32.max(a.abs());
+                }
+            }
+            [] => {}
         }
         for &peak in &level[..n] {
             self.block_peak = self.block_peak.max(peak);
