@@ -417,7 +417,11 @@ impl Chain {
                 mix: l.delay[3][i] * 0.01,
             };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            block_stage!(delay, &mut chans[..channels], self.steady[DELAY], settings, &l.fade[DELAY][..n]);
+            if self.steady[DELAY] {
+                delay.process_steady(&mut chans[..channels], settings(0), &l.fade[DELAY][..n]);
+            } else {
+                delay.process_block(&mut chans[..channels], settings, &l.fade[DELAY][..n]);
+            }
         }
 
         if active[REVERB] {

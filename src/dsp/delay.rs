@@ -165,6 +165,55 @@ impl Delay {
         }
     }
 
+    /// `process_block` for settings that hold still over the block (the chain's steady case):
+    /// while the head rests on the target with no crossfade, a run's plan is the same for every
+    /// sample, so it is filled at once instead of stepped sample by sample. Bit for bit
+    /// `process_block(chans, |_| s, fade)`.
+    pub fn process_steady(&mut self, chans: &mut [&mut [f32]], s: DelaySettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        if channels == 0 {
+            return;
+        }
+        let target = s.delay_samples.max(MIN_DELAY_SAMPLES).min(self.max_delay_samples());
+        let mut a = 0;
+        while a < n {
+            // Resting: the per-sample plan would set the head to the target on the first sample
+            // and change nothing after it.
+            let resting = self.next < 0.0 && self.head >= 0.0 && (target - self.head).abs() <= MAX_GLIDE;
+            let (b, still) = if resting { (self.plan_resting(a, n, target, &s, fade), true) } else { self.plan(a, n, &|_| s, fade) };
+            self.run(chans, channels, a, b, still, fade);
+            a = b;
+        }
+    }
+
+    /// `plan` for a head resting on `target` with settings `s` held: the run ends where `plan`'s
+    /// would (sample j may read no younger than whole delay − 1 pushes back).
+    #[inline(always)]
+    fn plan_resting(&mut self, a: usize, n: usize, target: f32, s: &DelaySettings, fade: &[f32]) -> usize {
+        self.head = target;
+        // SAFETY: finite and in [3, 2 s × rate], far inside i32 (as in `plan`).
+        let whole = unsafe { self.head.to_int_unchecked::<i32>() } as usize;
+        let m = whole.saturating_sub(1).max(1).min(n - a);
+        if s.tone_hz != self.tone_hz {
+            self.tone_hz = s.tone_hz;
+            let fc = s.tone_hz.min(0.45 * self.sample_rate);
+            self.tone_coef = (-std::f32::consts::TAU * fc / self.sample_rate).exp();
+        }
+        let sc = &mut self.scratch;
+        // (`run` reads the heads of every sample where its taps cross the ring's wrap.)
+        sc.head[..m].fill(self.head);
+        sc.next[..m].fill(self.next);
+        sc.xfade[..m].fill(self.xfade);
+        sc.coef[..m].fill(self.tone_coef);
+        sc.feedback[..m].fill(s.feedback.clamp(0.0, MAX_FEEDBACK));
+        for (l, &f) in sc.level[..m].iter_mut().zip(&fade[a..a + m]) {
+            *l = s.mix * f;
+        }
+        sc.ping_pong[..m].fill(s.ping_pong);
+        a + m
+    }
+
     /// Steps the read heads (glide, crossfade) and the tone filter's coefficient through samples
     /// a.. for as long as sample j of the run reads only samples written before the run (its
     /// youngest tap, whole delay − 1 pushes back, minus the j pushes the run defers); returns
@@ -313,6 +362,47 @@ super::block_stage_impl!(Delay, DelaySettings);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The steady form gives, bit for bit, what the general form gives for the same held
+    /// settings: through resting heads, jumps (crossfades, which it leaves to the general plan),
+    /// delays of a few samples (runs of one or two), tone and ping-pong changes between holds,
+    /// a fade, mono and stereo, 8 and 48 kHz, odd block sizes.
+    #[test]
+    fn the_steady_form_matches_the_general_form() {
+        for (rate, channels) in [(8_000.0f32, 2usize), (48_000.0, 2), (8_000.0, 1)] {
+            let (mut a, mut b) = (Delay::default(), Delay::default());
+            a.prepare(rate);
+            b.prepare(rate);
+            let mut seed = 4u32;
+            let sizes = [64usize, 1, 77, 128, 3, 100];
+            let mut t = 0usize;
+            for (k, &size) in sizes.iter().cycle().take(3_000).enumerate() {
+                // A new held setting every 40 blocks.
+                let hold = k / 40;
+                let s = DelaySettings {
+                    delay_samples: [0.35 * rate, 3.0, 0.35 * rate + 0.02, 7.5, 0.9 * rate, 4.0][hold % 6],
+                    feedback: [0.3, 0.8, 0.95][hold % 3],
+                    tone_hz: [6_000.0, 1_500.0][hold % 2],
+                    ping_pong: hold % 4 == 1,
+                    mix: 0.5,
+                };
+                let fade: Vec<f32> = (t..t + size).map(|i| ((i as f32 * 0.0002).sin() * 0.8 + 0.6).clamp(0.0, 1.0)).collect();
+                let mut x: Vec<Vec<f32>> = (0..channels)
+                    .map(|_| (0..size).map(|i| if (t + i) % 9_000 < 3_000 { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 } else { 0.0 }).collect())
+                    .collect();
+                let mut y = x.clone();
+                let mut xs: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
+                a.process_steady(&mut xs, s, &fade);
+                let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
+                b.process_block(&mut ys, |_| s, &fade);
+                for (got, want) in x.iter().zip(&y) {
+                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{rate} Hz, block {k}");
+                }
+                assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write));
+                t += size;
+            }
+        }
+    }
 
     /// Blocks of any size give, bit for bit, what frame after frame gives: a time holding still
     /// (reads on SIMD lanes, across the ring's wrap), gliding slowly (the head follows), jumping
