@@ -122,6 +122,8 @@ struct Scratch {
     early: [[f32; BLOCK]; MAX_CH],
     x: [f32; BLOCK],
     v: [f32; BLOCK],
+    /// The FDN's left and right outputs, before width and mix.
+    wet: [[f32; BLOCK]; MAX_CH],
     written: [[f32; LINES]; BLOCK],
 }
 
@@ -138,6 +140,7 @@ impl Default for Scratch {
             early: [[0.0; BLOCK]; MAX_CH],
             x: [0.0; BLOCK],
             v: [0.0; BLOCK],
+            wet: [[0.0; BLOCK]; MAX_CH],
             written: [[0.0; LINES]; BLOCK],
         }
     }
@@ -347,6 +350,44 @@ impl Lines {
         }
         self.write = (self.write + 1) & self.mask;
     }
+    /// `push` for each frame of a run, in order. On x86-64, four frames at a time where none of
+    /// their writes wraps or needs the guard: each half of the four frames is transposed (4 × 4,
+    /// SSE) so that each line gets its four new samples in one store. Only data moves.
+    #[inline]
+    fn push_run(&mut self, frames: &[[f32; LINES]]) {
+        let mut k = 0;
+        while k < frames.len() {
+            #[cfg(target_arch = "x86_64")]
+            if k + 4 <= frames.len() && self.write >= GUARD && self.write + 4 <= self.len {
+                use std::arch::x86_64::*;
+                // SAFETY: SSE is part of the x86-64 baseline. The loads read frames k..k + 4
+                // (eight floats each, contiguous, inside the slice). Each store writes line
+                // j's samples write..write + 4, inside the line since write + 4 ≤ len.
+                unsafe {
+                    let f = frames.as_ptr().add(k).cast::<f32>();
+                    let (buf, stride, write) = (self.buf.as_mut_ptr(), self.stride, self.write);
+                    for half in 0..2 {
+                        let row = |r: usize| _mm_loadu_ps(f.add(r * LINES + 4 * half));
+                        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                        let t0 = _mm_unpacklo_ps(r0, r1);
+                        let t1 = _mm_unpacklo_ps(r2, r3);
+                        let t2 = _mm_unpackhi_ps(r0, r1);
+                        let t3 = _mm_unpackhi_ps(r2, r3);
+                        let at = |j: usize| buf.add((4 * half + j) * stride + write);
+                        _mm_storeu_ps(at(0), _mm_movelh_ps(t0, t1));
+                        _mm_storeu_ps(at(1), _mm_movehl_ps(t1, t0));
+                        _mm_storeu_ps(at(2), _mm_movelh_ps(t2, t3));
+                        _mm_storeu_ps(at(3), _mm_movehl_ps(t3, t2));
+                    }
+                }
+                self.write = (self.write + 4) & self.mask;
+                k += 4;
+                continue;
+            }
+            self.push(&frames[k]);
+            k += 1;
+        }
+    }
     fn has_subnormal(&self) -> bool {
         self.buf.iter().any(|x| x.is_subnormal())
     }
@@ -511,7 +552,7 @@ impl Reverb {
     fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, settings: &impl Fn(usize) -> ReverbSettings, fade: &[f32]) {
         let m = b - a;
         let sr_ms = 0.001 * self.sample_rate;
-        let Scratch { pre, early_on, depth, damp, width, mix, input, early, x, v, written } = &mut *self.scratch;
+        let Scratch { pre, early_on, depth, damp, width, mix, input, early, x, v, wet, written } = &mut *self.scratch;
         for i in 0..m {
             let s = settings(a + i);
             pre[i] = ((s.predelay_ms.clamp(0.0, MAX_PREDELAY_MS) * sr_ms) as usize).max(1);
@@ -589,43 +630,55 @@ impl Reverb {
         // sound is bit-for-bit what a line-by-line loop gives. The run's writes wait until its
         // reads are done (`fdn_run`).
         let gains = f32x8::new(self.gains);
+        let max_delay = f32x8::splat(self.lines.max_delay());
         for i in 0..m {
             let d = f32x8::new(self.lengths) + f32x8::splat(depth[i]) * self.lfo.next();
-            // (`max` also turns a NaN into 4: `taps` relies on a finite, in-range delay.)
-            let d = d.max(f32x8::splat(4.0)).min(f32x8::splat(self.lines.max_delay()));
+            // (The max also turns a NaN into 4: `taps` relies on a finite, in-range delay.)
+            let d = clamp_delay(d, max_delay);
             let ([xm1, x0, x1, x2], t) = self.lines.taps(&d.to_array(), i);
             let y = hermite8(f32x8::new(xm1), f32x8::new(x0), f32x8::new(x1), f32x8::new(x2), f32x8::new(t));
             // One-pole low-pass with unity DC gain.
             let st = y + f32x8::splat(damp[i]) * (f32x8::new(self.damp_state) - y);
             self.damp_state = st.to_array();
-            let v = self.damp_state;
-            let (l_out, r_out) = (
-                v[0] - v[2] + v[4] - v[6] + 0.5 * (v[1] - v[5]),
-                v[1] - v[3] + v[5] - v[7] + 0.5 * (v[2] - v[6]),
-            );
-            let mut fb = v;
+            let [l_out, r_out] = stereo_outputs(st);
+            wet[0][i] = l_out;
+            wet[1][i] = r_out;
+            let mut fb = self.damp_state;
             hadamard8_simd(&mut fb);
             let (l, r) = (input[0][i], input[1][i]);
             let inj = f32x8::new([l, r, l, r, l, r, l, r]);
             written[i] = (f32x8::new(fb) * gains + inj).to_array();
+        }
 
-            // Width on the wet signal, then add it.
-            let gain = 0.35;
-            let (el, er) = if any_early { (early[0][i], early[1][i]) } else { (0.0, 0.0) };
-            let wl = (l_out + el) * gain;
-            let wr = (r_out + er) * gain;
-            let mid = 0.5 * (wl + wr);
-            let side = 0.5 * (wl - wr) * width[i];
-            if channels == 2 {
-                chans[0][a + i] += mix[i] * (mid + side);
-                chans[1][a + i] += mix[i] * (mid - side);
-            } else {
-                chans[0][a + i] += mix[i] * mid;
+        // Width on the wet signal, then add it: a pass over the run.
+        if !any_early {
+            // (The same + 0.0 as reflections that are off.)
+            early[0][..m].fill(0.0);
+            early[1][..m].fill(0.0);
+        }
+        let gain = 0.35;
+        let (wet, early, width, mix) = (&wet[..2], &early[..2], &width[..m], &mix[..m]);
+        let (wl_in, wr_in, el_in, er_in) = (&wet[0][..m], &wet[1][..m], &early[0][..m], &early[1][..m]);
+        if channels == 2 {
+            let (left, right) = chans.split_at_mut(1);
+            let (left, right) = (&mut left[0][a..b], &mut right[0][a..b]);
+            for i in 0..m {
+                let wl = (wl_in[i] + el_in[i]) * gain;
+                let wr = (wr_in[i] + er_in[i]) * gain;
+                let mid = 0.5 * (wl + wr);
+                let side = 0.5 * (wl - wr) * width[i];
+                left[i] += mix[i] * (mid + side);
+                right[i] += mix[i] * (mid - side);
+            }
+        } else {
+            let out = &mut chans[0][a..b];
+            for i in 0..m {
+                let wl = (wl_in[i] + el_in[i]) * gain;
+                let wr = (wr_in[i] + er_in[i]) * gain;
+                out[i] += mix[i] * (0.5 * (wl + wr));
             }
         }
-        for w in &written[..m] {
-            self.lines.push(w);
-        }
+        self.lines.push_run(&written[..m]);
     }
 
     /// True if any stored sample is subnormal (tests assert the tail never is).
@@ -639,6 +692,33 @@ impl Reverb {
 /// The pole of each line's damping low-pass for a damping setting 0..1.
 pub fn damping_coefficient(damping: f32) -> f32 {
     damping.clamp(0.0, 1.0) * 0.85
+}
+
+/// The FDN's two outputs from the damped lines v:
+/// l = v0 − v2 + v4 − v6 + ½(v1 − v5), r = v1 − v3 + v5 − v7 + ½(v2 − v6),
+/// each evaluated left to right as written, l in lane 0 and r in lane 1 of the same operations.
+#[inline(always)]
+fn stereo_outputs(v: f32x8) -> [f32; 2] {
+    let v = v.to_array();
+    let lane = |a: usize| wide::f32x4::new([v[a], v[a + 1], 0.0, 0.0]);
+    let half = wide::f32x4::splat(0.5);
+    let x = lane(0) - lane(2) + lane(4) - lane(6) + half * (lane(1) - lane(5));
+    let x = x.to_array();
+    [x[0], x[1]]
+}
+
+/// Each line's read delay kept in [4, max]. On x86-64 one `maxps` and one `minps`: `maxps`
+/// gives its second operand when the first is a NaN, so a NaN becomes 4 there too.
+#[inline(always)]
+fn clamp_delay(d: f32x8, max: f32x8) -> f32x8 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        d.fast_max(f32x8::splat(4.0)).fast_min(max)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        d.max(f32x8::splat(4.0)).min(max)
+    }
 }
 
 /// `super::delay::hermite` on eight lanes, in the same order of operations.
@@ -726,6 +806,24 @@ mod tests {
             }
             eprintln!("{sr} Hz: largest difference {worst:.5}");
             assert!(worst < 0.0015, "{sr} Hz: {worst}");
+        }
+    }
+
+    /// A run pushed at once leaves the buffer, guard copies included, exactly as frame-by-frame
+    /// pushes do, for runs of every length from every write offset (across the wrap and the
+    /// guard).
+    #[test]
+    fn a_pushed_run_equals_pushes_one_by_one() {
+        let mut seed = 8u32;
+        let (mut a, mut b) = (Lines::new(60), Lines::new(60));
+        for m in (1..=13).cycle().take(400) {
+            let frames: Vec<[f32; LINES]> = (0..m).map(|_| std::array::from_fn(|_| crate::dsp::xorshift32(&mut seed) as f32)).collect();
+            a.push_run(&frames);
+            for f in &frames {
+                b.push(f);
+            }
+            assert_eq!(a.write, b.write);
+            assert!(a.buf.iter().zip(&b.buf).all(|(x, y)| x.to_bits() == y.to_bits()), "run of {m} at {}", a.write);
         }
     }
 
