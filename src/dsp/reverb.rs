@@ -254,6 +254,79 @@ impl Lines {
     fn max_delay(&self) -> f32 {
         (self.len - 4) as f32
     }
+    /// The read side of the lines for a run (their pushes wait until the run's reads are done).
+    #[inline(always)]
+    fn gather(&self) -> Gather<'_> {
+        Gather { buf: &self.buf, write: self.write, mask: self.mask, stride: self.stride }
+    }
+    #[inline]
+    fn push(&mut self, v: &[f32; LINES]) {
+        for (i, &x) in v.iter().enumerate() {
+            // SAFETY: `write` is masked, so line i's slot is inside the buffer.
+            unsafe { *self.buf.get_unchecked_mut(i * self.stride + self.write) = x };
+        }
+        if self.write < GUARD {
+            for (i, &x) in v.iter().enumerate() {
+                // SAFETY: len + write < len + GUARD < stride: the guard after line i.
+                unsafe { *self.buf.get_unchecked_mut(i * self.stride + self.len + self.write) = x };
+            }
+        }
+        self.write = (self.write + 1) & self.mask;
+    }
+    /// `push` for each frame of a run, in order. On x86-64, four frames at a time where none of
+    /// their writes wraps or needs the guard: each half of the four frames is transposed (4 × 4,
+    /// SSE) so that each line gets its four new samples in one store. Only data moves.
+    #[inline]
+    fn push_run(&mut self, frames: &[[f32; LINES]]) {
+        let mut k = 0;
+        while k < frames.len() {
+            #[cfg(target_arch = "x86_64")]
+            if k + 4 <= frames.len() && self.write >= GUARD && self.write + 4 <= self.len {
+                use std::arch::x86_64::*;
+                // SAFETY: SSE is part of the x86-64 baseline. The loads read frames k..k + 4
+                // (eight floats each, contiguous, inside the slice). Each store writes line
+                // j's samples write..write + 4, inside the line since write + 4 ≤ len.
+                unsafe {
+                    let f = frames.as_ptr().add(k).cast::<f32>();
+                    let (buf, stride, write) = (self.buf.as_mut_ptr(), self.stride, self.write);
+                    for half in 0..2 {
+                        let row = |r: usize| _mm_loadu_ps(f.add(r * LINES + 4 * half));
+                        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+                        let t0 = _mm_unpacklo_ps(r0, r1);
+                        let t1 = _mm_unpacklo_ps(r2, r3);
+                        let t2 = _mm_unpackhi_ps(r0, r1);
+                        let t3 = _mm_unpackhi_ps(r2, r3);
+                        let at = |j: usize| buf.add((4 * half + j) * stride + write);
+                        _mm_storeu_ps(at(0), _mm_movelh_ps(t0, t1));
+                        _mm_storeu_ps(at(1), _mm_movehl_ps(t1, t0));
+                        _mm_storeu_ps(at(2), _mm_movelh_ps(t2, t3));
+                        _mm_storeu_ps(at(3), _mm_movehl_ps(t3, t2));
+                    }
+                }
+                self.write = (self.write + 4) & self.mask;
+                k += 4;
+                continue;
+            }
+            self.push(&frames[k]);
+            k += 1;
+        }
+    }
+    fn has_subnormal(&self) -> bool {
+        self.buf.iter().any(|x| x.is_subnormal())
+    }
+}
+
+/// What a run's reads need of the lines, copied out once per run: as locals they stay in
+/// registers through the run's loop instead of being reloaded for every sample.
+#[derive(Clone, Copy)]
+struct Gather<'a> {
+    buf: &'a [f32],
+    write: usize,
+    mask: usize,
+    stride: usize,
+}
+
+impl Gather<'_> {
     /// The four samples around `d` pushes ago on every line (4 ≤ d ≤ `max_delay`, finite) and
     /// the fractions, as they will be `at` pushes from now (the run's pushes come after its
     /// reads; at < d − 1 keeps every read on samples already written).
@@ -335,61 +408,6 @@ impl Lines {
             }
         }
         (x, t)
-    }
-    #[inline]
-    fn push(&mut self, v: &[f32; LINES]) {
-        for (i, &x) in v.iter().enumerate() {
-            // SAFETY: `write` is masked, so line i's slot is inside the buffer.
-            unsafe { *self.buf.get_unchecked_mut(i * self.stride + self.write) = x };
-        }
-        if self.write < GUARD {
-            for (i, &x) in v.iter().enumerate() {
-                // SAFETY: len + write < len + GUARD < stride: the guard after line i.
-                unsafe { *self.buf.get_unchecked_mut(i * self.stride + self.len + self.write) = x };
-            }
-        }
-        self.write = (self.write + 1) & self.mask;
-    }
-    /// `push` for each frame of a run, in order. On x86-64, four frames at a time where none of
-    /// their writes wraps or needs the guard: each half of the four frames is transposed (4 × 4,
-    /// SSE) so that each line gets its four new samples in one store. Only data moves.
-    #[inline]
-    fn push_run(&mut self, frames: &[[f32; LINES]]) {
-        let mut k = 0;
-        while k < frames.len() {
-            #[cfg(target_arch = "x86_64")]
-            if k + 4 <= frames.len() && self.write >= GUARD && self.write + 4 <= self.len {
-                use std::arch::x86_64::*;
-                // SAFETY: SSE is part of the x86-64 baseline. The loads read frames k..k + 4
-                // (eight floats each, contiguous, inside the slice). Each store writes line
-                // j's samples write..write + 4, inside the line since write + 4 ≤ len.
-                unsafe {
-                    let f = frames.as_ptr().add(k).cast::<f32>();
-                    let (buf, stride, write) = (self.buf.as_mut_ptr(), self.stride, self.write);
-                    for half in 0..2 {
-                        let row = |r: usize| _mm_loadu_ps(f.add(r * LINES + 4 * half));
-                        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-                        let t0 = _mm_unpacklo_ps(r0, r1);
-                        let t1 = _mm_unpacklo_ps(r2, r3);
-                        let t2 = _mm_unpackhi_ps(r0, r1);
-                        let t3 = _mm_unpackhi_ps(r2, r3);
-                        let at = |j: usize| buf.add((4 * half + j) * stride + write);
-                        _mm_storeu_ps(at(0), _mm_movelh_ps(t0, t1));
-                        _mm_storeu_ps(at(1), _mm_movehl_ps(t1, t0));
-                        _mm_storeu_ps(at(2), _mm_movelh_ps(t2, t3));
-                        _mm_storeu_ps(at(3), _mm_movehl_ps(t3, t2));
-                    }
-                }
-                self.write = (self.write + 4) & self.mask;
-                k += 4;
-                continue;
-            }
-            self.push(&frames[k]);
-            k += 1;
-        }
-    }
-    fn has_subnormal(&self) -> bool {
-        self.buf.iter().any(|x| x.is_subnormal())
     }
 }
 
@@ -630,25 +648,32 @@ impl Reverb {
         // sound is bit-for-bit what a line-by-line loop gives. The run's writes wait until its
         // reads are done (`fdn_run`).
         let gains = f32x8::new(self.gains);
+        let lengths = f32x8::new(self.lengths);
         let max_delay = f32x8::splat(self.lines.max_delay());
+        let gather = self.lines.gather();
+        let mut lfo = self.lfo.clone();
+        let mut damp_state = f32x8::new(self.damp_state);
         for i in 0..m {
-            let d = f32x8::new(self.lengths) + f32x8::splat(depth[i]) * self.lfo.next();
+            let d = lengths + f32x8::splat(depth[i]) * lfo.next();
             // (The max also turns a NaN into 4: `taps` relies on a finite, in-range delay.)
             let d = clamp_delay(d, max_delay);
-            let ([xm1, x0, x1, x2], t) = self.lines.taps(&d.to_array(), i);
+            let ([xm1, x0, x1, x2], t) = gather.taps(&d.to_array(), i);
             let y = hermite8(f32x8::new(xm1), f32x8::new(x0), f32x8::new(x1), f32x8::new(x2), f32x8::new(t));
             // One-pole low-pass with unity DC gain.
-            let st = y + f32x8::splat(damp[i]) * (f32x8::new(self.damp_state) - y);
-            self.damp_state = st.to_array();
+            let st = y + f32x8::splat(damp[i]) * (damp_state - y);
+            damp_state = st;
             let [l_out, r_out] = stereo_outputs(st);
             wet[0][i] = l_out;
             wet[1][i] = r_out;
-            let mut fb = self.damp_state;
+            let mut fb = st.to_array();
             hadamard8_simd(&mut fb);
             let (l, r) = (input[0][i], input[1][i]);
             let inj = f32x8::new([l, r, l, r, l, r, l, r]);
             written[i] = (f32x8::new(fb) * gains + inj).to_array();
         }
+
+        self.lfo = lfo;
+        self.damp_state = damp_state.to_array();
 
         // Width on the wet signal, then add it: a pass over the run.
         if !any_early {
@@ -837,7 +862,7 @@ mod tests {
             lines.push(&v);
             for at in [0, 1, 7] {
                 let d: [f32; LINES] = std::array::from_fn(|i| if i == step % LINES { lines.max_delay() } else { 4.0 + next() * (lines.max_delay() - 4.0) });
-                let (fast, slow) = (lines.taps(&d, at), lines.taps_scalar(&d, at));
+                let (fast, slow) = (lines.gather().taps(&d, at), lines.gather().taps_scalar(&d, at));
                 assert_eq!(fast.0.map(|r| r.map(f32::to_bits)), slow.0.map(|r| r.map(f32::to_bits)), "step {step} at {at}");
                 assert_eq!(fast.1.map(f32::to_bits), slow.1.map(f32::to_bits));
             }
