@@ -35,13 +35,16 @@ impl Default for CompSettings {
 #[inline]
 pub fn static_curve_db(x_db: f32, threshold_db: f32, ratio: f32, knee_db: f32) -> f32 {
     let over = x_db - threshold_db;
+    // Every piece is computed and one is chosen (the knee's is not finite without a knee, and
+    // then never chosen), so a pass over many samples runs on SIMD lanes.
+    let t = over + knee_db * 0.5;
+    let knee = x_db + (1.0 / ratio - 1.0) * t * t / (2.0 * knee_db);
+    let above = threshold_db + over / ratio;
+    let curved = if knee_db > 0.0 && 2.0 * over.abs() <= knee_db { knee } else { above };
     if 2.0 * over < -knee_db {
         x_db
-    } else if knee_db > 0.0 && 2.0 * over.abs() <= knee_db {
-        let t = over + knee_db * 0.5;
-        x_db + (1.0 / ratio - 1.0) * t * t / (2.0 * knee_db)
     } else {
-        threshold_db + over / ratio
+        curved
     }
 }
 
@@ -171,6 +174,14 @@ impl Compressor {
         for l in &mut level[..n] {
             *l = fastmath::gain_to_db(l.max(1e-9));
         }
+        // The gain reduction each sample asks for, and its make-up: a pass of its own.
+        let mut target = [0.0f32; BLOCK];
+        let mut makeup = [0.0f32; BLOCK];
+        for i in 0..n {
+            let s = settings(i);
+            target[i] = static_curve_db(level[i], s.threshold_db, s.ratio, s.knee_db) - level[i];
+            makeup[i] = s.makeup_db + if s.auto_makeup { auto_makeup_db(&s) } else { 0.0 };
+        }
         let mut gain = [0.0f32; BLOCK];
         for i in 0..n {
             let s = settings(i);
@@ -182,12 +193,11 @@ impl Compressor {
                 self.release_ms = s.release_ms;
                 self.release_coef = one_pole_coef(s.release_ms, self.sample_rate);
             }
-            let target = static_curve_db(level[i], s.threshold_db, s.ratio, s.knee_db) - level[i];
+            let target = target[i];
             let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };
             self.gr_db = target + coef * (self.gr_db - target);
             self.block_gr_db = self.block_gr_db.min(self.gr_db * fade[i]);
-            let makeup = s.makeup_db + if s.auto_makeup { auto_makeup_db(&s) } else { 0.0 };
-            gain[i] = self.gr_db + makeup;
+            gain[i] = self.gr_db + makeup[i];
         }
         for (g, &amount) in gain[..n].iter_mut().zip(fade) {
             *g = 1.0 + amount * (fastmath::db_to_gain(*g) - 1.0);
