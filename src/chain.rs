@@ -365,17 +365,22 @@ impl Chain {
             self.dry_delay[ch].process(dry);
         }
 
-        // Filters.
-        for (s, filter, cutoff, slope_p) in [
-            (HP, &mut self.hp, &self.lanes.hp, &p.filters.hp_slope),
-            (LP, &mut self.lp, &self.lanes.lp, &p.filters.lp_slope),
-        ] {
-            if !active[s] {
-                continue;
+        // Filters. Both on at 12 dB/oct with their cutoffs held, on stereo: the two as one pass.
+        let (hp_slope, lp_slope) = (slope(&p.filters.hp_slope), slope(&p.filters.lp_slope));
+        if active[HP] && active[LP] && channels == 2 && self.steady[HP] && self.steady[LP] && hp_slope == Slope::Db12 && lp_slope == Slope::Db12 {
+            self.hp.set(self.lanes.hp[0], hp_slope);
+            self.lp.set(self.lanes.lp[0], lp_slope);
+            let (left, right) = buffer.split_at_mut(1);
+            let (left, right) = (&mut left[0][start..start + n], &mut right[0][start..start + n]);
+            Filter::process_pair(&mut self.hp, &mut self.lp, left, right, &self.lanes.fade[HP][..n], &self.lanes.fade[LP][..n]);
+        } else {
+            for (s, filter, cutoff, sl) in [(HP, &mut self.hp, &self.lanes.hp, hp_slope), (LP, &mut self.lp, &self.lanes.lp, lp_slope)] {
+                if !active[s] {
+                    continue;
+                }
+                let mut chans = chunk_slices(buffer, channels, start, n);
+                filter.process_block(&mut chans[..channels], self.steady[s], |i| cutoff[i], sl, &self.lanes.fade[s][..n]);
             }
-            let sl = slope(slope_p);
-            let mut chans = chunk_slices(buffer, channels, start, n);
-            filter.process_block(&mut chans[..channels], self.steady[s], |i| cutoff[i], sl, &self.lanes.fade[s][..n]);
         }
 
         let l = &self.lanes;
