@@ -196,10 +196,16 @@ impl LoudnessMeter {
             // Both channels side by side; each lane's sum is the one channel's, added to the
             // total channel by channel.
             let mut acc = wide::f64x2::ZERO;
-            for j in i..i + take {
-                let x = [channels[0][j] as f64, if n_ch > 1 { channels[1][j] as f64 } else { 0.0 }];
-                let y = self.kw.tick(wide::f64x2::new(x));
-                acc += y * y;
+            if n_ch > 1 {
+                for (&l, &r) in channels[0][i..i + take].iter().zip(&channels[1][i..i + take]) {
+                    let y = self.kw.tick(wide::f64x2::new([l as f64, r as f64]));
+                    acc += y * y;
+                }
+            } else {
+                for &m in &channels[0][i..i + take] {
+                    let y = self.kw.tick(wide::f64x2::new([m as f64, 0.0]));
+                    acc += y * y;
+                }
             }
             for &a in &acc.to_array()[..n_ch] {
                 self.acc += a;
