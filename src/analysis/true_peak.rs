@@ -87,13 +87,7 @@ impl TruePeakMeter {
                 window[..TAPS - 1].copy_from_slice(&self.history[ch]);
                 window[TAPS - 1..TAPS - 1 + len].copy_from_slice(block);
                 // Phase 0, the samples themselves.
-                let mut samples = f32x4::ZERO;
-                let quads = block.chunks_exact(LANES);
-                let rest = quads.remainder();
-                for q in quads {
-                    samples = samples.max(f32x4::new(q.try_into().expect("LANES samples")).abs());
-                }
-                peak = rest.iter().chain(&samples.to_array()).fold(peak, |m, &x| m.max(x.abs()));
+                peak = peak.max(super::peak::max_abs(block));
                 // Point i (of this stretch) reads window[TAPS − 1 + i − k] for tap k.
                 let whole = len / LANES * LANES;
                 for phase in &self.coef {
