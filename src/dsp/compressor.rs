@@ -168,9 +168,7 @@ impl Compressor {
             }
             [] => {}
         }
-        for &peak in &level[..n] {
-            self.block_peak = self.block_peak.max(peak);
-        }
+        self.block_peak = self.block_peak.max(crate::analysis::peak::max_abs(&level[..n]));
         for l in &mut level[..n] {
             *l = fastmath::gain_to_db(l.max(1e-9));
         }
