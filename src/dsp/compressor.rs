@@ -61,6 +61,30 @@ pub fn one_pole_coef(ms: f32, sample_rate: f32) -> f32 {
     (-1.0 / (ms.max(0.001) * 0.001 * sample_rate)).exp()
 }
 
+/// The smallest a[i]·b[i] (0 when that is smaller, or the slices are empty; NaNs passed over),
+/// four lanes at a time.
+#[inline]
+fn min_product(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let whole = n / 4 * 4;
+    let mut lanes = wide::f32x4::ZERO;
+    for (x, y) in a[..whole].chunks_exact(4).zip(b[..whole].chunks_exact(4)) {
+        let p = wide::f32x4::new([x[0], x[1], x[2], x[3]]) * wide::f32x4::new([y[0], y[1], y[2], y[3]]);
+        // On x86-64 one `minps`, which gives its second operand where the first is a NaN.
+        #[cfg(target_arch = "x86_64")]
+        {
+            lanes = p.fast_min(lanes);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            lanes = lanes.min(p);
+        }
+    }
+    let rest = a[whole..].iter().zip(&b[whole..]).map(|(x, y)| x * y);
+    rest.chain(lanes.to_array()).fold(0.0f32, f32::min)
+}
+
 #[derive(Debug, Clone)]
 pub struct Compressor {
     sample_rate: f32,
@@ -181,6 +205,7 @@ impl Compressor {
             makeup[i] = s.makeup_db + if s.auto_makeup { auto_makeup_db(&s) } else { 0.0 };
         }
         let mut gain = [0.0f32; BLOCK];
+        let mut reduction = [0.0f32; BLOCK];
         for i in 0..n {
             let s = settings(i);
             if s.attack_ms != self.attack_ms {
@@ -194,9 +219,11 @@ impl Compressor {
             let target = target[i];
             let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };
             self.gr_db = target + coef * (self.gr_db - target);
-            self.block_gr_db = self.block_gr_db.min(self.gr_db * fade[i]);
+            reduction[i] = self.gr_db;
             gain[i] = self.gr_db + makeup[i];
         }
+        // The meter's deepest (faded) reduction: a pass of its own, four lanes at a time.
+        self.block_gr_db = self.block_gr_db.min(min_product(&reduction[..n], &fade[..n]));
         for (g, &amount) in gain[..n].iter_mut().zip(fade) {
             *g = 1.0 + amount * (fastmath::db_to_gain(*g) - 1.0);
         }
@@ -255,6 +282,22 @@ mod tests {
                 assert_eq!(a.block_gr_db.to_bits(), b.block_gr_db.to_bits());
                 assert_eq!(a.block_peak.to_bits(), b.block_peak.to_bits());
             });
+        }
+    }
+
+    /// `min_product` is the plain fold of the products (from 0), NaNs passed over.
+    #[test]
+    fn min_product_is_the_plain_fold() {
+        let mut seed = 4u32;
+        for len in 0..30usize {
+            let mut a: Vec<f32> = (0..len).map(|_| -(crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32) * 20.0).collect();
+            let b: Vec<f32> = (0..len).map(|_| crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32).collect();
+            let plain = |a: &[f32]| a.iter().zip(&b).fold(0.0f32, |m, (x, y)| m.min(x * y));
+            assert_eq!(min_product(&a, &b), plain(&a));
+            if len > 2 {
+                a[len / 2] = f32::NAN;
+                assert_eq!(min_product(&a, &b), plain(&a));
+            }
         }
     }
 
