@@ -443,7 +443,11 @@ impl Chain {
                 mix: r[7][i] * 0.01,
             };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            block_stage!(reverb, &mut chans[..channels], self.steady[REVERB], settings, &l.fade[REVERB][..n]);
+            if self.steady[REVERB] {
+                reverb.process_steady(&mut chans[..channels], settings(0), &l.fade[REVERB][..n]);
+            } else {
+                reverb.process_block(&mut chans[..channels], settings, &l.fade[REVERB][..n]);
+            }
         }
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.

@@ -559,19 +559,41 @@ impl Reverb {
                 }
                 b += 1;
             }
-            self.run(chans, channels, a, b, &settings, fade);
+            self.run(chans, channels, a, b, &settings, fade, false);
+            a = b;
+        }
+    }
+
+    /// `process_block` for settings that hold still over the block (the chain's steady case):
+    /// the runs are as long as the delays allow, and each run's settings are built once instead
+    /// of sample by sample. Bit for bit `process_block(chans, |_| s, fade)`.
+    pub fn process_steady(&mut self, chans: &mut [&mut [f32]], s: ReverbSettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        if channels == 0 {
+            return;
+        }
+        self.update_gains(s.size, s.decay_s);
+        let limit = self.diffuser_run.min(self.fdn_run);
+        let mut a = 0;
+        while a < n {
+            let b = n.min(a + limit);
+            self.run(chans, channels, a, b, &|_| s, fade, true);
             a = b;
         }
     }
 
     /// Samples `a..b` of the block: one size and decay, and b − a ≤ the shortest delay a read
     /// looks back (`diffuser_run`, `fdn_run`).
+    /// `steady`: every sample's settings are `settings(a)`'s (built once, filled at once).
     #[inline(always)]
-    fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, settings: &impl Fn(usize) -> ReverbSettings, fade: &[f32]) {
+    #[allow(clippy::too_many_arguments)]
+    fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, settings: &impl Fn(usize) -> ReverbSettings, fade: &[f32], steady: bool) {
         let m = b - a;
         let sr_ms = 0.001 * self.sample_rate;
         let Scratch { pre, early_on, depth, damp, width, mix, input, early, x, v, wet, written } = &mut *self.scratch;
-        for i in 0..m {
+        let n_settings = if steady { 1 } else { m };
+        for i in 0..n_settings {
             let s = settings(a + i);
             pre[i] = ((s.predelay_ms.clamp(0.0, MAX_PREDELAY_MS) * sr_ms) as usize).max(1);
             early_on[i] = s.early > 0.0;
@@ -580,7 +602,16 @@ impl Reverb {
             width[i] = s.width.clamp(0.0, 1.0);
             mix[i] = s.mix;
         }
-        let steady_pre = pre[..m].iter().all(|&p| p == pre[0]);
+        if steady {
+            let (p0, e0, d0, k0, w0, m0) = (pre[0], early_on[0], depth[0], damp[0], width[0], mix[0]);
+            pre[1..m].fill(p0);
+            early_on[1..m].fill(e0);
+            depth[1..m].fill(d0);
+            damp[1..m].fill(k0);
+            width[1..m].fill(w0);
+            mix[1..m].fill(m0);
+        }
+        let steady_pre = steady || pre[..m].iter().all(|&p| p == pre[0]);
 
         // Pre-delay: the run pushed, then read back (a pure delay: no read waits for a write).
         for (ch, line) in self.predelay.iter_mut().enumerate() {
@@ -599,7 +630,7 @@ impl Reverb {
             }
         }
         // Early reflections, from the same line.
-        let any_early = early_on[..m].iter().any(|&on| on);
+        let any_early = if steady { early_on[0] } else { early_on[..m].iter().any(|&on| on) };
         if any_early {
             early[0][..m].fill(0.0);
             early[1][..m].fill(0.0);
@@ -617,10 +648,12 @@ impl Reverb {
                     early[src][i] += x[i] * ER_GAIN[k];
                 }
             }
-            for i in 0..m {
-                if !early_on[i] {
-                    early[0][i] = 0.0;
-                    early[1][i] = 0.0;
+            if !steady {
+                for i in 0..m {
+                    if !early_on[i] {
+                        early[0][i] = 0.0;
+                        early[1][i] = 0.0;
+                    }
                 }
             }
         }
@@ -849,6 +882,46 @@ mod tests {
             }
             assert_eq!(a.write, b.write);
             assert!(a.buf.iter().zip(&b.buf).all(|(x, y)| x.to_bits() == y.to_bits()), "run of {m} at {}", a.write);
+        }
+    }
+
+    /// The steady form gives, bit for bit, what the general form gives for the same held
+    /// settings, through holds of every kind (size, decay, pre-delay, reflections off and on,
+    /// modulation, width), a fade, odd block sizes, mono and stereo, 8 and 48 kHz.
+    #[test]
+    fn the_steady_form_matches_the_general_form() {
+        for (rate, channels) in [(8_000.0f32, 2usize), (48_000.0, 2), (48_000.0, 1)] {
+            let (mut a, mut b) = (Reverb::default(), Reverb::default());
+            a.prepare(rate);
+            b.prepare(rate);
+            let mut seed = 14u32;
+            let mut t = 0usize;
+            for (k, &size) in [64usize, 1, 77, 128, 3, 100].iter().cycle().take(1_200).enumerate() {
+                let hold = k / 50;
+                let s = ReverbSettings {
+                    predelay_ms: [10.0, 0.0, 180.0][hold % 3],
+                    size: [0.5, 0.0, 1.0, 0.3][hold % 4],
+                    decay_s: [1.2, 0.3, 6.0][hold % 3],
+                    damping: 0.4,
+                    modulation: [0.2, 0.0, 1.0][hold % 3],
+                    width: [1.0, 0.3][hold % 2],
+                    early: [0.3, 0.0][hold % 2],
+                    mix: 0.5,
+                };
+                let fade: Vec<f32> = (t..t + size).map(|i| ((i as f32 * 0.0003).sin() * 0.8 + 0.6).clamp(0.0, 1.0)).collect();
+                let mut x: Vec<Vec<f32>> = (0..channels)
+                    .map(|_| (0..size).map(|i| if (t + i) % 20_000 < 4_000 { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 } else { 0.0 }).collect())
+                    .collect();
+                let mut y = x.clone();
+                let mut xs: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
+                a.process_steady(&mut xs, s, &fade);
+                let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
+                b.process_block(&mut ys, |_| s, &fade);
+                for (got, want) in x.iter().zip(&y) {
+                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{rate} Hz, {channels} ch, block {k}");
+                }
+                t += size;
+            }
         }
     }
 
