@@ -307,15 +307,22 @@ impl Delay {
                 }
             }
         }
-        // The tone filter: a one-pole low-pass with unity gain at DC.
-        for ch in 0..channels {
+        // The tone filter: a one-pole low-pass with unity gain at DC (both channels on the lanes
+        // of one vector: the same arithmetic per channel).
+        {
             let sc = &mut *self.scratch;
-            let mut st = self.tone_state[ch];
-            for j in 0..m {
-                st = sc.wet[ch][j] + sc.coef[j] * (st - sc.wet[ch][j]);
-                sc.fed[ch][j] = st;
+            let [w0, w1] = &sc.wet;
+            let (w0, w1, coef) = (&w0[..m], &w1[..m], &sc.coef[..m]);
+            let mut st = wide::f32x4::new([self.tone_state[0], self.tone_state[1], 0.0, 0.0]);
+            let [f0, f1] = &mut sc.fed;
+            for (j, (a, b)) in f0[..m].iter_mut().zip(&mut f1[..m]).enumerate() {
+                let w = wide::f32x4::new([w0[j], w1[j], 0.0, 0.0]);
+                st = w + wide::f32x4::splat(coef[j]) * (st - w);
+                let v = st.to_array();
+                (*a, *b) = (v[0], v[1]);
             }
-            self.tone_state[ch] = st;
+            let v = st.to_array();
+            self.tone_state[..channels].copy_from_slice(&v[..channels]);
         }
         // What goes into the ring: the input plus the fed-back echo.
         let sc = &mut *self.scratch;
