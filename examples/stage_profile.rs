@@ -6,14 +6,18 @@
 //! `cargo build --release --example stage_profile && valgrind --tool=callgrind
 //!  target/release/examples/stage_profile rev_on`
 //!
-//! (the cost of a stage is its count minus the count for `none`).
+//! (the cost of a stage is its count minus the count for `none`). `silence` runs one second of the
+//! signal, then ten seconds of silence (the decaying tails: the denormal case).
 
 use livechain::host::OfflineHost;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut host = OfflineHost::new(48_000.0, 2);
+    let silence = args.iter().any(|a| a == "silence");
     for id in &args {
-        if id == "meters" {
+        if id == "silence" {
+            continue;
+        } else if id == "meters" {
             host.enable_analysis(false);
         } else if id == "all" {
             for (id, v) in livechain::host::ALL_ON { host.set(id, *v).unwrap(); }
@@ -23,7 +27,12 @@ fn main() {
     }
     host.settle();
     let [mut l, mut r] = livechain::host::seeded_signal(48_000, 3);
-    let (l0, r0) = (l.clone(), r.clone());
+    let (l0, r0) = if silence {
+        for (cl, cr) in l.chunks_mut(64).zip(r.chunks_mut(64)) { host.process(&mut [cl, cr]); }
+        (vec![0.0; l.len()], vec![0.0; r.len()])
+    } else {
+        (l.clone(), r.clone())
+    };
     for _ in 0..10 {
         l.copy_from_slice(&l0); r.copy_from_slice(&r0);
         for (cl, cr) in l.chunks_mut(64).zip(r.chunks_mut(64)) { host.process(&mut [cl, cr]); }
