@@ -10,7 +10,7 @@
 //! samples of the stream (0.33 ms at 48 kHz, a thousandth of the fastest speed), and the gain
 //! moves between those points as a straight line in linear gain, so it never steps.
 
-use super::kweight;
+use super::kweight::KWeightingPipe;
 use wide::f32x4;
 use super::{CONTROL, MAX_CH, RAMP};
 
@@ -87,56 +87,6 @@ impl Default for Agc {
         };
         agc.prepare(48_000.0);
         agc
-    }
-}
-
-/// The AGC's detector filter: BS.1770's K-weighting (high shelf, then high-pass) on both
-/// channels, in f32 with the two stages pipelined on four lanes: [shelf L, shelf R, high-pass L,
-/// high-pass R], the high-pass working on what the shelf gave one sample earlier. Each `tick`
-/// takes a frame and gives, on lanes 2 and 3, the K-weighted frame before it (a one-sample lag
-/// that a leveler cannot hear), in the time of one stage. (The loudness meter keeps the f64
-/// form: a meter is held to the standard's figures; a leveler's detector to 0.05 dB.)
-#[derive(Debug, Clone)]
-struct KWeightingPipe {
-    /// b0, b1, b2, a1, a2 per lane.
-    c: [f32x4; 5],
-    z1: f32x4,
-    z2: f32x4,
-    /// The last step's output: its lanes 0 and 1 are the next high-pass input.
-    y: f32x4,
-}
-
-impl KWeightingPipe {
-    fn new(sample_rate: f64) -> Self {
-        let (s, h) = (kweight::shelf(sample_rate), kweight::highpass(sample_rate));
-        let lanes = |a: f64, b: f64| f32x4::new([a as f32, a as f32, b as f32, b as f32]);
-        let c = [lanes(s.b[0], h.b[0]), lanes(s.b[1], h.b[1]), lanes(s.b[2], h.b[2]), lanes(s.a[0], h.a[0]), lanes(s.a[1], h.a[1])];
-        Self { c, z1: f32x4::ZERO, z2: f32x4::ZERO, y: f32x4::ZERO }
-    }
-
-    fn reset(&mut self) {
-        (self.z1, self.z2, self.y) = (f32x4::ZERO, f32x4::ZERO, f32x4::ZERO);
-    }
-
-    #[inline(always)]
-    fn tick(&mut self, l: f32, r: f32) -> f32x4 {
-        let prev = self.y.to_array();
-        let x = f32x4::new([l, r, prev[0], prev[1]]);
-        let [b0, b1, b2, a1, a2] = self.c;
-        let y = b0 * x + self.z1;
-        self.z1 = b1 * x - a1 * y + self.z2;
-        self.z2 = b2 * x - a2 * y;
-        self.y = y;
-        y
-    }
-
-    /// Clears state under −600 dB (a decaying tail would otherwise reach subnormals in f32).
-    fn flush_tiny(&mut self) {
-        let tiny = |v: f32x4| v.abs().simd_lt(f32x4::splat(1e-30));
-        let dead = tiny(self.z1) & tiny(self.z2) & tiny(self.y);
-        self.z1 = dead.bitselect(f32x4::ZERO, self.z1);
-        self.z2 = dead.bitselect(f32x4::ZERO, self.z2);
-        self.y = dead.bitselect(f32x4::ZERO, self.y);
     }
 }
 
