@@ -404,7 +404,11 @@ impl Chain {
                 auto_makeup,
             };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            block_stage!(comp, &mut chans[..channels], self.steady[COMP], settings, &l.fade[COMP][..n]);
+            if self.steady[COMP] {
+                comp.process_steady(&mut chans[..channels], settings(0), &l.fade[COMP][..n]);
+            } else {
+                comp.process_block(&mut chans[..channels], settings, &l.fade[COMP][..n]);
+            }
         } else if self.latency > 0 {
             let comp = &mut self.comp;
             for_each_frame(buffer, channels, start, n, |_, frame| comp.delay_only(frame));

@@ -177,6 +177,32 @@ impl Compressor {
     /// (`BlockStage::tick` is this on one frame.)
     #[inline]
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> CompSettings, fade: &[f32]) {
+        self.process::<false>(chans, settings, fade)
+    }
+
+    /// `process_block` for settings held over the block (the chain's steady case): the attack
+    /// and release times are looked at once instead of in the envelope's serial loop. Bit for
+    /// bit `process_block(chans, |_| s, fade)`.
+    #[inline]
+    pub fn process_steady(&mut self, chans: &mut [&mut [f32]], s: CompSettings, fade: &[f32]) {
+        self.process::<true>(chans, |_| s, fade)
+    }
+
+    /// The attack and release coefficients for `s`'s times (recomputed only when they change).
+    #[inline(always)]
+    fn set_times(&mut self, s: &CompSettings) {
+        if s.attack_ms != self.attack_ms {
+            self.attack_ms = s.attack_ms;
+            self.attack_coef = one_pole_coef(s.attack_ms, self.sample_rate);
+        }
+        if s.release_ms != self.release_ms {
+            self.release_ms = s.release_ms;
+            self.release_coef = one_pole_coef(s.release_ms, self.sample_rate);
+        }
+    }
+
+    #[inline(always)]
+    fn process<const STEADY: bool>(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> CompSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let mut level = [0.0f32; BLOCK];
         match chans {
@@ -206,15 +232,12 @@ impl Compressor {
         }
         let mut gain = [0.0f32; BLOCK];
         let mut reduction = [0.0f32; BLOCK];
+        if STEADY && n > 0 {
+            self.set_times(&settings(0));
+        }
         for i in 0..n {
-            let s = settings(i);
-            if s.attack_ms != self.attack_ms {
-                self.attack_ms = s.attack_ms;
-                self.attack_coef = one_pole_coef(s.attack_ms, self.sample_rate);
-            }
-            if s.release_ms != self.release_ms {
-                self.release_ms = s.release_ms;
-                self.release_coef = one_pole_coef(s.release_ms, self.sample_rate);
+            if !STEADY {
+                self.set_times(&settings(i));
             }
             let target = target[i];
             let coef = if target < self.gr_db { self.attack_coef } else { self.release_coef };
@@ -282,6 +305,44 @@ mod tests {
                 assert_eq!(a.block_gr_db.to_bits(), b.block_gr_db.to_bits());
                 assert_eq!(a.block_peak.to_bits(), b.block_peak.to_bits());
             });
+        }
+    }
+
+    /// The steady form gives, bit for bit, what the general form gives for the same held
+    /// settings, through holds with other times, thresholds, knees and make-up, a fade, odd
+    /// block sizes, mono and stereo.
+    #[test]
+    fn the_steady_form_matches_the_general_form() {
+        for channels in [1usize, 2] {
+            let (mut a, mut b) = (Compressor::default(), Compressor::default());
+            for c in [&mut a, &mut b] {
+                c.prepare(48_000.0);
+                c.set_lookahead(96);
+            }
+            let mut seed = 10u32;
+            for (k, &size) in [64usize, 1, 77, 128, 3, 100].iter().cycle().take(600).enumerate() {
+                let hold = k / 25;
+                let s = CompSettings {
+                    threshold_db: [-18.0, -30.0, -6.0][hold % 3],
+                    ratio: [3.0, 8.0][hold % 2],
+                    knee_db: [6.0, 0.0, 12.0][hold % 3],
+                    attack_ms: [10.0, 0.5, 40.0][hold % 3],
+                    release_ms: [150.0, 20.0][hold % 2],
+                    makeup_db: 1.0,
+                    auto_makeup: hold % 4 == 1,
+                };
+                let fade: Vec<f32> = (0..size).map(|i| (((k * 128 + i) as f32 * 0.001).sin() * 0.8 + 0.6).clamp(0.0, 1.0)).collect();
+                let mut x: Vec<Vec<f32>> = (0..channels).map(|_| (0..size).map(|_| (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * 1.5).collect()).collect();
+                let mut y = x.clone();
+                let mut xs: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
+                a.process_steady(&mut xs, s, &fade);
+                let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
+                b.process_block(&mut ys, |_| s, &fade);
+                for (got, want) in x.iter().zip(&y) {
+                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "block {k}");
+                }
+                assert_eq!((a.gr_db.to_bits(), a.block_gr_db.to_bits()), (b.gr_db.to_bits(), b.block_gr_db.to_bits()));
+            }
         }
     }
 
