@@ -160,7 +160,7 @@ impl Delay {
         let mut a = 0;
         while a < n {
             let (b, still) = self.plan(a, n, &settings, fade);
-            self.run(chans, channels, a, b, still, fade);
+            self.run(chans, channels, a, b, still, fade, None);
             a = b;
         }
     }
@@ -182,7 +182,7 @@ impl Delay {
             // and change nothing after it.
             let resting = self.next < 0.0 && self.head >= 0.0 && (target - self.head).abs() <= MAX_GLIDE;
             let (b, still) = if resting { (self.plan_resting(a, n, target, &s, fade), true) } else { self.plan(a, n, &|_| s, fade) };
-            self.run(chans, channels, a, b, still, fade);
+            self.run(chans, channels, a, b, still, fade, Some(s.ping_pong));
             a = b;
         }
     }
@@ -277,7 +277,8 @@ impl Delay {
     /// Samples a..b, planned by `plan`.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, still: bool, fade: &[f32]) {
+    /// `ping_pong`: `Some(p)` when every sample of the run has ping-pong `p` (held settings).
+    fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, still: bool, fade: &[f32], ping_pong: Option<bool>) {
         let m = b - a;
         let len = self.mask + 1;
         // The reads, for every sample of the run, before any write.
@@ -327,7 +328,7 @@ impl Delay {
         // What goes into the ring: the input plus the fed-back echo.
         let sc = &mut *self.scratch;
         let fade = &fade[a..b];
-        if channels == 2 && sc.ping_pong[..m].iter().any(|&p| p) {
+        if channels == 2 && ping_pong.unwrap_or_else(|| sc.ping_pong[..m].iter().any(|&p| p)) {
             for j in 0..m {
                 let fb = sc.feedback[j];
                 if sc.ping_pong[j] {
