@@ -23,6 +23,7 @@ pub fn log2(x: f32) -> f32 {
 
 /// 2^x, for x in about [−126, 127] (clamped outside; a NaN gives 2^−126).
 #[inline]
+#[allow(clippy::manual_clamp)] // `clamp` keeps a NaN; max/min turn it into −126
 pub fn exp2(x: f32) -> f32 {
     // (`max` maps a NaN to −126, so what follows sees a finite x in [−126, 126].)
     let x = x.max(-126.0).min(126.0);
