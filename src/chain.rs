@@ -12,7 +12,7 @@ use crate::dsp::delay_line::IntegerDelay;
 use crate::dsp::fade::Fade;
 use crate::dsp::reverb::{Reverb, ReverbSettings};
 use crate::dsp::svf::{Filter, Mode, Slope};
-use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize};
+use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize, BlockStage};
 use crate::params::{LivechainParams, SlopeParam};
 use nice_plug::prelude::*;
 
@@ -404,11 +404,7 @@ impl Chain {
                 auto_makeup,
             };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            if self.steady[COMP] {
-                comp.process_steady(&mut chans[..channels], settings(0), &l.fade[COMP][..n]);
-            } else {
-                comp.process_block(&mut chans[..channels], settings, &l.fade[COMP][..n]);
-            }
+            block_stage!(comp, &mut chans[..channels], self.steady[COMP], settings, &l.fade[COMP][..n]);
         } else if self.latency > 0 {
             let comp = &mut self.comp;
             for_each_frame(buffer, channels, start, n, |_, frame| comp.delay_only(frame));
@@ -426,11 +422,7 @@ impl Chain {
                 mix: l.delay[3][i] * 0.01,
             };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            if self.steady[DELAY] {
-                delay.process_steady(&mut chans[..channels], settings(0), &l.fade[DELAY][..n]);
-            } else {
-                delay.process_block(&mut chans[..channels], settings, &l.fade[DELAY][..n]);
-            }
+            block_stage!(delay, &mut chans[..channels], self.steady[DELAY], settings, &l.fade[DELAY][..n]);
         }
 
         if active[REVERB] {
@@ -447,11 +439,7 @@ impl Chain {
                 mix: r[7][i] * 0.01,
             };
             let mut chans = chunk_slices(buffer, channels, start, n);
-            if self.steady[REVERB] {
-                reverb.process_steady(&mut chans[..channels], settings(0), &l.fade[REVERB][..n]);
-            } else {
-                reverb.process_block(&mut chans[..channels], settings, &l.fade[REVERB][..n]);
-            }
+            block_stage!(reverb, &mut chans[..channels], self.steady[REVERB], settings, &l.fade[REVERB][..n]);
         }
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
@@ -531,15 +519,15 @@ fn for_each_frame(buffer: &mut [&mut [f32]], channels: usize, start: usize, n: u
     }
 }
 
-/// Runs a stage that takes the chunk at once (`process_block`), its settings built once when
-/// `steady` (none of its parameters glides: every sample's settings are the same values).
+/// Runs a stage that takes the chunk at once: `process_steady` with its settings built once when
+/// `steady` (none of its parameters glides: every sample's settings are the same values),
+/// `process_block` otherwise.
 macro_rules! block_stage {
     ($stage:expr, $chans:expr, $steady:expr, $settings:expr, $fade:expr) => {
         if $steady {
-            let s = $settings(0);
-            $stage.process_block($chans, |_| s, $fade)
+            BlockStage::process_steady($stage, $chans, $settings(0), $fade)
         } else {
-            $stage.process_block($chans, $settings, $fade)
+            BlockStage::process_block($stage, $chans, $settings, $fade)
         }
     };
 }

@@ -269,7 +269,7 @@ impl Compressor {
     }
 }
 
-super::block_stage_impl!(Compressor, CompSettings);
+super::block_stage_impl!(Compressor, CompSettings, steady);
 
 #[cfg(test)]
 mod tests {
@@ -320,29 +320,21 @@ mod tests {
                 c.set_lookahead(96);
             }
             let mut seed = 10u32;
-            for (k, &size) in [64usize, 1, 77, 128, 3, 100].iter().cycle().take(600).enumerate() {
-                let hold = k / 25;
-                let s = CompSettings {
-                    threshold_db: [-18.0, -30.0, -6.0][hold % 3],
-                    ratio: [3.0, 8.0][hold % 2],
-                    knee_db: [6.0, 0.0, 12.0][hold % 3],
-                    attack_ms: [10.0, 0.5, 40.0][hold % 3],
-                    release_ms: [150.0, 20.0][hold % 2],
-                    makeup_db: 1.0,
-                    auto_makeup: hold % 4 == 1,
-                };
-                let fade: Vec<f32> = (0..size).map(|i| (((k * 128 + i) as f32 * 0.001).sin() * 0.8 + 0.6).clamp(0.0, 1.0)).collect();
-                let mut x: Vec<Vec<f32>> = (0..channels).map(|_| (0..size).map(|_| (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * 1.5).collect()).collect();
-                let mut y = x.clone();
-                let mut xs: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
-                a.process_steady(&mut xs, s, &fade);
-                let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
-                b.process_block(&mut ys, |_| s, &fade);
-                for (got, want) in x.iter().zip(&y) {
-                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "block {k}");
-                }
+            let input = |_| (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * 1.5;
+            let hold = |h: usize| CompSettings {
+                threshold_db: [-18.0, -30.0, -6.0][h % 3],
+                ratio: [3.0, 8.0][h % 2],
+                knee_db: [6.0, 0.0, 12.0][h % 3],
+                attack_ms: [10.0, 0.5, 40.0][h % 3],
+                release_ms: [150.0, 20.0][h % 2],
+                makeup_db: 1.0,
+                auto_makeup: h % 4 == 1,
+            };
+            let fade = |t: usize| ((t as f32 * 0.001).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
+            let sizes = [64usize, 1, 77, 128, 3, 100];
+            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 600, 25, input, hold, fade, |a, b| {
                 assert_eq!((a.gr_db.to_bits(), a.block_gr_db.to_bits()), (b.gr_db.to_bits(), b.block_gr_db.to_bits()));
-            }
+            });
         }
     }
 

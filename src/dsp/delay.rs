@@ -365,7 +365,7 @@ impl Delay {
     }
 }
 
-super::block_stage_impl!(Delay, DelaySettings);
+super::block_stage_impl!(Delay, DelaySettings, steady);
 
 #[cfg(test)]
 mod tests {
@@ -382,33 +382,20 @@ mod tests {
             a.prepare(rate);
             b.prepare(rate);
             let mut seed = 4u32;
+            let input = |t: usize| if t % 9_000 < 3_000 { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 } else { 0.0 };
+            // A new held setting every 40 blocks.
+            let hold = |h: usize| DelaySettings {
+                delay_samples: [0.35 * rate, 3.0, 0.35 * rate + 0.02, 7.5, 0.9 * rate, 4.0][h % 6],
+                feedback: [0.3, 0.8, 0.95][h % 3],
+                tone_hz: [6_000.0, 1_500.0][h % 2],
+                ping_pong: h % 4 == 1,
+                mix: 0.5,
+            };
+            let fade = |t: usize| ((t as f32 * 0.0002).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
             let sizes = [64usize, 1, 77, 128, 3, 100];
-            let mut t = 0usize;
-            for (k, &size) in sizes.iter().cycle().take(3_000).enumerate() {
-                // A new held setting every 40 blocks.
-                let hold = k / 40;
-                let s = DelaySettings {
-                    delay_samples: [0.35 * rate, 3.0, 0.35 * rate + 0.02, 7.5, 0.9 * rate, 4.0][hold % 6],
-                    feedback: [0.3, 0.8, 0.95][hold % 3],
-                    tone_hz: [6_000.0, 1_500.0][hold % 2],
-                    ping_pong: hold % 4 == 1,
-                    mix: 0.5,
-                };
-                let fade: Vec<f32> = (t..t + size).map(|i| ((i as f32 * 0.0002).sin() * 0.8 + 0.6).clamp(0.0, 1.0)).collect();
-                let mut x: Vec<Vec<f32>> = (0..channels)
-                    .map(|_| (0..size).map(|i| if (t + i) % 9_000 < 3_000 { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 } else { 0.0 }).collect())
-                    .collect();
-                let mut y = x.clone();
-                let mut xs: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
-                a.process_steady(&mut xs, s, &fade);
-                let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
-                b.process_block(&mut ys, |_| s, &fade);
-                for (got, want) in x.iter().zip(&y) {
-                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{rate} Hz, block {k}");
-                }
-                assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write));
-                t += size;
-            }
+            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 3_000, 40, input, hold, fade, |a, b| {
+                assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write), "{rate} Hz");
+            });
         }
     }
 

@@ -86,6 +86,14 @@ pub trait BlockStage {
 
     fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> Self::Settings, fade: &[f32]);
 
+    /// `process_block` with settings `s` held over the whole block (the chain's steady case).
+    /// A stage whose plan or settings can be built once for a held block overrides this with a
+    /// faster form that must give the same bits (`block_test::assert_steady_matches_general`).
+    #[inline]
+    fn process_steady(&mut self, chans: &mut [&mut [f32]], s: Self::Settings, fade: &[f32]) {
+        self.process_block(chans, |_| s, fade)
+    }
+
     /// Processes one frame (1 or 2 channels) in place; `amount` (0..1) is the stage's fade.
     #[inline]
     fn tick(&mut self, frame: &mut [f32], s: &Self::Settings, amount: f32) {
@@ -96,7 +104,8 @@ pub trait BlockStage {
     }
 }
 
-/// Implements `BlockStage` for a stage by its inherent `process_block`.
+/// Implements `BlockStage` for a stage by its inherent `process_block` (and, with `steady`,
+/// its inherent `process_steady`).
 macro_rules! block_stage_impl {
     ($stage:ty, $settings:ty) => {
         impl $crate::dsp::BlockStage for $stage {
@@ -104,6 +113,19 @@ macro_rules! block_stage_impl {
             #[inline(always)]
             fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> $settings, fade: &[f32]) {
                 <$stage>::process_block(self, chans, settings, fade)
+            }
+        }
+    };
+    ($stage:ty, $settings:ty, steady) => {
+        impl $crate::dsp::BlockStage for $stage {
+            type Settings = $settings;
+            #[inline(always)]
+            fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> $settings, fade: &[f32]) {
+                <$stage>::process_block(self, chans, settings, fade)
+            }
+            #[inline(always)]
+            fn process_steady(&mut self, chans: &mut [&mut [f32]], s: $settings, fade: &[f32]) {
+                <$stage>::process_steady(self, chans, s, fade)
             }
         }
     };
@@ -147,6 +169,42 @@ pub(crate) mod block_test {
             a.process_block(&mut chans, |i| settings(pos + i), &fades);
             for (got, want) in x.iter().zip(&want) {
                 assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "at {pos}");
+            }
+            check(a, b);
+            pos += size;
+        }
+    }
+
+    /// Feeds `a` through `process_steady` and `b` through `process_block` with the same held
+    /// settings, block after block (the `sizes` given, cycled, `count` blocks in all; a new
+    /// hold, `hold(k / per_hold)`, every `per_hold` blocks), and asserts after every block that
+    /// their outputs are the same bits and that `check` holds for the two. `input` and `fade`
+    /// give the value at sample t of the whole run (`input` channel after channel within a block).
+    #[allow(clippy::too_many_arguments)]
+    pub fn assert_steady_matches_general<T: BlockStage>(
+        a: &mut T,
+        b: &mut T,
+        channels: usize,
+        sizes: &[usize],
+        count: usize,
+        per_hold: usize,
+        mut input: impl FnMut(usize) -> f32,
+        hold: impl Fn(usize) -> T::Settings,
+        fade: impl Fn(usize) -> f32,
+        mut check: impl FnMut(&T, &T),
+    ) {
+        let mut pos = 0usize;
+        for (k, &size) in sizes.iter().cycle().take(count).enumerate() {
+            let s = hold(k / per_hold);
+            let fades: Vec<f32> = (pos..pos + size).map(&fade).collect();
+            let mut x: Vec<Vec<f32>> = (0..channels).map(|_| (pos..pos + size).map(&mut input).collect()).collect();
+            let mut y = x.clone();
+            let mut xs: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
+            a.process_steady(&mut xs, s, &fades);
+            let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
+            b.process_block(&mut ys, |_| s, &fades);
+            for (got, want) in x.iter().zip(&y) {
+                assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{channels} ch, block {k}");
             }
             check(a, b);
             pos += size;

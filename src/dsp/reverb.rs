@@ -812,7 +812,7 @@ fn fast_sin(phase: f32) -> f32 {
     -s
 }
 
-super::block_stage_impl!(Reverb, ReverbSettings);
+super::block_stage_impl!(Reverb, ReverbSettings, steady);
 
 #[cfg(test)]
 mod tests {
@@ -895,33 +895,20 @@ mod tests {
             a.prepare(rate);
             b.prepare(rate);
             let mut seed = 14u32;
-            let mut t = 0usize;
-            for (k, &size) in [64usize, 1, 77, 128, 3, 100].iter().cycle().take(1_200).enumerate() {
-                let hold = k / 50;
-                let s = ReverbSettings {
-                    predelay_ms: [10.0, 0.0, 180.0][hold % 3],
-                    size: [0.5, 0.0, 1.0, 0.3][hold % 4],
-                    decay_s: [1.2, 0.3, 6.0][hold % 3],
-                    damping: 0.4,
-                    modulation: [0.2, 0.0, 1.0][hold % 3],
-                    width: [1.0, 0.3][hold % 2],
-                    early: [0.3, 0.0][hold % 2],
-                    mix: 0.5,
-                };
-                let fade: Vec<f32> = (t..t + size).map(|i| ((i as f32 * 0.0003).sin() * 0.8 + 0.6).clamp(0.0, 1.0)).collect();
-                let mut x: Vec<Vec<f32>> = (0..channels)
-                    .map(|_| (0..size).map(|i| if (t + i) % 20_000 < 4_000 { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 } else { 0.0 }).collect())
-                    .collect();
-                let mut y = x.clone();
-                let mut xs: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
-                a.process_steady(&mut xs, s, &fade);
-                let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
-                b.process_block(&mut ys, |_| s, &fade);
-                for (got, want) in x.iter().zip(&y) {
-                    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{rate} Hz, {channels} ch, block {k}");
-                }
-                t += size;
-            }
+            let input = |t: usize| if t % 20_000 < 4_000 { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 } else { 0.0 };
+            let hold = |h: usize| ReverbSettings {
+                predelay_ms: [10.0, 0.0, 180.0][h % 3],
+                size: [0.5, 0.0, 1.0, 0.3][h % 4],
+                decay_s: [1.2, 0.3, 6.0][h % 3],
+                damping: 0.4,
+                modulation: [0.2, 0.0, 1.0][h % 3],
+                width: [1.0, 0.3][h % 2],
+                early: [0.3, 0.0][h % 2],
+                mix: 0.5,
+            };
+            let fade = |t: usize| ((t as f32 * 0.0003).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
+            let sizes = [64usize, 1, 77, 128, 3, 100];
+            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 1_200, 50, input, hold, fade, |_, _| {});
         }
     }
 
