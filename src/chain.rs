@@ -84,7 +84,7 @@ fn fill_gain(param: &FloatParam, out: &mut [f32]) {
 }
 
 /// One stage's parameters into its lanes for the next `n` samples; true when none of them
-/// glides. A steady stage reads its settings once, from sample 0 (`run_stage`,
+/// glides. A steady stage reads its settings once, from sample 0 (`Filter::process_block`,
 /// `block_stage!`), so then only sample 0 of each lane is written; while any glides, every
 /// lane is filled for every sample.
 fn fill_stage<const K: usize>(params: [&FloatParam; K], lanes: &mut [[f32; CHUNK]; K], n: usize) -> bool {
