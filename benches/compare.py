@@ -24,6 +24,8 @@ import scipy.signal as sig
 
 SR = 48000
 BLOCK = 64
+# Livechain's stage switches (parameter names as pedalboard exposes them).
+STAGES = ("high_pass", "low_pass", "agc", "compressor", "delay", "reverb", "safety_ceiling")
 
 
 def speech(seconds):
@@ -177,7 +179,7 @@ def main(vst3, seconds):
     print(f"input: {dur:.1f} s stereo at {SR} Hz (half music-like, half espeak-ng speech), {BLOCK}-frame blocks")
 
     lc = pedalboard.load_plugin(vst3)
-    for name in ("high_pass", "low_pass", "agc", "compressor", "delay", "reverb", "safety_ceiling"):
+    for name in STAGES:
         setattr(lc, name, True)
     t_lc, _ = timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True))
 
@@ -210,6 +212,39 @@ def main(vst3, seconds):
         ("seed's approach: numpy/scipy in 64-frame callbacks", t_np),
     ]:
         print(f"{name:58s} {t:8.3f}s {dur / t:11.1f}x {100 * t / dur:10.2f}% {t / t_lc:12.2f}x")
+    stage_by_stage(lc, board, audio, dur)
+
+
+def stage_by_stage(lc, board, audio, dur):
+    """Each stage alone, in the same host: Livechain with only that stage on against the
+    pedalboard plugin that stands for it. Livechain's row for "none" is what every instance pays
+    with all stages off (input and output gain, dry/wet, bypass, the meters), pedalboard's is one
+    Gain; a stage's own cost is its row minus that one. Said beside the total, this is where the
+    two chains differ, stage by stage."""
+    stages = [
+        ("none (gains, mix, meters)", None, 0),
+        ("high-pass 12 dB/oct", "high_pass", 1),
+        ("low-pass 12 dB/oct", "low_pass", 2),
+        ("compressor", "compressor", 3),
+        ("delay", "delay", 4),
+        ("reverb", "reverb", 5),
+        ("AGC (pedalboard has none)", "agc", None),
+        ("safety ceiling (pedalboard has none)", "safety_ceiling", None),
+    ]
+    print()
+    print(f"stage by stage, same host, {BLOCK}-frame blocks (ns per stereo frame; a stage's own cost is its row minus 'none')")
+    print(f"{'stage':40s} {'Livechain':>10s} {'pedalboard':>11s}")
+    frames = audio.shape[1]
+    for label, switch, index in stages:
+        for name in STAGES:
+            setattr(lc, name, name == switch)
+        t_lc, _ = timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True))
+        pb = "-"
+        if index is not None:
+            one = pedalboard.Pedalboard([board[index]])
+            t_pb, _ = timed(lambda: one.process(audio, SR, buffer_size=BLOCK, reset=True))
+            pb = f"{1e9 * t_pb / frames:10.1f}"
+        print(f"{label:40s} {1e9 * t_lc / frames:10.1f} {pb:>11s}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ pub struct Bridge {
     /// Output peaks, RMS, true peak and loudness, measured on what leaves the plugin.
     pub output_peak: PeakTap,
     pub output_rms: RmsTap,
-    /// Largest true peak (linear) per channel since the editor last read it.
+    /// Largest true peak (linear) per channel since the loudness reset: the audio thread raises
+    /// it, the editor reads it and its reset button zeroes it (with `loudness.reset()`).
     pub true_peak: [AtomicF32; MAX_CHANNELS],
     pub loudness: LoudnessShared,
     /// The in-plugin loop-latency probe's request, state and recording.

@@ -148,6 +148,8 @@ pub struct Chain {
     /// settings are the same for every sample and are built once.
     steady: [bool; 6],
     in_rms: crate::analysis::rms::RmsMeter,
+    /// The input RMS meter runs only while the editor shows it.
+    in_rms_live: crate::analysis::meters::Reopened,
     raw: [[f32; CHUNK]; MAX_CHANNELS],
     dry: [[f32; CHUNK]; MAX_CHANNELS],
 }
@@ -172,6 +174,7 @@ impl Default for Chain {
             lanes: Box::default(),
             steady: [false; 6],
             in_rms: Default::default(),
+            in_rms_live: Default::default(),
             raw: [[0.0; CHUNK]; MAX_CHANNELS],
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
         }
@@ -277,6 +280,9 @@ impl Chain {
     pub fn process(&mut self, buffer: &mut [&mut [f32]], params: &LivechainParams, bridge: &Bridge) {
         let channels = buffer.len().min(self.channels);
         let len = buffer.first().map_or(0, |c| c.len());
+        if self.in_rms_live.update(bridge.editor_open.load(std::sync::atomic::Ordering::Relaxed)) {
+            self.in_rms.reset();
+        }
         let mut start = 0;
         while start < len {
             let n = CHUNK.min(len - start);
@@ -360,7 +366,9 @@ impl Chain {
             }
             garbage |= bad > 0;
             bridge.input_peak.feed(ch, block);
-            self.in_rms.feed(ch, block, &bridge.input_rms);
+            if self.in_rms_live.is_open() {
+                self.in_rms.feed(ch, block, &bridge.input_rms);
+            }
             self.bypass_delay[ch].process(raw);
             self.dry_delay[ch].process(dry);
         }

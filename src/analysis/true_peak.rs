@@ -54,14 +54,28 @@ pub struct TruePeakMeter {
     /// Phases 1 to 3's coefficients (phase 0 is the sample itself): `coef[p][k]` weighs the
     /// sample k samples ago.
     coef: [[f32; TAPS]; OVERSAMPLING - 1],
+    /// No interpolated point exceeds this times the largest |sample| its taps read: the largest
+    /// sum of |coefficients| over the phases (1.856, at the half-sample phase), rounded up with
+    /// room for the f32 rounding of a 12-term sum.
+    reach: f32,
     /// Each channel's last TAPS − 1 samples, oldest first.
     history: [[f32; TAPS - 1]; MAX_CHANNELS],
+    /// Stretches whose interpolation `process_above` left out (for the tests).
+    #[cfg(test)]
+    skipped: usize,
 }
 
 impl Default for TruePeakMeter {
     fn default() -> Self {
         let c = coefficients();
-        Self { coef: [c[1], c[2], c[3]], history: [[0.0; TAPS - 1]; MAX_CHANNELS] }
+        let reach = c.iter().map(|p| p.iter().map(|&v| (v as f64).abs()).sum::<f64>()).fold(1.0f64, f64::max);
+        Self {
+            coef: [c[1], c[2], c[3]],
+            reach: (reach * (1.0 + 1e-4)) as f32,
+            history: [[0.0; TAPS - 1]; MAX_CHANNELS],
+            #[cfg(test)]
+            skipped: 0,
+        }
     }
 }
 
@@ -77,6 +91,16 @@ impl TruePeakMeter {
     /// Each interpolated point is its phase's dot product summed in tap order; `LANES`
     /// consecutive points of one phase are computed side by side (the same sums, on SIMD lanes).
     pub fn process(&mut self, channels: &[&[f32]]) -> [f32; MAX_CHANNELS] {
+        self.process_above(channels, [0.0; MAX_CHANNELS])
+    }
+
+    /// As `process`, for a caller that keeps a running maximum and already holds `known[ch]`:
+    /// a stretch whose samples (with the history its taps reach back into) are too small for
+    /// any interpolated point to pass `known` is not interpolated. A channel's result is exact
+    /// wherever it exceeds `known`, and otherwise no larger than it, so the running maximum
+    /// comes out the same bit for bit. Once a loud moment has set the programme's maximum, the
+    /// quieter stretches cost one pass over their samples.
+    pub fn process_above(&mut self, channels: &[&[f32]], known: [f32; MAX_CHANNELS]) -> [f32; MAX_CHANNELS] {
         let n_ch = channels.len().min(MAX_CHANNELS);
         let mut peaks = [0.0f32; MAX_CHANNELS];
         for ch in 0..n_ch {
@@ -84,10 +108,23 @@ impl TruePeakMeter {
             let mut window = [0.0f32; TAPS - 1 + STRETCH];
             for block in channels[ch].chunks(STRETCH) {
                 let len = block.len();
+                // Phase 0, the samples themselves.
+                let sample_peak = super::peak::max_abs(block);
+                peak = peak.max(sample_peak);
+                let reach = self.reach * sample_peak.max(super::peak::max_abs(&self.history[ch]));
+                // (A NaN reach is not below anything: such a stretch is interpolated.)
+                if reach <= known[ch] {
+                    self.history[ch].rotate_left(len.min(TAPS - 1));
+                    let keep = len.min(TAPS - 1);
+                    self.history[ch][TAPS - 1 - keep..].copy_from_slice(&block[len - keep..]);
+                    #[cfg(test)]
+                    {
+                        self.skipped += 1;
+                    }
+                    continue;
+                }
                 window[..TAPS - 1].copy_from_slice(&self.history[ch]);
                 window[TAPS - 1..TAPS - 1 + len].copy_from_slice(block);
-                // Phase 0, the samples themselves.
-                peak = peak.max(super::peak::max_abs(block));
                 // Point i (of this stretch) reads window[TAPS − 1 + i − k] for tap k.
                 let whole = len / LANES * LANES;
                 for phase in &self.coef {
@@ -165,6 +202,79 @@ mod tests {
                 let got = meter.process(&refs);
                 assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "{n_ch} channel(s), block {block}");
             }
+        }
+    }
+
+    /// A running maximum kept through `process_above` is the one `process` gives, bit for bit,
+    /// block after block, mono and stereo, in blocks of every size: loud stretches whose level
+    /// creeps up (so each new maximum is only just above the last) between quiet ones; and the
+    /// quiet stretches really are left out.
+    #[test]
+    fn skipping_quiet_stretches_keeps_the_running_maximum_exactly() {
+        let mut seed = 5u32;
+        let worst = coefficients()[2].map(f32::signum);
+        for n_ch in [1usize, 2] {
+            let (mut full, mut skipping) = (TruePeakMeter::default(), TruePeakMeter::default());
+            let (mut max_full, mut max_skip) = ([0.0f32; MAX_CHANNELS], [0.0f32; MAX_CHANNELS]);
+            let mut stretches = 0;
+            let mut rises = 0;
+            for i in 0..120 {
+                // Loud stretches rising 2 % each, quiet ones (a tenth, or silence) between.
+                let loud = 0.05 * 1.02f32.powi(i / 2);
+                let level = if i % 2 == 0 { loud } else if i % 6 == 3 { 0.0 } else { loud * 0.1 };
+                let kind = if i % 2 == 0 { (i / 2) % 3 } else { 0 };
+                let block = [64usize, 1, 300, 7, 256, 12][i as usize % 6];
+                // Noise, a quarter-rate sine at 45° (its samples 3 dB under its peak), and the
+                // worst-case pattern (5.4 dB under): the last two are where the interpolation
+                // finds more than the samples, so a bound that is too small fails here.
+                let x: Vec<Vec<f32>> = (0..n_ch)
+                    .map(|_| {
+                        (0..block)
+                            .map(|j| {
+                                let r = crate::dsp::xorshift32(&mut seed);
+                                match kind {
+                                    0 if r % 509 == 0 => level.max(0.1) * 2.0,
+                                    0 => level * (r as f32 / u32::MAX as f32 - 0.5),
+                                    1 => level * (std::f32::consts::FRAC_PI_2 * j as f32 + std::f32::consts::FRAC_PI_4).sin(),
+                                    _ => level * worst[(TAPS - 1) - j % TAPS],
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let refs: Vec<&[f32]> = x.iter().map(|v| v.as_slice()).collect();
+                let a = full.process(&refs);
+                let b = skipping.process_above(&refs, max_skip);
+                for ch in 0..n_ch {
+                    rises += (a[ch] > max_full[ch]) as usize;
+                    max_full[ch] = max_full[ch].max(a[ch]);
+                    max_skip[ch] = max_skip[ch].max(b[ch]);
+                }
+                assert_eq!(max_full.map(f32::to_bits), max_skip.map(f32::to_bits), "{n_ch} channel(s), block {i}");
+                stretches += n_ch * block.div_ceil(STRETCH);
+            }
+            assert!(rises >= 3, "the maximum must move in the run, not only at its start: {rises}");
+            assert!(skipping.skipped * 3 > stretches, "only {} of {stretches} stretches skipped", skipping.skipped);
+            assert_eq!(full.skipped, 0);
+        }
+    }
+
+    /// The skipping bound is real and tight: the signal that lines every sample up with the
+    /// half-sample phase's coefficients (the worst case, Σ|c| times its amplitude) reaches it
+    /// within rounding and never passes it.
+    #[test]
+    fn the_reach_bounds_the_worst_signal() {
+        let c = coefficients();
+        let sum_abs: f64 = c[2].iter().map(|&v| (v as f64).abs()).sum();
+        for amp in [0.25f32, 1.0] {
+            let mut m = TruePeakMeter::default();
+            // Oldest first: the sample k samples before the newest has the sign of c[2][k].
+            let x: Vec<f32> = (0..TAPS).rev().map(|k| amp * c[2][k].signum()).collect();
+            let tp = m.process(&[&x])[0] as f64;
+            let want = sum_abs * amp as f64;
+            assert!(tp >= want * (1.0 - 1e-6), "{tp} vs {want}");
+            assert!(tp <= (m.reach * amp) as f64, "{tp} above the reach {}", m.reach * amp);
+            assert!((m.reach as f64) < sum_abs * 1.001, "reach {} too loose for {sum_abs}", m.reach);
         }
     }
 

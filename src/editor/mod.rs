@@ -70,8 +70,6 @@ pub struct LivechainEditor {
     gain_reduction_db: f32,
     /// Displayed peak DSP load, falling 20 % of the deadline per second.
     load_peak: f32,
-    /// Highest true peak since the loudness reset, linear.
-    true_peak_max: f32,
     analyzer: Analyzer,
     spectrum_rx: Option<rtrb::Consumer<f32>>,
     presets: presets::PresetsBar,
@@ -91,7 +89,6 @@ impl LivechainEditor {
             last_frame: None,
             gain_reduction_db: 0.0,
             load_peak: 0.0,
-            true_peak_max: 0.0,
             analyzer: Analyzer::new(),
             spectrum_rx: None,
             presets: presets::PresetsBar::new(),
@@ -107,7 +104,6 @@ impl LivechainEditor {
             self.output[ch].peak.update(b.output_peak.take(ch), dt);
             self.input[ch].rms_db = crate::dsp::gain_to_db(b.input_rms.get(ch));
             self.output[ch].rms_db = crate::dsp::gain_to_db(b.output_rms.get(ch));
-            self.true_peak_max = self.true_peak_max.max(b.true_peak[ch].swap(0.0, Ordering::Relaxed));
         }
         let gr = b.gain_reduction_db.swap(0.0, Ordering::Relaxed);
         let released = (self.gain_reduction_db + crate::analysis::peak::FALL_DB_PER_S * dt).min(0.0);
@@ -170,7 +166,7 @@ impl LivechainEditor {
             integrated: l.integrated(),
             range: l.range(),
             momentary_max: l.momentary_max.load(Ordering::Relaxed),
-            true_peak_db: crate::dsp::gain_to_db(self.true_peak_max),
+            true_peak_db: crate::dsp::gain_to_db(self.bridge.true_peak.iter().fold(0.0, |m, tp| m.max(tp.load(Ordering::Relaxed)))),
         }
     }
 
@@ -420,7 +416,9 @@ impl NiceEguiApp for LivechainEditor {
                 ui.vertical(|ui| {
                     if meters::loudness_panel(ui, &self.loudness()) {
                         self.bridge.loudness.reset();
-                        self.true_peak_max = 0.0;
+                        for tp in &self.bridge.true_peak {
+                            tp.store(0.0, Ordering::Relaxed);
+                        }
                     }
                 });
             });
