@@ -6,6 +6,9 @@
 3. The seed's approach: the chain in Python with numpy/scipy, run in 64-frame callbacks as the
    seed's stream callback would, each stage vectorised over the block.
 
+Then each stage alone, Livechain's against the pedalboard plugin that stands for it, to show
+where the two chains' costs differ.
+
 Run by `cargo xtask compare` (release bundle, venv with pedalboard, numpy and scipy). Prints the
 time of each, its real-time factor (seconds of audio per second of processing) and its cost
 relative to Livechain. Usage: compare.py LIVECHAIN.vst3 [SECONDS]
@@ -17,6 +20,10 @@ import sys
 import tempfile
 import time
 import wave
+
+# Before numpy loads: at 64-frame blocks no BLAS call gains from threads, and OpenBLAS's idle
+# threads spin on the other core of a 2-core machine, slowing whichever way is being timed.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import pedalboard
@@ -181,8 +188,6 @@ def main(vst3, seconds):
     lc = pedalboard.load_plugin(vst3)
     for name in STAGES:
         setattr(lc, name, True)
-    t_lc, _ = timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True))
-
     board = pedalboard.Pedalboard([
         pedalboard.Gain(0.0),
         pedalboard.HighpassFilter(80.0),
@@ -192,7 +197,12 @@ def main(vst3, seconds):
         pedalboard.Reverb(room_size=0.5, damping=0.4, wet_level=0.2, dry_level=0.8),
         pedalboard.Gain(0.0),
     ])
-    t_pb, _ = timed(lambda: board.process(audio, SR, buffer_size=BLOCK, reset=True))
+    # The two plugin chains alternate, shortest of five each: this machine's speed drifts within
+    # seconds, and alternating lets both see the same moments.
+    t_lc, t_pb = float("inf"), float("inf")
+    for _ in range(5):
+        t_lc = min(t_lc, timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
+        t_pb = min(t_pb, timed(lambda: board.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
 
     def numpy_run():
         chain = NumpyChain()
@@ -238,12 +248,13 @@ def stage_by_stage(lc, board, audio, dur):
     for label, switch, index in stages:
         for name in STAGES:
             setattr(lc, name, name == switch)
-        t_lc, _ = timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True))
-        pb = "-"
-        if index is not None:
-            one = pedalboard.Pedalboard([board[index]])
-            t_pb, _ = timed(lambda: one.process(audio, SR, buffer_size=BLOCK, reset=True))
-            pb = f"{1e9 * t_pb / frames:10.1f}"
+        one = pedalboard.Pedalboard([board[index]]) if index is not None else None
+        t_lc, t_pb = float("inf"), float("inf")
+        for _ in range(3):
+            t_lc = min(t_lc, timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
+            if one is not None:
+                t_pb = min(t_pb, timed(lambda: one.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
+        pb = f"{1e9 * t_pb / frames:10.1f}" if one is not None else "-"
         print(f"{label:40s} {1e9 * t_lc / frames:10.1f} {pb:>11s}")
 
 

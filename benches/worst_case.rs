@@ -27,12 +27,7 @@ fn main() {
     }
     host.settle();
     host.enable_analysis(false);
-    // What a musician automates: levels, tone, dynamics, delay time, reverb decay and mix.
-    let automated: [(&str, f32, f32); 10] = [
-        ("in_gain", -12.0, 12.0), ("out_gain", -12.0, 6.0), ("hp_freq", 20.0, 400.0), ("lp_freq", 2_000.0, 20_000.0),
-        ("comp_thresh", -40.0, 0.0), ("comp_ratio", 1.0, 10.0), ("dly_time", 50.0, 1_500.0), ("dly_feedback", 0.0, 90.0),
-        ("rev_decay", 0.3, 8.0), ("mix", 50.0, 100.0),
-    ];
+    let automated = livechain::host::AUTOMATED;
     let mut rng = 0x1234_5678u32;
     let mut next = move || livechain::dsp::xorshift32(&mut rng);
     let (mut l, mut r) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);

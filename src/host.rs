@@ -169,6 +169,22 @@ impl OfflineHost {
     }
 }
 
+/// What a musician automates (levels, tone, dynamics, delay time, reverb decay and mix), with
+/// the range each is moved over: the worst-case bench and `stage_profile automate` set one of
+/// them to a new value every 16 blocks.
+pub const AUTOMATED: [(&str, f32, f32); 10] = [
+    ("in_gain", -12.0, 12.0),
+    ("out_gain", -12.0, 6.0),
+    ("hp_freq", 20.0, 400.0),
+    ("lp_freq", 2_000.0, 20_000.0),
+    ("comp_thresh", -40.0, 0.0),
+    ("comp_ratio", 1.0, 10.0),
+    ("dly_time", 50.0, 1_500.0),
+    ("dly_feedback", 0.0, 90.0),
+    ("rev_decay", 0.3, 8.0),
+    ("mix", 50.0, 100.0),
+];
+
 /// The settings with every stage on, as the benches and the output-hash test use them.
 pub const ALL_ON: &[(&str, f32)] = &[
     ("hp_on", 1.0),

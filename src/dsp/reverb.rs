@@ -125,6 +125,15 @@ struct Scratch {
     /// The FDN's left and right outputs, before width and mix.
     wet: [[f32; BLOCK]; MAX_CH],
     written: [[f32; LINES]; BLOCK],
+    /// While size or decay glide: each sample's line lengths, gains and early-reflection offsets.
+    glide: Box<Glide>,
+}
+
+#[derive(Debug, Clone)]
+struct Glide {
+    lengths: [[f32; LINES]; BLOCK],
+    gains: [[f32; LINES]; BLOCK],
+    er: [[usize; ER_MS.len()]; BLOCK],
 }
 
 impl Default for Scratch {
@@ -142,6 +151,7 @@ impl Default for Scratch {
             v: [0.0; BLOCK],
             wet: [[0.0; BLOCK]; MAX_CH],
             written: [[0.0; LINES]; BLOCK],
+            glide: Box::new(Glide { lengths: [[0.0; LINES]; BLOCK], gains: [[0.0; LINES]; BLOCK], er: [[0; ER_MS.len()]; BLOCK] }),
         }
     }
 }
@@ -511,27 +521,43 @@ impl Reverb {
         LINE_MS[i] * Self::scale(size) * 0.001 * self.sample_rate
     }
 
+    /// The line lengths, their gains and the early reflections' offsets for a size and decay:
+    /// the one formula for the cached values and for each sample's while they glide.
+    #[inline]
+    fn line_settings(sample_rate: f32, size: f32, decay_s: f32, lengths: &mut [f32; LINES], gains: &mut [f32; LINES], er: &mut [usize; ER_MS.len()]) {
+        let sr_ms = 0.001 * sample_rate;
+        for (k, off) in er.iter_mut().enumerate() {
+            *off = (ER_MS[k] * Self::scale(size) * sr_ms) as usize;
+        }
+        for i in 0..LINES {
+            // (`line_length`'s formula.)
+            lengths[i] = LINE_MS[i] * Self::scale(size) * 0.001 * sample_rate;
+            // −60 dB after decay_s seconds: gain per pass = 10^(−3·len / (T60·fs)).
+            // (fastmath: while decay or size glide this runs every sample for every line)
+            gains[i] = super::fastmath::exp2(-3.0 * std::f32::consts::LOG2_10 * lengths[i] / (decay_s.max(0.05) * sample_rate));
+        }
+    }
+
+    /// The most samples a run can hold at a size: every line's delay is at least its length −
+    /// the deepest modulation (|fast_sin| ≤ 1), and at least 4 (the clamp); a run may hold one
+    /// sample fewer than the shortest. (Lines grow with the size: the smallest size in a block
+    /// bounds all of it.)
+    fn fdn_run_at(&self, size: f32) -> usize {
+        let shortest = (0..LINES).map(|i| self.line_length(i, size)).fold(f32::MAX, f32::min);
+        let floor = (shortest - MOD_DEPTH_MS * 0.001 * self.sample_rate - 1.0).floor().max(4.0);
+        (floor.min(BLOCK as f32) as usize - 1).max(1)
+    }
+
     #[inline]
     fn update_gains(&mut self, size: f32, decay_s: f32) {
         if self.cache == (size, decay_s) {
             return;
         }
         self.cache = (size, decay_s);
-        let sr_ms = 0.001 * self.sample_rate;
-        for (k, off) in self.er_offsets.iter_mut().enumerate() {
-            *off = (ER_MS[k] * Self::scale(size) * sr_ms) as usize;
-        }
-        for i in 0..LINES {
-            self.lengths[i] = self.line_length(i, size);
-            // −60 dB after decay_s seconds: gain per pass = 10^(−3·len / (T60·fs)).
-            // (fastmath: while decay or size glide this runs every sample for every line)
-            self.gains[i] = super::fastmath::exp2(-3.0 * std::f32::consts::LOG2_10 * self.lengths[i] / (decay_s.max(0.05) * self.sample_rate));
-        }
-        // Every line's delay is at least its length − the deepest modulation (|fast_sin| ≤ 1),
-        // and at least 4 (the clamp); a run may hold one sample fewer than the shortest.
-        let shortest = self.lengths.iter().fold(f32::MAX, |m, &x| m.min(x));
-        let floor = (shortest - MOD_DEPTH_MS * 0.001 * self.sample_rate - 1.0).floor().max(4.0);
-        self.fdn_run = (floor.min(BLOCK as f32) as usize - 1).max(1);
+        let (mut lengths, mut gains, mut er) = (self.lengths, self.gains, self.er_offsets);
+        Self::line_settings(self.sample_rate, size, decay_s, &mut lengths, &mut gains, &mut er);
+        (self.lengths, self.gains, self.er_offsets) = (lengths, gains, er);
+        self.fdn_run = self.fdn_run_at(size);
     }
 
 
@@ -545,23 +571,21 @@ impl Reverb {
         if channels == 0 {
             return;
         }
+        let first = settings(0);
+        self.update_gains(first.size, first.decay_s);
+        // Runs as long as the delays allow at the smallest size in the block; where size or
+        // decay glide, a run carries each sample's line lengths and gains (`Glide`).
+        let smallest = (1..n).map(|i| settings(i).size).fold(first.size, f32::min);
+        let limit = self.diffuser_run.min(self.fdn_run_at(smallest));
         let mut a = 0;
         while a < n {
-            let first = settings(a);
-            self.update_gains(first.size, first.decay_s);
-            // A run keeps one size and decay (one set of line gains and tap offsets).
-            let limit = n.min(a + self.diffuser_run.min(self.fdn_run));
-            let mut b = a + 1;
-            while b < limit {
-                let s = settings(b);
-                if (s.size, s.decay_s) != self.cache {
-                    break;
-                }
-                b += 1;
-            }
+            let b = n.min(a + limit);
             self.run(chans, channels, a, b, &settings, fade, false);
             a = b;
         }
+        // The cached values follow the last sample, for the blocks after.
+        let last = settings(n - 1);
+        self.update_gains(last.size, last.decay_s);
     }
 
     /// `process_block` for settings that hold still over the block (the chain's steady case):
@@ -591,8 +615,12 @@ impl Reverb {
     fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, settings: &impl Fn(usize) -> ReverbSettings, fade: &[f32], steady: bool) {
         let m = b - a;
         let sr_ms = 0.001 * self.sample_rate;
-        let Scratch { pre, early_on, depth, damp, width, mix, input, early, x, v, wet, written } = &mut *self.scratch;
+        let Scratch { pre, early_on, depth, damp, width, mix, input, early, x, v, wet, written, glide: per } = &mut *self.scratch;
         let n_settings = if steady { 1 } else { m };
+        // Size or decay away from the cached values somewhere in the run: each sample then has
+        // its own line lengths, gains and reflection offsets (computed only where they change).
+        let mut glide = false;
+        let mut key = self.cache;
         for i in 0..n_settings {
             let s = settings(a + i);
             pre[i] = ((s.predelay_ms.clamp(0.0, MAX_PREDELAY_MS) * sr_ms) as usize).max(1);
@@ -601,6 +629,25 @@ impl Reverb {
             damp[i] = damping_coefficient(s.damping);
             width[i] = s.width.clamp(0.0, 1.0);
             mix[i] = s.mix;
+            if !steady {
+                let k = (s.size, s.decay_s);
+                if k != self.cache && !glide {
+                    glide = true;
+                    for j in 0..i {
+                        (per.lengths[j], per.gains[j], per.er[j]) = (self.lengths, self.gains, self.er_offsets);
+                    }
+                }
+                if glide {
+                    if i > 0 && k == key {
+                        (per.lengths[i], per.gains[i], per.er[i]) = (per.lengths[i - 1], per.gains[i - 1], per.er[i - 1]);
+                    } else {
+                        let (mut l, mut g, mut e) = (self.lengths, self.gains, self.er_offsets);
+                        Self::line_settings(self.sample_rate, k.0, k.1, &mut l, &mut g, &mut e);
+                        (per.lengths[i], per.gains[i], per.er[i]) = (l, g, e);
+                    }
+                }
+                key = k;
+            }
         }
         if steady {
             let (p0, e0, d0, k0, w0, m0) = (pre[0], early_on[0], depth[0], damp[0], width[0], mix[0]);
@@ -637,11 +684,15 @@ impl Reverb {
             for k in 0..ER_MS.len() {
                 let src = if ER_LEFT[k] { 0 } else { 1 };
                 let line = &self.predelay[src];
-                if steady_pre {
+                if steady_pre && !glide {
                     line.read_run(pre[0] + self.er_offsets[k] + m - 1, &mut x[..m]);
-                } else {
+                } else if !glide {
                     for i in 0..m {
                         x[i] = line.tap(pre[i] + self.er_offsets[k] + m - 1 - i);
+                    }
+                } else {
+                    for i in 0..m {
+                        x[i] = line.tap(pre[i] + per.er[i][k] + m - 1 - i);
                     }
                 }
                 for i in 0..m {
@@ -687,6 +738,7 @@ impl Reverb {
         let mut lfo = self.lfo.clone();
         let mut damp_state = f32x8::new(self.damp_state);
         for i in 0..m {
+            let (lengths, gains) = if glide { (f32x8::new(per.lengths[i]), f32x8::new(per.gains[i])) } else { (lengths, gains) };
             let d = lengths + f32x8::splat(depth[i]) * lfo.next();
             // (The max also turns a NaN into 4: `taps` relies on a finite, in-range delay.)
             let d = clamp_delay(d, max_delay);
