@@ -114,8 +114,8 @@ impl TruePeakMeter {
                 let reach = self.reach * sample_peak.max(super::peak::max_abs(&self.history[ch]));
                 // (A NaN reach is not below anything: such a stretch is interpolated.)
                 if reach <= known[ch] {
-                    self.history[ch].rotate_left(len.min(TAPS - 1));
                     let keep = len.min(TAPS - 1);
+                    self.history[ch].rotate_left(keep);
                     self.history[ch][TAPS - 1 - keep..].copy_from_slice(&block[len - keep..]);
                     #[cfg(test)]
                     {

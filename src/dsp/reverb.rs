@@ -554,9 +554,7 @@ impl Reverb {
             return;
         }
         self.cache = (size, decay_s);
-        let (mut lengths, mut gains, mut er) = (self.lengths, self.gains, self.er_offsets);
-        Self::line_settings(self.sample_rate, size, decay_s, &mut lengths, &mut gains, &mut er);
-        (self.lengths, self.gains, self.er_offsets) = (lengths, gains, er);
+        Self::line_settings(self.sample_rate, size, decay_s, &mut self.lengths, &mut self.gains, &mut self.er_offsets);
         self.fdn_run = self.fdn_run_at(size);
     }
 
@@ -641,9 +639,7 @@ impl Reverb {
                     if i > 0 && k == key {
                         (per.lengths[i], per.gains[i], per.er[i]) = (per.lengths[i - 1], per.gains[i - 1], per.er[i - 1]);
                     } else {
-                        let (mut l, mut g, mut e) = (self.lengths, self.gains, self.er_offsets);
-                        Self::line_settings(self.sample_rate, k.0, k.1, &mut l, &mut g, &mut e);
-                        (per.lengths[i], per.gains[i], per.er[i]) = (l, g, e);
+                        Self::line_settings(self.sample_rate, k.0, k.1, &mut per.lengths[i], &mut per.gains[i], &mut per.er[i]);
                     }
                 }
                 key = k;
