@@ -2,7 +2,7 @@
 //! histograms (atomic bins) and the spectrum's sample queue (rtrb, single producer/consumer).
 
 use crate::analysis::loudness_meter::LoudnessShared;
-use crate::analysis::peak::{PeakTap, MAX_CHANNELS};
+use crate::analysis::peak::PeakTap;
 use crate::analysis::rms::RmsTap;
 use atomic_float::AtomicF32;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -16,9 +16,6 @@ pub struct Bridge {
     /// Output peaks, RMS, true peak and loudness, measured on what leaves the plugin.
     pub output_peak: PeakTap,
     pub output_rms: RmsTap,
-    /// Largest true peak (linear) per channel since the loudness reset: the audio thread raises
-    /// it, the editor reads it and its reset button zeroes it (with `loudness.reset()`).
-    pub true_peak: [AtomicF32; MAX_CHANNELS],
     pub loudness: LoudnessShared,
     /// The in-plugin loop-latency probe's request, state and recording.
     pub probe: crate::analysis::probe::ProbeShared,

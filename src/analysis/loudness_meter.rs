@@ -85,6 +85,9 @@ pub struct LoudnessShared {
     pub short_term: AtomicF32,
     pub momentary_max: AtomicF32,
     pub short_term_max: AtomicF32,
+    /// Largest true peak (linear) per channel: raised by the output meters
+    /// (`analysis::meters`), part of the same programme measurement, so cleared by `reset`.
+    pub true_peak: [AtomicF32; MAX_CHANNELS],
     gating: Histogram,
     range: Histogram,
 }
@@ -96,6 +99,7 @@ impl Default for LoudnessShared {
             short_term: AtomicF32::new(f32::NEG_INFINITY),
             momentary_max: AtomicF32::new(f32::NEG_INFINITY),
             short_term_max: AtomicF32::new(f32::NEG_INFINITY),
+            true_peak: Default::default(),
             gating: Histogram::default(),
             range: Histogram::default(),
         }
@@ -141,6 +145,14 @@ impl LoudnessShared {
         self.range.clear();
         self.momentary_max.store(f32::NEG_INFINITY, Ordering::Relaxed);
         self.short_term_max.store(f32::NEG_INFINITY, Ordering::Relaxed);
+        for tp in &self.true_peak {
+            tp.store(0.0, Ordering::Relaxed);
+        }
+    }
+
+    /// The largest true peak (linear) of any channel since the last reset.
+    pub fn true_peak_max(&self) -> f32 {
+        self.true_peak.iter().fold(0.0, |m, tp| m.max(tp.load(Ordering::Relaxed)))
     }
 }
 
@@ -355,7 +367,10 @@ mod tests {
     #[test]
     fn reset_starts_a_new_measurement_and_silence_reads_nothing() {
         let s = measure(&[(10.0, -23.0)], 48_000.0);
+        s.true_peak[1].store(0.5, Ordering::Relaxed);
+        assert_eq!(s.true_peak_max(), 0.5);
         s.reset();
+        assert_eq!(s.true_peak_max(), 0.0);
         assert_eq!(s.integrated(), None);
         assert_eq!(s.range(), None);
         assert_eq!(s.momentary_max.load(Ordering::Relaxed), f32::NEG_INFINITY);

@@ -75,10 +75,10 @@ impl OutputMeters {
         // Loudness and the true-peak maximum are measurements of the whole programme since the
         // reset button: they go on while the editor is closed.
         self.loudness.process(chans, &bridge.loudness);
-        let known = std::array::from_fn(|ch| bridge.true_peak[ch].load(Ordering::Relaxed));
+        let known = std::array::from_fn(|ch| bridge.loudness.true_peak[ch].load(Ordering::Relaxed));
         let tp = self.true_peak.process_above(chans, known);
         for (ch, &p) in tp.iter().enumerate().take(n_ch) {
-            bridge.true_peak[ch].fetch_max(p, Ordering::Relaxed);
+            bridge.loudness.true_peak[ch].fetch_max(p, Ordering::Relaxed);
         }
         if editor_open && n_ch > 0 {
             let len = chans[0].len().min(spectrum.slots());
@@ -99,7 +99,7 @@ mod tests {
     }
 
     /// With the editor closed the RMS meter is left out while loudness and the true-peak
-    /// maximum go on measuring; once it opens, the RMS meter reads the signal that is playing
+    /// maximum go on measuring (the loudness reset starts a new true-peak maximum too); once it opens, the RMS meter reads the signal that is playing
     /// (a 0.5-amplitude sine: 0.354), not what it held from before.
     #[test]
     fn momentary_meters_run_only_while_the_editor_is_open() {
@@ -127,9 +127,9 @@ mod tests {
         // A full-scale 997 Hz sine reads −3.01 LUFS in one channel, 0 LUFS in both (BS.1770's
         // channel sum); at amplitude 0.5, 20·log10(0.5) = −6.02 under that.
         assert!((m - (-6.02)).abs() < 0.1, "momentary {m} LUFS");
-        bridge.true_peak[0].store(0.0, Ordering::Relaxed);
+        bridge.loudness.reset();
         run(&mut meters, 0.5, 0.1);
-        let tp = bridge.true_peak[0].load(Ordering::Relaxed);
+        let tp = bridge.loudness.true_peak_max();
         assert!((tp - 0.5).abs() < 0.005, "true peak {tp}");
         // Open again: 100 ms in, a fresh 300 ms window holds a third of a window of the sine.
         bridge.editor_open.store(true, Ordering::Relaxed);

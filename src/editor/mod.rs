@@ -166,7 +166,7 @@ impl LivechainEditor {
             integrated: l.integrated(),
             range: l.range(),
             momentary_max: l.momentary_max.load(Ordering::Relaxed),
-            true_peak_db: crate::dsp::gain_to_db(self.bridge.true_peak.iter().fold(0.0, |m, tp| m.max(tp.load(Ordering::Relaxed)))),
+            true_peak_db: crate::dsp::gain_to_db(l.true_peak_max()),
         }
     }
 
@@ -416,9 +416,6 @@ impl NiceEguiApp for LivechainEditor {
                 ui.vertical(|ui| {
                     if meters::loudness_panel(ui, &self.loudness()) {
                         self.bridge.loudness.reset();
-                        for tp in &self.bridge.true_peak {
-                            tp.store(0.0, Ordering::Relaxed);
-                        }
                     }
                 });
             });
