@@ -168,15 +168,23 @@ class NumpyChain:
         return ((1 - self.wet) * x + self.wet * wet) * self.out_gain
 
 
-def timed(f, repeats=3):
-    best = None
-    out = None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = f()
-        dt = time.perf_counter() - t
-        best = dt if best is None else min(best, dt)
-    return best, out
+def timed(f):
+    """One run of f: its time and its result."""
+    t = time.perf_counter()
+    out = f()
+    return time.perf_counter() - t, out
+
+
+def alternating(plugins, audio, rounds):
+    """Each plugin's (or chain's) shortest time over `rounds` rounds, taking them in turn: this
+    machine's speed drifts within seconds, and alternating lets all see the same moments."""
+    best = [float("inf")] * len(plugins)
+    for _ in range(rounds):
+        for k, p in enumerate(plugins):
+            t = time.perf_counter()
+            p.process(audio, SR, buffer_size=BLOCK, reset=True)
+            best[k] = min(best[k], time.perf_counter() - t)
+    return best
 
 
 def main(vst3, seconds):
@@ -197,12 +205,7 @@ def main(vst3, seconds):
         pedalboard.Reverb(room_size=0.5, damping=0.4, wet_level=0.2, dry_level=0.8),
         pedalboard.Gain(0.0),
     ])
-    # The two plugin chains alternate, shortest of five each: this machine's speed drifts within
-    # seconds, and alternating lets both see the same moments.
-    t_lc, t_pb = float("inf"), float("inf")
-    for _ in range(5):
-        t_lc = min(t_lc, timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
-        t_pb = min(t_pb, timed(lambda: board.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
+    t_lc, t_pb = alternating([lc, board], audio, 5)
 
     def numpy_run():
         chain = NumpyChain()
@@ -211,7 +214,7 @@ def main(vst3, seconds):
             out[:, i:i + BLOCK] = chain.process(audio[:, i:i + BLOCK])
         return out
 
-    t_np, out_np = timed(numpy_run, repeats=1)
+    t_np, out_np = timed(numpy_run)
     if not np.all(np.isfinite(out_np)):
         raise SystemExit("the numpy chain produced non-finite output")
 
@@ -222,10 +225,10 @@ def main(vst3, seconds):
         ("seed's approach: numpy/scipy in 64-frame callbacks", t_np),
     ]:
         print(f"{name:58s} {t:8.3f}s {dur / t:11.1f}x {100 * t / dur:10.2f}% {t / t_lc:12.2f}x")
-    stage_by_stage(lc, board, audio, dur)
+    stage_by_stage(lc, board, audio)
 
 
-def stage_by_stage(lc, board, audio, dur):
+def stage_by_stage(lc, board, audio):
     """Each stage alone, in the same host: Livechain with only that stage on against the
     pedalboard plugin that stands for it. Livechain's row for "none" is what every instance pays
     with all stages off (input and output gain, dry/wet, bypass, the meters), pedalboard's is one
@@ -248,13 +251,12 @@ def stage_by_stage(lc, board, audio, dur):
     for label, switch, index in stages:
         for name in STAGES:
             setattr(lc, name, name == switch)
-        one = pedalboard.Pedalboard([board[index]]) if index is not None else None
-        t_lc, t_pb = float("inf"), float("inf")
-        for _ in range(3):
-            t_lc = min(t_lc, timed(lambda: lc.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
-            if one is not None:
-                t_pb = min(t_pb, timed(lambda: one.process(audio, SR, buffer_size=BLOCK, reset=True), repeats=1)[0])
-        pb = f"{1e9 * t_pb / frames:10.1f}" if one is not None else "-"
+        if index is None:
+            (t_lc,) = alternating([lc], audio, 3)
+            pb = "-"
+        else:
+            t_lc, t_pb = alternating([lc, pedalboard.Pedalboard([board[index]])], audio, 3)
+            pb = f"{1e9 * t_pb / frames:10.1f}"
         print(f"{label:40s} {1e9 * t_lc / frames:10.1f} {pb:>11s}")
 
 
