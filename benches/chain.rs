@@ -12,13 +12,8 @@ const SR: f32 = 48_000.0;
 
 fn signal(frames: usize, seed: u32) -> Vec<f32> {
     let mut s = seed;
-    (0..frames)
-        .map(|_| {
-            (livechain::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 * 2.0 - 1.0) * 0.3
-        })
-        .collect()
+    (0..frames).map(|_| (livechain::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 * 2.0 - 1.0) * 0.3).collect()
 }
-
 
 fn host_with(settings: &[(&str, f32)]) -> OfflineHost {
     let mut host = OfflineHost::new(SR, 2);

@@ -12,16 +12,18 @@ const SR: f32 = 48_000.0;
 const BLOCK: usize = 32;
 
 fn main() {
-    let blocks: usize = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+    let blocks: usize = std::env::args().skip(1).filter(|a| !a.starts_with('-')).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let steady = std::env::args().any(|a| a == "--steady");
     let mut host = OfflineHost::new(SR, 2);
     for (id, v) in [
-        ("hp_on", 1.0), ("lp_on", 1.0), ("agc_on", 1.0), ("comp_on", 1.0), ("comp_lookahead", 2.0),
-        ("dly_on", 1.0), ("rev_on", 1.0), ("ceiling_on", 1.0),
+        ("hp_on", 1.0),
+        ("lp_on", 1.0),
+        ("agc_on", 1.0),
+        ("comp_on", 1.0),
+        ("comp_lookahead", 2.0),
+        ("dly_on", 1.0),
+        ("rev_on", 1.0),
+        ("ceiling_on", 1.0),
     ] {
         host.set(id, v).unwrap();
     }
@@ -59,7 +61,12 @@ fn main() {
         "worst case: {blocks} blocks of {BLOCK} frames, stereo {SR} Hz, every stage on, meters on, {}",
         if steady { "no automation" } else { "automation every 16 blocks" }
     );
-    println!("deadline {:.1} µs per block; mean {:.2} µs ({:.2} % of the deadline)", deadline_ns / 1e3, total as f64 / blocks as f64 / 1e3, 100.0 * total as f64 / blocks as f64 / deadline_ns);
+    println!(
+        "deadline {:.1} µs per block; mean {:.2} µs ({:.2} % of the deadline)",
+        deadline_ns / 1e3,
+        total as f64 / blocks as f64 / 1e3,
+        100.0 * total as f64 / blocks as f64 / deadline_ns
+    );
     for (name, q) in [("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999), ("p99.99", 0.9999), ("max", 1.0)] {
         let idx = ((q * blocks as f64).ceil() as usize).clamp(1, blocks) - 1;
         let ns = times[idx] as f64;

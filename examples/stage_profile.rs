@@ -25,7 +25,9 @@ fn main() {
         } else if id == "editor" {
             host.enable_analysis(true);
         } else if id == "all" {
-            for (id, v) in livechain::host::ALL_ON { host.set(id, *v).unwrap(); }
+            for (id, v) in livechain::host::ALL_ON {
+                host.set(id, *v).unwrap();
+            }
         } else if id != "none" {
             host.set(id, 1.0).unwrap();
         }
@@ -33,7 +35,9 @@ fn main() {
     host.settle();
     let [mut l, mut r] = livechain::host::seeded_signal(48_000, 3);
     let (l0, r0) = if silence {
-        for (cl, cr) in l.chunks_mut(64).zip(r.chunks_mut(64)) { host.process(&mut [cl, cr]); }
+        for (cl, cr) in l.chunks_mut(64).zip(r.chunks_mut(64)) {
+            host.process(&mut [cl, cr]);
+        }
         (vec![0.0; l.len()], vec![0.0; r.len()])
     } else {
         (l.clone(), r.clone())
@@ -41,7 +45,8 @@ fn main() {
     let mut rng = 0x1234_5678u32;
     let mut block = 0usize;
     for _ in 0..10 {
-        l.copy_from_slice(&l0); r.copy_from_slice(&r0);
+        l.copy_from_slice(&l0);
+        r.copy_from_slice(&r0);
         for (cl, cr) in l.chunks_mut(64).zip(r.chunks_mut(64)) {
             if automate && block % 16 == 0 {
                 let (id, lo, hi) = livechain::host::AUTOMATED[livechain::dsp::xorshift32(&mut rng) as usize % 10];

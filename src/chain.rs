@@ -212,7 +212,14 @@ impl Chain {
         }
         self.bypass.snap(params.output.bypass.value());
         let p = params;
-        let ons = [p.filters.hp_on.value(), p.filters.lp_on.value(), p.dynamics.agc_on.value(), p.dynamics.comp_on.value(), p.delay.on.value(), p.reverb.on.value()];
+        let ons = [
+            p.filters.hp_on.value(),
+            p.filters.lp_on.value(),
+            p.dynamics.agc_on.value(),
+            p.dynamics.comp_on.value(),
+            p.delay.on.value(),
+            p.reverb.on.value(),
+        ];
         for (f, on) in self.fades.iter_mut().zip(ons) {
             f.snap(on);
         }
@@ -333,7 +340,14 @@ impl Chain {
         let p = params;
         let bypassed = p.output.bypass.value();
         let bypass_fading = self.bypass.fill_gains(bypassed, &mut self.lanes.wet_gain[..n], &mut self.lanes.dry_gain[..n]);
-        let ons = [p.filters.hp_on.value(), p.filters.lp_on.value(), p.dynamics.agc_on.value(), p.dynamics.comp_on.value(), p.delay.on.value(), p.reverb.on.value()];
+        let ons = [
+            p.filters.hp_on.value(),
+            p.filters.lp_on.value(),
+            p.dynamics.agc_on.value(),
+            p.dynamics.comp_on.value(),
+            p.delay.on.value(),
+            p.reverb.on.value(),
+        ];
         let mut active = [false; 6];
         for s in 0..6 {
             active[s] = !self.fades[s].is_off(ons[s]);
@@ -375,7 +389,14 @@ impl Chain {
 
         // Filters. Both on at 12 dB/oct with their cutoffs held, on stereo: the two as one pass.
         let (hp_slope, lp_slope) = (slope(&p.filters.hp_slope), slope(&p.filters.lp_slope));
-        if active[HP] && active[LP] && channels == 2 && self.steady[HP] && self.steady[LP] && hp_slope == Slope::Db12 && lp_slope == Slope::Db12 {
+        if active[HP]
+            && active[LP]
+            && channels == 2
+            && self.steady[HP]
+            && self.steady[LP]
+            && hp_slope == Slope::Db12
+            && lp_slope == Slope::Db12
+        {
             self.hp.set(self.lanes.hp[0], hp_slope);
             self.lp.set(self.lanes.lp[0], lp_slope);
             let (left, right) = buffer.split_at_mut(1);
@@ -395,7 +416,12 @@ impl Chain {
         // Dynamics: the AGC levels first, then the compressor catches what is left.
         if active[AGC] {
             let agc = &mut self.agc;
-            let settings = |i: usize| AgcSettings { target_lufs: l.agc[0][i], max_range_db: l.agc[1][i], speed_s: l.agc[2][i], gate_lufs: l.agc[3][i] };
+            let settings = |i: usize| AgcSettings {
+                target_lufs: l.agc[0][i],
+                max_range_db: l.agc[1][i],
+                speed_s: l.agc[2][i],
+                gate_lufs: l.agc[3][i],
+            };
             let mut chans = chunk_slices(buffer, channels, start, n);
             block_stage!(agc, &mut chans[..channels], self.steady[AGC], settings, &l.fade[AGC][..n]);
         }

@@ -45,14 +45,7 @@ impl OfflineHost {
 
     pub fn with_params(params: Arc<LivechainParams>, sample_rate: f32, channels: usize) -> Self {
         let ptrs = params.param_map().into_iter().map(|(id, ptr, _)| (id, ptr)).collect();
-        let mut host = Self {
-            params,
-            bridge: Arc::new(Bridge::default()),
-            chain: Chain::default(),
-            sample_rate,
-            ptrs,
-            analysis: None,
-        };
+        let mut host = Self { params, bridge: Arc::new(Bridge::default()), chain: Chain::default(), sample_rate, ptrs, analysis: None };
         host.chain.prepare(sample_rate, channels);
         // Start every smoother at its value, as a wrapper does on activation.
         for (_, ptr) in &host.ptrs {

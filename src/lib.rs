@@ -9,13 +9,13 @@ use std::sync::Arc;
 pub mod analysis;
 pub mod bridge;
 pub mod chain;
+pub mod cli;
+pub mod devlog;
 pub mod dsp;
 pub mod editor;
 pub mod host;
 pub mod params;
 pub mod presets;
-pub mod cli;
-pub mod devlog;
 pub mod state;
 
 use bridge::Bridge;
@@ -191,12 +191,7 @@ impl Plugin for Livechain {
         self.probe.reset();
     }
 
-    fn process(
-        &mut self,
-        buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
-        context: &mut impl ProcessContext<Self>,
-    ) -> ProcessStatus {
+    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
         // The clock is read through the vDSO: no system call, no allocation.
         let started = std::time::Instant::now();
         let _denormals = DenormalGuard::new();
@@ -241,12 +236,10 @@ impl Plugin for Livechain {
 
 impl ClapPlugin for Livechain {
     const CLAP_ID: &'static str = "audio.livechain.livechain";
-    const CLAP_DESCRIPTION: Option<&'static str> =
-        Some("Low-latency effect chain: filters, dynamics, delay, reverb");
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("Low-latency effect chain: filters, dynamics, delay, reverb");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] =
-        &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono];
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono];
 }
 
 impl Vst3Plugin for Livechain {

@@ -3,8 +3,8 @@
 //! editor, with input buffering cut to two periods instead of nice-plug's 150 ms.
 
 use clap::Parser;
-use livechain::cli::{self, Cli, SUBCOMMANDS};
 use livechain::analysis::probe::ProbeStatus;
+use livechain::cli::{self, Cli, SUBCOMMANDS};
 use livechain::Livechain;
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
@@ -34,8 +34,8 @@ fn main() {
         }
     }
 
-    let has_display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
-        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
+    let has_display =
+        std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty()) || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
     if !has_display {
         livechain::HEADLESS.store(true, Ordering::Relaxed);
     }

@@ -289,10 +289,14 @@ impl Default for LivechainParams {
                 agc_on: switch("AGC", false),
                 agc_target: linear_param("AGC Target", -18.0, -36.0, -6.0, " LUFS", 1),
                 agc_range: linear_param("AGC Range", 12.0, 0.0, 30.0, " dB", 1),
-                agc_speed: FloatParam::new("AGC Speed", 3.0, FloatRange::Skewed { min: 0.5, max: 20.0, factor: FloatRange::skew_factor(-1.0) })
-                    .with_smoother(SmoothingStyle::Logarithmic(GAIN_SMOOTH_MS))
-                    .with_unit(" s")
-                    .with_value_to_string(formatters::v2s_f32_rounded(2)),
+                agc_speed: FloatParam::new(
+                    "AGC Speed",
+                    3.0,
+                    FloatRange::Skewed { min: 0.5, max: 20.0, factor: FloatRange::skew_factor(-1.0) },
+                )
+                .with_smoother(SmoothingStyle::Logarithmic(GAIN_SMOOTH_MS))
+                .with_unit(" s")
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
                 agc_gate: linear_param("AGC Gate", -50.0, -70.0, -20.0, " LUFS", 1),
                 comp_on: switch("Compressor", false),
                 threshold: linear_param("Threshold", -18.0, -60.0, 0.0, " dB", 1),
@@ -324,10 +328,14 @@ impl Default for LivechainParams {
             reverb: ReverbParams {
                 on: switch("Reverb", false),
                 // Linear smoothing: its range starts at zero, where log smoothing is undefined.
-                predelay: FloatParam::new("Pre-Delay", 10.0, FloatRange::Skewed { min: 0.0, max: 200.0, factor: FloatRange::skew_factor(-1.5) })
-                    .with_smoother(SmoothingStyle::Linear(GAIN_SMOOTH_MS))
-                    .with_unit(" ms")
-                    .with_value_to_string(formatters::v2s_f32_rounded(1)),
+                predelay: FloatParam::new(
+                    "Pre-Delay",
+                    10.0,
+                    FloatRange::Skewed { min: 0.0, max: 200.0, factor: FloatRange::skew_factor(-1.5) },
+                )
+                .with_smoother(SmoothingStyle::Linear(GAIN_SMOOTH_MS))
+                .with_unit(" ms")
+                .with_value_to_string(formatters::v2s_f32_rounded(1)),
                 size: linear_param("Size", 50.0, 0.0, 100.0, " %", 1),
                 decay: FloatParam::new("Decay", 1.2, FloatRange::Skewed { min: 0.2, max: 20.0, factor: FloatRange::skew_factor(-1.5) })
                     .with_smoother(SmoothingStyle::Logarithmic(GAIN_SMOOTH_MS))

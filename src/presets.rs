@@ -32,8 +32,7 @@ impl Preset {
 
     /// Parses a preset file's text; the error says what is wrong in words a user can act on.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
         match value.get("format").and_then(|f| f.as_str()) {
             Some(PRESET_FORMAT) => {}
             Some(other) => return Err(format!("format is \"{other}\", expected \"{PRESET_FORMAT}\"")),
@@ -62,12 +61,7 @@ impl Preset {
         let values: Vec<(String, f32)> =
             // SAFETY: the pointers come from the live parameter object, which outlives this call.
             params.param_map().into_iter().map(|(id, ptr, _)| (id, unsafe { ptr.unmodulated_plain_value() })).collect();
-        Self {
-            format: PRESET_FORMAT.into(),
-            version: PRESET_VERSION,
-            name: name.into(),
-            params: values.into_iter().collect(),
-        }
+        Self { format: PRESET_FORMAT.into(), version: PRESET_VERSION, name: name.into(), params: values.into_iter().collect() }
     }
 
     /// The normalized value each parameter takes when this preset loads (parameters it does not
@@ -115,52 +109,109 @@ pub fn factory() -> Vec<Preset> {
         Preset::new(
             "Vocal Room",
             &[
-                ("hp_on", 1.0), ("hp_freq", 90.0), ("comp_on", 1.0), ("comp_thresh", -20.0), ("comp_ratio", 3.0),
-                ("comp_attack", 8.0), ("comp_release", 120.0), ("comp_automakeup", 1.0), ("rev_on", 1.0),
-                ("rev_size", 35.0), ("rev_decay", 0.9), ("rev_predelay", 15.0), ("rev_damping", 50.0), ("rev_mix", 18.0),
+                ("hp_on", 1.0),
+                ("hp_freq", 90.0),
+                ("comp_on", 1.0),
+                ("comp_thresh", -20.0),
+                ("comp_ratio", 3.0),
+                ("comp_attack", 8.0),
+                ("comp_release", 120.0),
+                ("comp_automakeup", 1.0),
+                ("rev_on", 1.0),
+                ("rev_size", 35.0),
+                ("rev_decay", 0.9),
+                ("rev_predelay", 15.0),
+                ("rev_damping", 50.0),
+                ("rev_mix", 18.0),
             ],
         ),
-        Preset::new(
-            "Slapback",
-            &[("dly_on", 1.0), ("dly_time", 110.0), ("dly_feedback", 10.0), ("dly_tone", 4_500.0), ("dly_mix", 35.0)],
-        ),
+        Preset::new("Slapback", &[("dly_on", 1.0), ("dly_time", 110.0), ("dly_feedback", 10.0), ("dly_tone", 4_500.0), ("dly_mix", 35.0)]),
         Preset::new(
             "Guitar Ambience",
             &[
-                ("hp_on", 1.0), ("hp_freq", 70.0), ("dly_on", 1.0), ("dly_sync", 1.0), ("dly_note", 3.0), ("dly_feel", 1.0),
-                ("dly_time", 375.0), ("dly_feedback", 35.0), ("dly_pingpong", 1.0), ("dly_tone", 3_500.0), ("dly_mix", 22.0),
-                ("rev_on", 1.0), ("rev_size", 70.0), ("rev_decay", 2.8), ("rev_mod", 45.0), ("rev_mix", 25.0),
+                ("hp_on", 1.0),
+                ("hp_freq", 70.0),
+                ("dly_on", 1.0),
+                ("dly_sync", 1.0),
+                ("dly_note", 3.0),
+                ("dly_feel", 1.0),
+                ("dly_time", 375.0),
+                ("dly_feedback", 35.0),
+                ("dly_pingpong", 1.0),
+                ("dly_tone", 3_500.0),
+                ("dly_mix", 22.0),
+                ("rev_on", 1.0),
+                ("rev_size", 70.0),
+                ("rev_decay", 2.8),
+                ("rev_mod", 45.0),
+                ("rev_mix", 25.0),
             ],
         ),
         Preset::new(
             "Podcast Leveler",
             &[
-                ("hp_on", 1.0), ("hp_freq", 80.0), ("hp_slope", 1.0), ("agc_on", 1.0), ("agc_target", -16.0),
-                ("agc_range", 15.0), ("agc_speed", 3.0), ("comp_on", 1.0), ("comp_thresh", -14.0), ("comp_ratio", 4.0),
-                ("comp_knee", 8.0), ("comp_attack", 5.0), ("comp_release", 200.0), ("comp_lookahead", 2.0),
-                ("ceiling_on", 1.0), ("ceiling", -1.0),
+                ("hp_on", 1.0),
+                ("hp_freq", 80.0),
+                ("hp_slope", 1.0),
+                ("agc_on", 1.0),
+                ("agc_target", -16.0),
+                ("agc_range", 15.0),
+                ("agc_speed", 3.0),
+                ("comp_on", 1.0),
+                ("comp_thresh", -14.0),
+                ("comp_ratio", 4.0),
+                ("comp_knee", 8.0),
+                ("comp_attack", 5.0),
+                ("comp_release", 200.0),
+                ("comp_lookahead", 2.0),
+                ("ceiling_on", 1.0),
+                ("ceiling", -1.0),
             ],
         ),
         Preset::new(
             "Drum Room",
             &[
-                ("comp_on", 1.0), ("comp_thresh", -16.0), ("comp_ratio", 4.0), ("comp_attack", 20.0), ("comp_release", 80.0),
-                ("comp_knee", 3.0), ("rev_on", 1.0), ("rev_size", 25.0), ("rev_decay", 0.6), ("rev_early", 70.0),
-                ("rev_damping", 30.0), ("rev_mix", 30.0),
+                ("comp_on", 1.0),
+                ("comp_thresh", -16.0),
+                ("comp_ratio", 4.0),
+                ("comp_attack", 20.0),
+                ("comp_release", 80.0),
+                ("comp_knee", 3.0),
+                ("rev_on", 1.0),
+                ("rev_size", 25.0),
+                ("rev_decay", 0.6),
+                ("rev_early", 70.0),
+                ("rev_damping", 30.0),
+                ("rev_mix", 30.0),
             ],
         ),
         Preset::new(
             "Long Hall",
             &[
-                ("rev_on", 1.0), ("rev_size", 95.0), ("rev_decay", 5.5), ("rev_predelay", 40.0), ("rev_damping", 45.0),
-                ("rev_mod", 35.0), ("rev_mix", 35.0), ("lp_on", 1.0), ("lp_freq", 14_000.0),
+                ("rev_on", 1.0),
+                ("rev_size", 95.0),
+                ("rev_decay", 5.5),
+                ("rev_predelay", 40.0),
+                ("rev_damping", 45.0),
+                ("rev_mod", 35.0),
+                ("rev_mix", 35.0),
+                ("lp_on", 1.0),
+                ("lp_freq", 14_000.0),
             ],
         ),
         Preset::new(
             "Tape Echo",
             &[
-                ("dly_on", 1.0), ("dly_time", 320.0), ("dly_feedback", 55.0), ("dly_tone", 2_200.0), ("dly_mix", 30.0),
-                ("lp_on", 1.0), ("lp_freq", 9_000.0), ("comp_on", 1.0), ("comp_thresh", -10.0), ("comp_ratio", 2.0),
+                ("dly_on", 1.0),
+                ("dly_time", 320.0),
+                ("dly_feedback", 55.0),
+                ("dly_tone", 2_200.0),
+                ("dly_mix", 30.0),
+                ("lp_on", 1.0),
+                ("lp_freq", 9_000.0),
+                ("comp_on", 1.0),
+                ("comp_thresh", -10.0),
+                ("comp_ratio", 2.0),
             ],
         ),
     ]
@@ -286,7 +337,9 @@ mod tests {
 
     #[test]
     fn v0_presets_migrate_like_v0_states() {
-        let p = Preset::from_json(r#"{"format": "livechain-preset", "version": 0, "name": "old", "params": {"gain": 3.0, "drywet": 0.25}}"#).unwrap();
+        let p =
+            Preset::from_json(r#"{"format": "livechain-preset", "version": 0, "name": "old", "params": {"gain": 3.0, "drywet": 0.25}}"#)
+                .unwrap();
         assert_eq!(p.params.get("in_gain"), Some(&3.0));
         assert_eq!(p.params.get("mix"), Some(&25.0));
         assert_eq!(p.version, PRESET_VERSION);

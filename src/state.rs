@@ -13,19 +13,19 @@ pub const STATE_SCHEMA: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Migration {
     Current,
-    Upgraded { from: u32 },
+    Upgraded {
+        from: u32,
+    },
     /// Written by a newer Livechain: the parameters we know are kept, the rest ignored.
-    FromFuture { version: u32 },
+    FromFuture {
+        version: u32,
+    },
 }
 
 /// Reads the schema of a saved state. A missing field means v0; an unreadable one is treated as
 /// v0 too, because v0 is the most forgiving migration.
 pub fn schema_of(state: &PluginState) -> u32 {
-    state
-        .fields
-        .get("schema")
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .unwrap_or(0)
+    state.fields.get("schema").and_then(|s| s.trim().parse::<u32>().ok()).unwrap_or(0)
 }
 
 /// One v0 parameter in v1 terms: its new ID and value (presets migrate with the same rules).

@@ -18,10 +18,7 @@ fn gains_match_their_db_values_after_the_ramp() {
         host.run(
             &mut buf,
             64,
-            &[
-                Event { time: 0, id: "in_gain".into(), value: in_db },
-                Event { time: 0, id: "out_gain".into(), value: out_db },
-            ],
+            &[Event { time: 0, id: "in_gain".into(), value: in_db }, Event { time: 0, id: "out_gain".into(), value: out_db }],
         )
         .unwrap();
         let skip = 1_200; // 25 ms: past the 20 ms ramp
@@ -52,12 +49,8 @@ fn dry_wet_at_zero_percent_returns_the_gained_input() {
     let mut host = OfflineHost::new(44_100.0, 2);
     let input = stereo(noise(8_000, 0.2, 9), noise(8_000, 0.2, 10));
     let mut buf = input.clone();
-    host.run(
-        &mut buf,
-        100,
-        &[Event { time: 0, id: "mix".into(), value: 0.0 }, Event { time: 0, id: "in_gain".into(), value: 6.0 }],
-    )
-    .unwrap();
+    host.run(&mut buf, 100, &[Event { time: 0, id: "mix".into(), value: 0.0 }, Event { time: 0, id: "in_gain".into(), value: 6.0 }])
+        .unwrap();
     let g = 10f32.powf(6.0 / 20.0);
     for ch in 0..2 {
         for i in 2_000..8_000 {
@@ -162,11 +155,8 @@ fn block_size_does_not_change_the_output() {
     let mut next = 0;
     while pos < len {
         let end = (pos + rng.range(1, 700)).min(len);
-        let evs: Vec<Event> = events[next..]
-            .iter()
-            .take_while(|e| e.time < end)
-            .map(|e| Event { time: e.time - pos, ..e.clone() })
-            .collect();
+        let evs: Vec<Event> =
+            events[next..].iter().take_while(|e| e.time < end).map(|e| Event { time: e.time - pos, ..e.clone() }).collect();
         next += evs.len();
         let mut part: Vec<Vec<f32>> = buf.iter().map(|c| c[pos..end].to_vec()).collect();
         host.run(&mut part, 4096, &evs).unwrap();
@@ -264,12 +254,50 @@ fn an_older_saved_state_is_migrated() {
 fn parameter_ids_are_permanent() {
     // Saved projects refer to these IDs: this list may grow, never change.
     let frozen = [
-        "in_gain", "hp_on", "hp_freq", "hp_slope", "lp_on", "lp_freq", "lp_slope", "agc_on", "agc_target",
-        "agc_range", "agc_speed", "agc_gate", "comp_on", "comp_thresh", "comp_ratio", "comp_knee", "comp_attack",
-        "comp_release", "comp_makeup", "comp_automakeup", "comp_lookahead", "dly_on", "dly_time", "dly_sync",
-        "dly_note", "dly_feel", "dly_feedback", "dly_tone", "dly_pingpong", "dly_mix", "rev_on", "rev_predelay",
-        "rev_size", "rev_decay", "rev_damping", "rev_mod", "rev_width", "rev_early", "rev_mix", "out_gain", "mix",
-        "bypass", "ceiling_on", "ceiling",
+        "in_gain",
+        "hp_on",
+        "hp_freq",
+        "hp_slope",
+        "lp_on",
+        "lp_freq",
+        "lp_slope",
+        "agc_on",
+        "agc_target",
+        "agc_range",
+        "agc_speed",
+        "agc_gate",
+        "comp_on",
+        "comp_thresh",
+        "comp_ratio",
+        "comp_knee",
+        "comp_attack",
+        "comp_release",
+        "comp_makeup",
+        "comp_automakeup",
+        "comp_lookahead",
+        "dly_on",
+        "dly_time",
+        "dly_sync",
+        "dly_note",
+        "dly_feel",
+        "dly_feedback",
+        "dly_tone",
+        "dly_pingpong",
+        "dly_mix",
+        "rev_on",
+        "rev_predelay",
+        "rev_size",
+        "rev_decay",
+        "rev_damping",
+        "rev_mod",
+        "rev_width",
+        "rev_early",
+        "rev_mix",
+        "out_gain",
+        "mix",
+        "bypass",
+        "ceiling_on",
+        "ceiling",
     ];
     let host = OfflineHost::new(48_000.0, 2);
     let ids: Vec<&str> = host.param_ids().collect();

@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use livechain::dsp::BlockStage;
 use livechain::dsp::delay::{Delay, DelaySettings, MAX_FEEDBACK};
+use livechain::dsp::BlockStage;
 use livechain::host::OfflineHost;
 
 fn settings(delay_samples: f32, feedback: f32) -> DelaySettings {
@@ -81,7 +81,13 @@ fn maximum_feedback_never_grows_without_bound() {
         for tone in [200.0f32, 20_000.0] {
             let mut d = Delay::default();
             d.prepare(sr);
-            let s = DelaySettings { delay_samples: 50.0, feedback: 10.0 /* clamped to MAX_FEEDBACK */, tone_hz: tone, ping_pong, mix: 1.0 };
+            let s = DelaySettings {
+                delay_samples: 50.0,
+                feedback: 10.0, /* clamped to MAX_FEEDBACK */
+                tone_hz: tone,
+                ping_pong,
+                mix: 1.0,
+            };
             let x = noise(sr as usize, 1.0, 4);
             let mut peak_late = 0.0f32;
             let mut peak = 0.0f32;
@@ -137,7 +143,9 @@ fn echo_position(host: &mut OfflineHost, len: usize) -> usize {
 #[test]
 fn synced_time_follows_the_host_tempo_and_falls_back_to_free_time() {
     let sr = 48_000.0;
-    for (bpm, note, feel, beats) in [(120.0, 4.0, "straight", 1.0), (90.0, 8.0, "triplet", 1.0 / 3.0), (140.0, 16.0, "dotted", 0.375), (60.0, 2.0, "straight", 2.0)] {
+    for (bpm, note, feel, beats) in
+        [(120.0, 4.0, "straight", 1.0), (90.0, 8.0, "triplet", 1.0 / 3.0), (140.0, 16.0, "dotted", 0.375), (60.0, 2.0, "straight", 2.0)]
+    {
         let mut host = OfflineHost::new(sr, 2);
         host.set("dly_on", 1.0).unwrap();
         host.set("dly_sync", 1.0).unwrap();

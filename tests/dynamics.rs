@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use livechain::dsp::BlockStage;
 use livechain::dsp::compressor::{CompSettings, Compressor};
+use livechain::dsp::BlockStage;
 use livechain::host::OfflineHost;
 
 /// The soft-knee curve from Giannoulis, Massberg & Reiss (JAES 2012), written out independently.
@@ -25,7 +25,15 @@ fn static_curve_matches_threshold_ratio_knee_within_0_1_db() {
         for level in (-60..=0).step_by(2) {
             let mut c = Compressor::default();
             c.prepare(sr);
-            let s = CompSettings { threshold_db: t as f32, ratio: r as f32, knee_db: w as f32, attack_ms: 1.0, release_ms: 50.0, makeup_db: 0.0, auto_makeup: false };
+            let s = CompSettings {
+                threshold_db: t as f32,
+                ratio: r as f32,
+                knee_db: w as f32,
+                attack_ms: 1.0,
+                release_ms: 50.0,
+                makeup_db: 0.0,
+                auto_makeup: false,
+            };
             let x = 10f32.powf(level as f32 / 20.0);
             let mut y = 0.0;
             for _ in 0..24_000 {
@@ -67,7 +75,15 @@ fn attack_and_release_reach_63_percent_in_their_set_times() {
         for (attack, release) in [(1.0f32, 50.0f32), (10.0, 150.0), (80.0, 1_000.0)] {
             let mut c = Compressor::default();
             c.prepare(sr);
-            let s = CompSettings { threshold_db: -20.0, ratio: 4.0, knee_db: 0.0, attack_ms: attack, release_ms: release, makeup_db: 0.0, auto_makeup: false };
+            let s = CompSettings {
+                threshold_db: -20.0,
+                ratio: 4.0,
+                knee_db: 0.0,
+                attack_ms: attack,
+                release_ms: release,
+                makeup_db: 0.0,
+                auto_makeup: false,
+            };
             // −40 dB → 0 dB: 15 dB of reduction arrives with the attack time.
             let a = time_to_63(&mut c, &s, 0.01, 1.0, sr);
             let r = time_to_63(&mut c, &s, 1.0, 0.01, sr);
@@ -81,7 +97,8 @@ fn attack_and_release_reach_63_percent_in_their_set_times() {
 #[test]
 fn makeup_and_auto_makeup_add_their_gain() {
     let sr = 48_000.0;
-    let s = CompSettings { threshold_db: -20.0, ratio: 4.0, knee_db: 0.0, attack_ms: 1.0, release_ms: 50.0, makeup_db: 5.0, auto_makeup: true };
+    let s =
+        CompSettings { threshold_db: -20.0, ratio: 4.0, knee_db: 0.0, attack_ms: 1.0, release_ms: 50.0, makeup_db: 5.0, auto_makeup: true };
     let mut c = Compressor::default();
     c.prepare(sr);
     let x = 10f32.powf(-40.0 / 20.0); // below threshold: only the make-up applies

@@ -91,17 +91,27 @@ fn the_editor_opens_and_closes_repeatedly_while_audio_runs() {
             });
             painted.push(pixels);
             // Audio ran while the window opened and painted.
-            pump_until(&mut inst, "audio while the editor is open", Duration::from_secs(10), || blocks.load(Ordering::Relaxed) > before + 20);
+            pump_until(&mut inst, "audio while the editor is open", Duration::from_secs(10), || {
+                blocks.load(Ordering::Relaxed) > before + 20
+            });
             let _ = gui.hide(&mut inst.plugin_handle());
             gui.destroy(&mut inst.plugin_handle());
-            pump_until(&mut inst, &format!("the editor to close (cycle {cycle}, {}x{})", size.width, size.height), Duration::from_secs(20), || {
-                panel_pixels(&display) < 1_000
-            });
+            pump_until(
+                &mut inst,
+                &format!("the editor to close (cycle {cycle}, {}x{})", size.width, size.height),
+                Duration::from_secs(20),
+                || panel_pixels(&display) < 1_000,
+            );
             let before = blocks.load(Ordering::Relaxed);
-            pump_until(&mut inst, "audio after the editor closed", Duration::from_secs(10), || blocks.load(Ordering::Relaxed) > before + 20);
+            pump_until(&mut inst, "audio after the editor closed", Duration::from_secs(10), || {
+                blocks.load(Ordering::Relaxed) > before + 20
+            });
         }
         done.store(true, Ordering::Relaxed);
-        println!("editor opened and closed {cycles} times ({painted:?} panel pixels when open); {} blocks processed meanwhile", blocks.load(Ordering::Relaxed));
+        println!(
+            "editor opened and closed {cycles} times ({painted:?} panel pixels when open); {} blocks processed meanwhile",
+            blocks.load(Ordering::Relaxed)
+        );
         audio.join().expect("the audio thread")
     });
     inst.deactivate(stopped);

@@ -8,8 +8,8 @@ use common::jack::{ports, start_server, wait_for, Stop};
 use common::xwd::{screenshot, Image};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 // The meters' solid colours (src/editor/meters.rs): peak green and yellow, RMS blue.
@@ -109,7 +109,11 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     std::thread::sleep(Duration::from_millis(2500));
     let after = meter_pixels(&screenshot(&display));
     assert!(after < lit / 2, "meters did not fall after the signal stopped: {after} vs {lit} pixels");
-    eprintln!("meter pixels: silent {}, playing {lit}, 2.5 s after {after}; spectrum {} then {trace}", meter_pixels(&silent), spectrum_pixels(&silent));
+    eprintln!(
+        "meter pixels: silent {}, playing {lit}, 2.5 s after {after}; spectrum {} then {trace}",
+        meter_pixels(&silent),
+        spectrum_pixels(&silent)
+    );
 
     // The in-plugin loop probe, through its button: a JACK loop from Livechain's first output
     // to its first input delays by one period (256 frames), which is what it must measure.

@@ -19,8 +19,8 @@
 mod common;
 use common::clap::*;
 use proptest::prelude::*;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 type Table = Vec<(String, ClapId, f64, f64, f64)>;
@@ -140,7 +140,8 @@ fn state_case(params: usize) -> impl Strategy<Value = StateCase> {
     let edit = prop_oneof![
         (0..params, json_value()).prop_map(|(i, v)| Edit::Param(i, v)),
         ("[a-z_]{1,12}", json_value()).prop_map(|(k, v)| Edit::Unknown(k, v)),
-        (prop_oneof![Just("schema".to_string()), Just("editor".to_string()), "[a-z]{1,8}"], json_value()).prop_map(|(k, v)| Edit::Field(k, v)),
+        (prop_oneof![Just("schema".to_string()), Just("editor".to_string()), "[a-z]{1,8}"], json_value())
+            .prop_map(|(k, v)| Edit::Field(k, v)),
         ".{0,10}".prop_map(Edit::Version),
     ];
     prop_oneof![

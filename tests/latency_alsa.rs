@@ -195,7 +195,17 @@ fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
         r.iter().sum::<f64>() / r.len() as f64
     };
     let out = Command::new(standalone())
-        .args(["--backend", "alsa", "-p", "256", "--output-device", "PulseAudio Sound Server", "--input-device", "PulseAudio Sound Server", "--measure-loop"])
+        .args([
+            "--backend",
+            "alsa",
+            "-p",
+            "256",
+            "--output-device",
+            "PulseAudio Sound Server",
+            "--input-device",
+            "PulseAudio Sound Server",
+            "--measure-loop",
+        ])
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")

@@ -22,7 +22,12 @@ fn iodelay(server: &str) -> f64 {
     let _stop = Stop(child);
     let t = Instant::now();
     loop {
-        let ok = Command::new("jack_connect").args(["jack_delay:out", "jack_delay:in"]).env("JACK_DEFAULT_SERVER", server).status().map(|s| s.success()).unwrap_or(false);
+        let ok = Command::new("jack_connect")
+            .args(["jack_delay:out", "jack_delay:in"])
+            .env("JACK_DEFAULT_SERVER", server)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
         if ok {
             break;
         }

@@ -31,10 +31,8 @@ fn instances_created_and_destroyed_in_a_loop_leave_nothing_behind() {
         assert_eq!(count(), 2, "one plugin and its bridge per instance");
         let table = param_table(&mut inst);
         // Every stage on, at alternating rates, so every buffer is allocated and resized.
-        let events: Vec<(usize, ClapId, f64)> = ["High-Pass", "Low-Pass", "AGC", "Compressor", "Delay", "Reverb"]
-            .iter()
-            .map(|n| (0, param_id(&table, n), 1.0))
-            .collect();
+        let events: Vec<(usize, ClapId, f64)> =
+            ["High-Pass", "Low-Pass", "AGC", "Compressor", "Delay", "Reverb"].iter().map(|n| (0, param_id(&table, n), 1.0)).collect();
         let rate = [44_100.0, 48_000.0, 96_000.0][i % 3];
         process(&mut inst, rate, 512, &input, &events);
         drop(inst);

@@ -81,7 +81,17 @@ fn the_cli_renders_a_file_with_a_preset_and_sets() {
     let input = tmp("in.wav");
     let output = tmp("out.wav");
     write_wav(&input, 44_100, &[sine(44_100, 440.0, 44_100.0, 0.25), sine(44_100, 660.0, 44_100.0, 0.25)]);
-    let (code, out, err) = run(&["render", input.to_str().unwrap(), output.to_str().unwrap(), "--preset", "slapback", "--set", "out_gain=-6", "--tail", "0.5"]);
+    let (code, out, err) = run(&[
+        "render",
+        input.to_str().unwrap(),
+        output.to_str().unwrap(),
+        "--preset",
+        "slapback",
+        "--set",
+        "out_gain=-6",
+        "--tail",
+        "0.5",
+    ]);
     assert_eq!(code, 0, "{out}{err}");
     let (audio, rate) = render::read_wav(&output).unwrap();
     assert_eq!(rate, 44_100);

@@ -3,9 +3,9 @@
 
 mod common;
 use common::*;
-use livechain::dsp::BlockStage;
 use livechain::dsp::denormal::DenormalGuard;
 use livechain::dsp::reverb::{Reverb, ReverbSettings};
+use livechain::dsp::BlockStage;
 
 fn impulse_response(r: &mut Reverb, s: &ReverbSettings, frames: usize) -> (Vec<f32>, Vec<f32>) {
     let _g = DenormalGuard::new();
@@ -32,7 +32,8 @@ fn decay_time_matches_the_setting_from_0_3_to_10_seconds() {
         for size in [0.2f32, 0.8] {
             let mut r = Reverb::default();
             r.prepare(sr);
-            let s = ReverbSettings { predelay_ms: 0.0, size, decay_s: decay, damping: 0.0, modulation: 0.2, width: 1.0, early: 0.0, mix: 1.0 };
+            let s =
+                ReverbSettings { predelay_ms: 0.0, size, decay_s: decay, damping: 0.0, modulation: 0.2, width: 1.0, early: 0.0, mix: 1.0 };
             let (l, rr) = impulse_response(&mut r, &s, ((decay * 1.2 + 0.5) * sr) as usize);
             let t60 = schroeder_t60(&l, &rr, sr);
             eprintln!("reverb decay set {decay} s, size {size}: measured T60 {t60:.3} s");
@@ -52,7 +53,12 @@ fn damping_shortens_the_highs_but_keeps_the_low_decay() {
     let lp = |x: &[f32]| {
         let c = (-std::f32::consts::TAU * 200.0 / sr).exp();
         let mut st = 0.0;
-        x.iter().map(|&v| { st = v + c * (st - v); st }).collect::<Vec<f32>>()
+        x.iter()
+            .map(|&v| {
+                st = v + c * (st - v);
+                st
+            })
+            .collect::<Vec<f32>>()
     };
     let t_low = schroeder_t60(&lp(&lp(&l)), &lp(&lp(&rr)), sr);
     assert!((t_low - 2.0).abs() <= 0.2, "low band {t_low}");
@@ -118,7 +124,8 @@ fn no_setting_runs_away() {
             for modulation in [0.0f32, 1.0] {
                 let mut r = Reverb::default();
                 r.prepare(sr);
-                let s = ReverbSettings { predelay_ms: 200.0, size, decay_s: decay, damping: 0.0, modulation, width: 1.0, early: 1.0, mix: 1.0 };
+                let s =
+                    ReverbSettings { predelay_ms: 200.0, size, decay_s: decay, damping: 0.0, modulation, width: 1.0, early: 1.0, mix: 1.0 };
                 let x = noise(sr as usize, 1.0, 8);
                 let _g = DenormalGuard::new();
                 let mut first = 0.0f64;
@@ -129,7 +136,11 @@ fn no_setting_runs_away() {
                     r.tick(&mut f, &s, 1.0);
                     assert!(f[0].is_finite() && f[1].abs() < 50.0, "size {size} decay {decay}: {f:?}");
                     let e = (f[0] as f64).powi(2);
-                    if n < sr as usize { first += e } else if n >= 3 * sr as usize { last += e }
+                    if n < sr as usize {
+                        first += e
+                    } else if n >= 3 * sr as usize {
+                        last += e
+                    }
                 }
                 assert!(last < first, "size {size} decay {decay} mod {modulation}: energy grew");
             }

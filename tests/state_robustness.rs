@@ -8,7 +8,6 @@ mod common;
 use common::clap::*;
 use common::Lcg;
 
-
 fn assert_processes(inst: &mut PluginInstance<TestHost>, what: &str) {
     let input = stereo_noise(12_000, 0.3, 3);
     let out = process(inst, 48_000.0, 256, &input, &[]);
@@ -49,7 +48,8 @@ fn a_newer_layout_loads_what_this_build_knows() {
     let entry = load_entry();
     let mut inst = new_instance(entry);
     let table = param_table(&mut inst);
-    let future = br#"{"version":"9.0.0","params":{"in_gain":{"f32":-6.0},"quantum_flux":{"f32":3.0}},"fields":{"schema":"99","warp":"yes"}}"#;
+    let future =
+        br#"{"version":"9.0.0","params":{"in_gain":{"f32":-6.0},"quantum_flux":{"f32":3.0}},"fields":{"schema":"99","warp":"yes"}}"#;
     assert!(load(&mut inst, &framed(future)), "a newer state with known parameters is loaded");
     let id = param_id(&table, "Input Gain");
     let want = text_value(&mut inst, id, "-6");
@@ -64,11 +64,8 @@ fn every_parameter_changed_round_trips_and_saving_is_stable() {
     let table = param_table(&mut a);
     // Every parameter (but the bypass) to an end of its range away from its default: that works
     // for switches and choices as well as for continuous parameters.
-    let events: Vec<(usize, ClapId, f64)> = table
-        .iter()
-        .filter(|p| p.0 != "Bypass")
-        .map(|p| (0, p.1, if (p.4 - p.3).abs() > 1e-9 { p.3 } else { p.2 }))
-        .collect();
+    let events: Vec<(usize, ClapId, f64)> =
+        table.iter().filter(|p| p.0 != "Bypass").map(|p| (0, p.1, if (p.4 - p.3).abs() > 1e-9 { p.3 } else { p.2 })).collect();
     let input = stereo_noise(4_096, 0.1, 9);
     process(&mut a, 48_000.0, 256, &input, &events);
     let set = values(&mut a, &table);
@@ -93,10 +90,8 @@ fn bad_audio_from_the_host_never_comes_out_and_the_sound_recovers() {
     let entry = load_entry();
     let mut inst = new_instance(entry);
     let table = param_table(&mut inst);
-    let on: Vec<(usize, ClapId, f64)> = ["High-Pass", "Low-Pass", "AGC", "Compressor", "Delay", "Reverb"]
-        .iter()
-        .map(|name| (0, param_id(&table, name), 1.0))
-        .collect();
+    let on: Vec<(usize, ClapId, f64)> =
+        ["High-Pass", "Low-Pass", "AGC", "Compressor", "Delay", "Reverb"].iter().map(|name| (0, param_id(&table, name), 1.0)).collect();
     let frames = 96_000;
     let clean = stereo_noise(frames, 0.2, 21);
     let mut dirty = clean.clone();
@@ -163,7 +158,11 @@ fn a_state_saved_right_after_a_flushed_change_holds_it() {
         s.spawn(move || {
             let mut proc = stopped.start_processing().unwrap();
             let blocks = [256usize];
-            run_started(&mut proc, &Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &[] }, &stereo_noise(2048, 0.1, 4));
+            run_started(
+                &mut proc,
+                &Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &[] },
+                &stereo_noise(2048, 0.1, 4),
+            );
             let mut stopped = proc.stop_processing();
             let mut out = EventBuffer::new();
             params.flush_active(&mut stopped.plugin_handle(), &InputEvents::from_buffer(&ev), &mut OutputEvents::from_buffer(&mut out));

@@ -89,7 +89,9 @@ fn parameters_written_from_another_thread_while_audio_runs() {
         done.store(true, Ordering::Relaxed);
     });
     let (w, r) = (writes.load(Ordering::Relaxed), reads.load(Ordering::Relaxed));
-    println!("{blocks} blocks of 64 with {w} parameter writes and {r} editor reads from other threads; peak {worst:.4} (ceiling {ceiling:.4})");
+    println!(
+        "{blocks} blocks of 64 with {w} parameter writes and {r} editor reads from other threads; peak {worst:.4} (ceiling {ceiling:.4})"
+    );
     assert!(w > 1000, "the writer barely ran ({w} writes)");
     assert!(worst <= ceiling + 1e-6, "{worst} passed the ceiling {ceiling}");
 }

@@ -91,12 +91,7 @@ fn processing_matrix_rates_blocks_layouts_and_buffers() {
                     match &reference {
                         None => reference = Some(out),
                         Some(r) => {
-                            let diff = r
-                                .iter()
-                                .flatten()
-                                .zip(out.iter().flatten())
-                                .map(|(a, b)| (a - b).abs())
-                                .fold(0.0f32, f32::max);
+                            let diff = r.iter().flatten().zip(out.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
                             worst_block_diff = worst_block_diff.max(diff);
                             assert!(diff < 1e-5, "{what}: differs from 1-sample blocks by {diff}");
                         }
@@ -196,20 +191,36 @@ fn reset_and_reactivation_mid_tail_start_clean_at_the_new_rate() {
                 let blocks = [512usize];
                 // Right after activation at a new rate: silence in, silence out (no tail carried
                 // over from the last activation).
-                let silence = run_started(&mut proc, &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] }, &vec![vec![0.0; 2048]; 2]);
+                let silence = run_started(
+                    &mut proc,
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &vec![vec![0.0; 2048]; 2],
+                );
                 let leftover = silence.iter().flatten().fold(0.0f32, |m, x| m.max(x.abs()));
                 assert!(leftover < 1e-7, "{rate} Hz: {leftover} comes out of silence after reactivation");
                 let spec = Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: ev };
                 let at = (0.1 * rate) as usize;
                 let ir = run_started(&mut proc, &spec, &impulse(2, frames, at));
                 // Reset half a second into a new tail: the tail stops at once.
-                run_started(&mut proc, &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] }, &impulse(2, rate as usize / 2, 10));
+                run_started(
+                    &mut proc,
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &impulse(2, rate as usize / 2, 10),
+                );
                 proc.reset();
-                let after = run_started(&mut proc, &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] }, &vec![vec![0.0; 2048]; 2]);
+                let after = run_started(
+                    &mut proc,
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &vec![vec![0.0; 2048]; 2],
+                );
                 let leftover = after.iter().flatten().fold(0.0f32, |m, x| m.max(x.abs()));
                 assert!(leftover < 1e-7, "{rate} Hz: {leftover} comes out after reset()");
                 // And a deactivation now happens in the middle of that tail.
-                run_started(&mut proc, &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] }, &impulse(2, rate as usize / 4, 10));
+                run_started(
+                    &mut proc,
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &impulse(2, rate as usize / 4, 10),
+                );
                 // The late tail: from 10 ms after the impulse (past the direct sound).
                 let tail = at + (0.01 * rate) as usize;
                 (proc.stop_processing(), common::schroeder_decay_time(&[&ir[0][tail..], &ir[1][tail..]], rate, -25.0))

@@ -25,7 +25,11 @@ pub fn mls(order: u32, amplitude: f32) -> Vec<f32> {
             let bit = taps.iter().fold(0, |acc, &t| acc ^ (state >> (order - t)) & 1);
             let out = state & 1;
             state = (state >> 1) | (bit << (order - 1));
-            if out == 1 { amplitude } else { -amplitude }
+            if out == 1 {
+                amplitude
+            } else {
+                -amplitude
+            }
         })
         .collect()
 }
@@ -204,11 +208,7 @@ mod tests {
         let probe = mls(13, 0.5);
         let corr = Correlator::new(&probe);
         let mut s = 99u32;
-        let noise: Vec<f32> = (0..probe.len())
-            .map(|_| {
-                crate::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 - 0.5
-            })
-            .collect();
+        let noise: Vec<f32> = (0..probe.len()).map(|_| crate::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 - 0.5).collect();
         assert!(corr.locate(&noise, 0).confidence < MIN_CONFIDENCE);
     }
 }

@@ -31,10 +31,7 @@ pub struct Histogram {
 
 impl Default for Histogram {
     fn default() -> Self {
-        Self {
-            counts: (0..BINS).map(|_| AtomicU32::new(0)).collect(),
-            powers: (0..BINS).map(|_| AtomicF64::new(0.0)).collect(),
-        }
+        Self { counts: (0..BINS).map(|_| AtomicU32::new(0)).collect(), powers: (0..BINS).map(|_| AtomicF64::new(0.0)).collect() }
     }
 }
 

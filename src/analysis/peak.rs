@@ -2,8 +2,8 @@
 //! since the editor last looked; the editor turns that into a bar with hold and fall-back.
 
 use atomic_float::AtomicF32;
-use wide::f32x4;
 use std::sync::atomic::Ordering;
+use wide::f32x4;
 
 pub const MAX_CHANNELS: usize = 2;
 

@@ -29,7 +29,10 @@ pub enum ProbeStatus {
     Idle,
     Measuring,
     /// The round trip in samples (sub-sample), and the two periods' spread.
-    Measured { samples: f64, spread: f64 },
+    Measured {
+        samples: f64,
+        spread: f64,
+    },
     Failed(String),
 }
 

@@ -45,9 +45,7 @@ impl Default for Analyzer {
 impl Analyzer {
     pub fn new() -> Self {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FFT_SIZE);
-        let window: Vec<f32> = (0..FFT_SIZE)
-            .map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / FFT_SIZE as f32).cos())
-            .collect();
+        let window: Vec<f32> = (0..FFT_SIZE).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / FFT_SIZE as f32).cos()).collect();
         let scale = 2.0 / window.iter().sum::<f32>();
         let bins = FFT_SIZE / 2 + 1;
         Self {

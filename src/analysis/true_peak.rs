@@ -180,7 +180,15 @@ mod tests {
                         (0..block)
                             .map(|_| {
                                 let r = crate::dsp::xorshift32(&mut seed);
-                                if r % 97 == 0 { if r % 2 == 0 { 1.0 } else { -1.0 } } else { r as f32 / u32::MAX as f32 - 0.5 }
+                                if r % 97 == 0 {
+                                    if r % 2 == 0 {
+                                        1.0
+                                    } else {
+                                        -1.0
+                                    }
+                                } else {
+                                    r as f32 / u32::MAX as f32 - 0.5
+                                }
                             })
                             .collect()
                     })
@@ -221,7 +229,13 @@ mod tests {
             for i in 0..120 {
                 // Loud stretches rising 2 % each, quiet ones (a tenth, or silence) between.
                 let loud = 0.05 * 1.02f32.powi(i / 2);
-                let level = if i % 2 == 0 { loud } else if i % 6 == 3 { 0.0 } else { loud * 0.1 };
+                let level = if i % 2 == 0 {
+                    loud
+                } else if i % 6 == 3 {
+                    0.0
+                } else {
+                    loud * 0.1
+                };
                 let kind = if i % 2 == 0 { (i / 2) % 3 } else { 0 };
                 let block = [64usize, 1, 300, 7, 256, 12][i as usize % 6];
                 // Noise, a quarter-rate sine at 45° (its samples 3 dB under its peak), and the
@@ -286,9 +300,7 @@ mod tests {
     /// first 100 ms are not counted: the abrupt start is a step, and a reconstructed step rings
     /// above the sine (that overshoot is real, but it is not what the cases measure).
     fn measure(div: f64, amp: f64, deg: f64) -> (f64, f64) {
-        let x: Vec<f32> = (0..48_000)
-            .map(|i| (amp * (std::f64::consts::TAU * i as f64 / div + deg.to_radians()).sin()) as f32)
-            .collect();
+        let x: Vec<f32> = (0..48_000).map(|i| (amp * (std::f64::consts::TAU * i as f64 / div + deg.to_radians()).sin()) as f32).collect();
         let mut m = TruePeakMeter::default();
         let mut tp = 0.0f32;
         for (i, c) in x.chunks(100).enumerate() {

@@ -40,7 +40,13 @@ pub fn find_device(name: Option<&str>, input: bool) -> Result<cpal::Device> {
     let id = |d: &cpal::Device| d.id().map(|i| i.id().to_string()).unwrap_or_default();
     let label = |d: &cpal::Device| d.description().map(|n| n.name().to_string()).unwrap_or_default();
     let found = match name {
-        None => if input { host.default_input_device() } else { host.default_output_device() },
+        None => {
+            if input {
+                host.default_input_device()
+            } else {
+                host.default_output_device()
+            }
+        }
         Some(want) => devices
             .iter()
             .find(|d| id(d) == want)
@@ -53,7 +59,11 @@ pub fn find_device(name: Option<&str>, input: bool) -> Result<cpal::Device> {
         anyhow!(
             "no ALSA {kind} device {}; {}",
             name.map_or("(no default)".to_string(), |n| format!("\"{n}\"")),
-            if names.is_empty() { "there are none (`livechain devices` lists them)".to_string() } else { format!("valid: {}", names.join(", ")) }
+            if names.is_empty() {
+                "there are none (`livechain devices` lists them)".to_string()
+            } else {
+                format!("valid: {}", names.join(", "))
+            }
         )
     })
 }

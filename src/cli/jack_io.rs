@@ -241,7 +241,8 @@ pub fn run_chain(params: Arc<LivechainParams>, seconds: f64) -> Result<LiveRun> 
     crate::host::prime_smoothers(&params, sr);
     chain.reset(&params);
     let xruns = Arc::new(AtomicUsize::new(0));
-    let handler = ChainHandler { ins, outs, chain, params, bridge: Arc::new(Bridge::default()), busy_ns: 0, worst_ns: 0, cycles: 0, frames: 0 };
+    let handler =
+        ChainHandler { ins, outs, chain, params, bridge: Arc::new(Bridge::default()), busy_ns: 0, worst_ns: 0, cycles: 0, frames: 0 };
     let active = client.activate_async(Xruns(xruns.clone()), handler)?;
     // A noise source feeding our inputs, so the chain works on signal, not silence.
     let noise = NoiseSource::start(&names)?;
@@ -278,7 +279,9 @@ impl jack::ProcessHandler for NoiseHandler {
 impl NoiseSource {
     pub fn start(targets: &[String]) -> Result<Self> {
         let client = open_client("livechain-noise")?;
-        let outs: Vec<_> = (0..targets.len()).map(|i| client.register_port(&format!("out_{}", i + 1), jack::AudioOut::default())).collect::<Result<_, _>>()?;
+        let outs: Vec<_> = (0..targets.len())
+            .map(|i| client.register_port(&format!("out_{}", i + 1), jack::AudioOut::default()))
+            .collect::<Result<_, _>>()?;
         let names: Vec<String> = outs.iter().map(|p| p.name()).collect::<Result<_, _>>()?;
         let active = client.activate_async((), NoiseHandler { outs, seed: 12345 })?;
         for (from, to) in names.iter().zip(targets) {

@@ -167,10 +167,19 @@ fn devices() -> Result<()> {
     println!("JACK:");
     match jack_io::open_client("livechain-devices") {
         Ok(c) => {
-            println!("  server running: {} Hz, buffer {} frames ({:.2} ms)", c.sample_rate(), c.buffer_size(), c.buffer_size() as f64 * 1000.0 / c.sample_rate() as f64);
+            println!(
+                "  server running: {} Hz, buffer {} frames ({:.2} ms)",
+                c.sample_rate(),
+                c.buffer_size(),
+                c.buffer_size() as f64 * 1000.0 / c.sample_rate() as f64
+            );
             for name in c.ports(None, Some("32 bit float mono audio"), jack::PortFlags::IS_PHYSICAL) {
                 if let Some(p) = c.port_by_name(&name) {
-                    let (mode, dir) = if p.flags().contains(jack::PortFlags::IS_OUTPUT) { (jack::LatencyType::Capture, "capture") } else { (jack::LatencyType::Playback, "playback") };
+                    let (mode, dir) = if p.flags().contains(jack::PortFlags::IS_OUTPUT) {
+                        (jack::LatencyType::Capture, "capture")
+                    } else {
+                        (jack::LatencyType::Playback, "playback")
+                    };
                     let (lo, hi) = p.get_latency_range(mode);
                     println!("  {name:32} {dir}, latency {lo}..{hi} frames");
                 }
@@ -207,7 +216,10 @@ fn devices() -> Result<()> {
                     return;
                 }
                 let ch = (configs.iter().map(|c| c.channels()).min().unwrap_or(0), configs.iter().map(|c| c.channels()).max().unwrap_or(0));
-                let rate = (configs.iter().map(|c| c.min_sample_rate()).min().unwrap_or(0), configs.iter().map(|c| c.max_sample_rate()).max().unwrap_or(0));
+                let rate = (
+                    configs.iter().map(|c| c.min_sample_rate()).min().unwrap_or(0),
+                    configs.iter().map(|c| c.max_sample_rate()).max().unwrap_or(0),
+                );
                 let bufs: Vec<(u32, u32)> = configs
                     .iter()
                     .filter_map(|c| match c.buffer_size() {
@@ -252,7 +264,11 @@ pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>
     let corr = Correlator::new(&probe);
     if std::env::var_os("LIVECHAIN_DEBUG").is_some() {
         let nz = run.recording.iter().position(|x| *x != 0.0);
-        eprintln!("debug: recording {} samples, first non-zero at {nz:?}, max {}", run.recording.len(), run.recording.iter().fold(0.0f32, |m, x| m.max(x.abs())));
+        eprintln!(
+            "debug: recording {} samples, first non-zero at {nz:?}, max {}",
+            run.recording.len(),
+            run.recording.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+        );
     }
     let mut results = Vec::with_capacity(repeats);
     let ms = |s: f64| s * 1000.0 / run.sample_rate as f64;

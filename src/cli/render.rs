@@ -49,7 +49,13 @@ pub struct Report {
 impl Report {
     pub fn print(&self) {
         let secs = self.frames as f64 / self.sample_rate as f64;
-        println!("rendered {:.2} s at {} Hz, {} channel(s), latency {} samples", secs, self.sample_rate, self.peak_dbfs.len(), self.latency);
+        println!(
+            "rendered {:.2} s at {} Hz, {} channel(s), latency {} samples",
+            secs,
+            self.sample_rate,
+            self.peak_dbfs.len(),
+            self.latency
+        );
         for (ch, (p, r)) in self.peak_dbfs.iter().zip(&self.rms_dbfs).enumerate() {
             println!("  ch{}: sample peak {:7.2} dBFS   RMS {:7.2} dBFS", ch + 1, p, r);
         }
@@ -111,17 +117,21 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
         let tail = s.tail_s.unwrap_or_else(|| auto_tail(&host));
         tail_frames = (tail * sample_rate as f32) as usize;
         let total = frames + tail_frames + if s.compensate_latency { latency } else { 0 };
-        let mut buf: Vec<Vec<f32>> = group.iter().map(|c| {
-            let mut v = c.clone();
-            v.resize(total, 0.0);
-            v
-        }).collect();
+        let mut buf: Vec<Vec<f32>> = group
+            .iter()
+            .map(|c| {
+                let mut v = c.clone();
+                v.resize(total, 0.0);
+                v
+            })
+            .collect();
         // Process in pieces of at most a second so the progress bar moves.
         let piece = sample_rate as usize;
         let mut pos = 0;
         while pos < total {
             let end = (pos + piece).min(total);
-            let evs: Vec<Event> = s.events.iter().filter(|e| e.time >= pos && e.time < end).map(|e| Event { time: e.time - pos, ..e.clone() }).collect();
+            let evs: Vec<Event> =
+                s.events.iter().filter(|e| e.time >= pos && e.time < end).map(|e| Event { time: e.time - pos, ..e.clone() }).collect();
             let mut part: Vec<Vec<f32>> = buf.iter().map(|c| c[pos..end].to_vec()).collect();
             let t = Instant::now();
             host.run(&mut part, s.block, &evs).map_err(anyhow::Error::msg)?;
@@ -150,10 +160,7 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
         frames: out_frames,
         sample_rate,
         peak_dbfs: output.iter().map(|c| db(c.iter().fold(0.0f32, |m, x| m.max(x.abs())) as f64)).collect(),
-        rms_dbfs: output
-            .iter()
-            .map(|c| db((c.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / c.len().max(1) as f64).sqrt()))
-            .collect(),
+        rms_dbfs: output.iter().map(|c| db((c.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / c.len().max(1) as f64).sqrt())).collect(),
         integrated_lufs: loudness::integrated(&slices[..slices.len().min(2)], sample_rate as f64),
         latency,
         load: busy.as_secs_f64() / ((frames + tail_frames) as f64 / sample_rate as f64),
@@ -183,7 +190,8 @@ pub fn read_wav(path: &Path) -> Result<(Vec<Vec<f32>>, u32)> {
 
 /// Writes 32-bit float WAV: no clipping, no dither, the chain's output as it is.
 pub fn write_wav(path: &Path, channels: &[Vec<f32>], sample_rate: u32) -> Result<()> {
-    let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec =
+        hound::WavSpec { channels: channels.len() as u16, sample_rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -255,9 +263,7 @@ pub fn demo_signal(sample_rate: u32) -> Vec<Vec<f32>> {
     let mut l = vec![0.0f32; len];
     let mut r = vec![0.0f32; len];
     let mut seed = 0x1234_5678u32;
-    let mut rnd = move || {
-        crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 * 2.0 - 1.0
-    };
+    let mut rnd = move || crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 * 2.0 - 1.0;
     let beat = 0.5; // 120 BPM
     let chords: [[f32; 3]; 4] = [[220.0, 277.18, 329.63], [196.0, 246.94, 293.66], [174.61, 220.0, 261.63], [196.0, 246.94, 329.63]];
     for bar in 0..6 {

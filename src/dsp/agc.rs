@@ -11,8 +11,8 @@
 //! moves between those points as a straight line in linear gain, so it never steps.
 
 use super::kweight::KWeightingPipe;
-use wide::f32x4;
 use super::{CONTROL, MAX_CH, RAMP};
+use wide::f32x4;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AgcSettings {
@@ -341,7 +341,15 @@ mod tests {
         for sr in [8_000.0f32, 48_000.0, 384_000.0] {
             let mut agc = Agc::default();
             agc.prepare(sr);
-            let mut reference = PerSample { sr: sr as f64, kw: [KWeighting::new(sr as f64); 2], fast: 0.0, slow: 0.0, gain_db: 0.0, measured: 0, below_relative: 0 };
+            let mut reference = PerSample {
+                sr: sr as f64,
+                kw: [KWeighting::new(sr as f64); 2],
+                fast: 0.0,
+                slow: 0.0,
+                gain_db: 0.0,
+                measured: 0,
+                below_relative: 0,
+            };
             let s = AgcSettings { target_lufs: -18.0, max_range_db: 15.0, speed_s: 0.3, gate_lufs: -50.0 };
             // (seconds, amplitude, tone or noise): −30-ish noise, a pause, a loud tone, a source
             // 14 dB under it (below the relative gate: held, then adapted to after 3 s).

@@ -165,7 +165,6 @@ impl Compressor {
         self.gr_db
     }
 
-
     /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place, in four
     /// passes: the detector levels of the whole block (logarithms side by side,
     /// independent of each other), the envelope (the one pass where each sample waits for the
@@ -389,4 +388,3 @@ mod tests {
         }
     }
 }
-

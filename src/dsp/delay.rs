@@ -143,7 +143,6 @@ impl Delay {
         hermite(at(base.wrapping_add(1)), at(base), at(base.wrapping_sub(1)), at(base.wrapping_sub(2)), t)
     }
 
-
     /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place;
     /// `settings(i)` and `fade[i]` are sample i's. Bit for bit what `tick` gives frame after
     /// frame: the block runs in runs in which no read reaches a sample the run itself writes
@@ -393,9 +392,20 @@ mod tests {
             };
             let fade = |t: usize| ((t as f32 * 0.0002).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
             let sizes = [64usize, 1, 77, 128, 3, 100];
-            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 3_000, 40, input, hold, fade, |a, b| {
-                assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write), "{rate} Hz");
-            });
+            crate::dsp::block_test::assert_steady_matches_general(
+                &mut a,
+                &mut b,
+                channels,
+                &sizes,
+                3_000,
+                40,
+                input,
+                hold,
+                fade,
+                |a, b| {
+                    assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write), "{rate} Hz");
+                },
+            );
         }
     }
 
@@ -412,7 +422,11 @@ mod tests {
             let mut seed = 9u32;
             let input = |t: usize| {
                 let noise = crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5;
-                if t % 7_000 < 2_500 { noise } else { 0.0 }
+                if t % 7_000 < 2_500 {
+                    noise
+                } else {
+                    0.0
+                }
             };
             let settings = |t: usize| {
                 let x = t as f32;

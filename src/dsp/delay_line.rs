@@ -37,11 +37,7 @@ impl IntegerDelay {
     pub fn tick(&mut self, x: f32) -> f32 {
         let len = self.buf.len();
         self.buf[self.write] = x;
-        let read = if self.write >= self.delay {
-            self.write - self.delay
-        } else {
-            self.write + len - self.delay
-        };
+        let read = if self.write >= self.delay { self.write - self.delay } else { self.write + len - self.delay };
         let y = self.buf[read];
         self.write += 1;
         if self.write == len {

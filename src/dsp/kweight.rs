@@ -312,7 +312,13 @@ mod tests {
                 }
             }
             let rel = (err / power).sqrt();
-            let bound = if sr < 16_000.0 { 1e-5 } else if sr < 100_000.0 { 2e-4 } else { 5e-3 };
+            let bound = if sr < 16_000.0 {
+                1e-5
+            } else if sr < 100_000.0 {
+                2e-4
+            } else {
+                5e-3
+            };
             assert!(rel < bound, "{sr} Hz: relative error {rel:e}");
         }
         let mut pipe = KWeightingPipe::new(48_000.0);

@@ -4,17 +4,17 @@
 //! `reset` clears state without allocating, `latency` reports samples of delay, and processing
 //! works in place so that any block split gives the same output.
 
+pub mod agc;
 pub mod bypass;
+pub mod compressor;
+pub mod delay;
 pub mod delay_line;
 pub mod denormal;
-pub mod svf;
-pub mod kweight;
-pub mod compressor;
-pub mod agc;
-pub mod delay;
-pub mod reverb;
 pub mod fade;
 pub mod fastmath;
+pub mod kweight;
+pub mod reverb;
+pub mod svf;
 
 /// The most channels any processor handles.
 pub const MAX_CH: usize = 2;
@@ -168,7 +168,11 @@ pub(crate) mod block_test {
             let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| c.as_mut_slice()).collect();
             a.process_block(&mut chans, |i| settings(pos + i), &fades);
             for (got, want) in x.iter().zip(&want) {
-                assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "at {pos}");
+                assert_eq!(
+                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "at {pos}"
+                );
             }
             check(a, b);
             pos += size;
@@ -204,7 +208,11 @@ pub(crate) mod block_test {
             let mut ys: Vec<&mut [f32]> = y.iter_mut().map(|c| c.as_mut_slice()).collect();
             b.process_block(&mut ys, |_| s, &fades);
             for (got, want) in x.iter().zip(&y) {
-                assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{channels} ch, block {k}");
+                assert_eq!(
+                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "{channels} ch, block {k}"
+                );
             }
             check(a, b);
             pos += size;

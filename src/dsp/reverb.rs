@@ -524,7 +524,14 @@ impl Reverb {
     /// The line lengths, their gains and the early reflections' offsets for a size and decay:
     /// the one formula for the cached values and for each sample's while they glide.
     #[inline]
-    fn line_settings(sample_rate: f32, size: f32, decay_s: f32, lengths: &mut [f32; LINES], gains: &mut [f32; LINES], er: &mut [usize; ER_MS.len()]) {
+    fn line_settings(
+        sample_rate: f32,
+        size: f32,
+        decay_s: f32,
+        lengths: &mut [f32; LINES],
+        gains: &mut [f32; LINES],
+        er: &mut [usize; ER_MS.len()],
+    ) {
         let sr_ms = 0.001 * sample_rate;
         for (k, off) in er.iter_mut().enumerate() {
             *off = (ER_MS[k] * Self::scale(size) * sr_ms) as usize;
@@ -557,7 +564,6 @@ impl Reverb {
         Self::line_settings(self.sample_rate, size, decay_s, &mut self.lengths, &mut self.gains, &mut self.er_offsets);
         self.fdn_run = self.fdn_run_at(size);
     }
-
 
     /// Processes a block of frames (1 or 2 channels, at most `BLOCK` frames) in place;
     /// `settings(i)` and `fade[i]` are sample i's. Bit for bit what `tick` gives frame after
@@ -610,7 +616,16 @@ impl Reverb {
     /// `steady`: every sample's settings are `settings(a)`'s (built once, filled at once).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, settings: &impl Fn(usize) -> ReverbSettings, fade: &[f32], steady: bool) {
+    fn run(
+        &mut self,
+        chans: &mut [&mut [f32]],
+        channels: usize,
+        a: usize,
+        b: usize,
+        settings: &impl Fn(usize) -> ReverbSettings,
+        fade: &[f32],
+        steady: bool,
+    ) {
         let m = b - a;
         let sr_ms = 0.001 * self.sample_rate;
         let Scratch { pre, early_on, depth, damp, width, mix, input, early, x, v, wet, written, glide: per } = &mut *self.scratch;
@@ -956,7 +971,18 @@ mod tests {
             };
             let fade = |t: usize| ((t as f32 * 0.0003).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
             let sizes = [64usize, 1, 77, 128, 3, 100];
-            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 1_200, 50, input, hold, fade, |_, _| {});
+            crate::dsp::block_test::assert_steady_matches_general(
+                &mut a,
+                &mut b,
+                channels,
+                &sizes,
+                1_200,
+                50,
+                input,
+                hold,
+                fade,
+                |_, _| {},
+            );
         }
     }
 
@@ -969,7 +995,8 @@ mod tests {
             let v: [f32; LINES] = std::array::from_fn(|_| next() - 0.5);
             lines.push(&v);
             for at in [0, 1, 7] {
-                let d: [f32; LINES] = std::array::from_fn(|i| if i == step % LINES { lines.max_delay() } else { 4.0 + next() * (lines.max_delay() - 4.0) });
+                let d: [f32; LINES] =
+                    std::array::from_fn(|i| if i == step % LINES { lines.max_delay() } else { 4.0 + next() * (lines.max_delay() - 4.0) });
                 let (fast, slow) = (lines.gather().taps(&d, at), lines.gather().taps_scalar(&d, at));
                 assert_eq!(fast.0.map(|r| r.map(f32::to_bits)), slow.0.map(|r| r.map(f32::to_bits)), "step {step} at {at}");
                 assert_eq!(fast.1.map(f32::to_bits), slow.1.map(f32::to_bits));
@@ -991,7 +1018,11 @@ mod tests {
             let mut seed = 3u32;
             let input = |t: usize| {
                 let noise = crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5;
-                if t % 9_000 < 3_000 { noise } else { 0.0 }
+                if t % 9_000 < 3_000 {
+                    noise
+                } else {
+                    0.0
+                }
             };
             let settings = |t: usize| {
                 let x = t as f32;

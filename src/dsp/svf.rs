@@ -187,7 +187,14 @@ impl Filter {
     }
 
     #[inline(always)]
-    fn block<const HP: bool, const SECTIONS: usize>(&mut self, chans: &mut [&mut [f32]], steady: bool, cutoff: impl Fn(usize) -> f32, slope: Slope, fade: &[f32]) {
+    fn block<const HP: bool, const SECTIONS: usize>(
+        &mut self,
+        chans: &mut [&mut [f32]],
+        steady: bool,
+        cutoff: impl Fn(usize) -> f32,
+        slope: Slope,
+        fade: &[f32],
+    ) {
         if steady {
             self.set(cutoff(0), slope);
             self.frames::<HP, SECTIONS>(chans, fade, |_, _| {});
@@ -197,7 +204,12 @@ impl Filter {
     }
 
     #[inline(always)]
-    fn frames<const HP: bool, const SECTIONS: usize>(&mut self, chans: &mut [&mut [f32]], fade: &[f32], mut before: impl FnMut(&mut Self, usize)) {
+    fn frames<const HP: bool, const SECTIONS: usize>(
+        &mut self,
+        chans: &mut [&mut [f32]],
+        fade: &[f32],
+        mut before: impl FnMut(&mut Self, usize),
+    ) {
         match chans {
             [l, r, ..] => {
                 let n = l.len().min(r.len()).min(fade.len());
@@ -341,7 +353,11 @@ mod tests {
             let hp_fade: Vec<f32> = (0..n).map(|i| ((block * 128 + i) as f32 * 0.002).sin().abs()).collect();
             let lp_fade: Vec<f32> = (0..n).map(|i| ((block * 128 + i) as f32 * 0.0031).cos().abs()).collect();
             let silent = block % 50 > 40;
-            let mut x: Vec<Vec<f32>> = (0..2).map(|_| (0..n).map(|_| if silent { -0.0 } else { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 }).collect()).collect();
+            let mut x: Vec<Vec<f32>> = (0..2)
+                .map(|_| {
+                    (0..n).map(|_| if silent { -0.0 } else { crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5 }).collect()
+                })
+                .collect();
             let mut want = x.clone();
             {
                 let mut chans: Vec<&mut [f32]> = want.iter_mut().map(|c| c.as_mut_slice()).collect();
@@ -371,7 +387,9 @@ mod tests {
                             let n = [64usize, 1, 37, 128][block % 4];
                             let cutoff = |i: usize| if steady { 900.0 } else { 60.0 + ((block * 128 + i) % 500) as f32 * 31.0 };
                             let fade: Vec<f32> = (0..n).map(|i| ((block * 128 + i) as f32 * 0.003).sin().abs()).collect();
-                            let mut x: Vec<Vec<f32>> = (0..channels).map(|_| (0..n).map(|_| crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5).collect()).collect();
+                            let mut x: Vec<Vec<f32>> = (0..channels)
+                                .map(|_| (0..n).map(|_| crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5).collect())
+                                .collect();
                             let mut want = x.clone();
                             for i in 0..n {
                                 b.set(cutoff(i), slope);

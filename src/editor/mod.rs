@@ -52,9 +52,8 @@ pub fn create(
         LogicalSize::new(geo.width.max(MIN_SIZE.0 as u32) as f64, geo.height.max(MIN_SIZE.1 as u32) as f64),
         geo.zoom.clamp(0.5, 2.0),
     );
-    let settings = EguiNiceSettings::new().with_resize_hint(
-        ResizeHint::resizable().with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1)),
-    );
+    let settings =
+        EguiNiceSettings::new().with_resize_hint(ResizeHint::resizable().with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1)));
     let settings = EguiNiceSettings { title: "Livechain".into(), ..settings };
     create_egui_editor(state, repaint, settings, LivechainEditor::new(params, bridge))
 }
@@ -149,9 +148,7 @@ impl LivechainEditor {
         let (text, error) = match &self.probe {
             ProbeStatus::Idle => (String::new(), false),
             ProbeStatus::Measuring => ("measuring ...".into(), false),
-            ProbeStatus::Measured { samples, .. } => {
-                (format!("loop {:.2} samples = {:.2} ms", samples, samples * 1000.0 / sr), false)
-            }
+            ProbeStatus::Measured { samples, .. } => (format!("loop {:.2} samples = {:.2} ms", samples, samples * 1000.0 / sr), false),
             ProbeStatus::Failed(why) => (why.clone(), true),
         };
         let color = if error { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(200) };
@@ -175,15 +172,18 @@ impl LivechainEditor {
             ui.heading("Livechain");
             ui.separator();
             let zoom = ui.ctx().zoom_factor();
-            egui::ComboBox::from_id_salt("zoom").width(64.0).selected_text(format!("{:.0} %", zoom * 100.0)).show_ui(ui, |ui| {
-                for z in ZOOMS {
-                    if ui.selectable_label((z - zoom).abs() < 0.01, format!("{:.0} %", z * 100.0)).clicked() {
-                        ui.ctx().set_zoom_factor(z);
+            egui::ComboBox::from_id_salt("zoom")
+                .width(64.0)
+                .selected_text(format!("{:.0} %", zoom * 100.0))
+                .show_ui(ui, |ui| {
+                    for z in ZOOMS {
+                        if ui.selectable_label((z - zoom).abs() < 0.01, format!("{:.0} %", z * 100.0)).clicked() {
+                            ui.ctx().set_zoom_factor(z);
+                        }
                     }
-                }
-            })
-            .response
-            .on_hover_text("Zoom");
+                })
+                .response
+                .on_hover_text("Zoom");
             ui.separator();
             self.presets.ui(ui, &self.params, gui);
         });
@@ -276,8 +276,20 @@ impl LivechainEditor {
                 "Dynamics",
                 |ui| {
                     for r in [
-                        &d.agc_on as &dyn AnyParam, &d.agc_target, &d.agc_range, &d.agc_speed, &d.agc_gate, &d.comp_on,
-                        &d.threshold, &d.ratio, &d.knee, &d.attack, &d.release, &d.makeup, &d.auto_makeup, &d.lookahead,
+                        &d.agc_on as &dyn AnyParam,
+                        &d.agc_target,
+                        &d.agc_range,
+                        &d.agc_speed,
+                        &d.agc_gate,
+                        &d.comp_on,
+                        &d.threshold,
+                        &d.ratio,
+                        &d.knee,
+                        &d.attack,
+                        &d.release,
+                        &d.makeup,
+                        &d.auto_makeup,
+                        &d.lookahead,
                     ] {
                         r.row(ui, setter);
                     }
@@ -299,7 +311,9 @@ impl LivechainEditor {
                 &mut cols[2],
                 "Delay",
                 |ui| {
-                    for r in [&dl.on as &dyn AnyParam, &dl.time, &dl.sync, &dl.note, &dl.feel, &dl.feedback, &dl.tone, &dl.ping_pong, &dl.mix] {
+                    for r in
+                        [&dl.on as &dyn AnyParam, &dl.time, &dl.sync, &dl.note, &dl.feel, &dl.feedback, &dl.tone, &dl.ping_pong, &dl.mix]
+                    {
                         r.row(ui, setter);
                     }
                 },
@@ -310,7 +324,17 @@ impl LivechainEditor {
                 &mut cols[2],
                 "Reverb",
                 |ui| {
-                    for q in [&rv.on as &dyn AnyParam, &rv.predelay, &rv.size, &rv.decay, &rv.damping, &rv.modulation, &rv.width, &rv.early, &rv.mix] {
+                    for q in [
+                        &rv.on as &dyn AnyParam,
+                        &rv.predelay,
+                        &rv.size,
+                        &rv.decay,
+                        &rv.damping,
+                        &rv.modulation,
+                        &rv.width,
+                        &rv.early,
+                        &rv.mix,
+                    ] {
                         q.row(ui, setter);
                     }
                 },

@@ -32,7 +32,8 @@ pub struct PresetsBar {
 
 impl PresetsBar {
     pub fn new() -> Self {
-        let mut bar = Self { entries: Vec::new(), current: "—".into(), save_name: String::new(), message: None, dir: presets::user_dir() };
+        let mut bar =
+            Self { entries: Vec::new(), current: "—".into(), save_name: String::new(), message: None, dir: presets::user_dir() };
         bar.refresh();
         bar
     }

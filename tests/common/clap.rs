@@ -96,13 +96,7 @@ pub fn param_table(inst: &mut PluginInstance<TestHost>) -> Vec<(String, ClapId, 
     for i in 0..params.count(&mut handle) {
         let mut buf = ParamInfoBuffer::new();
         let info = params.get_info(&mut handle, i, &mut buf).expect("param info");
-        out.push((
-            String::from_utf8_lossy(info.name).into_owned(),
-            info.id,
-            info.min_value,
-            info.max_value,
-            info.default_value,
-        ));
+        out.push((String::from_utf8_lossy(info.name).into_owned(), info.id, info.min_value, info.max_value, info.default_value));
     }
     out
 }

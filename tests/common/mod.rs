@@ -4,11 +4,7 @@
 /// Deterministic white noise in [-amp, amp] (xorshift32), so tests need no randomness crate.
 pub fn noise(frames: usize, amp: f32, seed: u32) -> Vec<f32> {
     let mut s = seed.max(1);
-    (0..frames)
-        .map(|_| {
-            (livechain::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 * 2.0 - 1.0) * amp
-        })
-        .collect()
+    (0..frames).map(|_| (livechain::dsp::xorshift32(&mut s) as f32 / u32::MAX as f32 * 2.0 - 1.0) * amp).collect()
 }
 
 pub fn sine(frames: usize, freq: f32, sr: f32, amp: f32) -> Vec<f32> {
@@ -65,7 +61,7 @@ impl Lcg {
         self.next_u32() as f32 / u32::MAX as f32
     }
 }
-pub mod jack;
 pub mod clap;
-pub mod xwd;
+pub mod jack;
 pub mod xvfb;
+pub mod xwd;

@@ -28,10 +28,8 @@ pub fn start() -> (Stop, String) {
 
 /// The root window's id, for a plugin editor embedded straight into the screen.
 pub fn root_window(display: &str) -> u64 {
-    let out = Command::new("xwininfo")
-        .args(["-root", "-display", display])
-        .output()
-        .expect("xwininfo (Debian x11-utils) must be installed");
+    let out =
+        Command::new("xwininfo").args(["-root", "-display", display]).output().expect("xwininfo (Debian x11-utils) must be installed");
     let text = String::from_utf8_lossy(&out.stdout);
     let hex = text
         .split("Window id: 0x")

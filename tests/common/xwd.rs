@@ -69,7 +69,8 @@ pub fn parse(data: &[u8]) -> Result<Image, String> {
 
 /// Takes a screenshot of the whole of `display`.
 pub fn screenshot(display: &str) -> Image {
-    let out = Command::new("xwd").args(["-root", "-silent", "-display", display]).output().expect("xwd (Debian x11-apps) must be installed");
+    let out =
+        Command::new("xwd").args(["-root", "-silent", "-display", display]).output().expect("xwd (Debian x11-apps) must be installed");
     assert!(out.status.success(), "xwd failed: {}", String::from_utf8_lossy(&out.stderr));
     parse(&out.stdout).unwrap()
 }

@@ -186,12 +186,7 @@ fn test(root: &Path) -> Result<()> {
     system::ensure(system::BUILD)?;
     system::ensure(system::TEST)?;
     bundle(false)?;
-    run_cmd(Command::new("cargo").args([
-        "test",
-        "--workspace",
-        "--features",
-        "livechain/assert_process_allocs",
-    ]))?;
+    run_cmd(Command::new("cargo").args(["test", "--workspace", "--features", "livechain/assert_process_allocs"]))?;
     let python = system::python_venv(root)?;
     for host in ["tests/hosts/test_vst3.py", "tests/hosts/test_dawdreamer.py"] {
         run_cmd(Command::new(&python).arg(root.join(host)).arg(root.join("target/bundled/Livechain.vst3")))?;

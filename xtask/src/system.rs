@@ -48,16 +48,16 @@ pub const TEST: &[Need] = &[
 ];
 
 fn on_path(cmd: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
-        .unwrap_or(false)
+    std::env::var_os("PATH").map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file())).unwrap_or(false)
 }
 
 fn present(need: &Need) -> bool {
     match need.check {
         Command(c) => on_path(c),
-        PkgConfig(m) => on_path("pkg-config")
-            && std::process::Command::new("pkg-config").args(["--exists", m]).status().map(|s| s.success()).unwrap_or(false),
+        PkgConfig(m) => {
+            on_path("pkg-config")
+                && std::process::Command::new("pkg-config").args(["--exists", m]).status().map(|s| s.success()).unwrap_or(false)
+        }
         Package => std::process::Command::new("dpkg-query")
             .args(["-W", "-f=${Status}", need.debian])
             .output()
