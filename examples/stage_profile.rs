@@ -25,8 +25,8 @@ fn main() {
         } else if id == "editor" {
             host.enable_analysis(true);
         } else if id == "all" {
-            for (id, v) in livechain::host::ALL_ON {
-                host.set(id, *v).unwrap();
+            for (id, v) in livechain::host::all_on() {
+                host.set(id, v).unwrap();
             }
         } else if id != "none" {
             host.set(id, 1.0).unwrap();

@@ -5,7 +5,7 @@ use crate::analysis::loudness_meter::LoudnessShared;
 use crate::analysis::peak::PeakTap;
 use crate::analysis::rms::RmsTap;
 use atomic_float::AtomicF32;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 #[derive(Debug, Default)]
@@ -42,11 +42,35 @@ pub struct Bridge {
     /// producer and never locks.
     pub spectrum_rx: Mutex<Option<rtrb::Consumer<f32>>>,
     /// Counts this bridge among the live objects (see `crate::livechain_live_objects`).
-    pub _live: crate::LiveToken,
+    pub _live: LiveToken,
 }
 
 impl Bridge {
     pub fn latency(&self) -> u32 {
         self.latency_samples.load(Ordering::Relaxed)
     }
+}
+
+static LIVE_OBJECTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Held by every plugin instance and every editor bridge: the count of live ones returns to zero
+/// when a host has destroyed every instance it made, so a leak test can see a leaked instance or
+/// an editor that kept its bridge alive.
+#[derive(Debug)]
+pub struct LiveToken(());
+impl Default for LiveToken {
+    fn default() -> Self {
+        LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
+        LiveToken(())
+    }
+}
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        LIVE_OBJECTS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Plugin instances plus bridges alive in this process (see `crate::livechain_live_objects`).
+pub fn live_objects() -> usize {
+    LIVE_OBJECTS.load(Ordering::Relaxed)
 }

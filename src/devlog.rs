@@ -22,6 +22,10 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
+/// Xruns the audio device reported (the standalone's JACK monitor counts them); the editor shows
+/// them next to the plugin's own overloads.
+pub static DEVICE_XRUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// The module path nice-plug's standalone wrapper and its backends log from.
 const STANDALONE_TARGET: &str = "nice_plug::wrapper::standalone";
 
@@ -71,7 +75,7 @@ pub static DEVICE: DeviceStatus = DeviceStatus {
 };
 
 impl DeviceStatus {
-    /// Device errors other than xruns (those count in `crate::DEVICE_XRUNS`).
+    /// Device errors other than xruns (those count in `DEVICE_XRUNS`).
     pub fn errors(&self) -> u32 {
         self.errors.load(Ordering::Relaxed)
     }
@@ -94,7 +98,7 @@ impl DeviceStatus {
         let event = classify(message);
         match event {
             DeviceEvent::Xrun => {
-                crate::DEVICE_XRUNS.fetch_add(1, Ordering::Relaxed);
+                DEVICE_XRUNS.fetch_add(1, Ordering::Relaxed);
                 return event;
             }
             DeviceEvent::OutputStopped | DeviceEvent::InputStopped | DeviceEvent::Other => {}
@@ -252,7 +256,7 @@ mod tests {
     #[test]
     fn backend_errors_are_sorted_counted_and_kept() {
         let subscriber = tracing_subscriber::registry().with(DeviceLayer);
-        let xruns_before = crate::DEVICE_XRUNS.load(Ordering::Relaxed);
+        let xruns_before = DEVICE_XRUNS.load(Ordering::Relaxed);
         tracing::subscriber::with_default(subscriber, || {
             let err = "A buffer underrun or overrun occurred.";
             tracing::error!(target: "nice_plug::wrapper::standalone::backend::cpal", "Error during playback: {err:#}");
@@ -274,7 +278,7 @@ mod tests {
             assert!(DEVICE.output_stopped() && !DEVICE.input_stopped());
             assert_eq!(DEVICE.last(), format!("Error during playback: {eio}"));
         });
-        assert_eq!(crate::DEVICE_XRUNS.load(Ordering::Relaxed), xruns_before + 2);
+        assert_eq!(DEVICE_XRUNS.load(Ordering::Relaxed), xruns_before + 2);
     }
 
     /// What a reopened standalone gets is what the previous run had, every value.

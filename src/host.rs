@@ -4,6 +4,7 @@
 //! what a DAW hears.
 
 use crate::bridge::Bridge;
+pub use crate::chain::all_on;
 use crate::chain::Chain;
 use crate::dsp::denormal::DenormalGuard;
 use crate::params::LivechainParams;
@@ -133,7 +134,8 @@ impl OfflineHost {
         self.chain.update_latency(&self.params);
         self.chain.process(buffer, &self.params, &self.bridge);
         if let Some((meters, tx)) = &mut self.analysis {
-            meters.process(buffer, &self.bridge, tx);
+            let b = &self.bridge;
+            meters.process(buffer, b.editor_open.load(std::sync::atomic::Ordering::Relaxed), &b.output_rms, &b.loudness, tx);
         }
     }
 
@@ -178,18 +180,6 @@ pub const AUTOMATED: [(&str, f32, f32); 10] = [
     ("mix", 50.0, 100.0),
 ];
 
-/// The settings with every stage on, as the benches and the output-hash test use them.
-pub const ALL_ON: &[(&str, f32)] = &[
-    ("hp_on", 1.0),
-    ("lp_on", 1.0),
-    ("agc_on", 1.0),
-    ("comp_on", 1.0),
-    ("comp_lookahead", 2.0),
-    ("dly_on", 1.0),
-    ("rev_on", 1.0),
-    ("ceiling_on", 1.0),
-];
-
 /// A fixed, seeded stereo test signal: a tone with an amplitude envelope plus white noise.
 pub fn seeded_signal(frames: usize, seed: u32) -> [Vec<f32>; 2] {
     let mut s = seed.max(1);
@@ -210,8 +200,8 @@ pub fn seeded_signal(frames: usize, seed: u32) -> [Vec<f32>; 2] {
 /// fast-math is reproducible, so debug and release builds agree.
 pub fn reference_output_hash() -> u64 {
     let mut host = OfflineHost::new(48_000.0, 2);
-    for (id, v) in ALL_ON {
-        host.set(id, *v).expect("known parameter");
+    for (id, v) in all_on() {
+        host.set(id, v).expect("known parameter");
     }
     host.settle();
     let [mut l, mut r] = seeded_signal(96_000, 7);

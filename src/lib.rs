@@ -14,8 +14,10 @@ pub mod devlog;
 pub mod dsp;
 pub mod editor;
 pub mod host;
+pub mod param_kinds;
 pub mod params;
 pub mod presets;
+pub mod stages;
 pub mod state;
 
 use bridge::Bridge;
@@ -27,34 +29,11 @@ use params::LivechainParams;
 /// editor, so the standalone runs audio alone instead of failing to open a window.
 pub static HEADLESS: AtomicBool = AtomicBool::new(false);
 
-/// Xruns the audio device reported (the standalone's JACK monitor counts them); the editor shows
-/// them next to the plugin's own overloads.
-pub static DEVICE_XRUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-static LIVE_OBJECTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Held by every plugin instance and every editor bridge: the count of live ones returns to zero
-/// when a host has destroyed every instance it made, so a leak test can see a leaked instance or
-/// an editor that kept its bridge alive.
-#[derive(Debug)]
-pub struct LiveToken(());
-impl Default for LiveToken {
-    fn default() -> Self {
-        LIVE_OBJECTS.fetch_add(1, Ordering::Relaxed);
-        LiveToken(())
-    }
-}
-impl Drop for LiveToken {
-    fn drop(&mut self) {
-        LIVE_OBJECTS.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// Plugin instances plus bridges alive in this process, exported from the plugin library so a
 /// test host that loaded the `.clap` can read it.
 #[no_mangle]
 pub extern "C" fn livechain_live_objects() -> usize {
-    LIVE_OBJECTS.load(Ordering::Relaxed)
+    bridge::live_objects()
 }
 
 pub struct Livechain {
@@ -66,7 +45,7 @@ pub struct Livechain {
     /// The audio thread's end of the spectrum analyzer's queue (the editor holds the other).
     spectrum_tx: rtrb::Producer<f32>,
     repaint: nice_plug_egui::RepaintNotifier,
-    _live: LiveToken,
+    _live: bridge::LiveToken,
 }
 
 impl Default for Livechain {
@@ -87,7 +66,7 @@ impl Default for Livechain {
             probe: Default::default(),
             spectrum_tx,
             repaint: nice_plug_egui::RepaintNotifier::new(),
-            _live: LiveToken::default(),
+            _live: bridge::LiveToken::default(),
         }
     }
 }
@@ -210,7 +189,8 @@ impl Plugin for Livechain {
         } else {
             self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
         }
-        self.meters.process(buffer.as_slice(), &self.bridge, &mut self.spectrum_tx);
+        let b = &self.bridge;
+        self.meters.process(buffer.as_slice(), b.editor_open.load(Ordering::Relaxed), &b.output_rms, &b.loudness, &mut self.spectrum_tx);
         self.bridge.block.store(buffer.samples() as u32, Ordering::Relaxed);
         let deadline = buffer.samples() as f32 / self.chain.sample_rate();
         if deadline > 0.0 {
@@ -226,7 +206,7 @@ impl Plugin for Livechain {
             self.repaint.request_repaint();
         }
         // Echoes and reverb tails ring on after the input stops: ask the host to keep calling.
-        if self.params.delay.on.value() || self.params.reverb.on.value() {
+        if self.chain.tail_seconds(&self.params, stages::SILENCE_DB) > 0.0 {
             ProcessStatus::KeepAlive
         } else {
             ProcessStatus::Normal

@@ -6,8 +6,8 @@
 use nice_plug::plugin::{ParamValue, PluginState};
 use nice_plug::prelude::Params;
 
-/// The layout this build writes.
-pub const STATE_SCHEMA: u32 = 1;
+/// The layout this build writes (declared beside the `schema` field it is saved in).
+pub use crate::params::STATE_SCHEMA;
 
 /// What `migrate` did, for the log and for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,8 +18,8 @@ fn parameters_written_from_another_thread_while_audio_runs() {
     let params = Arc::new(LivechainParams::default());
     let mut host = OfflineHost::with_params(params.clone(), 48_000.0, 2);
     host.enable_analysis(true);
-    for (id, v) in livechain::host::ALL_ON {
-        host.set(id, *v).unwrap();
+    for (id, v) in livechain::host::all_on() {
+        host.set(id, v).unwrap();
     }
     host.settle();
     let ceiling = 10f32.powf(-0.3 / 20.0);

@@ -13,7 +13,7 @@ use crate::dsp::kweight::KWeightingStereo;
 use atomic_float::{AtomicF32, AtomicF64};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const MAX_CHANNELS: usize = 2;
+use crate::dsp::MAX_CH;
 /// Histogram range: the absolute gate (−70 LUFS) up to +10 LUFS, in 0.01 LU bins.
 const FLOOR_LUFS: f64 = -70.0;
 const BIN_LU: f64 = 0.01;
@@ -84,7 +84,7 @@ pub struct LoudnessShared {
     pub short_term_max: AtomicF32,
     /// Largest true peak (linear) per channel: raised by the output meters
     /// (`analysis::meters`), part of the same programme measurement, so cleared by `reset`.
-    pub true_peak: [AtomicF32; MAX_CHANNELS],
+    pub true_peak: [AtomicF32; MAX_CH],
     gating: Histogram,
     range: Histogram,
 }
@@ -198,7 +198,7 @@ impl LoudnessMeter {
     /// Feeds a block of one or two channels (all the same length).
     pub fn process(&mut self, channels: &[&[f32]], shared: &LoudnessShared) {
         let len = channels.first().map_or(0, |c| c.len());
-        let n_ch = channels.len().min(MAX_CHANNELS);
+        let n_ch = channels.len().min(MAX_CH);
         let mut i = 0;
         while i < len {
             let take = (self.hop_len - self.pos).min(len - i);

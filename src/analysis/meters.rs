@@ -1,12 +1,13 @@
 //! The output's meters on the audio thread: RMS, loudness and true peak, published through the
-//! bridge; the samples for the spectrum analyzer. The RMS meters and the spectrum are momentary
+//! shared taps the bridge holds; the samples for the spectrum analyzer. The RMS meters and the spectrum are momentary
 //! displays, so they run only while the editor is open; loudness and the true-peak maximum
 //! measure the whole programme and always run.
 
 use super::loudness_meter::LoudnessMeter;
+use super::loudness_meter::LoudnessShared;
 use super::rms::RmsMeter;
+use super::rms::RmsTap;
 use super::true_peak::TruePeakMeter;
-use crate::bridge::Bridge;
 use std::sync::atomic::Ordering;
 
 /// Samples the spectrum queue holds: ~0.7 s at 48 kHz, plenty between two editor frames.
@@ -55,30 +56,37 @@ impl OutputMeters {
         self.true_peak.reset();
     }
 
-    /// Measures one block of the plugin's output. Real-time safe: no allocation, no lock.
-    pub fn process(&mut self, buffer: &[&mut [f32]], bridge: &Bridge, spectrum: &mut rtrb::Producer<f32>) {
+    /// Measures one block of the plugin's output into `rms` (only while `editor_open`) and
+    /// `loudness`, and feeds the spectrum's queue. Real-time safe: no allocation, no lock.
+    pub fn process(
+        &mut self,
+        buffer: &[&mut [f32]],
+        editor_open: bool,
+        rms: &RmsTap,
+        loudness: &LoudnessShared,
+        spectrum: &mut rtrb::Producer<f32>,
+    ) {
         let n_ch = buffer.len().min(2);
         let mut chans: [&[f32]; 2] = [&[], &[]];
         for (dst, src) in chans.iter_mut().zip(buffer.iter()) {
             *dst = src;
         }
         let chans = &chans[..n_ch];
-        let editor_open = bridge.editor_open.load(Ordering::Relaxed);
         if self.rms_live.update(editor_open) {
             self.rms.reset();
         }
         if editor_open {
             for (ch, block) in chans.iter().enumerate() {
-                self.rms.feed(ch, block, &bridge.output_rms);
+                self.rms.feed(ch, block, rms);
             }
         }
         // Loudness and the true-peak maximum are measurements of the whole programme since the
         // reset button: they go on while the editor is closed.
-        self.loudness.process(chans, &bridge.loudness);
-        let known = std::array::from_fn(|ch| bridge.loudness.true_peak[ch].load(Ordering::Relaxed));
+        self.loudness.process(chans, loudness);
+        let known = std::array::from_fn(|ch| loudness.true_peak[ch].load(Ordering::Relaxed));
         let tp = self.true_peak.process_above(chans, known);
         for (ch, &p) in tp.iter().enumerate().take(n_ch) {
-            bridge.loudness.true_peak[ch].fetch_max(p, Ordering::Relaxed);
+            loudness.true_peak[ch].fetch_max(p, Ordering::Relaxed);
         }
         if editor_open && n_ch > 0 {
             let len = chans[0].len().min(spectrum.slots());
@@ -93,6 +101,15 @@ impl OutputMeters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// What the plugin's bridge holds for these meters.
+    #[derive(Default)]
+    struct Taps {
+        editor_open: AtomicBool,
+        output_rms: RmsTap,
+        loudness: LoudnessShared,
+    }
 
     fn sine(amp: f32, n: usize, start: usize) -> Vec<f32> {
         (start..start + n).map(|i| amp * (std::f32::consts::TAU * 997.0 * i as f32 / 48_000.0).sin()).collect()
@@ -103,7 +120,7 @@ mod tests {
     /// (a 0.5-amplitude sine: 0.354), not what it held from before.
     #[test]
     fn momentary_meters_run_only_while_the_editor_is_open() {
-        let bridge = Bridge::default();
+        let bridge = Taps::default();
         let (mut spectrum, _rx) = rtrb::RingBuffer::<f32>::new(SPECTRUM_QUEUE);
         let mut meters = OutputMeters::default();
         meters.prepare(48_000.0);
@@ -112,7 +129,13 @@ mod tests {
             for _ in 0..(seconds * 48_000.0 / 64.0) as usize {
                 let (mut l, mut r) = (sine(amp, 64, t), sine(amp, 64, t));
                 t += 64;
-                meters.process(&[&mut l, &mut r], &bridge, &mut spectrum);
+                meters.process(
+                    &[&mut l, &mut r],
+                    bridge.editor_open.load(Ordering::Relaxed),
+                    &bridge.output_rms,
+                    &bridge.loudness,
+                    &mut spectrum,
+                );
             }
         };
         // Open: a loud passage, then the editor closes.

@@ -3,43 +3,22 @@
 
 use atomic_float::AtomicF32;
 use std::sync::atomic::Ordering;
-use wide::f32x4;
 
-pub const MAX_CHANNELS: usize = 2;
-
-/// The largest |x| of a block (0 for an empty one; NaNs are passed over), four lanes at a time.
-#[inline]
-pub fn max_abs(block: &[f32]) -> f32 {
-    let quads = block.chunks_exact(4);
-    let rest = quads.remainder();
-    let mut lanes = f32x4::ZERO;
-    for q in quads {
-        let v = f32x4::new([q[0], q[1], q[2], q[3]]).abs();
-        // On x86-64 one `maxps`, which gives its second operand where the first is a NaN.
-        #[cfg(target_arch = "x86_64")]
-        {
-            lanes = v.fast_max(lanes);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            lanes = lanes.max(v);
-        }
-    }
-    rest.iter().chain(&lanes.to_array()).fold(0.0f32, |m, &x| m.max(x.abs()))
-}
+pub use crate::dsp::max_abs;
+use crate::dsp::MAX_CH;
 
 /// Per-channel "largest |sample| since last read", written by the audio thread with `fetch_max`
 /// so no peak between two editor frames is ever lost.
 #[derive(Debug, Default)]
 pub struct PeakTap {
-    peaks: [AtomicF32; MAX_CHANNELS],
+    peaks: [AtomicF32; MAX_CH],
 }
 
 impl PeakTap {
     /// Audio thread: records the absolute peak of each channel of a block.
     #[inline]
     pub fn feed(&self, channel: usize, block: &[f32]) {
-        if channel >= MAX_CHANNELS {
+        if channel >= MAX_CH {
             return;
         }
         self.peaks[channel].fetch_max(max_abs(block), Ordering::Relaxed);

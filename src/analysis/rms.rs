@@ -1,7 +1,7 @@
 //! RMS metering over a 300 ms rectangular window, updated every 10 ms: the audio thread keeps
 //! the sums of squares of thirty 10 ms slices per channel and publishes the window's RMS.
 
-use super::peak::MAX_CHANNELS;
+use crate::dsp::MAX_CH;
 use atomic_float::AtomicF32;
 use std::sync::atomic::Ordering;
 
@@ -12,7 +12,7 @@ const SLICES: usize = 30;
 /// The published RMS of each channel (linear, full-scale sine = 0.707).
 #[derive(Debug, Default)]
 pub struct RmsTap {
-    rms: [AtomicF32; MAX_CHANNELS],
+    rms: [AtomicF32; MAX_CH],
 }
 
 impl RmsTap {
@@ -25,10 +25,10 @@ impl RmsTap {
 #[derive(Debug, Clone)]
 pub struct RmsMeter {
     slice_len: usize,
-    pos: [usize; MAX_CHANNELS],
-    acc: [f64; MAX_CHANNELS],
-    slices: [[f64; SLICES]; MAX_CHANNELS],
-    next: [usize; MAX_CHANNELS],
+    pos: [usize; MAX_CH],
+    acc: [f64; MAX_CH],
+    slices: [[f64; SLICES]; MAX_CH],
+    next: [usize; MAX_CH],
 }
 
 impl Default for RmsMeter {
@@ -41,10 +41,10 @@ impl RmsMeter {
     pub fn new(sample_rate: f64) -> Self {
         Self {
             slice_len: ((sample_rate * WINDOW_S / SLICES as f64).round() as usize).max(1),
-            pos: [0; MAX_CHANNELS],
-            acc: [0.0; MAX_CHANNELS],
-            slices: [[0.0; SLICES]; MAX_CHANNELS],
-            next: [0; MAX_CHANNELS],
+            pos: [0; MAX_CH],
+            acc: [0.0; MAX_CH],
+            slices: [[0.0; SLICES]; MAX_CH],
+            next: [0; MAX_CH],
         }
     }
 
@@ -55,7 +55,7 @@ impl RmsMeter {
     /// Feeds one channel's samples; publishes the window's RMS each time a slice completes.
     #[inline]
     pub fn feed(&mut self, channel: usize, block: &[f32], tap: &RmsTap) {
-        if channel >= MAX_CHANNELS {
+        if channel >= MAX_CH {
             return;
         }
         let mut acc = self.acc[channel];

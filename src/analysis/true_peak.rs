@@ -3,7 +3,7 @@
 //! the oversampled signal is the true peak, in dBTP. Inter-sample peaks that a sample-peak meter
 //! misses (up to several dB on bright material) are what clip a DAC or a lossy encoder.
 
-use super::peak::MAX_CHANNELS;
+use crate::dsp::MAX_CH;
 use wide::f32x4;
 
 pub const OVERSAMPLING: usize = 4;
@@ -59,7 +59,7 @@ pub struct TruePeakMeter {
     /// room for the f32 rounding of a 12-term sum.
     reach: f32,
     /// Each channel's last TAPS − 1 samples, oldest first.
-    history: [[f32; TAPS - 1]; MAX_CHANNELS],
+    history: [[f32; TAPS - 1]; MAX_CH],
     /// Stretches whose interpolation `process_above` left out (for the tests).
     #[cfg(test)]
     skipped: usize,
@@ -72,7 +72,7 @@ impl Default for TruePeakMeter {
         Self {
             coef: [c[1], c[2], c[3]],
             reach: (reach * (1.0 + 1e-4)) as f32,
-            history: [[0.0; TAPS - 1]; MAX_CHANNELS],
+            history: [[0.0; TAPS - 1]; MAX_CH],
             #[cfg(test)]
             skipped: 0,
         }
@@ -81,7 +81,7 @@ impl Default for TruePeakMeter {
 
 impl TruePeakMeter {
     pub fn reset(&mut self) {
-        self.history = [[0.0; TAPS - 1]; MAX_CHANNELS];
+        self.history = [[0.0; TAPS - 1]; MAX_CH];
     }
 
     /// The latency of the measurement (the interpolation looks ahead this many samples).
@@ -90,8 +90,8 @@ impl TruePeakMeter {
     /// Feeds a block of each channel; returns each channel's largest oversampled |value|.
     /// Each interpolated point is its phase's dot product summed in tap order; `LANES`
     /// consecutive points of one phase are computed side by side (the same sums, on SIMD lanes).
-    pub fn process(&mut self, channels: &[&[f32]]) -> [f32; MAX_CHANNELS] {
-        self.process_above(channels, [0.0; MAX_CHANNELS])
+    pub fn process(&mut self, channels: &[&[f32]]) -> [f32; MAX_CH] {
+        self.process_above(channels, [0.0; MAX_CH])
     }
 
     /// As `process`, for a caller that keeps a running maximum and already holds `known[ch]`:
@@ -100,9 +100,9 @@ impl TruePeakMeter {
     /// wherever it exceeds `known`, and otherwise no larger than it, so the running maximum
     /// comes out the same bit for bit. Once a loud moment has set the programme's maximum, the
     /// quieter stretches cost one pass over their samples.
-    pub fn process_above(&mut self, channels: &[&[f32]], known: [f32; MAX_CHANNELS]) -> [f32; MAX_CHANNELS] {
-        let n_ch = channels.len().min(MAX_CHANNELS);
-        let mut peaks = [0.0f32; MAX_CHANNELS];
+    pub fn process_above(&mut self, channels: &[&[f32]], known: [f32; MAX_CH]) -> [f32; MAX_CH] {
+        let n_ch = channels.len().min(MAX_CH);
+        let mut peaks = [0.0f32; MAX_CH];
         for ch in 0..n_ch {
             let mut peak = 0.0f32;
             let mut window = [0.0f32; TAPS - 1 + STRETCH];
@@ -193,7 +193,7 @@ mod tests {
                             .collect()
                     })
                     .collect();
-                let mut want = [0.0f32; MAX_CHANNELS];
+                let mut want = [0.0f32; MAX_CH];
                 for (ch, h) in hist.iter_mut().enumerate() {
                     for &v in &x[ch] {
                         h.rotate_right(1);
@@ -223,7 +223,7 @@ mod tests {
         let worst = coefficients()[2].map(f32::signum);
         for n_ch in [1usize, 2] {
             let (mut full, mut skipping) = (TruePeakMeter::default(), TruePeakMeter::default());
-            let (mut max_full, mut max_skip) = ([0.0f32; MAX_CHANNELS], [0.0f32; MAX_CHANNELS]);
+            let (mut max_full, mut max_skip) = ([0.0f32; MAX_CH], [0.0f32; MAX_CH]);
             let mut stretches = 0;
             let mut rises = 0;
             for i in 0..120 {

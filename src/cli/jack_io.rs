@@ -82,7 +82,7 @@ pub fn spawn_xrun_monitor() -> Option<std::process::Child> {
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
             if let Ok(n) = line.trim().parse::<u32>() {
-                crate::DEVICE_XRUNS.store(n, Ordering::Relaxed);
+                crate::devlog::DEVICE_XRUNS.store(n, Ordering::Relaxed);
             }
         }
     });

@@ -377,8 +377,8 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
     let mut rows = 0;
     for size in SWEEP_SIZES {
         let mut host = crate::host::OfflineHost::new(rate as f32, 2);
-        for (id, v) in crate::host::ALL_ON {
-            host.set(id, *v).map_err(anyhow::Error::msg)?;
+        for (id, v) in crate::host::all_on() {
+            host.set(id, v).map_err(anyhow::Error::msg)?;
         }
         let run = match alsa_io::run_probe(device, input, rate, size, &probe, frames, Some(host)) {
             Ok(r) => r,
@@ -450,8 +450,8 @@ fn sweep(seconds: f64, margin: f64) -> Result<()> {
     {
         // Every stage on: the worst case the user can dial in.
         let mut host = crate::host::OfflineHost::with_params(params.clone(), 48_000.0, 2);
-        for id in ["hp_on", "lp_on", "agc_on", "comp_on", "dly_on", "rev_on", "ceiling_on"] {
-            host.set(id, 1.0).map_err(anyhow::Error::msg)?;
+        for (id, v) in crate::host::all_on() {
+            host.set(id, v).map_err(anyhow::Error::msg)?;
         }
     }
     sweep_header();

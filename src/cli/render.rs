@@ -71,19 +71,10 @@ fn db(x: f64) -> f32 {
     (20.0 * x.max(1e-12).log10()) as f32
 }
 
-/// How many seconds the tails of the current settings need to fall silent (−60 dB).
+/// How many seconds the tails of the current settings need to fall silent (60 dB down, with a
+/// tenth more for the reverb's late energy), at most 30 s.
 fn auto_tail(host: &OfflineHost) -> f32 {
-    let mut t = 0.0f32;
-    if host.get("rev_on") == Some(1.0) {
-        t = t.max(host.get("rev_decay").unwrap_or(0.0) * 1.1 + host.get("rev_predelay").unwrap_or(0.0) * 0.001);
-    }
-    if host.get("dly_on") == Some(1.0) {
-        let fb = host.get("dly_feedback").unwrap_or(0.0) * 0.01;
-        let time = host.get("dly_time").unwrap_or(0.0) * 0.001;
-        let repeats = if fb > 0.001 { (0.001f32).ln() / fb.ln() } else { 1.0 };
-        t = t.max(time * (repeats + 1.0));
-    }
-    t.min(30.0)
+    (host.chain.tail_seconds(&host.params, 60.0) * 1.1).min(30.0)
 }
 
 /// Runs `input` (one Vec per channel) through the chain. Channels go in stereo pairs, each pair

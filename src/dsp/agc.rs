@@ -224,8 +224,7 @@ impl Agc {
     }
 }
 
-/// The most frames `process_block` takes at once (the chain's chunk).
-pub const BLOCK: usize = 128;
+pub use super::BLOCK;
 
 super::block_stage_impl!(Agc, AgcSettings);
 

@@ -7,8 +7,7 @@
 use super::delay_line::IntegerDelay;
 use super::{fastmath, MAX_CH};
 
-/// The most frames `process_block` takes at once (the chain's chunk).
-pub const BLOCK: usize = 128;
+pub use super::BLOCK;
 
 pub const MAX_LOOKAHEAD_MS: f32 = 10.0;
 
@@ -217,7 +216,7 @@ impl Compressor {
             }
             [] => {}
         }
-        self.block_peak = self.block_peak.max(crate::analysis::peak::max_abs(&level[..n]));
+        self.block_peak = self.block_peak.max(super::max_abs(&level[..n]));
         for l in &mut level[..n] {
             *l = fastmath::gain_to_db(l.max(1e-9));
         }

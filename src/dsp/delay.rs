@@ -29,8 +29,7 @@ pub struct DelaySettings {
     pub mix: f32,
 }
 
-/// The longest block `process_block` takes at once.
-pub const BLOCK: usize = 128;
+pub use super::BLOCK;
 
 /// A run's per-sample values, kept with the delay: every element a run reads is written first
 /// in the same run.

@@ -1,6 +1,6 @@
 //! Pure signal processing. Nothing in here knows about nice-plug, the editor or threads.
 //!
-//! Every processor follows the same contract (see DESIGN.md): `prepare` allocates everything,
+//! Every processor follows the same contract (see `docs/architecture.md`): `prepare` allocates everything,
 //! `reset` clears state without allocating, `latency` reports samples of delay, and processing
 //! works in place so that any block split gives the same output.
 
@@ -19,6 +19,10 @@ pub mod svf;
 /// The most channels any processor handles.
 pub const MAX_CH: usize = 2;
 
+/// The most frames a processor takes at once: the chain works in chunks of this size, so all
+/// scratch space is fixed-size. No result depends on it: everything advances per sample.
+pub const BLOCK: usize = 128;
+
 /// Samples per control period, for what moves far slower than audio (the AGC's gain, the
 /// reverb's LFOs): decided once per period, a straight line between. Periods are counted in
 /// stream samples from the last reset, so the output does not depend on how blocks are cut.
@@ -35,18 +39,6 @@ pub const RAMP: [f32; CONTROL] = {
     }
     r
 };
-
-/// The common shape of the chain's processors.
-pub trait Processor {
-    /// Allocates for `sample_rate`; the only place that may allocate.
-    fn prepare(&mut self, sample_rate: f32, max_block: usize);
-    /// Clears tails and envelopes; real-time safe.
-    fn reset(&mut self);
-    /// The delay this processor adds, in samples.
-    fn latency(&self) -> usize {
-        0
-    }
-}
 
 /// Replaces a non-finite or absurd sample by silence, so that one bad sample from a host cannot
 /// poison a filter's or a reverb's state. ±1000 is +60 dBFS: far above any real signal, far below
@@ -240,4 +232,25 @@ pub fn db_to_gain(db: f32) -> f32 {
 #[inline]
 pub fn gain_to_db(g: f32) -> f32 {
     20.0 * g.abs().max(1e-12).log10()
+}
+
+/// The largest |x| of a block (0 for an empty one; NaNs are passed over), four lanes at a time.
+#[inline]
+pub fn max_abs(block: &[f32]) -> f32 {
+    let quads = block.chunks_exact(4);
+    let rest = quads.remainder();
+    let mut lanes = wide::f32x4::ZERO;
+    for q in quads {
+        let v = wide::f32x4::new([q[0], q[1], q[2], q[3]]).abs();
+        // On x86-64 one `maxps`, which gives its second operand where the first is a NaN.
+        #[cfg(target_arch = "x86_64")]
+        {
+            lanes = v.fast_max(lanes);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            lanes = lanes.max(v);
+        }
+    }
+    rest.iter().chain(&lanes.to_array()).fold(0.0f32, |m, &x| m.max(x.abs()))
 }

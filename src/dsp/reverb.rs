@@ -105,8 +105,7 @@ impl Ring {
     }
 }
 
-/// The longest block `process_block` takes at once.
-pub const BLOCK: usize = 128;
+pub use super::BLOCK;
 
 /// A run's working arrays, kept with the reverb rather than on the stack: every element a run
 /// reads is written first in the same run, so nothing needs clearing between runs.

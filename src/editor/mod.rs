@@ -6,36 +6,21 @@ mod meters;
 mod presets;
 mod spectrum;
 
-use crate::analysis::peak::MAX_CHANNELS;
 use crate::analysis::probe::ProbeStatus;
 use crate::analysis::spectrum::Analyzer;
 use crate::bridge::Bridge;
+use crate::dsp::MAX_CH;
+#[cfg(test)]
+use crate::params::EditorGeometry;
 use crate::params::LivechainParams;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp};
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
-
-/// The editor's size and zoom, saved with the project.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct EditorGeometry {
-    pub width: u32,
-    pub height: u32,
-    pub zoom: f32,
-}
-
-impl Default for EditorGeometry {
-    fn default() -> Self {
-        Self { width: 1180, height: 860, zoom: 1.0 }
-    }
-}
-
-pub type EditorSize = RwLock<EditorGeometry>;
 
 pub const MIN_SIZE: (f32, f32) = (480.0, 320.0);
 /// The zoom steps offered in the editor (the host or the user may also set any value between).
@@ -62,8 +47,8 @@ pub struct LivechainEditor {
     params: Arc<LivechainParams>,
     bridge: Arc<Bridge>,
     gui: Option<GuiContext>,
-    input: [meters::ChannelMeter; MAX_CHANNELS],
-    output: [meters::ChannelMeter; MAX_CHANNELS],
+    input: [meters::ChannelMeter; MAX_CH],
+    output: [meters::ChannelMeter; MAX_CH],
     last_frame: Option<Instant>,
     /// Displayed gain reduction, dB (≤ 0), with a meter's release.
     gain_reduction_db: f32,
@@ -98,7 +83,7 @@ impl LivechainEditor {
     /// Pulls what the audio thread published since the last frame into the meters' ballistics.
     pub fn update_meters(&mut self, dt: f32) {
         let b = &self.bridge;
-        for ch in 0..MAX_CHANNELS {
+        for ch in 0..MAX_CH {
             self.input[ch].peak.update(b.input_peak.take(ch), dt);
             self.output[ch].peak.update(b.output_peak.take(ch), dt);
             self.input[ch].rms_db = crate::dsp::gain_to_db(b.input_rms.get(ch));
@@ -208,7 +193,7 @@ impl LivechainEditor {
             ))
             .on_hover_text("The latency is what Livechain reports to the host (the compressor's lookahead)");
             ui.separator();
-            let xruns = crate::DEVICE_XRUNS.load(Ordering::Relaxed);
+            let xruns = crate::devlog::DEVICE_XRUNS.load(Ordering::Relaxed);
             let over = b.overloads.load(Ordering::Relaxed);
             let color = if xruns + over > 0 { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
             ui.label(egui::RichText::new(format!("xruns {xruns} · overloads {over}")).color(color)).on_hover_text(
@@ -263,25 +248,25 @@ impl LivechainEditor {
                 },
                 |ui| {
                     let curve = curves::FilterCurve {
-                        hp: f.hp_on.value().then(|| (f.hp_freq.value(), crate::chain::slope(&f.hp_slope))),
-                        lp: f.lp_on.value().then(|| (f.lp_freq.value(), crate::chain::slope(&f.lp_slope))),
+                        hp: f.hp_on.value().then(|| (f.hp_freq.value(), f.hp_slope.value().into())),
+                        lp: f.lp_on.value().then(|| (f.lp_freq.value(), f.lp_slope.value().into())),
                         sample_rate: if sr > 0.0 { sr } else { 48_000.0 },
                     };
                     curves::draw_filters(ui, &curve, egui::vec2(ui.available_width().max(40.0), 70.0));
                 },
             );
-            let d = &p.dynamics;
+            let (a, d) = (&p.agc, &p.comp);
             stage(
                 &mut cols[1],
                 "Dynamics",
                 |ui| {
                     for r in [
-                        &d.agc_on as &dyn AnyParam,
-                        &d.agc_target,
-                        &d.agc_range,
-                        &d.agc_speed,
-                        &d.agc_gate,
-                        &d.comp_on,
+                        &a.on as &dyn AnyParam,
+                        &a.target,
+                        &a.range,
+                        &a.speed,
+                        &a.gate,
+                        &d.on,
                         &d.threshold,
                         &d.ratio,
                         &d.knee,
@@ -301,7 +286,7 @@ impl LivechainEditor {
                     let input = self.bridge.comp_input_db.load(Ordering::Relaxed);
                     let (t, r, k) = (d.threshold.value(), d.ratio.value(), d.knee.value());
                     ui.horizontal(|ui| {
-                        curves::draw_compressor(ui, t, r, k, input, d.comp_on.value(), 110.0);
+                        curves::draw_compressor(ui, t, r, k, input, d.on.value(), 110.0);
                         ui.label(egui::RichText::new("in vs out\n−60 to 0 dB").size(10.0).color(egui::Color32::GRAY));
                     });
                 },
@@ -419,7 +404,7 @@ impl NiceEguiApp for LivechainEditor {
 
         let Some(gui) = self.gui.clone() else { return };
         let setter = gui.param_setter();
-        let channels = (self.bridge.channels.load(Ordering::Relaxed) as usize).clamp(1, MAX_CHANNELS);
+        let channels = (self.bridge.channels.load(Ordering::Relaxed) as usize).clamp(1, MAX_CH);
 
         egui::Panel::top("header").show(ui, |ui| self.header(ui, &gui, dt));
         egui::Panel::left("in_meters").resizable(false).exact_size(74.0).show(ui, |ui| {
