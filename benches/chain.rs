@@ -5,7 +5,7 @@
 //! analysis on, and a summary table in ns per sample and percent of one core.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use livechain::host::{OfflineHost, ALL_ON};
+use livechain::host::{all_on, OfflineHost, Stages};
 use std::time::Instant;
 
 const SR: f32 = 48_000.0;
@@ -42,7 +42,7 @@ fn whole_chain(c: &mut Criterion) {
     let l = signal(SR as usize, 1);
     let r = signal(SR as usize, 2);
     for block in [32usize, 64, 128, 256, 1024] {
-        let mut host = host_with(ALL_ON);
+        let mut host = host_with(&all_on());
         let (mut bl, mut br) = (vec![0.0f32; block], vec![0.0f32; block]);
         group.bench_with_input(BenchmarkId::new("block", block), &block, |b, &block| {
             b.iter(|| render(&mut host, &l, &r, block, &mut bl, &mut br))
@@ -56,18 +56,13 @@ fn stages(c: &mut Criterion) {
     group.throughput(Throughput::Elements(SR as u64));
     let l = signal(SR as usize, 1);
     let r = signal(SR as usize, 2);
-    let stages: &[(&str, &[(&str, f32)])] = &[
-        ("gains_only", &[]),
-        ("filters", &[("hp_on", 1.0), ("lp_on", 1.0), ("hp_slope", 1.0), ("lp_slope", 1.0)]),
-        ("agc", &[("agc_on", 1.0)]),
-        ("compressor", &[("comp_on", 1.0), ("comp_lookahead", 2.0)]),
-        ("delay", &[("dly_on", 1.0)]),
-        ("reverb", &[("rev_on", 1.0)]),
-    ];
-    for (name, settings) in stages {
-        let mut host = host_with(settings);
+    // Every stage off, then each stage of the chain's list alone.
+    let rows = std::iter::once(("gains_only".to_string(), vec![]))
+        .chain(Stages::infos().map(|s| (s.name.to_lowercase().replace([' ', '-'], "_"), s.on().collect())));
+    for (name, settings) in rows {
+        let mut host = host_with(&settings);
         let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
-        group.bench_function(*name, |b| b.iter(|| render(&mut host, &l, &r, 64, &mut bl, &mut br)));
+        group.bench_function(name, |b| b.iter(|| render(&mut host, &l, &r, 64, &mut bl, &mut br)));
     }
     group.finish();
 }
@@ -79,10 +74,10 @@ fn silence_after_signal(c: &mut Criterion) {
     let r = signal(SR as usize, 2);
     let zeros = vec![0.0f32; SR as usize];
     let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
-    let mut host = host_with(ALL_ON);
+    let mut host = host_with(&all_on());
     group.bench_function("signal", |b| b.iter(|| render(&mut host, &l, &r, 64, &mut bl, &mut br)));
     // The decaying tails after the signal are where denormals would appear.
-    let mut host = host_with(ALL_ON);
+    let mut host = host_with(&all_on());
     render(&mut host, &l, &r, 64, &mut bl, &mut br);
     group.bench_function("silence_after_signal", |b| b.iter(|| render(&mut host, &zeros, &zeros, 64, &mut bl, &mut br)));
     group.finish();
@@ -98,7 +93,7 @@ fn with_analysis(c: &mut Criterion) {
     let r = signal(SR as usize, 2);
     let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
     for (name, open) in [("editor_closed", false), ("editor_open", true)] {
-        let mut host = host_with(ALL_ON);
+        let mut host = host_with(&all_on());
         host.enable_analysis(open);
         let bridge = host.bridge.clone();
         let mut rx = bridge.spectrum_rx.lock().unwrap().take().unwrap();
@@ -114,29 +109,32 @@ fn with_analysis(c: &mut Criterion) {
     group.finish();
 }
 
+/// A summary row: its label, its settings, and the output meters off (None) or on with the
+/// editor closed or open.
+type Row = (String, Vec<(&'static str, f32)>, Option<bool>);
+
 /// One table at a glance: ns per sample frame and percent of one core, at 64-frame blocks.
 fn summary(_: &mut Criterion) {
     let l = signal(SR as usize, 1);
     let r = signal(SR as usize, 2);
     let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
     // The last field: the output meters off (None), or on with the editor closed or open.
-    let rows: &[(&str, &[(&str, f32)], Option<bool>)] = &[
-        ("gains only (every stage off)", &[], None),
-        ("filters (24 dB/oct HP + LP)", &[("hp_on", 1.0), ("lp_on", 1.0), ("hp_slope", 1.0), ("lp_slope", 1.0)], None),
-        ("AGC", &[("agc_on", 1.0)], None),
-        ("compressor (2 ms lookahead)", &[("comp_on", 1.0), ("comp_lookahead", 2.0)], None),
-        ("delay", &[("dly_on", 1.0)], None),
-        ("reverb", &[("rev_on", 1.0)], None),
-        ("whole chain, every stage on", ALL_ON, None),
-        ("whole chain + meters, editor closed", ALL_ON, Some(false)),
-        ("whole chain + meters, editor open", ALL_ON, Some(true)),
-    ];
+    let mut rows: Vec<Row> = vec![("gains only (every stage off)".into(), vec![], None)];
+    // Each stage of the chain's list alone (with what its bench row turns on besides its switch).
+    for s in Stages::infos() {
+        let with: Vec<String> = s.with.iter().map(|(id, v)| format!("{id} {v}")).collect();
+        let name = if with.is_empty() { s.name.to_string() } else { format!("{} ({})", s.name, with.join(", ")) };
+        rows.push((name, s.on().collect(), None));
+    }
+    rows.push(("whole chain, every stage on".into(), all_on(), None));
+    rows.push(("whole chain + meters, editor closed".into(), all_on(), Some(false)));
+    rows.push(("whole chain + meters, editor open".into(), all_on(), Some(true)));
     println!("\nstereo 48 kHz, 64-frame blocks, best of 5 one-second runs:");
     println!("{:36} {:>10} {:>12}", "", "ns/frame", "% of a core");
     for (name, settings, meters) in rows {
-        let mut host = host_with(settings);
+        let mut host = host_with(&settings);
         let mut rx = None;
-        if let Some(open) = *meters {
+        if let Some(open) = meters {
             host.enable_analysis(open);
             rx = host.bridge.spectrum_rx.lock().unwrap().take();
         }

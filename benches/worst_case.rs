@@ -15,16 +15,7 @@ fn main() {
     let blocks: usize = std::env::args().skip(1).filter(|a| !a.starts_with('-')).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let steady = std::env::args().any(|a| a == "--steady");
     let mut host = OfflineHost::new(SR, 2);
-    for (id, v) in [
-        ("hp_on", 1.0),
-        ("lp_on", 1.0),
-        ("agc_on", 1.0),
-        ("comp_on", 1.0),
-        ("comp_lookahead", 2.0),
-        ("dly_on", 1.0),
-        ("rev_on", 1.0),
-        ("ceiling_on", 1.0),
-    ] {
+    for (id, v) in livechain::host::all_on() {
         host.set(id, v).unwrap();
     }
     host.settle();

@@ -48,7 +48,7 @@ fn main() {
         l.copy_from_slice(&l0);
         r.copy_from_slice(&r0);
         for (cl, cr) in l.chunks_mut(64).zip(r.chunks_mut(64)) {
-            if automate && block % 16 == 0 {
+            if automate && block.is_multiple_of(16) {
                 let (id, lo, hi) = livechain::host::AUTOMATED[livechain::dsp::xorshift32(&mut rng) as usize % 10];
                 let t = livechain::dsp::xorshift32(&mut rng) as f32 / u32::MAX as f32;
                 host.set(id, lo + t * (hi - lo)).unwrap();

@@ -76,11 +76,7 @@ stage_list! {
 /// The settings with every stage on (and the safety ceiling), as the benches, the sweep and the
 /// output-hash test use them.
 pub fn all_on() -> Vec<(&'static str, f32)> {
-    let mut settings = Vec::new();
-    for info in Stages::infos() {
-        settings.push((info.switch, 1.0));
-        settings.extend_from_slice(info.with);
-    }
+    let mut settings: Vec<_> = Stages::infos().flat_map(StageInfo::on).collect();
     settings.push(("ceiling_on", 1.0));
     settings
 }

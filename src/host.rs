@@ -4,8 +4,8 @@
 //! what a DAW hears.
 
 use crate::bridge::Bridge;
-pub use crate::chain::all_on;
 use crate::chain::Chain;
+pub use crate::chain::{all_on, Stages};
 use crate::dsp::denormal::DenormalGuard;
 use crate::params::LivechainParams;
 use nice_plug::prelude::*;

@@ -1,5 +1,6 @@
 //! Livechain: a real-time effect chain (input gain → filters → dynamics → delay → reverb →
 //! output gain, with dry/wet and bypass) built as a CLAP plugin, a VST3 plugin and a standalone.
+//! The layout and the rules are in `docs/architecture.md`.
 
 use nice_plug::prelude::*;
 use std::num::NonZeroU32;
@@ -9,7 +10,6 @@ use std::sync::Arc;
 pub mod analysis;
 pub mod bridge;
 pub mod chain;
-pub mod cli;
 pub mod devlog;
 pub mod dsp;
 pub mod editor;
@@ -17,6 +17,7 @@ pub mod host;
 pub mod param_kinds;
 pub mod params;
 pub mod presets;
+pub mod render;
 pub mod stages;
 pub mod state;
 

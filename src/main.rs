@@ -4,7 +4,9 @@
 
 use clap::Parser;
 use livechain::analysis::probe::ProbeStatus;
-use livechain::cli::{self, Cli, SUBCOMMANDS};
+mod cli;
+
+use cli::{Cli, SUBCOMMANDS};
 use livechain::Livechain;
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
@@ -21,7 +23,7 @@ fn has_flag(args: &[String], long: &str, short: Option<&str>) -> Option<usize> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("__xrun-monitor") {
-        livechain::cli::jack_io::run_xrun_monitor();
+        cli::jack_io::run_xrun_monitor();
     }
     if let Some(first) = args.get(1) {
         if SUBCOMMANDS.contains(&first.as_str()) {
@@ -99,7 +101,7 @@ fn main() {
         Some(i) => args.get(i + 1).is_some_and(|b| b == "jack" || b == "auto"),
         None => true,
     };
-    let _monitor = if wants_jack { livechain::cli::jack_io::spawn_xrun_monitor() } else { None };
+    let _monitor = if wants_jack { cli::jack_io::spawn_xrun_monitor() } else { None };
     let ok = nice_export_standalone_with_args::<Livechain, _>(args);
     // nice-plug returns false when the audio backend could not start (its log says why). In a
     // reopened run the device may still be coming back: try again, a bounded number of times.

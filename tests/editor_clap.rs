@@ -75,14 +75,14 @@ fn the_editor_opens_and_closes_repeatedly_while_audio_runs() {
 
         let gui: PluginGui = inst.plugin_handle().get_extension().expect("gui extension");
         let x11 = GuiConfiguration { api_type: GuiApiType::X11, is_floating: false };
-        assert!(gui.is_api_supported(&mut inst.plugin_handle(), x11), "X11 embedding is supported");
+        assert!(gui.is_api_supported(&inst.plugin_handle(), x11), "X11 embedding is supported");
         let mut painted = Vec::new();
         for cycle in 0..cycles {
-            gui.create(&mut inst.plugin_handle(), x11).expect("gui create");
-            let size = gui.get_size(&mut inst.plugin_handle()).expect("gui size");
+            gui.create(&inst.plugin_handle(), x11).expect("gui create");
+            let size = gui.get_size(&inst.plugin_handle()).expect("gui size");
             // SAFETY: the root window outlives the editor.
-            unsafe { gui.set_parent(&mut inst.plugin_handle(), Window::from_x11_handle(root as _)) }.expect("set_parent");
-            gui.show(&mut inst.plugin_handle()).expect("show");
+            unsafe { gui.set_parent(&inst.plugin_handle(), Window::from_x11_handle(root as _)) }.expect("set_parent");
+            gui.show(&inst.plugin_handle()).expect("show");
             let before = blocks.load(Ordering::Relaxed);
             let mut pixels = 0;
             pump_until(&mut inst, &format!("the editor to paint (cycle {cycle})"), Duration::from_secs(40), || {
@@ -94,8 +94,8 @@ fn the_editor_opens_and_closes_repeatedly_while_audio_runs() {
             pump_until(&mut inst, "audio while the editor is open", Duration::from_secs(10), || {
                 blocks.load(Ordering::Relaxed) > before + 20
             });
-            let _ = gui.hide(&mut inst.plugin_handle());
-            gui.destroy(&mut inst.plugin_handle());
+            let _ = gui.hide(&inst.plugin_handle());
+            gui.destroy(&inst.plugin_handle());
             pump_until(
                 &mut inst,
                 &format!("the editor to close (cycle {cycle}, {}x{})", size.width, size.height),

@@ -153,7 +153,7 @@ fn find_button(img: &Image) -> Option<(usize, usize)> {
                 continue;
             }
             // A run ends here: a button is 40 to 250 pixels wide; a separator spans the window.
-            if (40..250).contains(&run) && best.map_or(true, |b| run > b.0) {
+            if (40..250).contains(&run) && best.is_none_or(|b| run > b.0) {
                 best = Some((run, x - run, y));
             }
             run = 0;

@@ -68,7 +68,7 @@ where
         }
         total += cases as u64;
         round += 1;
-        if budget.map_or(true, |b| started.elapsed() >= b) {
+        if budget.is_none_or(|b| started.elapsed() >= b) {
             break;
         }
     }

@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use livechain::cli::render::{self, Settings};
 use livechain::host::Event;
+use livechain::render::{self, Settings};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -72,7 +72,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-fn write_wav(path: &PathBuf, rate: u32, channels: &[Vec<f32>]) {
+fn write_wav(path: &std::path::Path, rate: u32, channels: &[Vec<f32>]) {
     render::write_wav(path, channels, rate).unwrap();
 }
 
@@ -99,7 +99,7 @@ fn the_cli_renders_a_file_with_a_preset_and_sets() {
     assert_eq!(audio[0].len(), 44_100 + 22_050, "input plus the 0.5 s tail");
     assert!(out.contains("integrated loudness") && out.contains("DSP load"), "{out}");
     // −6 dB of output gain on a slapback: the echo adds, the gain takes away; far below input.
-    assert!(rms(&audio[0][10_000..40_000]) < 0.25 * 0.7071 * 0.9);
+    assert!(rms(&audio[0][10_000..40_000]) < 0.25 * std::f64::consts::FRAC_1_SQRT_2 * 0.9);
 }
 
 #[test]

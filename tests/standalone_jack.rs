@@ -99,7 +99,7 @@ fn standalone_reports_jack_xruns_and_keeps_running() {
     let mut cycles = 0u32;
     let handler = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, _: &jack::ProcessScope| {
         cycles += 1;
-        if cycles % 100 == 0 {
+        if cycles.is_multiple_of(100) {
             std::thread::sleep(Duration::from_millis(25));
         }
         jack::Control::Continue

@@ -55,7 +55,7 @@ fn parameters_written_from_another_thread_while_audio_runs() {
                     p._internal_update_smoother(48_000.0, false);
                 }
                 writes.fetch_add(1, Ordering::Relaxed);
-                if writes.load(Ordering::Relaxed) % 64 == 0 {
+                if writes.load(Ordering::Relaxed).is_multiple_of(64) {
                     std::thread::yield_now();
                 }
             }

@@ -80,7 +80,7 @@ impl Correlator {
         }
         // A real signal's spectrum has real DC and Nyquist bins; keep them exactly real.
         spec[0].im = 0.0;
-        if self.n % 2 == 0 {
+        if self.n.is_multiple_of(2) {
             let last = spec.len() - 1;
             spec[last].im = 0.0;
         }
@@ -103,7 +103,7 @@ impl Correlator {
             for (j, c) in cross.iter().enumerate().skip(1) {
                 let (s, co) = (w * j as f64).sin_cos();
                 let term = c.re * co - c.im * s;
-                acc += if n % 2 == 0 && j == cross.len() - 1 { term } else { 2.0 * term };
+                acc += if n.is_multiple_of(2) && j == cross.len() - 1 { term } else { 2.0 * term };
             }
             sign * acc
         };

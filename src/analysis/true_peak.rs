@@ -180,8 +180,8 @@ mod tests {
                         (0..block)
                             .map(|_| {
                                 let r = crate::dsp::xorshift32(&mut seed);
-                                if r % 97 == 0 {
-                                    if r % 2 == 0 {
+                                if r.is_multiple_of(97) {
+                                    if r.is_multiple_of(2) {
                                         1.0
                                     } else {
                                         -1.0
@@ -247,7 +247,7 @@ mod tests {
                             .map(|j| {
                                 let r = crate::dsp::xorshift32(&mut seed);
                                 match kind {
-                                    0 if r % 509 == 0 => level.max(0.1) * 2.0,
+                                    0 if r.is_multiple_of(509) => level.max(0.1) * 2.0,
                                     0 => level * (r as f32 / u32::MAX as f32 - 0.5),
                                     1 => level * (std::f32::consts::FRAC_PI_2 * j as f32 + std::f32::consts::FRAC_PI_4).sin(),
                                     _ => level * worst[(TAPS - 1) - j % TAPS],

@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 
 /// What a probe run over ALSA gives back.
 pub struct DuplexRun {
-    pub sample_rate: u32,
-    pub period: u32,
     /// The input, from its first sample on.
     pub recording: Vec<f32>,
     /// Where the recording's sample 0 lies on the playback's sample time line (fractional).
@@ -93,7 +91,7 @@ pub fn run_probe(
     period: u32,
     probe: &[f32],
     frames: usize,
-    chain: Option<crate::host::OfflineHost>,
+    chain: Option<livechain::host::OfflineHost>,
 ) -> Result<DuplexRun> {
     let out_dev = find_device(output, false)?;
     let in_dev = find_device(input.or(output), true)?;
@@ -205,8 +203,6 @@ pub fn run_probe(
     // sample (in_off − out_off)·rate + j.
     let (sum, peak, count) = *loads.lock().unwrap();
     Ok(DuplexRun {
-        sample_rate: rate,
-        period,
         recording,
         input_offset: (in_off - out_off) * rate_f,
         errors,

@@ -2,10 +2,10 @@
 //! live for the buffer-size sweep. Both keep their callbacks real-time safe: buffers are made
 //! before activation and results come back when the client is deactivated.
 
-use crate::bridge::Bridge;
-use crate::chain::Chain;
-use crate::params::LivechainParams;
 use anyhow::{anyhow, bail, Context, Result};
+use livechain::bridge::Bridge;
+use livechain::chain::Chain;
+use livechain::params::LivechainParams;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,7 +41,7 @@ impl jack::NotificationHandler for XrunMonitor {
         let _ = writeln!(std::io::stdout(), "{}", self.total);
         let _ = std::io::stdout().flush();
         let now = std::time::Instant::now();
-        if self.last_print.map_or(true, |t| now.duration_since(t).as_secs_f64() >= 1.0) {
+        if self.last_print.is_none_or(|t| now.duration_since(t).as_secs_f64() >= 1.0) {
             eprintln!(
                 "livechain: JACK xrun ({} since the last report, {} in all): a period was missed and the audio \
                  dropped out; still running. If it repeats, raise the period (`livechain sweep` finds the \
@@ -82,7 +82,7 @@ pub fn spawn_xrun_monitor() -> Option<std::process::Child> {
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
             if let Ok(n) = line.trim().parse::<u32>() {
-                crate::devlog::DEVICE_XRUNS.store(n, Ordering::Relaxed);
+                livechain::devlog::DEVICE_XRUNS.store(n, Ordering::Relaxed);
             }
         }
     });
@@ -204,7 +204,7 @@ struct ChainHandler {
 impl jack::ProcessHandler for ChainHandler {
     fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
         let t = Instant::now();
-        let _ftz = crate::dsp::denormal::DenormalGuard::new();
+        let _ftz = livechain::dsp::denormal::DenormalGuard::new();
         let [o0, o1] = &mut self.outs;
         let (a, b) = (o0.as_mut_slice(ps), o1.as_mut_slice(ps));
         a.copy_from_slice(self.ins[0].as_slice(ps));
@@ -238,7 +238,7 @@ pub fn run_chain(params: Arc<LivechainParams>, seconds: f64) -> Result<LiveRun> 
     let names: Vec<String> = ins.iter().map(|p| p.name()).collect::<Result<_, _>>()?;
     let mut chain = Chain::default();
     chain.prepare(sr, 2);
-    crate::host::prime_smoothers(&params, sr);
+    livechain::host::prime_smoothers(&params, sr);
     chain.reset(&params);
     let xruns = Arc::new(AtomicUsize::new(0));
     let handler =
@@ -269,7 +269,7 @@ impl jack::ProcessHandler for NoiseHandler {
     fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
         for p in &mut self.outs {
             for o in p.as_mut_slice(ps) {
-                *o = (crate::dsp::xorshift32(&mut self.seed) as f32 / u32::MAX as f32 - 0.5) * 0.5;
+                *o = (livechain::dsp::xorshift32(&mut self.seed) as f32 / u32::MAX as f32 - 0.5) * 0.5;
             }
         }
         jack::Control::Continue

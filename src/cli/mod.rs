@@ -1,13 +1,14 @@
-//! The standalone's subcommands: `devices`, `latency`, `sweep`, `render` and `demo`. Without a
+//! The standalone's subcommands: `devices`, `latency`, `sweep`, `render` and `demo`, compiled into
+//! the binary only (the plugin library never carries JACK, ALSA or device code of ours). Without a
 //! subcommand, `livechain` is the nice-plug standalone (see `main.rs`).
 
 pub mod alsa_io;
 pub mod jack_io;
-pub mod render;
 
-use crate::analysis::latency::{mls, summarize, Correlator, MIN_CONFIDENCE};
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use livechain::analysis::latency::{mls, summarize, Correlator, MIN_CONFIDENCE};
+use livechain::render;
 use std::path::PathBuf;
 
 pub const SUBCOMMANDS: &[&str] = &["devices", "latency", "sweep", "render", "demo"];
@@ -117,10 +118,10 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Devices => devices(),
         Command::Latency { backend: Backend::Jack, connect, playback, capture, repeats, .. } => {
-            latency_jack(connect, playback.as_deref(), capture.as_deref(), repeats).map(|_| ())
+            latency_jack(connect, playback.as_deref(), capture.as_deref(), repeats)
         }
         Command::Latency { backend: Backend::Alsa, repeats, device, input_device, rate, period, .. } => {
-            latency_alsa(device.as_deref(), input_device.as_deref(), rate, period, repeats).map(|_| ())
+            latency_alsa(device.as_deref(), input_device.as_deref(), rate, period, repeats)
         }
         Command::Sweep { backend: Backend::Jack, seconds, margin, .. } => sweep(seconds, margin),
         Command::Sweep { backend: Backend::Alsa, seconds, margin, device, input_device, rate } => {
@@ -242,18 +243,8 @@ fn devices() -> Result<()> {
     Ok(())
 }
 
-/// Result of a latency measurement, in samples.
-pub struct LatencyReport {
-    pub sample_rate: u32,
-    pub buffer_size: u32,
-    pub results: Vec<f64>,
-    pub median: f64,
-    pub spread: f64,
-    pub explained: f64,
-}
-
 /// Measures a JACK loop `repeats` times (one MLS period each) and prints the results.
-pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>, repeats: usize) -> Result<LatencyReport> {
+pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>, repeats: usize) -> Result<()> {
     if repeats == 0 {
         bail!("--repeats must be at least 1");
     }
@@ -304,7 +295,7 @@ pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>
     if run.xruns > 0 {
         println!("warning: {} xrun(s) during the measurement", run.xruns);
     }
-    Ok(LatencyReport { sample_rate: run.sample_rate, buffer_size: run.buffer_size, results, median, spread, explained })
+    Ok(())
 }
 
 fn check_alsa_settings(rate: u32, period: u32) -> Result<()> {
@@ -319,7 +310,7 @@ fn check_alsa_settings(rate: u32, period: u32) -> Result<()> {
 
 /// Measures an ALSA loop `repeats` times and prints the results (see `alsa_io` for how the two
 /// streams are lined up).
-pub fn latency_alsa(device: Option<&str>, input: Option<&str>, rate: u32, period: u32, repeats: usize) -> Result<LatencyReport> {
+pub fn latency_alsa(device: Option<&str>, input: Option<&str>, rate: u32, period: u32, repeats: usize) -> Result<()> {
     if repeats == 0 {
         bail!("--repeats must be at least 1");
     }
@@ -364,7 +355,7 @@ pub fn latency_alsa(device: Option<&str>, input: Option<&str>, rate: u32, period
     for e in &run.errors {
         println!("device error: {e}");
     }
-    Ok(LatencyReport { sample_rate: rate, buffer_size: period, results, median, spread, explained })
+    Ok(())
 }
 
 fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64, margin: f64) -> Result<()> {
@@ -376,8 +367,8 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
     let mut best = None;
     let mut rows = 0;
     for size in SWEEP_SIZES {
-        let mut host = crate::host::OfflineHost::new(rate as f32, 2);
-        for (id, v) in crate::host::all_on() {
+        let mut host = livechain::host::OfflineHost::new(rate as f32, 2);
+        for (id, v) in livechain::host::all_on() {
             host.set(id, v).map_err(anyhow::Error::msg)?;
         }
         let run = match alsa_io::run_probe(device, input, rate, size, &probe, frames, Some(host)) {
@@ -446,11 +437,11 @@ impl Drop for RestoreBufferSize {
 
 fn sweep(seconds: f64, margin: f64) -> Result<()> {
     let _restore = RestoreBufferSize(jack_io::open_client("livechain-sweep-probe")?.buffer_size());
-    let params = std::sync::Arc::new(crate::params::LivechainParams::default());
+    let params = std::sync::Arc::new(livechain::params::LivechainParams::default());
     {
         // Every stage on: the worst case the user can dial in.
-        let mut host = crate::host::OfflineHost::with_params(params.clone(), 48_000.0, 2);
-        for (id, v) in crate::host::all_on() {
+        let mut host = livechain::host::OfflineHost::with_params(params.clone(), 48_000.0, 2);
+        for (id, v) in livechain::host::all_on() {
             host.set(id, v).map_err(anyhow::Error::msg)?;
         }
     }

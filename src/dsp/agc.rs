@@ -255,7 +255,7 @@ mod tests {
                 AgcSettings {
                     target_lufs: -18.0 + 4.0 * (tf * 0.00005).sin(),
                     max_range_db: 6.0 + 6.0 * (tf * 0.00002).cos().abs(),
-                    speed_s: if t / 40_000 % 2 == 0 { 0.5 } else { 0.2 },
+                    speed_s: if (t / 40_000).is_multiple_of(2) { 0.5 } else { 0.2 },
                     gate_lufs: -40.0 + 10.0 * (tf * 0.00003).sin(),
                 }
             };

@@ -294,7 +294,7 @@ mod tests {
                 attack_ms: 5.0 + (t / 3000 % 3) as f32,
                 release_ms: 120.0,
                 makeup_db: 1.5,
-                auto_makeup: t / 5000 % 2 == 0,
+                auto_makeup: (t / 5000).is_multiple_of(2),
             };
             let fade = |t: usize| ((t as f32 * 0.0002).sin() * 0.6 + 0.5).clamp(0.0, 1.0);
             let sizes = [1usize, 7, 128, 64, 33, 128, 5, 100];

@@ -439,7 +439,7 @@ mod tests {
                 DelaySettings {
                     delay_samples,
                     feedback: 0.5 + 0.4 * (x * 0.0003).sin(),
-                    tone_hz: if t / 3_000 % 2 == 0 { 6_000.0 } else { 2_000.0 + 1_000.0 * (x * 0.002).sin() },
+                    tone_hz: if (t / 3_000).is_multiple_of(2) { 6_000.0 } else { 2_000.0 + 1_000.0 * (x * 0.002).sin() },
                     ping_pong: t / 10_000 % 2 == 1,
                     mix: 0.4,
                 }

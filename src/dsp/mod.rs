@@ -124,6 +124,49 @@ macro_rules! block_stage_impl {
 }
 use block_stage_impl;
 
+/// Flushes values too small to hear (below −600 dBFS, including every subnormal) to zero.
+#[inline]
+pub fn flush_tiny(x: f32) -> f32 {
+    if x.abs() < 1e-30 {
+        0.0
+    } else {
+        x
+    }
+}
+
+/// Converts decibels to a linear gain factor.
+#[inline]
+pub fn db_to_gain(db: f32) -> f32 {
+    (db * (std::f32::consts::LN_10 / 20.0)).exp()
+}
+
+/// Converts a linear gain to decibels, with a floor for silence.
+#[inline]
+pub fn gain_to_db(g: f32) -> f32 {
+    20.0 * g.abs().max(1e-12).log10()
+}
+
+/// The largest |x| of a block (0 for an empty one; NaNs are passed over), four lanes at a time.
+#[inline]
+pub fn max_abs(block: &[f32]) -> f32 {
+    let quads = block.chunks_exact(4);
+    let rest = quads.remainder();
+    let mut lanes = wide::f32x4::ZERO;
+    for q in quads {
+        let v = wide::f32x4::new([q[0], q[1], q[2], q[3]]).abs();
+        // On x86-64 one `maxps`, which gives its second operand where the first is a NaN.
+        #[cfg(target_arch = "x86_64")]
+        {
+            lanes = v.fast_max(lanes);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            lanes = lanes.max(v);
+        }
+    }
+    rest.iter().chain(&lanes.to_array()).fold(0.0f32, |m, &x| m.max(x.abs()))
+}
+
 /// Test support for the stages that run a block at once.
 #[cfg(test)]
 pub(crate) mod block_test {
@@ -210,47 +253,4 @@ pub(crate) mod block_test {
             pos += size;
         }
     }
-}
-
-/// Flushes values too small to hear (below −600 dBFS, including every subnormal) to zero.
-#[inline]
-pub fn flush_tiny(x: f32) -> f32 {
-    if x.abs() < 1e-30 {
-        0.0
-    } else {
-        x
-    }
-}
-
-/// Converts decibels to a linear gain factor.
-#[inline]
-pub fn db_to_gain(db: f32) -> f32 {
-    (db * (std::f32::consts::LN_10 / 20.0)).exp()
-}
-
-/// Converts a linear gain to decibels, with a floor for silence.
-#[inline]
-pub fn gain_to_db(g: f32) -> f32 {
-    20.0 * g.abs().max(1e-12).log10()
-}
-
-/// The largest |x| of a block (0 for an empty one; NaNs are passed over), four lanes at a time.
-#[inline]
-pub fn max_abs(block: &[f32]) -> f32 {
-    let quads = block.chunks_exact(4);
-    let rest = quads.remainder();
-    let mut lanes = wide::f32x4::ZERO;
-    for q in quads {
-        let v = wide::f32x4::new([q[0], q[1], q[2], q[3]]).abs();
-        // On x86-64 one `maxps`, which gives its second operand where the first is a NaN.
-        #[cfg(target_arch = "x86_64")]
-        {
-            lanes = v.fast_max(lanes);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            lanes = lanes.max(v);
-        }
-    }
-    rest.iter().chain(&lanes.to_array()).fold(0.0f32, |m, &x| m.max(x.abs()))
 }

@@ -1025,7 +1025,7 @@ mod tests {
             };
             let settings = |t: usize| {
                 let x = t as f32;
-                if t / 5_000 % 2 == 0 {
+                if (t / 5_000).is_multiple_of(2) {
                     // Holding still (one run per block, as far as the delays allow).
                     ReverbSettings { size: 0.2 + 0.1 * (t / 10_000) as f32, ..ReverbSettings::default() }
                 } else {

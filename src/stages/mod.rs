@@ -38,6 +38,13 @@ pub struct StageInfo {
     pub with: &'static [(&'static str, f32)],
 }
 
+impl StageInfo {
+    /// The settings that switch it on: its switch, then `with`.
+    pub fn on(&self) -> impl Iterator<Item = (&'static str, f32)> {
+        std::iter::once((self.switch, 1.0)).chain(self.with.iter().copied())
+    }
+}
+
 /// A stage's per-sample parameter values for one chunk: one named lane per continuous
 /// parameter, declared with `lanes!`.
 pub trait Lanes: Default + Send {

@@ -90,12 +90,12 @@ pub fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
 
 /// Parameter name → (CLAP id, min, max, default), as the plugin reports them.
 pub fn param_table(inst: &mut PluginInstance<TestHost>) -> Vec<(String, ClapId, f64, f64, f64)> {
-    let mut handle = inst.plugin_handle();
+    let handle = inst.plugin_handle();
     let params: PluginParams = handle.get_extension().expect("params extension");
     let mut out = Vec::new();
-    for i in 0..params.count(&mut handle) {
+    for i in 0..params.count(&handle) {
         let mut buf = ParamInfoBuffer::new();
-        let info = params.get_info(&mut handle, i, &mut buf).expect("param info");
+        let info = params.get_info(&handle, i, &mut buf).expect("param info");
         out.push((String::from_utf8_lossy(info.name).into_owned(), info.id, info.min_value, info.max_value, info.default_value));
     }
     out
@@ -114,32 +114,32 @@ pub fn pump_main_thread(inst: &mut PluginInstance<TestHost>) {
 
 /// The latency the plugin reports to the host now, in samples.
 pub fn reported_latency(inst: &mut PluginInstance<TestHost>) -> u32 {
-    let mut handle = inst.plugin_handle();
+    let handle = inst.plugin_handle();
     let latency: clack_extensions::latency::PluginLatency = handle.get_extension().expect("latency extension");
-    latency.get(&mut handle)
+    latency.get(&handle)
 }
 
 /// Converts a value as the user types it ("6 dB") to the CLAP value, the way a host does.
 pub fn text_value(inst: &mut PluginInstance<TestHost>, id: ClapId, text: &str) -> f64 {
-    let mut handle = inst.plugin_handle();
+    let handle = inst.plugin_handle();
     let params: PluginParams = handle.get_extension().unwrap();
     let c = CString::new(text).unwrap();
-    params.text_to_value(&mut handle, id, &c).unwrap_or_else(|| panic!("plugin cannot parse {text:?}"))
+    params.text_to_value(&handle, id, &c).unwrap_or_else(|| panic!("plugin cannot parse {text:?}"))
 }
 
 /// The plugin's text for a value, as a host shows it.
 pub fn value_text(inst: &mut PluginInstance<TestHost>, id: ClapId, value: f64) -> String {
-    let mut handle = inst.plugin_handle();
+    let handle = inst.plugin_handle();
     let params: PluginParams = handle.get_extension().unwrap();
     let mut buf = [0u8; 256];
-    let text = params.value_to_text(&mut handle, id, value, &mut buf).unwrap_or_else(|_| panic!("no text for {value}"));
+    let text = params.value_to_text(&handle, id, value, &mut buf).unwrap_or_else(|_| panic!("no text for {value}"));
     String::from_utf8_lossy(text).trim_end_matches('\0').to_string()
 }
 
 pub fn get_value(inst: &mut PluginInstance<TestHost>, id: ClapId) -> f64 {
-    let mut handle = inst.plugin_handle();
+    let handle = inst.plugin_handle();
     let params: PluginParams = handle.get_extension().unwrap();
-    params.get_value(&mut handle, id).unwrap()
+    params.get_value(&handle, id).unwrap()
 }
 
 /// Runs `input` (stereo, `frames` long) through the plugin in blocks of `block`, with `events`
@@ -176,18 +176,18 @@ pub fn framed(json: &[u8]) -> Vec<u8> {
 }
 
 pub fn save(inst: &mut PluginInstance<TestHost>) -> Vec<u8> {
-    let mut h = inst.plugin_handle();
+    let h = inst.plugin_handle();
     let state: clack_extensions::state::PluginState = h.get_extension().expect("state extension");
     let mut out = Vec::new();
-    state.save(&mut h, &mut out).expect("save");
+    state.save(&h, &mut out).expect("save");
     out
 }
 
 /// Loads a saved state; false when the plugin refused it.
 pub fn load(inst: &mut PluginInstance<TestHost>, bytes: &[u8]) -> bool {
-    let mut h = inst.plugin_handle();
+    let h = inst.plugin_handle();
     let state: clack_extensions::state::PluginState = h.get_extension().expect("state extension");
-    state.load(&mut h, &mut &bytes[..]).is_ok()
+    state.load(&h, &mut &bytes[..]).is_ok()
 }
 
 /// Every parameter's current value, in `param_table` order.
@@ -207,15 +207,15 @@ pub struct Spec<'a> {
 
 /// Picks the plugin's audio-ports configuration with `channels` in and out (before activation).
 pub fn select_channels(inst: &mut PluginInstance<TestHost>, channels: usize) {
-    let mut handle = inst.plugin_handle();
+    let handle = inst.plugin_handle();
     let configs: PluginAudioPortsConfig = handle.get_extension().expect("audio-ports-config extension");
     let mut buf = clack_extensions::audio_ports_config::AudioPortsConfigBuffer::new();
-    let id = (0..configs.count(&mut handle))
-        .filter_map(|i| configs.get(&mut handle, i, &mut buf).map(|c| (c.id, c.main_input.map(|p| p.channel_count))))
+    let id = (0..configs.count(&handle))
+        .filter_map(|i| configs.get(&handle, i, &mut buf).map(|c| (c.id, c.main_input.map(|p| p.channel_count))))
         .find(|(_, ch)| *ch == Some(channels as u32))
         .unwrap_or_else(|| panic!("no {channels}-channel configuration"))
         .0;
-    configs.select(&mut handle, id).expect("selects the configuration");
+    configs.select(&handle, id).expect("selects the configuration");
 }
 
 /// One activation: `input` (one Vec per channel) through the plugin as `spec` says, on an audio
@@ -282,8 +282,6 @@ pub fn run_started(proc: &mut StartedPluginAudioProcessor<TestHost>, spec: &Spec
             out_audio.as_raw_buffers()[0].data32 = in_ptrs.as_mut_ptr();
         }
         proc.process(&in_audio, &mut out_audio, &in_events, &mut out_events, None, None).expect("process");
-        drop(in_audio);
-        drop(out_audio);
         let result = if spec.in_place { &ib } else { &ob };
         for ch in 0..channels {
             out[ch][start..start + n].copy_from_slice(&result[ch]);

@@ -1,4 +1,5 @@
-//! `livechain render`: audio files through the very same chain, offline, and the built-in demo.
+//! Offline rendering (`livechain render`, `livechain demo`): audio files through the very same
+//! chain, and the built-in demo. No device, no thread: the same `OfflineHost` the tests use.
 
 use crate::analysis::loudness;
 use crate::host::{Event, OfflineHost};
