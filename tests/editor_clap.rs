@@ -32,6 +32,7 @@ fn pump_until(inst: &mut PluginInstance<TestHost>, what: &str, timeout: Duration
 }
 
 #[test]
+#[ignore = "system: opens the bundled CLAP's editor under Xvfb (cargo xtask test)"]
 fn the_editor_opens_and_closes_repeatedly_while_audio_runs() {
     let (_xvfb, display) = common::xvfb::start();
     // SAFETY: set before any thread of this test binary reads the environment.

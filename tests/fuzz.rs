@@ -161,6 +161,7 @@ fn saved_json(entry: &PluginEntry, table: &Table, values: &[f64]) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "system: fuzzes the bundled CLAP (cargo xtask test)"]
 fn fuzz_state_loading() {
     let (entry, table, defaults) = setup();
     let (accepted, refused) = (std::sync::atomic::AtomicUsize::new(0), std::sync::atomic::AtomicUsize::new(0));
@@ -271,6 +272,7 @@ fn input_signal(kind: Input, channels: usize, frames: usize) -> Vec<Vec<f32>> {
 }
 
 #[test]
+#[ignore = "system: fuzzes the bundled CLAP (cargo xtask test)"]
 fn fuzz_process_with_events() {
     let (entry, table, _) = setup();
     let frames = 6_000;

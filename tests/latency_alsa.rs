@@ -80,7 +80,7 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn standalone() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain")
+    common::bundled("Livechain")
 }
 
 fn runs(stdout: &str) -> Vec<f64> {
@@ -92,6 +92,7 @@ fn runs(stdout: &str) -> Vec<f64> {
 }
 
 #[test]
+#[ignore = "system: runs the bundled standalone on a PulseAudio null sink (cargo xtask test)"]
 fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
     let _serial = one_at_a_time();
     let pulse = Pulse::start("loop");
@@ -148,6 +149,7 @@ fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
 /// started again: the standalone says what happened, reopens the device with its settings, and
 /// plays into the new server, without a window (a windowed run reopens the same way).
 #[test]
+#[ignore = "system: runs the bundled standalone on a PulseAudio null sink (cargo xtask test)"]
 fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
     let _serial = one_at_a_time();
     let mut pulse = Pulse::start("reopen");
@@ -184,6 +186,7 @@ fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
 /// With the default input buffering (two periods, not nice-plug's 150 ms) the standalone's round
 /// trip is the device loop plus at most three periods.
 #[test]
+#[ignore = "system: runs the bundled standalone on a PulseAudio null sink (cargo xtask test)"]
 fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
     let _serial = one_at_a_time();
     let pulse = Pulse::start("standalone");

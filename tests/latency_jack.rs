@@ -4,7 +4,6 @@
 
 mod common;
 use common::jack::{start_server, Stop};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,8 +51,9 @@ fn iodelay(server: &str) -> f64 {
 }
 
 #[test]
+#[ignore = "system: runs the bundled standalone on a JACK server (cargo xtask test)"]
 fn livechain_latency_agrees_with_jack_iodelay_at_64_and_256_frames() {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
+    let bin = common::bundled("Livechain");
     assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
     for period in [64u32, 256] {
         let server = format!("livechain-lat-{}-{period}", std::process::id());
@@ -77,8 +77,9 @@ fn livechain_latency_agrees_with_jack_iodelay_at_64_and_256_frames() {
 }
 
 #[test]
+#[ignore = "system: runs the bundled standalone on a JACK server (cargo xtask test)"]
 fn latency_without_a_server_fails_with_a_clear_message() {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
+    let bin = common::bundled("Livechain");
     let out = Command::new(&bin)
         .args(["latency", "--connect"])
         .env("JACK_DEFAULT_SERVER", "livechain-no-such-server")
@@ -91,8 +92,9 @@ fn latency_without_a_server_fails_with_a_clear_message() {
 }
 
 #[test]
+#[ignore = "system: runs the bundled standalone on a JACK server (cargo xtask test)"]
 fn sweep_tries_every_buffer_size_and_recommends_a_clean_one() {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Livechain");
+    let bin = common::bundled("Livechain");
     let server = format!("livechain-sweep-{}", std::process::id());
     let _jackd = start_server(&server, 256);
     let out = Command::new(&bin).args(["sweep", "-t", "0.5"]).env("JACK_DEFAULT_SERVER", &server).output().unwrap();

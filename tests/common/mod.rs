@@ -1,6 +1,18 @@
 //! Signals and measurements shared by the integration tests.
 #![allow(dead_code)]
 
+/// A file of the test bundle: what `cargo xtask test` bundles (the debug build that aborts on an
+/// allocation in `process()`) before it runs the system tests, which are `#[ignore]`d under plain
+/// `cargo test`. `LIVECHAIN_BUNDLE_DIR` points elsewhere.
+pub fn bundled(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("LIVECHAIN_BUNDLE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled"));
+    let p = dir.join(name);
+    assert!(p.exists(), "{} is missing: run `cargo xtask test`, which bundles it first", p.display());
+    p
+}
+
 /// Deterministic white noise in [-amp, amp] (xorshift32), so tests need no randomness crate.
 pub fn noise(frames: usize, amp: f32, seed: u32) -> Vec<f32> {
     let mut s = seed.max(1);

@@ -12,7 +12,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   deps                          check (and on Debian as root, install) the system packages
   install                       copy the bundles to ~/.clap and ~/.vst3
   run                           deps, bundle --release, install, then start the standalone
-  test                          every test: cargo test, the CLAP host, the VST3 host, the standalone
+  test                          every test: formatting and clippy first, then cargo test with the
+                                system tests (the CLAP host, the validator, the standalone under
+                                JACK and Xvfb), then the VST3 hosts
   compare [SECONDS]             the same audio through Livechain (VST3 in pedalboard), pedalboard's
                                 own chain and a numpy/scipy chain in 64-frame callbacks: times, ratios
   worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max
@@ -176,7 +178,18 @@ fn fuzz(rest: &[String]) -> Result<()> {
     // Both targets at once, one per core; a case that kills the process stays in target/fuzz/.
     run_cmd(
         Command::new("cargo")
-            .args(["test", "--features", "livechain/assert_process_allocs", "--test", "fuzz", "--", "--nocapture", "--test-threads", "2"])
+            .args([
+                "test",
+                "--features",
+                "livechain/assert_process_allocs",
+                "--test",
+                "fuzz",
+                "--",
+                "--include-ignored",
+                "--nocapture",
+                "--test-threads",
+                "2",
+            ])
             .env("LIVECHAIN_FUZZ_SECONDS", seconds.to_string()),
     )
 }
@@ -185,8 +198,31 @@ fn test(root: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     system::ensure(system::BUILD)?;
     system::ensure(system::TEST)?;
+    // The gates: one formatting, no lint, before anything is built for the tests.
+    run_cmd(Command::new("cargo").args(["fmt", "--all", "--check"])).context("the code is not formatted: run `cargo fmt --all`")?;
+    run_cmd(Command::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--features",
+        "livechain/assert_process_allocs",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .context("clippy found something: fix it (a deliberate habit is allowed in Cargo.toml's [lints.clippy], with the reason)")?;
     bundle(false)?;
-    run_cmd(Command::new("cargo").args(["test", "--workspace", "--features", "livechain/assert_process_allocs"]))?;
+    // Plain `cargo test` runs the tests that need nothing but the crate; the system tests (the
+    // bundled plugin in a CLAP host and the validator, the standalone under JACK, ALSA and Xvfb)
+    // are `#[ignore]`d there, and run here after the bundle they need.
+    run_cmd(Command::new("cargo").args([
+        "test",
+        "--workspace",
+        "--features",
+        "livechain/assert_process_allocs",
+        "--",
+        "--include-ignored",
+    ]))?;
     let python = system::python_venv(root)?;
     for host in ["tests/hosts/test_vst3.py", "tests/hosts/test_dawdreamer.py"] {
         run_cmd(Command::new(&python).arg(root.join(host)).arg(root.join("target/bundled/Livechain.vst3")))?;
