@@ -5,6 +5,7 @@
 //! at most ±5 % pitch); anything faster crossfades over 30 ms from the old read head to one at the
 //! new time, so a jump from 900 ms to 15 ms neither clicks nor chirps.
 
+use super::ring::Ring;
 use super::MAX_CH;
 
 pub const MAX_DELAY_S: f32 = 2.0;
@@ -66,9 +67,8 @@ impl Default for Scratch {
 #[derive(Debug, Clone, Default)]
 pub struct Delay {
     sample_rate: f32,
-    buf: [Vec<f32>; MAX_CH],
-    mask: usize,
-    write: usize,
+    /// One line per channel; their write positions move together.
+    lines: [Ring; MAX_CH],
     /// The read head in use, in samples of delay; negative means "take the target at once".
     head: f32,
     /// The head being faded to, and the fade's progress (0..1) and step; `next < 0` when none.
@@ -96,20 +96,18 @@ impl Delay {
     pub fn prepare(&mut self, sample_rate: f32) {
         self.sample_rate = sample_rate;
         let len = ((MAX_DELAY_S * sample_rate) as usize + 8).next_power_of_two();
-        for b in &mut self.buf {
-            *b = vec![0.0; len];
+        for line in &mut self.lines {
+            *line = Ring::new(len);
         }
-        self.mask = len - 1;
         self.xfade_step = 1.0 / (TIME_XFADE_MS * 0.001 * sample_rate);
         self.tone_hz = -1.0;
         self.reset();
     }
 
     pub fn reset(&mut self) {
-        for b in &mut self.buf {
-            b.fill(0.0);
+        for line in &mut self.lines {
+            line.reset();
         }
-        self.write = 0;
         self.head = -1.0;
         self.next = -1.0;
         self.xfade = 0.0;
@@ -129,16 +127,14 @@ impl Delay {
         // SAFETY: finite and in [3, 2 s × rate], far inside i32; truncation is floor here (and
         // a single cvttss2si, with no floorf call on baseline x86-64).
         let whole = unsafe { delay.to_int_unchecked::<i32>() };
-        (self.write.wrapping_sub(whole as usize), delay - whole as f32)
+        (self.lines[0].write_pos().wrapping_sub(whole as usize), delay - whole as f32)
     }
 
     #[inline(always)]
     fn read(&self, ch: usize, (base, t): (usize, f32)) -> f32 {
         // Reading backwards: position write − delay lies between samples (n−d0) and (n−d0−1).
-        let b = &self.buf[ch];
-        let m = self.mask;
-        // SAFETY: every index is masked, and the mask is the buffer's length − 1.
-        let at = |i: usize| unsafe { *b.get_unchecked(i & m) };
+        let line = &self.lines[ch];
+        let at = |i: usize| line.at(i);
         hermite(at(base.wrapping_add(1)), at(base), at(base.wrapping_sub(1)), at(base.wrapping_sub(2)), t)
     }
 
@@ -278,15 +274,15 @@ impl Delay {
     /// `ping_pong`: `Some(p)` when every sample of the run has ping-pong `p` (held settings).
     fn run(&mut self, chans: &mut [&mut [f32]], channels: usize, a: usize, b: usize, still: bool, fade: &[f32], ping_pong: Option<bool>) {
         let m = b - a;
-        let len = self.mask + 1;
+        let len = self.lines[0].len();
         // The reads, for every sample of the run, before any write.
         for ch in 0..channels {
             let (base, t) = self.position(self.scratch.head[0]);
             let wet = &mut self.scratch.wet[ch];
             // Sample j's taps are base + j + 1 down to base + j − 2: one unwrapped stretch?
-            let lo = base.wrapping_sub(2) & self.mask;
+            let lo = base.wrapping_sub(2) & (len - 1);
             if still && lo + m + 3 <= len {
-                let taps = &self.buf[ch][lo..lo + m + 3];
+                let taps = &self.lines[ch].as_slice()[lo..lo + m + 3];
                 for (j, w) in wet[..m].iter_mut().enumerate() {
                     *w = hermite(taps[j + 3], taps[j + 2], taps[j + 1], taps[j], t);
                 }
@@ -348,13 +344,14 @@ impl Delay {
                 }
             }
         }
-        for ch in 0..channels {
-            let fed = &self.scratch.fed[ch][..m];
-            let first = m.min(len - self.write);
-            self.buf[ch][self.write..self.write + first].copy_from_slice(&fed[..first]);
-            self.buf[ch][..m - first].copy_from_slice(&fed[first..]);
+        for (ch, line) in self.lines.iter_mut().enumerate() {
+            if ch < channels {
+                line.push_run(&self.scratch.fed[ch][..m]);
+            } else {
+                // A channel not in use keeps its place beside the others.
+                line.advance(m);
+            }
         }
-        self.write = (self.write + m) & self.mask;
         for ch in 0..channels {
             for ((y, &level), &wet) in chans[ch][a..b].iter_mut().zip(&self.scratch.level[..m]).zip(&self.scratch.wet[ch][..m]) {
                 *y += level * wet;
@@ -402,7 +399,11 @@ mod tests {
                 hold,
                 fade,
                 |a, b| {
-                    assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write), "{rate} Hz");
+                    assert_eq!(
+                        (a.head.to_bits(), a.next.to_bits(), a.lines[0].write_pos()),
+                        (b.head.to_bits(), b.next.to_bits(), b.lines[0].write_pos()),
+                        "{rate} Hz"
+                    );
                 },
             );
         }
@@ -449,7 +450,10 @@ mod tests {
             let mut loudest = 0.0f32;
             crate::dsp::block_test::assert_blocks_match_frames(&mut a, &mut b, channels, &sizes, 900, input, settings, fade, |a, b| {
                 assert_eq!(a.tone_state.map(f32::to_bits), b.tone_state.map(f32::to_bits));
-                assert_eq!((a.head.to_bits(), a.next.to_bits(), a.write), (b.head.to_bits(), b.next.to_bits(), b.write));
+                assert_eq!(
+                    (a.head.to_bits(), a.next.to_bits(), a.lines[0].write_pos()),
+                    (b.head.to_bits(), b.next.to_bits(), b.lines[0].write_pos())
+                );
                 loudest = a.tone_state.iter().fold(loudest, |m, x| m.max(x.abs()));
             });
             assert!(loudest > 0.01, "the test must run the echoes: {loudest}");

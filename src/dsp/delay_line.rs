@@ -1,26 +1,30 @@
 //! A fixed integer delay, used to keep dry paths aligned with the chain's latency.
 
-/// A ring buffer delaying one channel by a whole number of samples, changeable without
-/// reallocating up to the capacity fixed in `new`.
+use super::ring::Ring;
+
+/// Delays one channel by a whole number of samples, changeable without reallocating up to the
+/// capacity fixed in `new`.
 #[derive(Debug, Clone, Default)]
 pub struct IntegerDelay {
-    buf: Vec<f32>,
-    write: usize,
+    ring: Ring,
+    capacity: usize,
     delay: usize,
 }
 
 impl IntegerDelay {
     pub fn new(max_delay: usize) -> Self {
-        Self { buf: vec![0.0; max_delay.max(1) + 1], write: 0, delay: 0 }
+        let capacity = max_delay.max(1);
+        // The input sample and `capacity` before it.
+        Self { ring: Ring::new(capacity + 1), capacity, delay: 0 }
     }
 
     pub fn capacity(&self) -> usize {
-        self.buf.len() - 1
+        self.capacity
     }
 
     /// Sets the delay, clamped to the capacity.
     pub fn set_delay(&mut self, delay: usize) {
-        self.delay = delay.min(self.capacity());
+        self.delay = delay.min(self.capacity);
     }
 
     pub fn delay(&self) -> usize {
@@ -28,50 +32,32 @@ impl IntegerDelay {
     }
 
     pub fn reset(&mut self) {
-        self.buf.fill(0.0);
-        self.write = 0;
+        self.ring.reset();
     }
 
     /// Pushes `x` and returns the sample from `delay` samples ago.
     #[inline]
     pub fn tick(&mut self, x: f32) -> f32 {
-        let len = self.buf.len();
-        self.buf[self.write] = x;
-        let read = if self.write >= self.delay { self.write - self.delay } else { self.write + len - self.delay };
-        let y = self.buf[read];
-        self.write += 1;
-        if self.write == len {
-            self.write = 0;
-        }
-        y
+        self.ring.push(x);
+        self.ring.tap(self.delay + 1)
     }
 
-    /// Delays a block in place.
-    /// The same as `tick` on every sample, done as at most two copies in and two out of the
-    /// ring. Writing the whole block first is only right while it cannot overwrite a sample the
-    /// block still has to read (n + delay ≤ ring length); otherwise, sample by sample.
+    /// Delays a block in place: the same as `tick` on every sample, done as one run in and one
+    /// out of the ring. Pushing the whole block first is only right while it cannot overwrite a
+    /// sample the block still has to read (n + delay ≤ ring length); otherwise, sample by sample.
     pub fn process(&mut self, block: &mut [f32]) {
-        let len = self.buf.len();
         let n = block.len();
-        if n + self.delay > len {
+        if n + self.delay > self.ring.len() {
             for x in block.iter_mut() {
                 *x = self.tick(*x);
             }
             return;
         }
-        // Where the block's first output comes from: `delay` samples before its first input.
-        let read = (self.write + len - self.delay) % len;
-        // In first: a sample written here may be read back in the same block when delay < n.
-        let first = n.min(len - self.write);
-        self.buf[self.write..self.write + first].copy_from_slice(&block[..first]);
-        self.buf[..n - first].copy_from_slice(&block[first..]);
-        self.write = (self.write + n) % len;
-        if self.delay == 0 {
-            return;
+        self.ring.push_run(block);
+        if self.delay > 0 {
+            // Output i is input i − delay: pushed n + delay − i pushes ago.
+            self.ring.read_run(n + self.delay, block);
         }
-        let first = n.min(len - read);
-        block[..first].copy_from_slice(&self.buf[read..read + first]);
-        block[first..].copy_from_slice(&self.buf[..n - first]);
     }
 }
 

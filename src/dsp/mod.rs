@@ -14,6 +14,7 @@ pub mod fade;
 pub mod fastmath;
 pub mod kweight;
 pub mod reverb;
+pub mod ring;
 pub mod svf;
 
 /// The most channels any processor handles.
