@@ -15,6 +15,7 @@ relative to Livechain. Usage: compare.py LIVECHAIN.vst3 [SECONDS]
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,8 +32,16 @@ import scipy.signal as sig
 
 SR = 48000
 BLOCK = 64
-# Livechain's stage switches (parameter names as pedalboard exposes them).
-STAGES = ("high_pass", "low_pass", "agc", "compressor", "delay", "reverb", "safety_ceiling")
+
+
+def stage_switches(vst3):
+    """Livechain's stage switches as pedalboard names them (a parameter's name in snake case),
+    from the chain's own list (`Livechain stages`, the standalone beside the bundle), and the
+    safety ceiling's."""
+    standalone = os.path.join(os.path.dirname(os.path.abspath(vst3)), "Livechain")
+    lines = subprocess.run([standalone, "stages"], check=True, capture_output=True, text=True).stdout.splitlines()
+    names = [line.split("\t")[1] for line in lines if "\t" in line]
+    return tuple(re.sub(r"[^a-z0-9]+", "_", n.lower()).strip("_") for n in names) + ("safety_ceiling",)
 
 
 def speech(seconds):
@@ -194,7 +203,8 @@ def main(vst3, seconds):
     print(f"input: {dur:.1f} s stereo at {SR} Hz (half music-like, half espeak-ng speech), {BLOCK}-frame blocks")
 
     lc = pedalboard.load_plugin(vst3)
-    for name in STAGES:
+    stages = stage_switches(vst3)
+    for name in stages:
         setattr(lc, name, True)
     board = pedalboard.Pedalboard([
         pedalboard.Gain(0.0),
@@ -225,10 +235,10 @@ def main(vst3, seconds):
         ("seed's approach: numpy/scipy in 64-frame callbacks", t_np),
     ]:
         print(f"{name:58s} {t:8.3f}s {dur / t:11.1f}x {100 * t / dur:10.2f}% {t / t_lc:12.2f}x")
-    stage_by_stage(lc, board, audio)
+    stage_by_stage(lc, board, audio, stages)
 
 
-def stage_by_stage(lc, board, audio):
+def stage_by_stage(lc, board, audio, switches):
     """Each stage alone, in the same host: Livechain with only that stage on against the
     pedalboard plugin that stands for it. Livechain's row for "none" is what every instance pays
     with all stages off (input and output gain, dry/wet, bypass, the meters), pedalboard's is one
@@ -249,7 +259,7 @@ def stage_by_stage(lc, board, audio):
     print(f"{'stage':40s} {'Livechain':>10s} {'pedalboard':>11s}")
     frames = audio.shape[1]
     for label, switch, index in stages:
-        for name in STAGES:
+        for name in switches:
             setattr(lc, name, name == switch)
         if index is None:
             (t_lc,) = alternating([lc], audio, 3)

@@ -165,3 +165,23 @@ fn demo_renders_and_reports_the_meters() {
     assert!(audio[0].len() >= 12 * 48_000);
     assert!(audio.iter().flatten().all(|x| x.is_finite()));
 }
+
+/// `livechain stages` lists the chain's list, in order, with switch IDs the renderer accepts:
+/// each one, set alone, turns on a stage that changes the sound of a noise burst.
+#[test]
+#[ignore = "system: runs the bundled standalone (cargo xtask test)"]
+fn the_stages_command_lists_the_chain_in_order() {
+    let (code, out, err) = run(&["stages"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let listed: Vec<(String, String)> =
+        out.lines().map(|l| l.split_once('\t').map(|(a, b)| (a.to_string(), b.to_string())).expect("ID<TAB>name")).collect();
+    let want: Vec<(String, String)> = livechain::host::Stages::infos().map(|s| (s.switch.to_string(), s.name.to_string())).collect();
+    assert_eq!(listed, want);
+    let dry = vec![noise(24_000, 0.3, 9), noise(24_000, 0.3, 10)];
+    for (id, name) in &listed {
+        let settings = Settings { params: vec![(id.clone(), 1.0)], tail_s: Some(0.0), ..Default::default() };
+        let (wet, _) = render::render(&dry, 48_000, &settings).unwrap();
+        let moved = wet[0].iter().zip(&dry[0]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(moved > 1e-3, "{name} ({id}) on left the noise as it was");
+    }
+}

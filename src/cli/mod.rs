@@ -11,7 +11,7 @@ use livechain::analysis::latency::{mls, summarize, Correlator, MIN_CONFIDENCE};
 use livechain::render;
 use std::path::PathBuf;
 
-pub const SUBCOMMANDS: &[&str] = &["devices", "latency", "sweep", "render", "demo"];
+pub const SUBCOMMANDS: &[&str] = &["devices", "latency", "sweep", "render", "demo", "stages"];
 
 #[derive(Parser, Debug)]
 #[command(name = "livechain", about = "Livechain's latency and offline tools", disable_help_subcommand = true)]
@@ -111,6 +111,9 @@ pub enum Command {
         #[arg(long, default_value = "Guitar Ambience")]
         preset: String,
     },
+    /// Lists the chain's stages in signal order: each one's switch ID and name (tab-separated),
+    /// for `render --set ID=1` and for scripts.
+    Stages,
 }
 
 /// Runs a subcommand; errors are for the user (the caller prints them and exits with 2).
@@ -158,6 +161,12 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("Livechain demo: the built-in signal through the \"{}\" preset", preset.name);
             report.print();
             println!("wrote {}", output.display());
+            Ok(())
+        }
+        Command::Stages => {
+            for s in livechain::host::Stages::infos() {
+                println!("{}\t{}", s.switch, s.name);
+            }
             Ok(())
         }
     }
