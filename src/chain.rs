@@ -61,6 +61,15 @@ macro_rules! stage_list {
             fn publish(&mut self, bridge: &Bridge) {
                 $(self.$field.publish(bridge);)+
             }
+            fn quiet_after(&self, p: &LivechainParams, ctx: &Ctx) -> f32 {
+                0.0f32 $(.max(self.$field.quiet_after(&p.$field, ctx)))+
+            }
+            fn settled(&self, p: &LivechainParams) -> bool {
+                true $(&& self.$field.settled(&p.$field))+
+            }
+            fn skip_silence(&mut self, frames: u64) {
+                $(self.$field.skip_silence(frames);)+
+            }
         }
     };
 }
@@ -79,6 +88,17 @@ pub fn all_on() -> Vec<(&'static str, f32)> {
     let mut settings: Vec<_> = Stages::infos().flat_map(StageInfo::on).collect();
     settings.push(("ceiling_on", 1.0));
     settings
+}
+
+/// Input at or below this (−150 dBFS) is silence, for going idle.
+pub const SILENT_INPUT: f32 = 3.162_277_7e-8;
+
+/// Whether `process` ran the chain on a block or skipped it as idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    Processed,
+    /// Silent input after every tail had rung out: the output is exact zeros.
+    Idle,
 }
 
 /// Per-sample values of the chain's own continuous parameters (the stages keep theirs).
@@ -129,6 +149,13 @@ pub struct Chain {
     in_rms_live: crate::analysis::meters::Reopened,
     raw: [[f32; CHUNK]; MAX_CH],
     dry: [[f32; CHUNK]; MAX_CH],
+    /// Consecutive silent input samples processed so far.
+    silent_run: u64,
+    /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
+    skipped: u64,
+    /// Every sample skipped since `prepare` (for the tests and the benches).
+    idle_total: u64,
+    idle_enabled: bool,
 }
 
 impl Default for Chain {
@@ -147,6 +174,10 @@ impl Default for Chain {
             in_rms_live: Default::default(),
             raw: [[0.0; CHUNK]; MAX_CH],
             dry: [[0.0; CHUNK]; MAX_CH],
+            silent_run: 0,
+            skipped: 0,
+            idle_total: 0,
+            idle_enabled: true,
         }
     }
 }
@@ -175,6 +206,8 @@ impl Chain {
         self.bypass.snap(params.output.bypass.value());
         self.stages.snap(params);
         self.stages.reset();
+        self.silent_run = 0;
+        self.skipped = 0;
     }
 
     /// Follows the settings that set the stages' latency; returns true when the total changed.
@@ -229,10 +262,63 @@ impl Chain {
         self.stages.reverb.dsp.has_subnormal_state()
     }
 
+    /// Lets the chain skip silent blocks once every tail has rung out (on by default; tests
+    /// turn it off to compare with a chain that runs all along).
+    pub fn set_idle_enabled(&mut self, on: bool) {
+        self.idle_enabled = on;
+    }
+
+    /// Samples skipped as idle since `prepare`.
+    pub fn idle_samples(&self) -> u64 {
+        self.idle_total
+    }
+
+    /// How many samples of silent input the current settings need before the chain may stop
+    /// processing: the longest tail (to −150 dB) or settling time of the stages that are on, and
+    /// the latency lines' length.
+    pub fn quiet_after_samples(&self, params: &LivechainParams) -> u64 {
+        (self.stages.quiet_after(params, &self.ctx()) as f64 * self.sample_rate as f64).ceil() as u64 + self.latency as u64
+    }
+
+    /// Idle: the input has been silent for longer than every tail and settling time, no switch
+    /// fades and no parameter glides. Then a silent block needs no processing: everything the
+    /// chain holds has decayed below −150 dBFS (under any converter's floor), so its output would
+    /// be zeros but for those residues, and the state the silence would leave is restored at once
+    /// when input returns (`Stage::skip_silence`). The first non-silent sample is processed as if
+    /// the chain had run all along, to within those residues.
+    fn idle(&self, params: &LivechainParams) -> bool {
+        self.idle_enabled
+            && self.silent_run >= self.quiet_after_samples(params)
+            && self.bypass.is_settled(params.output.bypass.value())
+            && !self.gains_gliding(params)
+            && self.stages.settled(params)
+    }
+
+    /// The chain's own parameters glide.
+    fn gains_gliding(&self, p: &LivechainParams) -> bool {
+        [&p.input.gain, &p.output.gain, &p.output.mix, &p.output.ceiling].iter().any(|f| f.smoothed.is_smoothing())
+    }
+
     /// Processes one block in place. `buffer` holds one slice per channel, all the same length.
-    pub fn process(&mut self, buffer: &mut [&mut [f32]], params: &LivechainParams, bridge: &Bridge) {
+    /// A silent block while idle (see `idle`) is not processed: it comes out as exact zeros.
+    pub fn process(&mut self, buffer: &mut [&mut [f32]], params: &LivechainParams, bridge: &Bridge) -> Ran {
         let channels = buffer.len().min(self.channels);
         let len = buffer.first().map_or(0, |c| c.len());
+        // (A NaN is not silence: `!(x.abs() <= limit)`.)
+        let silent = buffer.iter().all(|c| c.iter().fold(0u32, |k, x| k + !(x.abs() <= SILENT_INPUT) as u32) == 0);
+        if silent && self.idle(params) {
+            for c in buffer.iter_mut() {
+                c.fill(0.0);
+            }
+            self.skipped += len as u64;
+            self.idle_total += len as u64;
+            return Ran::Idle;
+        }
+        if self.skipped > 0 {
+            self.stages.skip_silence(self.skipped);
+            self.skipped = 0;
+        }
+        self.silent_run = if silent { self.silent_run.saturating_add(len as u64) } else { 0 };
         if self.in_rms_live.update(bridge.editor_open.load(std::sync::atomic::Ordering::Relaxed)) {
             self.in_rms.reset();
         }
@@ -247,6 +333,7 @@ impl Chain {
             extra.fill(0.0);
         }
         self.stages.publish(bridge);
+        Ran::Processed
     }
 
     fn fill_lanes(&mut self, n: usize, p: &LivechainParams) {

@@ -26,6 +26,14 @@ use tracing_subscriber::layer::{Context, Layer};
 /// them next to the plugin's own overloads.
 pub static DEVICE_XRUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
+/// Tasks nice-plug's wrappers dropped because their queue to the main thread was full (they say
+/// so only in the log, as a warning): a latency report, a parameter rescan lost. The test hosts
+/// read it (`crate::livechain_dropped_tasks`) and fail on any.
+pub static WRAPPER_DROPPED_TASKS: AtomicU32 = AtomicU32::new(0);
+
+/// The module path nice-plug's plugin wrappers log from.
+const WRAPPER_TARGET: &str = "nice_plug::wrapper";
+
 /// The module path nice-plug's standalone wrapper and its backends log from.
 const STANDALONE_TARGET: &str = "nice_plug::wrapper::standalone";
 
@@ -191,7 +199,8 @@ pub fn save_settings() -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// The layer that feeds `DEVICE` from the standalone backends' error events.
+/// The layer that feeds `DEVICE` from the standalone backends' error events, and counts the
+/// wrappers' dropped tasks.
 struct DeviceLayer;
 
 struct Message(String);
@@ -214,6 +223,14 @@ impl Visit for Message {
 impl<S: Subscriber> Layer<S> for DeviceLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
+        if *meta.level() == Level::WARN && meta.target().starts_with(WRAPPER_TARGET) {
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            if message.0.contains("task queue is full") {
+                WRAPPER_DROPPED_TASKS.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
         if *meta.level() != Level::ERROR || !meta.target().starts_with(STANDALONE_TARGET) {
             return;
         }

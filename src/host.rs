@@ -128,15 +128,19 @@ impl OfflineHost {
         self.analysis = Some((meters, tx));
     }
 
-    /// Processes one block in place, as the plugin's `process()` does.
-    pub fn process(&mut self, buffer: &mut [&mut [f32]]) {
+    /// Processes one block in place, as the plugin's `process()` does (idle blocks included).
+    pub fn process(&mut self, buffer: &mut [&mut [f32]]) -> crate::chain::Ran {
         let _denormals = DenormalGuard::new();
         self.chain.update_latency(&self.params);
-        self.chain.process(buffer, &self.params, &self.bridge);
+        let ran = self.chain.process(buffer, &self.params, &self.bridge);
         if let Some((meters, tx)) = &mut self.analysis {
             let b = &self.bridge;
-            meters.process(buffer, b.editor_open.load(std::sync::atomic::Ordering::Relaxed), &b.output_rms, &b.loudness, tx);
+            let editor_open = b.editor_open.load(std::sync::atomic::Ordering::Relaxed);
+            if ran == crate::chain::Ran::Processed || editor_open {
+                meters.process(buffer, editor_open, &b.output_rms, &b.loudness, tx);
+            }
         }
+        ran
     }
 
     /// Processes `buffer` (one slice per channel) in blocks of at most `block`, applying each

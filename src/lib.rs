@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub mod analysis;
 pub mod bridge;
 pub mod chain;
+mod clap_entry;
 pub mod devlog;
 pub mod dsp;
 pub mod editor;
@@ -37,6 +38,13 @@ pub extern "C" fn livechain_live_objects() -> usize {
     bridge::live_objects()
 }
 
+/// Tasks nice-plug's wrappers dropped in this process because their main-thread queue was full
+/// (`devlog::WRAPPER_DROPPED_TASKS`), exported like `livechain_live_objects` for the test hosts.
+#[no_mangle]
+pub extern "C" fn livechain_dropped_tasks() -> u32 {
+    devlog::WRAPPER_DROPPED_TASKS.load(Ordering::Relaxed)
+}
+
 pub struct Livechain {
     params: Arc<LivechainParams>,
     bridge: Arc<Bridge>,
@@ -46,6 +54,14 @@ pub struct Livechain {
     /// The audio thread's end of the spectrum analyzer's queue (the editor holds the other).
     spectrum_tx: rtrb::Producer<f32>,
     repaint: nice_plug_egui::RepaintNotifier,
+    /// Every parameter, gathered once here so a reset can start their smoothers at their
+    /// targets without allocating on the audio thread.
+    param_ptrs: Vec<ParamPtr>,
+    /// A latency change has been reported since the last activation. The host applies a new
+    /// latency only by restarting the plugin (deactivate, activate), which the first report asks
+    /// for; until then later changes need no report of their own (the next `activate` reports the
+    /// latency as it is then), so a storm of lookahead automation posts one, not one per value.
+    latency_reported: bool,
     _live: bridge::LiveToken,
 }
 
@@ -57,6 +73,7 @@ impl Default for Livechain {
             *rx = Some(spectrum_rx);
         }
         let params = Arc::new(LivechainParams::default());
+        let param_ptrs = params.param_map().into_iter().map(|(_, ptr, _)| ptr).collect();
         let bridge = Arc::new(bridge);
         devlog::adopt(&params, &bridge);
         Self {
@@ -67,6 +84,8 @@ impl Default for Livechain {
             probe: Default::default(),
             spectrum_tx,
             repaint: nice_plug_egui::RepaintNotifier::new(),
+            param_ptrs,
+            latency_reported: false,
             _live: bridge::LiveToken::default(),
         }
     }
@@ -158,6 +177,7 @@ impl Plugin for Livechain {
         self.meters.prepare(sr as f64);
         self.chain.update_latency(&self.params);
         context.set_latency_samples(self.chain.latency() as u32);
+        self.latency_reported = false;
         self.bridge.sample_rate.store(sr, Ordering::Relaxed);
         self.bridge.max_block.store(buffer_config.max_buffer_size, Ordering::Relaxed);
         self.bridge.channels.store(channels as u32, Ordering::Relaxed);
@@ -165,7 +185,15 @@ impl Plugin for Livechain {
         true
     }
 
+    /// The host's reset (CLAP `reset`, a VST3 deactivate and activate, the start of processing):
+    /// a discontinuity, so every smoother starts at its target and the next sample is processed
+    /// with the current settings, not the tail of a glide from the values before.
     fn reset(&mut self) {
+        let sample_rate = self.chain.sample_rate();
+        for ptr in &self.param_ptrs {
+            // SAFETY: the pointers come from `param_map` of `self.params`, which we own.
+            unsafe { ptr._internal_update_smoother(sample_rate, true) };
+        }
         self.chain.reset(&self.params);
         self.meters.reset();
         self.probe.reset();
@@ -177,21 +205,30 @@ impl Plugin for Livechain {
         let _denormals = DenormalGuard::new();
         if self.chain.update_latency(&self.params) {
             let latency = self.chain.latency() as u32;
-            context.set_latency_samples(latency);
+            if !self.latency_reported {
+                context.set_latency_samples(latency);
+                self.latency_reported = true;
+            }
             self.bridge.latency_samples.store(latency, Ordering::Relaxed);
         }
         self.chain.set_tempo(context.transport().tempo);
-        if self.probe.begin_block(&self.bridge.probe) {
+        let ran = if self.probe.begin_block(&self.bridge.probe) {
             // A loop-latency measurement owns the outputs; the chain starts afresh after it
             // rather than resuming a tail from a second ago.
             if self.probe.process(buffer.as_slice(), &self.bridge.probe) {
                 self.chain.reset(&self.params);
             }
+            chain::Ran::Processed
         } else {
-            self.chain.process(buffer.as_slice(), &self.params, &self.bridge);
-        }
+            self.chain.process(buffer.as_slice(), &self.params, &self.bridge)
+        };
         let b = &self.bridge;
-        self.meters.process(buffer.as_slice(), b.editor_open.load(Ordering::Relaxed), &b.output_rms, &b.loudness, &mut self.spectrum_tx);
+        let editor_open = b.editor_open.load(Ordering::Relaxed);
+        // Idle, the output is zeros: the programme meters (loudness, true peak) gate silence out
+        // anyway, so only an open editor's meters need to see them fall.
+        if ran == chain::Ran::Processed || editor_open {
+            self.meters.process(buffer.as_slice(), editor_open, &b.output_rms, &b.loudness, &mut self.spectrum_tx);
+        }
         self.bridge.block.store(buffer.samples() as u32, Ordering::Relaxed);
         let deadline = buffer.samples() as f32 / self.chain.sample_rate();
         if deadline > 0.0 {
@@ -206,11 +243,14 @@ impl Plugin for Livechain {
         if self.bridge.editor_open.load(Ordering::Relaxed) {
             self.repaint.request_repaint();
         }
-        // Echoes and reverb tails ring on after the input stops: ask the host to keep calling.
-        if self.chain.tail_seconds(&self.params, stages::SILENCE_DB) > 0.0 {
-            ProcessStatus::KeepAlive
-        } else {
+        // Echoes, reverb tails and releasing envelopes go on after the input stops: until they
+        // are done, ask the host to keep calling (and report that tail: CLAP's tail extension,
+        // VST3's getTailSamples). Idle, a host may sleep until input returns.
+        let quiet_after = self.chain.quiet_after_samples(&self.params);
+        if ran == chain::Ran::Idle || quiet_after == 0 {
             ProcessStatus::Normal
+        } else {
+            ProcessStatus::Tail(quiet_after.min(u32::MAX as u64) as u32)
         }
     }
 }
@@ -228,5 +268,4 @@ impl Vst3Plugin for Livechain {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx];
 }
 
-nice_export_clap!(Livechain);
 nice_export_vst3!(Livechain);

@@ -126,41 +126,160 @@ fn a_hand_made_older_state_loads_through_the_migration() {
 
 /// The latency reported through the CLAP latency extension is the delay the audio really has:
 /// with 2 ms of compressor lookahead at 48 kHz and 5 ms at 96 kHz the plugin reports 96 and 480
-/// samples, and an impulse comes out exactly that many samples late. A lookahead changed while
-/// processing makes the plugin tell the host (on the main thread: a restart request while
-/// active, `latency.changed()` once deactivated), and the next activation reports the new value.
+/// samples, and an impulse comes out exactly that many samples late. CLAP allows
+/// `latency.changed()` only inside `activate` (the test host fails any other, see
+/// `common::clap::MainThread`), in both orders a host can take:
+/// - the lookahead changes while processing, and the host deactivates the plugin before its event
+///   loop runs the plugin's main-thread callback: the notice waits for the next activation;
+/// - the lookahead changes on an inactive instance, then the host activates, processes,
+///   deactivates and runs the main-thread callback: the same.
 #[test]
 #[ignore = "system: loads the bundled CLAP (cargo xtask test)"]
-fn reported_latency_is_the_measured_delay_and_changes_through_a_restart() {
+fn reported_latency_is_the_measured_delay_and_changes_only_inside_activate() {
+    let entry = load_entry();
+    let late_by = |out: &[Vec<f32>], at: usize| {
+        out[0].iter().enumerate().fold((0, 0.0f32), |m, (i, &x)| if x.abs() > m.1 { (i, x.abs()) } else { m }).0 - at
+    };
+    let frames = 4_000;
+    let at = 1_000;
+    let mut input = [vec![0.0f32; frames], vec![0.0f32; frames]];
+    input[0][at] = 0.5;
+    input[1][at] = 0.5;
+    let notices = |inst: &mut PluginInstance<TestHost>| {
+        inst.access_shared_handler(|s| s.restarts.load(std::sync::atomic::Ordering::Relaxed)) as u32
+            + inst.access_handler(|m| m.latency_changed.get())
+    };
+
+    // The change arrives while processing; the host deactivates, then pumps its event loop.
+    let mut inst = new_instance(entry);
+    let table = param_table(&mut inst);
+    let (look, comp, thresh) = (param_id(&table, "Lookahead"), param_id(&table, "Compressor"), param_id(&table, "Threshold"));
+    for (rate, ms, want) in [(48_000.0, "2", 96u32), (96_000.0, "5", 480)] {
+        let events = vec![(0, comp, 1.0), (0, thresh, text_value(&mut inst, thresh, "0")), (0, look, text_value(&mut inst, look, ms))];
+        let before = notices(&mut inst);
+        process(&mut inst, rate, 256, &input, &events);
+        pump_main_thread(&mut inst);
+        // The host restarts: the notice comes inside the new activation, which reports the new
+        // latency, and the audio is late by exactly that much.
+        let out = process(&mut inst, rate, 256, &input, &[]);
+        pump_main_thread(&mut inst);
+        assert!(notices(&mut inst) > before, "{rate} Hz: the host was not told that the latency changed");
+        let reported = reported_latency(&mut inst);
+        assert_eq!(reported, want, "{rate} Hz, {ms} ms lookahead: reported {reported}");
+        assert_eq!(late_by(&out, at), want as usize, "{rate} Hz: the impulse came out late by another amount than {want}");
+    }
+
+    // The change is made while inactive (a flush); then activate, process, deactivate, pump.
+    let mut inst = new_instance(entry);
+    let look_3ms = text_value(&mut inst, look, "3");
+    flush(&mut inst, &[(comp, 1.0), (look, look_3ms)]);
+    let out = process(&mut inst, 48_000.0, 256, &input, &[]);
+    pump_main_thread(&mut inst);
+    assert_eq!(reported_latency(&mut inst), 144);
+    assert_eq!(late_by(&out, at), 144);
+    let out = process(&mut inst, 48_000.0, 256, &input, &[]);
+    pump_main_thread(&mut inst);
+    assert_eq!(late_by(&out, at), 144);
+    assert_eq!(inst.access_handler(|m| m.latency_changed_outside_activate.get()), 0);
+}
+
+/// After the host's reset the smoothers start at their targets: a gain changed just before a
+/// CLAP `reset`, or before a deactivate and activate, applies in full from the first sample after
+/// it, instead of gliding from the old value over the next 20 ms.
+#[test]
+#[ignore = "system: loads the bundled CLAP (cargo xtask test)"]
+fn a_reset_starts_from_the_current_settings() {
     let entry = load_entry();
     let mut inst = new_instance(entry);
     let table = param_table(&mut inst);
-    let look = param_id(&table, "Lookahead");
-    let comp = param_id(&table, "Compressor");
-    let thresh = param_id(&table, "Threshold");
-    for (rate, ms, want) in [(48_000.0, "2", 96u32), (96_000.0, "5", 480)] {
-        let events = vec![(0, comp, 1.0), (0, thresh, text_value(&mut inst, thresh, "0")), (0, look, text_value(&mut inst, look, ms))];
-        // First activation: the change arrives in the first block.
-        let notices = |inst: &mut PluginInstance<TestHost>| {
-            inst.access_shared_handler(|s| s.restarts.load(std::sync::atomic::Ordering::Relaxed)) as u32
-                + inst.access_handler(|m| m.latency_changed.get())
-        };
-        let before = notices(&mut inst);
-        let frames = 4_000;
-        let mut input = [vec![0.0f32; frames], vec![0.0f32; frames]];
-        let at = 1_000;
-        input[0][at] = 0.5;
-        input[1][at] = 0.5;
-        process(&mut inst, rate, 256, &input, &events);
-        // The host's event loop runs the main-thread callback the plugin asked for.
-        pump_main_thread(&mut inst);
-        assert!(notices(&mut inst) > before, "{rate} Hz: the host was not told that the latency changed");
-        // The host restarts: the new activation reports the new latency, and the audio is late
-        // by exactly that much.
-        let out = process(&mut inst, rate, 256, &input, &[]);
-        let reported = reported_latency(&mut inst);
-        assert_eq!(reported, want, "{rate} Hz, {ms} ms lookahead: reported {reported}");
-        let peak = out[0].iter().enumerate().fold((0, 0.0f32), |m, (i, &x)| if x.abs() > m.1 { (i, x.abs()) } else { m }).0;
-        assert_eq!(peak - at, want as usize, "{rate} Hz: the impulse came out {} samples late, reported {want}", peak - at);
+    let out_gain = param_id(&table, "Output Gain");
+    let minus12 = text_value(&mut inst, out_gain, "-12");
+    let minus3 = text_value(&mut inst, out_gain, "-3");
+    let silence = vec![vec![0.0f32; 256]; 2];
+    let mut impulse = silence.clone();
+    impulse[0][100] = 1.0;
+    impulse[1][100] = 1.0;
+    let gain = |db: f32| 10f32.powf(db / 20.0);
+
+    // CLAP reset on a running processor, right after the change.
+    select_channels(&mut inst, 2);
+    let config = PluginAudioConfiguration { sample_rate: 48_000.0, min_frames_count: 1, max_frames_count: 256 };
+    let stopped = activate(&mut inst, config);
+    let (silence_ref, impulse_ref) = (&silence, &impulse);
+    let stopped = std::thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                let mut proc = stopped.start_processing().expect("starts processing");
+                let change = [(10, out_gain, minus12)];
+                run_started(&mut proc, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &change }, silence_ref);
+                proc.reset();
+                let out =
+                    run_started(&mut proc, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &[] }, impulse_ref);
+                for ch in 0..2 {
+                    assert!((out[ch][100] - gain(-12.0)).abs() < 1e-5, "after reset: {} (want {})", out[ch][100], gain(-12.0));
+                }
+                proc.stop_processing()
+            })
+            .join()
+            .expect("the audio thread")
+    });
+    inst.deactivate(stopped);
+
+    // A change, then a deactivate and activate.
+    let change = [(10, out_gain, minus3)];
+    run(&mut inst, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &change }, &silence);
+    let out = run(&mut inst, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &[] }, &impulse);
+    for ch in 0..2 {
+        assert!((out[ch][100] - gain(-3.0)).abs() < 1e-5, "after reactivation: {} (want {})", out[ch][100], gain(-3.0));
     }
+}
+
+/// The tail is reported (CLAP tail extension) from the settings, and once the input is silent
+/// and that tail has rung out the plugin lets the host sleep (`CONTINUE_IF_NOT_QUIET` instead of
+/// `CONTINUE`) and puts out exact zeros. With the delay at 350 ms and 35 % feedback the echoes
+/// fall 20·log10(1/0.35) = 9.12 dB a repeat: 150 dB take 0.35 · (1 + 150 / 9.12) = 6.11 s, longer
+/// than the reverb's 1.2 s RT60 to 150 dB (3.0 s) after its 10 ms pre-delay.
+#[test]
+#[ignore = "system: loads the bundled CLAP (cargo xtask test)"]
+fn the_tail_is_reported_and_the_host_may_sleep_once_it_has_rung_out() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let table = param_table(&mut inst);
+    let events = [(0, param_id(&table, "Delay"), 1.0), (0, param_id(&table, "Reverb"), 1.0)];
+    let want = (0.35 * (1.0 + 150.0 / (-20.0 * 0.35f64.log10())) * 48_000.0) as i64;
+    let tail: clack_extensions::tail::PluginTail = inst.plugin_handle().get_extension().expect("tail extension");
+    select_channels(&mut inst, 2);
+    let config = PluginAudioConfiguration { sample_rate: 48_000.0, min_frames_count: 1, max_frames_count: 512 };
+    let stopped = activate(&mut inst, config);
+    let noise: Vec<Vec<f32>> = stereo_noise(48_000, 0.25, 3).into();
+    let stopped = std::thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                let mut proc = stopped.start_processing().expect("starts processing");
+                let blocks = [512usize];
+                let spec = Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &events };
+                let (_, statuses) = run_started_with_status(&mut proc, &spec, &noise);
+                assert!(statuses.iter().all(|s| *s == ProcessStatus::Continue), "{statuses:?}");
+                let reported = match tail.get(&proc.plugin_handle()) {
+                    clack_extensions::tail::TailLength::Finite(n) => n as i64,
+                    other => panic!("tail {other:?}"),
+                };
+                assert!((reported - want).abs() <= 2, "tail {reported} samples, want {want}");
+                let silence = vec![vec![0.0f32; want as usize + 48_000]; 2];
+                let spec = Spec { events: &[], ..spec };
+                let (out, statuses) = run_started_with_status(&mut proc, &spec, &silence);
+                let first_quiet =
+                    statuses.iter().position(|s| *s == ProcessStatus::ContinueIfNotQuiet).expect("never let the host sleep") * 512;
+                assert!(
+                    (want as usize..want as usize + 1024).contains(&first_quiet),
+                    "let the host sleep after {first_quiet} samples, the tail is {want}"
+                );
+                assert!(statuses[first_quiet / 512..].iter().all(|s| *s == ProcessStatus::ContinueIfNotQuiet));
+                assert!(out.iter().all(|c| c[first_quiet..].iter().all(|&x| x == 0.0)), "not silent once idle");
+                proc.stop_processing()
+            })
+            .join()
+            .expect("the audio thread")
+    });
+    inst.deactivate(stopped);
 }

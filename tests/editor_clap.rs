@@ -50,7 +50,7 @@ fn the_editor_opens_and_closes_repeatedly_while_audio_runs() {
     let table = param_table(&mut inst);
     select_channels(&mut inst, 2);
     let config = PluginAudioConfiguration { sample_rate: 48_000.0, min_frames_count: 1, max_frames_count: 256 };
-    let stopped = inst.activate(|_, _| (), config).expect("activates");
+    let stopped = activate(&mut inst, config);
     let done = AtomicBool::new(false);
     let blocks = AtomicUsize::new(0);
     let cycles = 6;

@@ -158,7 +158,7 @@ fn a_state_saved_right_after_a_flushed_change_holds_it() {
     let ev = [ParamValueEvent::new(0, id, Pckn::match_all(), want)];
     let params: PluginParams = inst.plugin_handle().get_extension().unwrap();
     let config = PluginAudioConfiguration { sample_rate: 48_000.0, min_frames_count: 1, max_frames_count: 256 };
-    let stopped = inst.activate(|_, _| (), config).unwrap();
+    let stopped = activate(&mut inst, config);
     let stopped = std::thread::scope(|s| {
         s.spawn(move || {
             let mut proc = stopped.start_processing().unwrap();

@@ -39,6 +39,9 @@ const GATE_DETECT_S: f32 = 0.05;
 const RELATIVE_GATE_LU: f32 = 10.0;
 /// A source that stays below the relative gate this long is a new, quieter source: adapt to it.
 const RELATIVE_TIMEOUT_S: f32 = 3.0;
+/// How long silence takes to leave the state `skip_silence` gives: the fast detector falls from
+/// full scale to its 1e-30 flush in ln(1e30) time constants of `GATE_DETECT_S` (3.45 s).
+pub const SILENCE_SETTLES_S: f32 = 70.0 * GATE_DETECT_S;
 
 #[derive(Debug, Clone)]
 pub struct Agc {
@@ -124,6 +127,19 @@ impl Agc {
 
     pub fn gain_db(&self) -> f32 {
         self.gain_db
+    }
+
+    /// Brings the state to what `frames` samples of silence leave, once `SILENCE_SETTLES_S` of
+    /// them have passed: silence is under the gate, so the measure, the gain and the gate's
+    /// timer hold; the fast detector and the K-weighting have emptied (flushed to zero), the
+    /// gain's line is flat, and the control periods have moved on by `frames`.
+    pub fn skip_silence(&mut self, frames: u64) {
+        self.kw.reset();
+        self.fast = 0.0;
+        self.below_relative = 0;
+        self.energy = f32x4::ZERO;
+        self.filled = ((self.filled as u64 + frames) % CONTROL as u64) as usize;
+        self.gain_from = self.gain_to;
     }
 
     /// The loudness the AGC currently measures at its input (gated), LUFS.

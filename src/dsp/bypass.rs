@@ -21,6 +21,11 @@ impl BypassFade {
         self.fade.snap(bypassed);
     }
 
+    /// No crossfade in progress.
+    pub fn is_settled(&self, bypassed: bool) -> bool {
+        self.fade.is_settled(bypassed)
+    }
+
     /// Writes the per-sample gains of the processed and of the dry signal for the next
     /// `wet_gain.len()` samples, moving toward `bypassed`. Called once per block for all channels.
     /// Returns whether any of the dry signal is heard (bypassed, or fading).

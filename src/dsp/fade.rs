@@ -18,6 +18,11 @@ impl Fade {
         self.pos = if on { 1.0 } else { 0.0 };
     }
 
+    /// True when the fade rests where the switch says (no fade in progress).
+    pub fn is_settled(&self, on: bool) -> bool {
+        self.pos == if on { 1.0 } else { 0.0 }
+    }
+
     /// True when off and settled: the stage can be skipped for this block.
     pub fn is_off(&self, on: bool) -> bool {
         !on && self.pos == 0.0

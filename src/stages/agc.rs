@@ -50,6 +50,14 @@ impl Stage for Agc {
     fn reset(&mut self) {
         Agc::reset(self);
     }
+    /// Its fast detector falls to zero (flushed at 1e-30) within 3.5 s of silence; its measure
+    /// and its gain hold through silence by design.
+    fn settle_seconds(_: &AgcParams) -> f32 {
+        crate::dsp::agc::SILENCE_SETTLES_S
+    }
+    fn skip_silence(&mut self, frames: u64) {
+        Agc::skip_silence(self, frames);
+    }
     #[inline]
     fn process(&mut self, chans: &mut [&mut [f32]], l: &AgcLanes, steady: bool, _: &AgcParams, _: &Ctx, fade: &[f32]) {
         let settings =

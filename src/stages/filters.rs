@@ -94,6 +94,12 @@ macro_rules! filter_stage {
             fn reset(&mut self) {
                 self.0.reset();
             }
+            /// The slowest pole of the Butterworth sections (Q up to 1.31, damping 0.38) decays
+            /// at 2π·f·0.38 nepers a second: 150 dB (17.3 nepers) take 7.2 / f seconds; half as
+            /// much again for margin.
+            fn settle_seconds(p: &FilterParams) -> f32 {
+                11.0 / p.$freq.value().max(1.0)
+            }
             #[inline]
             fn process(&mut self, chans: &mut [&mut [f32]], l: &$lanes, steady: bool, p: &FilterParams, _: &Ctx, fade: &[f32]) {
                 self.0.process_block(chans, steady, |i| l.$freq[i], p.$slope.value().into(), fade);
@@ -156,4 +162,17 @@ impl Runner for Filters {
     }
 
     fn publish(&mut self, _: &Bridge) {}
+
+    fn quiet_after(&self, p: &FilterParams, ctx: &Ctx) -> f32 {
+        self.hp.quiet_after(p, ctx).max(self.lp.quiet_after(p, ctx))
+    }
+
+    fn settled(&self, p: &FilterParams) -> bool {
+        self.hp.settled(p) && self.lp.settled(p)
+    }
+
+    fn skip_silence(&mut self, frames: u64) {
+        self.hp.dsp.skip_silence(frames);
+        self.lp.dsp.skip_silence(frames);
+    }
 }

@@ -52,6 +52,8 @@ pub trait Lanes: Default + Send {
     /// Fills the lanes for the next `n` samples; true when none of the parameters glides (then
     /// only sample 0 of each lane is written: a steady stage reads its settings once).
     fn fill(&mut self, p: &Self::Params, n: usize) -> bool;
+    /// True while any of the parameters glides toward a new value.
+    fn gliding(p: &Self::Params) -> bool;
 }
 
 /// Declares a stage's lanes: a struct with one `[f32; BLOCK]` per named field, each filled from
@@ -72,6 +74,9 @@ macro_rules! lanes {
             #[inline]
             fn fill(&mut self, p: &$params, n: usize) -> bool {
                 $crate::stages::fill_lanes([$(&p.$field),+], [$(&mut self.$field),+], n)
+            }
+            fn gliding(p: &$params) -> bool {
+                false $(|| p.$field.smoothed.is_smoothing())+
             }
         }
     };
@@ -108,6 +113,18 @@ pub trait Stage: Default + Send {
     /// (`SILENCE_DB` for "gone").
     fn tail_seconds(_p: &Self::Params, _ctx: &Ctx, _depth_db: f32) -> f32 {
         0.0
+    }
+    /// How long after the input stops its state still moves in a way the next input would hear
+    /// (an envelope releasing, a detector emptying), in seconds, at these settings.
+    fn settle_seconds(_p: &Self::Params) -> f32 {
+        0.0
+    }
+    /// `frames` samples of silence passed without being processed, after the stage's tail and
+    /// settling time: bring its state to where they would have left it. By default a reset (every
+    /// tail gone); a stage that keeps something through silence (a held gain, an LFO's phase)
+    /// keeps it.
+    fn skip_silence(&mut self, _frames: u64) {
+        self.reset()
     }
     /// Processes one chunk (1 or 2 channels, at most `BLOCK` frames) in place. `steady`: none of
     /// its lanes glides, so only sample 0 of each is valid; `fade[i]` is its switch's fade.
@@ -147,6 +164,21 @@ impl<S: Stage> Slot<S> {
     }
 
     #[inline]
+    /// No fade moves and no parameter glides.
+    pub(super) fn settled(&self, p: &S::Params) -> bool {
+        self.fade.is_settled(S::is_on(p)) && !S::Lanes::gliding(p)
+    }
+
+    /// How long silence must last before the stage may stop being processed: its tail and its
+    /// settling time while it is on; nothing while it is off (it restarts afresh when switched on).
+    pub(super) fn quiet_after(&self, p: &S::Params, ctx: &Ctx) -> f32 {
+        if S::is_on(p) {
+            S::tail_seconds(p, ctx, SILENCE_DB).max(S::settle_seconds(p))
+        } else {
+            0.0
+        }
+    }
+
     pub(super) fn run(&mut self, chans: &mut [&mut [f32]], active: bool, steady: bool, p: &S::Params, ctx: &Ctx) {
         let n = chans.first().map_or(0, |c| c.len());
         if active {
@@ -172,6 +204,13 @@ pub trait Runner: Default + Send {
     fn tail_seconds(&self, p: &Self::Params, ctx: &Ctx, depth_db: f32) -> f32;
     /// Processes one chunk of `chans` (1 or 2 channels) in place.
     fn chunk(&mut self, chans: &mut [&mut [f32]], p: &Self::Params, ctx: &Ctx);
+    /// The seconds of silent input after which its stages may stop being processed (see
+    /// `Slot::quiet_after`).
+    fn quiet_after(&self, p: &Self::Params, ctx: &Ctx) -> f32;
+    /// No switch fades and no parameter glides: skipping a block changes nothing to come.
+    fn settled(&self, p: &Self::Params) -> bool;
+    /// See `Stage::skip_silence`.
+    fn skip_silence(&mut self, frames: u64);
     fn publish(&mut self, bridge: &Bridge);
 }
 
@@ -213,6 +252,18 @@ impl<S: Stage> Runner for Slot<S> {
 
     fn publish(&mut self, bridge: &Bridge) {
         self.dsp.publish(bridge);
+    }
+
+    fn quiet_after(&self, p: &S::Params, ctx: &Ctx) -> f32 {
+        Slot::quiet_after(self, p, ctx)
+    }
+
+    fn settled(&self, p: &S::Params) -> bool {
+        Slot::settled(self, p)
+    }
+
+    fn skip_silence(&mut self, frames: u64) {
+        self.dsp.skip_silence(frames);
     }
 }
 

@@ -70,6 +70,10 @@ impl Stage for Reverb {
     fn reset(&mut self) {
         Reverb::reset(self);
     }
+    /// The lines are empty after the tail; the LFOs go on turning.
+    fn skip_silence(&mut self, frames: u64) {
+        Reverb::skip_silence(self, frames);
+    }
     /// The decay setting is the RT60 (60 dB in `decay` seconds), after the pre-delay.
     fn tail_seconds(p: &ReverbParams, _: &Ctx, depth_db: f32) -> f32 {
         p.predelay.value() * 0.001 + p.decay.value() * depth_db / 60.0

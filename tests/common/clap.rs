@@ -41,16 +41,42 @@ impl clack_extensions::gui::HostGuiImpl for Shared {
     fn closed(&self, _was_destroyed: bool) {}
 }
 
-/// The host's main-thread side: counts the plugin's "latency changed" notices.
+/// The host's main-thread side: counts the plugin's "latency changed" notices, and holds the
+/// plugin to the CLAP rule for them: `clap_host_latency.changed` is [main-thread &
+/// being-activated]. A notice outside `activate` (see `activate` below) is recorded, and the
+/// host fails the test when it is dropped.
 #[derive(Default)]
 pub struct MainThread {
     pub latency_changed: std::cell::Cell<u32>,
+    /// True while the host is inside the plugin's `activate`.
+    pub activating: std::cell::Cell<bool>,
+    pub latency_changed_outside_activate: std::cell::Cell<u32>,
 }
 impl<'a> MainThreadHandler<'a> for MainThread {}
 impl clack_extensions::latency::HostLatencyImpl for MainThread {
     fn changed(&self) {
-        self.latency_changed.set(self.latency_changed.get() + 1);
+        if self.activating.get() {
+            self.latency_changed.set(self.latency_changed.get() + 1);
+        } else {
+            self.latency_changed_outside_activate.set(self.latency_changed_outside_activate.get() + 1);
+        }
     }
+}
+impl Drop for MainThread {
+    fn drop(&mut self) {
+        let bad = self.latency_changed_outside_activate.get();
+        if bad > 0 && !std::thread::panicking() {
+            panic!("the plugin called clap_host_latency.changed {bad} times outside clap_plugin.activate (CLAP: main-thread & being-activated)");
+        }
+    }
+}
+
+/// Activates the plugin, telling the host's latency extension that it is inside `activate`.
+pub fn activate(inst: &mut PluginInstance<TestHost>, config: PluginAudioConfiguration) -> StoppedPluginAudioProcessor<TestHost> {
+    inst.access_handler(|h| h.activating.set(true));
+    let stopped = inst.activate(|_, _| (), config);
+    inst.access_handler(|h| h.activating.set(false));
+    stopped.expect("activates")
 }
 
 pub struct TestHost;
@@ -71,6 +97,19 @@ pub fn bundle_path() -> PathBuf {
         Some(p) => PathBuf::from(p),
         None => super::bundled("Livechain.clap"),
     }
+}
+
+/// Tasks nice-plug's wrappers in the loaded plugin dropped because their main-thread queue was
+/// full (the plugin counts them from the wrappers' warnings: `livechain_dropped_tasks`).
+pub fn dropped_tasks() -> u32 {
+    // SAFETY: the library clack-host loaded (the same handle); the symbol is `extern "C" fn() -> u32`.
+    let lib = unsafe { libloading::Library::new(bundle_path()) }.expect("the .clap loads");
+    let f: libloading::Symbol<unsafe extern "C" fn() -> u32> =
+        unsafe { lib.get(b"livechain_dropped_tasks") }.expect("livechain_dropped_tasks");
+    let n = unsafe { f() };
+    // Never unloaded (see `load_entry`).
+    std::mem::forget(lib);
+    n
 }
 
 /// Loads the plugin library and never unloads it, as DAWs do: unloading a Rust library while
@@ -189,6 +228,16 @@ pub fn load(inst: &mut PluginInstance<TestHost>, bytes: &[u8]) -> bool {
     state.load(&h, &mut &bytes[..]).is_ok()
 }
 
+/// Sets parameters on an inactive instance, as a host does before activating it: `params.flush`
+/// on the main thread.
+pub fn flush(inst: &mut PluginInstance<TestHost>, changes: &[(ClapId, f64)]) {
+    let ev: Vec<ParamValueEvent> = changes.iter().map(|&(id, v)| ParamValueEvent::new(0, id, Pckn::match_all(), v)).collect();
+    let params: PluginParams = inst.plugin_handle().get_extension().expect("params extension");
+    let mut handle = inst.inactive_plugin_handle().expect("flushed while inactive");
+    let mut out = EventBuffer::new();
+    params.flush(&mut handle, &InputEvents::from_buffer(&ev), &mut OutputEvents::from_buffer(&mut out));
+}
+
 /// Every parameter's current value, in `param_table` order.
 pub fn values(inst: &mut PluginInstance<TestHost>, table: &[(String, ClapId, f64, f64, f64)]) -> Vec<f64> {
     table.iter().map(|p| get_value(inst, p.1)).collect()
@@ -229,7 +278,7 @@ pub fn run(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32>])
     let mut events = spec.events.to_vec();
     events.sort_by_key(|e| e.0);
     let spec = &Spec { events: &events, ..*spec };
-    let stopped = inst.activate(|_, _| (), config).expect("activates");
+    let stopped = activate(inst, config);
     let (stopped, out) = std::thread::scope(|scope| {
         scope
             .spawn(move || {
@@ -247,6 +296,16 @@ pub fn run(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32>])
 /// Processes `input` through an already started processor (any channel count, in place or not);
 /// `spec.events` must be sorted by time.
 pub fn run_started(proc: &mut StartedPluginAudioProcessor<TestHost>, spec: &Spec, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    run_started_with_status(proc, spec, input).0
+}
+
+/// `run_started`, also returning what the plugin's `process` returned for each block.
+pub fn run_started_with_status(
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    spec: &Spec,
+    input: &[Vec<f32>],
+) -> (Vec<Vec<f32>>, Vec<ProcessStatus>) {
+    let mut statuses = Vec::new();
     let channels = input.len();
     let frames = input[0].len();
     let mut out = vec![vec![0.0f32; frames]; channels];
@@ -280,14 +339,14 @@ pub fn run_started(proc: &mut StartedPluginAudioProcessor<TestHost>, spec: &Spec
             // The same memory on both sides, as a host processing in place passes it.
             out_audio.as_raw_buffers()[0].data32 = in_ptrs.as_mut_ptr();
         }
-        proc.process(&in_audio, &mut out_audio, &in_events, &mut out_events, None, None).expect("process");
+        statuses.push(proc.process(&in_audio, &mut out_audio, &in_events, &mut out_events, None, None).expect("process"));
         let result = if spec.in_place { &ib } else { &ob };
         for ch in 0..channels {
             out[ch][start..start + n].copy_from_slice(&result[ch]);
         }
         start += n;
     }
-    out
+    (out, statuses)
 }
 
 /// Two channels of deterministic noise.

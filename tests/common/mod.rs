@@ -7,7 +7,7 @@
 pub fn bundled(name: &str) -> std::path::PathBuf {
     let dir = std::env::var_os("LIVECHAIN_BUNDLE_DIR")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled"));
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-bundle"));
     let p = dir.join(name);
     assert!(p.exists(), "{} is missing: run `cargo xtask test`, which bundles it first", p.display());
     p

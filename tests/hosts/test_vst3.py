@@ -68,7 +68,20 @@ def main(path):
     if abs(float(third.output_gain_db) - (-7.0)) > 1e-3:
         fail(f"state saved right after a change while stopped holds {third.output_gain_db}, want -7")
     print("saved right after a change, not processing: restored", float(third.output_gain_db))
-    print("VST3 host test: 5 passed, 0 failed")
+
+    # A reset starts from the current settings: a gain set before process(reset=True) applies in
+    # full at the first samples, not after a 20 ms glide from the old value.
+    fresh = pedalboard.load_plugin(path)
+    impulse = np.zeros((2, 1024), dtype=np.float32)
+    impulse[:, 100] = 1.0
+    fresh.process(impulse, SR, buffer_size=256)
+    fresh.output_gain_db = -12.0
+    out = fresh.process(impulse, SR, buffer_size=256, reset=True)
+    want = 10 ** (-12.0 / 20)
+    if np.max(np.abs(out[:, 100] - want)) > 1e-4:
+        fail(f"after a reset the impulse comes out {out[:, 100]}, want {want:.5f} (-12 dB at once)")
+    print(f"after a reset: the impulse at -12 dB at once ({out[0, 100]:.5f})")
+    print("VST3 host test: 6 passed, 0 failed")
 
 
 if __name__ == "__main__":

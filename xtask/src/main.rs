@@ -31,16 +31,24 @@ fn main() -> Result<()> {
     let root = workspace_root()?;
     std::env::set_current_dir(&root)?;
     match cmd.as_str() {
-        "bundle" | "bundle-universal" | "known-packages" => {
-            nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(cmd).chain(rest))
+        "bundle" | "bundle-universal" => {
+            // A hand-run bundle lands in target/bundled like ours: say what kind of build it is.
+            let kind = if rest.iter().any(|a| a == "--release") && !rest.iter().any(|a| a.contains("assert_process_allocs")) {
+                RELEASE
+            } else {
+                "not a release build (bundled by hand without --release, or with test features)"
+            };
+            nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(cmd).chain(rest))?;
+            mark(&root.join(BUNDLED), kind)
         }
+        "known-packages" => nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(cmd).chain(rest)),
         "deps" => system::ensure(system::BUILD),
         "install" => install(&root),
         "run" => run(&root, &rest),
         "test" => test(&root),
         "compare" => compare(&root, &rest),
         "worst-case" => run_cmd(Command::new("cargo").args(["bench", "--bench", "worst_case"])),
-        "fuzz" => fuzz(&rest),
+        "fuzz" => fuzz(&root, &rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -66,15 +74,82 @@ pub fn run_cmd(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn bundle(release: bool) -> Result<()> {
+/// Where the release bundles land (nice-plug-xtask's folder), what `install` copies and
+/// `compare` measures.
+const BUNDLED: &str = "target/bundled";
+/// Where the test bundles go: the debug build that aborts on an allocation in `process()`, never
+/// mixed with the release bundles.
+const TEST_BUNDLE: &str = "target/test-bundle";
+/// The file in a bundle folder that says what kind of build it holds.
+const MARK: &str = ".livechain-build";
+const RELEASE: &str = "release";
+/// The three things a bundle holds.
+const ARTIFACTS: [&str; 3] = ["Livechain.clap", "Livechain.vst3", "Livechain"];
+
+fn mark(dir: &Path, kind: &str) -> Result<()> {
+    std::fs::write(dir.join(MARK), format!("{kind}\n")).with_context(|| format!("writing {}", dir.join(MARK).display()))
+}
+
+/// Moves the artifacts from one folder to another (same file system), replacing what was there.
+fn move_artifacts(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for name in ARTIFACTS {
+        let (src, dst) = (from.join(name), to.join(name));
+        if !src.exists() {
+            continue;
+        }
+        if dst.is_dir() {
+            std::fs::remove_dir_all(&dst)?;
+        } else if dst.exists() {
+            std::fs::remove_file(&dst)?;
+        }
+        std::fs::rename(&src, &dst).with_context(|| format!("moving {} to {}", src.display(), dst.display()))?;
+    }
+    Ok(())
+}
+
+/// Bundles the release build into `BUNDLED`, or the test build into `TEST_BUNDLE`. nice-plug's
+/// bundler always writes into `BUNDLED`: for a test build, the release bundles there are moved
+/// aside first and put back after, so running the tests never replaces them.
+fn bundle(root: &Path, release: bool) -> Result<()> {
     let mut args = vec!["bundle".to_string(), "livechain".to_string()];
+    let bundled = root.join(BUNDLED);
     if release {
         args.push("--release".into());
-    } else {
-        // Test bundles abort on any allocation inside process(), in every host.
-        args.extend(["--features".into(), "assert_process_allocs".into()]);
+        nice_plug_xtask::main_with_args("cargo xtask", args)?;
+        return mark(&bundled, RELEASE);
     }
-    nice_plug_xtask::main_with_args("cargo xtask", args)
+    // Test bundles abort on any allocation inside process(), in every host.
+    args.extend(["--features".into(), "assert_process_allocs".into()]);
+    let kept = root.join("target/bundled.kept");
+    move_artifacts(&bundled, &kept)?;
+    let kept_mark = std::fs::read_to_string(bundled.join(MARK)).ok();
+    let built = nice_plug_xtask::main_with_args("cargo xtask", args);
+    let moved = if built.is_ok() { move_artifacts(&bundled, &root.join(TEST_BUNDLE)) } else { Ok(()) };
+    move_artifacts(&kept, &bundled)?;
+    if let Some(m) = kept_mark {
+        std::fs::write(bundled.join(MARK), m)?;
+    }
+    built?;
+    moved?;
+    mark(&root.join(TEST_BUNDLE), "test (debug, assert_process_allocs): for the test hosts only")
+}
+
+/// The release bundle folder, refusing one that holds anything else: a test build is 2.5x slower
+/// and aborts its host on an allocation.
+fn release_bundles(root: &Path) -> Result<PathBuf> {
+    let bundled = root.join(BUNDLED);
+    let kind = std::fs::read_to_string(bundled.join(MARK)).unwrap_or_default();
+    if kind.trim() != RELEASE {
+        let what = if kind.trim().is_empty() { "no mark saying what build it is".to_string() } else { kind.trim().to_string() };
+        bail!("{} does not hold a release build ({what}): run `cargo xtask bundle livechain --release` first", bundled.display());
+    }
+    for name in ARTIFACTS {
+        if !bundled.join(name).exists() {
+            bail!("{} is missing: run `cargo xtask bundle livechain --release` first", bundled.join(name).display());
+        }
+    }
+    Ok(bundled)
 }
 
 fn home() -> Result<PathBuf> {
@@ -99,12 +174,9 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 fn install(root: &Path) -> Result<()> {
-    let bundled = root.join("target/bundled");
+    let bundled = release_bundles(root)?;
     let clap = bundled.join("Livechain.clap");
     let vst3 = bundled.join("Livechain.vst3");
-    if !clap.exists() || !vst3.exists() {
-        bail!("no bundles in {}: run `cargo xtask bundle livechain --release` first", bundled.display());
-    }
     let home = home()?;
     std::fs::create_dir_all(home.join(".clap"))?;
     std::fs::copy(&clap, home.join(".clap/Livechain.clap"))?;
@@ -131,9 +203,9 @@ fn alsa_card_present() -> bool {
 
 fn run(root: &Path, extra: &[String]) -> Result<()> {
     system::ensure(system::BUILD)?;
-    bundle(true)?;
+    bundle(root, true)?;
     install(root)?;
-    let standalone = root.join("target/bundled/Livechain");
+    let standalone = root.join(BUNDLED).join("Livechain");
     let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
     let backend = if jack_running() {
         "jack"
@@ -158,14 +230,15 @@ fn run(root: &Path, extra: &[String]) -> Result<()> {
 fn compare(root: &Path, rest: &[String]) -> Result<()> {
     system::ensure(system::BUILD)?;
     system::ensure(system::TEST)?;
-    bundle(true)?;
+    bundle(root, true)?;
+    let bundled = release_bundles(root)?;
     let python = system::python_venv(root)?;
     let mut cmd = Command::new(&python);
-    cmd.arg(root.join("benches/compare.py")).arg(root.join("target/bundled/Livechain.vst3")).args(rest);
+    cmd.arg(root.join("benches/compare.py")).arg(bundled.join("Livechain.vst3")).args(rest);
     run_cmd(&mut cmd)
 }
 
-fn fuzz(rest: &[String]) -> Result<()> {
+fn fuzz(root: &Path, rest: &[String]) -> Result<()> {
     let seconds = match rest.first() {
         None => 300.0,
         Some(s) => match s.parse::<f64>() {
@@ -174,7 +247,7 @@ fn fuzz(rest: &[String]) -> Result<()> {
         },
     };
     system::ensure(system::BUILD)?;
-    bundle(false)?;
+    bundle(root, false)?;
     // Both targets at once, one per core; a case that kills the process stays in target/fuzz/.
     run_cmd(
         Command::new("cargo")
@@ -211,7 +284,7 @@ fn test(root: &Path) -> Result<()> {
         "warnings",
     ]))
     .context("clippy found something: fix it (a deliberate habit is allowed in Cargo.toml's [lints.clippy], with the reason)")?;
-    bundle(false)?;
+    bundle(root, false)?;
     // Plain `cargo test` runs the tests that need nothing but the crate; the system tests (the
     // bundled plugin in a CLAP host and the validator, the standalone under JACK, ALSA and Xvfb)
     // are `#[ignore]`d there, and run here after the bundle they need.
@@ -225,7 +298,7 @@ fn test(root: &Path) -> Result<()> {
     ]))?;
     let python = system::python_venv(root)?;
     for host in ["tests/hosts/test_vst3.py", "tests/hosts/test_dawdreamer.py"] {
-        run_cmd(Command::new(&python).arg(root.join(host)).arg(root.join("target/bundled/Livechain.vst3")))?;
+        run_cmd(Command::new(&python).arg(root.join(host)).arg(root.join(TEST_BUNDLE).join("Livechain.vst3")))?;
     }
     println!("cargo xtask test: everything passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())

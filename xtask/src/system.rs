@@ -81,18 +81,64 @@ pub fn ensure(needs: &[Need]) -> Result<()> {
         bail!("missing system packages: {}\nInstall them with:\n  sudo apt-get update && sudo {line}", missing.join(", "));
     }
     eprintln!("installing missing system packages: {}", missing.join(" "));
-    crate::run_cmd(Command::new("apt-get").arg("update").arg("-qq"))?;
-    crate::run_cmd(
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "--no-install-recommends"])
-            .args(&missing)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    apt_get(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    apt_get(&install)?;
     let still: Vec<&str> = needs.iter().filter(|n| !present(n)).map(|n| n.debian).collect();
     if !still.is_empty() {
         bail!("still missing after apt-get: {}", still.join(", "));
     }
     Ok(())
+}
+
+/// How long to wait for another package manager (a fresh machine's own updates, an open
+/// Software centre) to release apt's lock before giving up.
+const APT_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// True when apt-get failed only because another process holds one of its locks.
+fn is_lock_error(stderr: &str) -> bool {
+    stderr.lines().any(|l| {
+        l.contains("Could not get lock") || l.contains("Unable to acquire the dpkg frontend lock") || l.contains("Unable to lock directory")
+    })
+}
+
+/// Runs apt-get with `args`, waiting (up to `APT_LOCK_WAIT`) while another package manager holds
+/// apt's lock, and saying so, instead of failing at once.
+fn apt_get(args: &[&str]) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        eprintln!("+ apt-get {}", args.join(" "));
+        let out = Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=60"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(std::process::Stdio::inherit())
+            .output()
+            .context("could not start apt-get")?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            eprint!("{stderr}");
+            return Ok(());
+        }
+        if !is_lock_error(&stderr) {
+            eprint!("{stderr}");
+            bail!("apt-get {} failed with {}", args.join(" "), out.status);
+        }
+        if started.elapsed() > APT_LOCK_WAIT {
+            bail!(
+                "another package manager has held apt's lock for {} minutes; when it is done, run the command again\n{}",
+                APT_LOCK_WAIT.as_secs() / 60,
+                stderr.trim()
+            );
+        }
+        if !said {
+            eprintln!("another package manager holds apt's lock ({}); waiting for it to finish …", stderr.trim());
+            said = true;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    }
 }
 
 /// A Python virtual environment under target/ with the VST3 hosts used by the tests.
@@ -117,4 +163,21 @@ pub fn python_venv(root: &Path) -> Result<PathBuf> {
         .context("installing the Python test hosts from PyPI")?;
     std::fs::write(&stamp, wanted)?;
     Ok(python)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_lock_error;
+
+    /// apt's own words when another process holds its locks (apt 2.6, Debian 12), and a failure
+    /// that is not about a lock.
+    #[test]
+    fn lock_errors_are_told_from_other_failures() {
+        assert!(is_lock_error(
+            "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (unattended-upgr)\n\
+             E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?"
+        ));
+        assert!(is_lock_error("E: Could not get lock /var/lib/apt/lists/lock. It is held by process 77 (apt-get)\nE: Unable to lock directory /var/lib/apt/lists/"));
+        assert!(!is_lock_error("E: Unable to locate package libjack-jackd2-devv"));
+    }
 }

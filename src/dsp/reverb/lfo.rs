@@ -31,6 +31,28 @@ impl Lfo {
         self.filled = CONTROL;
     }
 
+    /// Moves on by `frames` samples without giving them: where `frames` calls of `next` would
+    /// leave it (the phases of the periods passed over are added at once).
+    pub(super) fn advance(&mut self, frames: u64) {
+        let in_period = (CONTROL - self.filled) as u64;
+        if frames <= in_period {
+            self.filled += frames as usize;
+            return;
+        }
+        let rest = frames - in_period;
+        let periods = rest.div_ceil(CONTROL as u64);
+        // Every period but the last passes whole: only its phase advance matters.
+        for (p, &inc) in self.phase.iter_mut().zip(&self.inc) {
+            *p = (*p + (periods - 1) as f64 * inc).rem_euclid(1.0);
+        }
+        self.to = fast_sin8(f32x8::new(self.phase.map(|p| p as f32))).to_array();
+        self.filled = CONTROL;
+        // The last one starts as `next` starts a period, and this many of its samples pass.
+        for _ in 0..rest - (periods - 1) * CONTROL as u64 {
+            self.next();
+        }
+    }
+
     /// The eight LFO values (−1..1) for the next sample.
     #[inline(always)]
     pub(super) fn next(&mut self) -> f32x8 {

@@ -165,6 +165,17 @@ impl Reverb {
         self.lfo.reset();
     }
 
+    /// Brings the state to what `frames` samples of silence leave after the tail: the lines,
+    /// the pre-delay and the diffusers empty, the LFOs `frames` samples further on.
+    pub fn skip_silence(&mut self, frames: u64) {
+        for r in self.predelay.iter_mut().chain(self.diffusers.iter_mut().flatten()) {
+            r.reset();
+        }
+        self.lines.reset();
+        self.damp_state = [0.0; LINES];
+        self.lfo.advance(frames);
+    }
+
     fn scale(size: f32) -> f32 {
         SIZE_MIN + (SIZE_MAX - SIZE_MIN) * size.clamp(0.0, 1.0)
     }

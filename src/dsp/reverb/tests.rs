@@ -162,3 +162,31 @@ fn any_block_size_gives_the_same_bits() {
         assert!(a.damp_state.iter().any(|&x| x.abs() > 1e-4), "the test must fill the lines");
     }
 }
+
+/// `Lfo::advance(n)` leaves the LFOs where `n` calls of `next` leave them, for every count
+/// across period boundaries and far beyond (the phases to 1e-9, the line to 1e-6).
+#[test]
+fn lfo_advance_equals_stepping() {
+    let mut r = Reverb::default();
+    r.prepare(48_000.0);
+    for (start, n) in [(0u64, 0u64), (3, 1), (5, 11), (7, 16), (1, 17), (0, 1_000), (9, 48_000 * 7 + 5)] {
+        let (mut a, mut b) = (r.lfo.clone(), r.lfo.clone());
+        for _ in 0..start {
+            a.next();
+            b.next();
+        }
+        a.advance(n);
+        for _ in 0..n {
+            b.next();
+        }
+        assert_eq!(a.filled, b.filled, "{start} + {n}");
+        for i in 0..LINES {
+            assert!((a.phase[i] - b.phase[i]).abs() < 1e-9, "{start} + {n}: phase {i}");
+            assert!((a.from[i] - b.from[i]).abs() < 1e-6 && (a.to[i] - b.to[i]).abs() < 1e-6, "{start} + {n}: line {i}");
+        }
+        let (x, y) = (a.next().to_array(), b.next().to_array());
+        for i in 0..LINES {
+            assert!((x[i] - y[i]).abs() < 1e-6, "{start} + {n}: value {i}");
+        }
+    }
+}
