@@ -136,7 +136,7 @@ fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("16 to 8192"));
 
     // The sweep over ALSA: a row per size and a recommendation.
-    let out = pulse.livechain(&["sweep", "--backend", "alsa", "--device", "pulse", "-t", "0.6"]);
+    let out = pulse.livechain(&["sweep", "--backend", "alsa", "--device", "pulse", "-t", "0.6", "--soak", "1.5"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "sweep failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("recommended") || text.contains("no buffer size ran cleanly"), "{text}");

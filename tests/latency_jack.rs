@@ -97,7 +97,7 @@ fn sweep_tries_every_buffer_size_and_recommends_a_clean_one() {
     let bin = common::bundled("Livechain");
     let server = format!("livechain-sweep-{}", std::process::id());
     let _jackd = start_server(&server, 256);
-    let out = Command::new(&bin).args(["sweep", "-t", "0.5"]).env("JACK_DEFAULT_SERVER", &server).output().unwrap();
+    let out = Command::new(&bin).args(["sweep", "-t", "0.5", "--soak", "2"]).env("JACK_DEFAULT_SERVER", &server).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     // One row per size: frames, xruns, mean load, peak load, and the measured round trip, which
@@ -115,12 +115,21 @@ fn sweep_tries_every_buffer_size_and_recommends_a_clean_one() {
         assert!((trip - frames).abs() <= 1.0, "round trip {trip} at {frames} frames\n{text}");
         assert!(r[2].ends_with('%') && r[3].ends_with('%'));
     }
-    // The recommendation is the first row without a mark, or a clear word that there is none.
-    let clean: Vec<&Vec<String>> = rows.iter().filter(|r| !r.iter().any(|c| c == "✗")).collect();
-    match clean.first() {
-        Some(r) => {
-            assert_eq!(r[1], "0", "a recommended size has no xruns");
-            assert!(text.contains(&format!("recommended: {} frames", r[0])), "{text}");
+    // The recommendation: a size that was clean in the quick pass or in a retest, confirmed by
+    // a soak of its own ("N frames: 0 xruns in 2 s"), with no size above it that dropped out
+    // (each such size would be named as retested clean); or a clear word that there is none.
+    match text.lines().find(|l| l.starts_with("recommended: ")) {
+        Some(line) => {
+            let size: u32 = line["recommended: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
+            assert!(line.contains(&format!("{size} frames: 0 xruns in 2 s")), "{text}");
+            assert!(text.contains(&format!("  {size} frames for 2 s: 0 xruns")), "the soak's own line\n{text}");
+            for r in rows.iter().filter(|r| r[0].parse::<u32>().unwrap() > size && r.iter().any(|c| c == "✗")) {
+                assert!(
+                    line.contains(&format!("{} had", r[0])) && line.contains("retested clean"),
+                    "{} dropped out above the advice\n{text}",
+                    r[0]
+                );
+            }
         }
         None => assert!(text.contains("no buffer size ran cleanly"), "{text}"),
     }

@@ -2,6 +2,7 @@
 //! the binary only (the plugin library never carries JACK, ALSA or device code of ours). Without a
 //! subcommand, `livechain` is the nice-plug standalone (see `main.rs`).
 
+pub mod advice;
 pub mod alsa_io;
 pub mod jack_io;
 
@@ -70,6 +71,10 @@ pub enum Command {
         /// The largest acceptable peak DSP load, percent of the deadline.
         #[arg(long, default_value_t = 70.0)]
         margin: f64,
+        /// Seconds of the longer runs that confirm the recommendation (and retest a size that
+        /// dropped out above a clean one).
+        #[arg(long, default_value_t = 60.0)]
+        soak: f64,
         /// ALSA: the device (a loopback: what it plays must come back on its input).
         #[arg(long)]
         device: Option<String>,
@@ -126,9 +131,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Latency { backend: Backend::Alsa, repeats, device, input_device, rate, period, .. } => {
             latency_alsa(device.as_deref(), input_device.as_deref(), rate, period, repeats)
         }
-        Command::Sweep { backend: Backend::Jack, seconds, margin, .. } => sweep(seconds, margin),
-        Command::Sweep { backend: Backend::Alsa, seconds, margin, device, input_device, rate } => {
-            sweep_alsa(device.as_deref(), input_device.as_deref(), rate, seconds, margin)
+        Command::Sweep { soak, .. } if !(soak.is_finite() && soak > 0.0) => {
+            bail!("--soak must be a positive number of seconds, got {soak}")
+        }
+        Command::Sweep { seconds, .. } if !(seconds.is_finite() && seconds > 0.0) => {
+            bail!("--seconds must be a positive number of seconds, got {seconds}")
+        }
+        Command::Sweep { backend: Backend::Jack, seconds, margin, soak, .. } => sweep(seconds, margin, soak),
+        Command::Sweep { backend: Backend::Alsa, seconds, margin, soak, device, input_device, rate } => {
+            sweep_alsa(device.as_deref(), input_device.as_deref(), rate, seconds, margin, soak)
         }
         Command::Render { input, output, preset, set, automation, block, tail, no_compensate } => {
             if block == 0 || block > 65_536 {
@@ -367,27 +378,29 @@ pub fn latency_alsa(device: Option<&str>, input: Option<&str>, rate: u32, period
     Ok(())
 }
 
-fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64, margin: f64) -> Result<()> {
+fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64, margin: f64, soak: f64) -> Result<()> {
     check_alsa_settings(rate, 256)?;
     let probe = mls(13, 0.25);
     let n = probe.len();
-    let frames = ((seconds * rate as f64) as usize).max(3 * n);
-    sweep_header();
-    let mut best = None;
-    let mut rows = 0;
-    for size in SWEEP_SIZES {
+    let frames_for = |seconds: f64| ((seconds * rate as f64) as usize).max(3 * n);
+    let frames = frames_for(seconds);
+    let chain = || -> Result<livechain::host::OfflineHost> {
         let mut host = livechain::host::OfflineHost::new(rate as f32, 2);
         for (id, v) in livechain::host::all_on() {
             host.set(id, v).map_err(anyhow::Error::msg)?;
         }
-        let run = match alsa_io::run_probe(device, input, rate, size, &probe, frames, Some(host)) {
+        Ok(host)
+    };
+    sweep_header();
+    let mut quick = Vec::new();
+    for size in SWEEP_SIZES {
+        let run = match alsa_io::run_probe(device, input, rate, size, &probe, frames, Some(chain()?)) {
             Ok(r) => r,
             Err(e) => {
                 println!("{size:>7}  skipped: {e:#}");
                 continue;
             }
         };
-        rows += 1;
         let start = frames - n;
         let e = Correlator::new(&probe).locate(&run.recording[start..start + n], start);
         let trip = if e.confidence >= MIN_CONFIDENCE {
@@ -396,17 +409,26 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
         } else {
             "no loop".to_string()
         };
-        let ok = run.xruns == 0 && run.errors.is_empty() && run.peak_load * 100.0 < margin;
-        sweep_row(size, run.xruns, run.mean_load, run.peak_load, &trip, ok);
-        if ok && best.is_none() {
-            best = Some(size);
-        }
+        let trial = advice::Trial { seconds, xruns: run.xruns + run.errors.len(), peak_load: run.peak_load };
+        sweep_row(size, run.xruns, run.mean_load, run.peak_load, &trip, trial.clean(margin));
+        quick.push((size, trial));
     }
-    if rows == 0 {
+    if quick.is_empty() {
         bail!("the device accepted none of the buffer sizes {SWEEP_SIZES:?}");
     }
-    sweep_verdict(best, margin);
+    let advice = advice::advise(&quick, margin, soak, |size, secs| {
+        let run = alsa_io::run_probe(device, input, rate, size, &probe, frames_for(secs), Some(chain()?))?;
+        let trial = advice::Trial { seconds: secs, xruns: run.xruns + run.errors.len(), peak_load: run.peak_load };
+        soak_row(size, &trial);
+        Ok(trial)
+    })?;
+    println!("{}", advice.text);
     Ok(())
+}
+
+/// A longer run's line, under the table.
+fn soak_row(size: u32, t: &advice::Trial) {
+    println!("  {size} frames for {:.0} s: {} xruns, peak load {:.1} %", t.seconds, t.xruns, t.peak_load * 100.0);
 }
 
 fn sweep_header() {
@@ -426,13 +448,6 @@ fn sweep_row(size: u32, xruns: usize, mean_load: f64, peak_load: f64, trip: &str
     );
 }
 
-fn sweep_verdict(best: Option<u32>, margin: f64) {
-    match best {
-        Some(b) => println!("recommended: {b} frames, the smallest with no xruns and peak load under {margin:.0} %"),
-        None => println!("no buffer size ran cleanly under {margin:.0} % peak load: free up CPU or raise --margin"),
-    }
-}
-
 /// Buffer sizes the sweep tries.
 pub const SWEEP_SIZES: [u32; 7] = [32, 64, 128, 256, 512, 1024, 2048];
 
@@ -444,7 +459,7 @@ impl Drop for RestoreBufferSize {
     }
 }
 
-fn sweep(seconds: f64, margin: f64) -> Result<()> {
+fn sweep(seconds: f64, margin: f64, soak: f64) -> Result<()> {
     let _restore = RestoreBufferSize(jack_io::open_client("livechain-sweep-probe")?.buffer_size());
     let params = std::sync::Arc::new(livechain::params::LivechainParams::default());
     {
@@ -455,8 +470,7 @@ fn sweep(seconds: f64, margin: f64) -> Result<()> {
         }
     }
     sweep_header();
-    let mut best = None;
-    let mut rows = 0;
+    let mut quick = Vec::new();
     for size in SWEEP_SIZES {
         let got = match jack_io::set_buffer_size(size) {
             Ok(g) => g,
@@ -467,18 +481,22 @@ fn sweep(seconds: f64, margin: f64) -> Result<()> {
         };
         let live = jack_io::run_chain(params.clone(), seconds)?;
         let lat = latency_quiet()?;
-        rows += 1;
-        let ok = live.xruns == 0 && live.peak_load * 100.0 < margin;
+        let trial = advice::Trial { seconds, xruns: live.xruns, peak_load: live.peak_load };
         let trip = format!("{:8.0} smp ({:.2} ms)", lat.0, lat.0 * 1000.0 / lat.1);
-        sweep_row(got, live.xruns, live.mean_load, live.peak_load, &trip, ok);
-        if ok && best.is_none() {
-            best = Some(got);
-        }
+        sweep_row(got, live.xruns, live.mean_load, live.peak_load, &trip, trial.clean(margin));
+        quick.push((got, trial));
     }
-    if rows == 0 {
+    if quick.is_empty() {
         bail!("the JACK server accepted none of the buffer sizes {SWEEP_SIZES:?}");
     }
-    sweep_verdict(best, margin);
+    let advice = advice::advise(&quick, margin, soak, |size, secs| {
+        jack_io::set_buffer_size(size)?;
+        let live = jack_io::run_chain(params.clone(), secs)?;
+        let trial = advice::Trial { seconds: secs, xruns: live.xruns, peak_load: live.peak_load };
+        soak_row(size, &trial);
+        Ok(trial)
+    })?;
+    println!("{}", advice.text);
     Ok(())
 }
 
