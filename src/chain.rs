@@ -304,11 +304,21 @@ impl Chain {
     pub fn process(&mut self, buffer: &mut [&mut [f32]], params: &LivechainParams, bridge: &Bridge) -> Ran {
         let channels = buffer.len().min(self.channels);
         let len = buffer.first().map_or(0, |c| c.len());
+        if self.in_rms_live.update(bridge.editor_open.load(std::sync::atomic::Ordering::Relaxed)) {
+            self.in_rms.reset();
+        }
         // (A NaN is not silence: `!(x.abs() <= limit)`.)
         let silent = buffer.iter().all(|c| c.iter().fold(0u32, |k, x| k + !(x.abs() <= SILENT_INPUT) as u32) == 0);
         if silent && self.idle(params) {
             for c in buffer.iter_mut() {
                 c.fill(0.0);
+            }
+            // An open editor's input meters see the silence and fall.
+            if self.in_rms_live.is_open() {
+                for (ch, c) in buffer.iter().enumerate().take(channels) {
+                    bridge.input_peak.feed(ch, c);
+                    self.in_rms.feed(ch, c, &bridge.input_rms);
+                }
             }
             self.skipped += len as u64;
             self.idle_total += len as u64;
@@ -319,9 +329,6 @@ impl Chain {
             self.skipped = 0;
         }
         self.silent_run = if silent { self.silent_run.saturating_add(len as u64) } else { 0 };
-        if self.in_rms_live.update(bridge.editor_open.load(std::sync::atomic::Ordering::Relaxed)) {
-            self.in_rms.reset();
-        }
         let mut start = 0;
         while start < len {
             let n = CHUNK.min(len - start);

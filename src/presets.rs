@@ -116,7 +116,11 @@ pub fn factory() -> Vec<Preset> {
                 ("comp_ratio", 3.0),
                 ("comp_attack", 8.0),
                 ("comp_release", 120.0),
-                ("comp_automakeup", 1.0),
+                // A fixed make-up rather than the automatic one (+6.7 dB here, which put peaky
+                // speech at +0.2 dBTP), and the safety ceiling as the last guard.
+                ("comp_makeup", 4.0),
+                ("ceiling_on", 1.0),
+                ("ceiling", -1.5),
                 ("rev_on", 1.0),
                 ("rev_size", 35.0),
                 ("rev_decay", 0.9),

@@ -122,7 +122,7 @@ fn sweep_tries_every_buffer_size_and_recommends_a_clean_one() {
         Some(line) => {
             let size: u32 = line["recommended: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
             assert!(line.contains(&format!("{size} frames: 0 xruns in 2 s")), "{text}");
-            assert!(text.contains(&format!("  {size} frames for 2 s: 0 xruns")), "the soak's own line\n{text}");
+            assert!(text.contains(&format!("  soak: {size} frames for 2 s, 0 xruns")), "the soak's own line\n{text}");
             for r in rows.iter().filter(|r| r[0].parse::<u32>().unwrap() > size && r.iter().any(|c| c == "✗")) {
                 assert!(
                     line.contains(&format!("{} had", r[0])) && line.contains("retested clean"),

@@ -428,7 +428,7 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
 
 /// A longer run's line, under the table.
 fn soak_row(size: u32, t: &advice::Trial) {
-    println!("  {size} frames for {:.0} s: {} xruns, peak load {:.1} %", t.seconds, t.xruns, t.peak_load * 100.0);
+    println!("  soak: {size} frames for {} s, {} xruns, peak load {:.1} %", t.seconds, t.xruns, t.peak_load * 100.0);
 }
 
 fn sweep_header() {

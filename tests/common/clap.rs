@@ -305,6 +305,59 @@ pub fn run_started_with_status(
     spec: &Spec,
     input: &[Vec<f32>],
 ) -> (Vec<Vec<f32>>, Vec<ProcessStatus>) {
+    run_blocks(proc, spec, input, || {})
+}
+
+/// One activation like `run`, with the host's event loop keeping up: after every block the audio
+/// thread waits until the main thread has served the plugin's main-thread callback, if it asked
+/// for one (a host calls it at its GUI rate in real time; here the audio runs many times faster,
+/// so it waits for the loop instead).
+pub fn run_pumping(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    select_channels(inst, input.len());
+    let config = PluginAudioConfiguration {
+        sample_rate: spec.sample_rate,
+        min_frames_count: 1,
+        max_frames_count: *spec.blocks.iter().max().unwrap() as u32,
+    };
+    let mut events = spec.events.to_vec();
+    events.sort_by_key(|e| e.0);
+    let spec = &Spec { events: &events, ..*spec };
+    let stopped = activate(inst, config);
+    let (served, done) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let (served, done) = (&served, &done);
+    let (stopped, out) = std::thread::scope(|scope| {
+        let audio = scope.spawn(move || {
+            let mut proc = stopped.start_processing().expect("starts processing");
+            let (out, _) = run_blocks(&mut proc, spec, input, || {
+                // Two turns of the loop: one that began after this block ended.
+                let seen = served.load(Ordering::Acquire);
+                while served.load(Ordering::Acquire) < seen + 2 {
+                    std::thread::yield_now();
+                }
+            });
+            done.store(true, Ordering::Release);
+            (proc.stop_processing(), out)
+        });
+        while !done.load(Ordering::Acquire) {
+            pump_main_thread(inst);
+            served.fetch_add(1, Ordering::AcqRel);
+            std::thread::yield_now();
+        }
+        audio.join().expect("the audio thread")
+    });
+    pump_main_thread(inst);
+    inst.deactivate(stopped);
+    out
+}
+
+/// Processes `input` block after block, calling `after_block` after each.
+fn run_blocks(
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    spec: &Spec,
+    input: &[Vec<f32>],
+    mut after_block: impl FnMut(),
+) -> (Vec<Vec<f32>>, Vec<ProcessStatus>) {
     let mut statuses = Vec::new();
     let channels = input.len();
     let frames = input[0].len();
@@ -345,6 +398,7 @@ pub fn run_started_with_status(
             out[ch][start..start + n].copy_from_slice(&result[ch]);
         }
         start += n;
+        after_block();
     }
     (out, statuses)
 }
