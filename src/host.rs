@@ -36,6 +36,9 @@ pub struct OfflineHost {
     /// The output's meters and the spectrum queue, as the plugin runs them (off by default: the
     /// offline renderer and most tests need only the sound).
     analysis: Option<(crate::analysis::meters::OutputMeters, rtrb::Producer<f32>)>,
+    /// The next block is the first since the host was made or settled: as in the plugin after a
+    /// reset, the changes made for its first sample apply at once, with no glide.
+    fresh: bool,
 }
 
 impl OfflineHost {
@@ -46,14 +49,11 @@ impl OfflineHost {
 
     pub fn with_params(params: Arc<LivechainParams>, sample_rate: f32, channels: usize) -> Self {
         let ptrs = params.param_map().into_iter().map(|(id, ptr, _)| (id, ptr)).collect();
-        let mut host = Self { params, bridge: Arc::new(Bridge::default()), chain: Chain::default(), sample_rate, ptrs, analysis: None };
+        let mut host =
+            Self { params, bridge: Arc::new(Bridge::default()), chain: Chain::default(), sample_rate, ptrs, analysis: None, fresh: true };
         host.chain.prepare(sample_rate, channels);
-        // Start every smoother at its value, as a wrapper does on activation.
-        for (_, ptr) in &host.ptrs {
-            // SAFETY: the pointers come from `param_map` of the params we own through the Arc.
-            unsafe { ptr._internal_update_smoother(sample_rate, true) };
-        }
-        host.chain.reset(&host.params);
+        // Every smoother at its value, as a wrapper does on activation.
+        host.settle();
         host
     }
 
@@ -104,10 +104,11 @@ impl OfflineHost {
     /// activation does: the next sample is processed with the current settings, no glide.
     pub fn settle(&mut self) {
         for (_, ptr) in &self.ptrs {
-            // SAFETY: see `with_params`.
+            // SAFETY: the pointers come from `param_map` of the params we own through the Arc.
             unsafe { ptr._internal_update_smoother(self.sample_rate, true) };
         }
         self.chain.reset(&self.params);
+        self.fresh = true;
     }
 
     /// The host tempo for tempo-synced delays, or None for a host without transport.
@@ -130,6 +131,10 @@ impl OfflineHost {
 
     /// Processes one block in place, as the plugin's `process()` does (idle blocks included).
     pub fn process(&mut self, buffer: &mut [&mut [f32]]) -> crate::chain::Ran {
+        if self.fresh {
+            self.settle();
+            self.fresh = false;
+        }
         let _denormals = DenormalGuard::new();
         self.chain.update_latency(&self.params);
         let ran = self.chain.process(buffer, &self.params, &self.bridge);

@@ -62,6 +62,10 @@ pub struct Livechain {
     /// for; until then later changes need no report of their own (the next `activate` reports the
     /// latency as it is then), so a storm of lookahead automation posts one, not one per value.
     latency_reported: bool,
+    /// Set by a reset: the first block after it starts every smoother at its target, changes the
+    /// host sent for that block's first sample included (VST3 hosts send a change made while
+    /// processing in the next block's queue; after a reset there is nothing to glide from).
+    fresh: bool,
     _live: bridge::LiveToken,
 }
 
@@ -86,6 +90,7 @@ impl Default for Livechain {
             repaint: nice_plug_egui::RepaintNotifier::new(),
             param_ptrs,
             latency_reported: false,
+            fresh: true,
             _live: bridge::LiveToken::default(),
         }
     }
@@ -99,6 +104,18 @@ impl Livechain {
 
     pub fn bridge(&self) -> Arc<Bridge> {
         self.bridge.clone()
+    }
+}
+
+impl Livechain {
+    /// Starts every smoother at its parameter's current value (no allocation: the pointers were
+    /// gathered at construction).
+    fn snap_smoothers(&self) {
+        let sample_rate = self.chain.sample_rate();
+        for ptr in &self.param_ptrs {
+            // SAFETY: the pointers come from `param_map` of `self.params`, which we own.
+            unsafe { ptr._internal_update_smoother(sample_rate, true) };
+        }
     }
 }
 
@@ -189,11 +206,8 @@ impl Plugin for Livechain {
     /// a discontinuity, so every smoother starts at its target and the next sample is processed
     /// with the current settings, not the tail of a glide from the values before.
     fn reset(&mut self) {
-        let sample_rate = self.chain.sample_rate();
-        for ptr in &self.param_ptrs {
-            // SAFETY: the pointers come from `param_map` of `self.params`, which we own.
-            unsafe { ptr._internal_update_smoother(sample_rate, true) };
-        }
+        self.snap_smoothers();
+        self.fresh = true;
         self.chain.reset(&self.params);
         self.meters.reset();
         self.probe.reset();
@@ -203,6 +217,11 @@ impl Plugin for Livechain {
         // The clock is read through the vDSO: no system call, no allocation.
         let started = std::time::Instant::now();
         let _denormals = DenormalGuard::new();
+        if std::mem::take(&mut self.fresh) {
+            // The wrapper has applied the events at this block's first sample: start from them.
+            self.snap_smoothers();
+            self.chain.reset(&self.params);
+        }
         if self.chain.update_latency(&self.params) {
             let latency = self.chain.latency() as u32;
             if !self.latency_reported {

@@ -269,28 +269,7 @@ pub fn select_channels(inst: &mut PluginInstance<TestHost>, channels: usize) {
 /// One activation: `input` (one Vec per channel) through the plugin as `spec` says, on an audio
 /// thread of its own. Returns the output.
 pub fn run(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
-    select_channels(inst, input.len());
-    let config = PluginAudioConfiguration {
-        sample_rate: spec.sample_rate,
-        min_frames_count: 1,
-        max_frames_count: *spec.blocks.iter().max().unwrap() as u32,
-    };
-    let mut events = spec.events.to_vec();
-    events.sort_by_key(|e| e.0);
-    let spec = &Spec { events: &events, ..*spec };
-    let stopped = activate(inst, config);
-    let (stopped, out) = std::thread::scope(|scope| {
-        scope
-            .spawn(move || {
-                let mut proc = stopped.start_processing().expect("starts processing");
-                let out = run_started(&mut proc, spec, input);
-                (proc.stop_processing(), out)
-            })
-            .join()
-            .expect("the audio thread")
-    });
-    inst.deactivate(stopped);
-    out
+    activation(inst, spec, input, false)
 }
 
 /// Processes `input` through an already started processor (any channel count, in place or not);
@@ -313,6 +292,11 @@ pub fn run_started_with_status(
 /// for one (a host calls it at its GUI rate in real time; here the audio runs many times faster,
 /// so it waits for the loop instead).
 pub fn run_pumping(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    activation(inst, spec, input, true)
+}
+
+/// `run` (`pump` false: the main thread only waits) or `run_pumping`.
+fn activation(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32>], pump: bool) -> Vec<Vec<f32>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     select_channels(inst, input.len());
     let config = PluginAudioConfiguration {
@@ -332,21 +316,23 @@ pub fn run_pumping(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Ve
             let (out, _) = run_blocks(&mut proc, spec, input, || {
                 // Two turns of the loop: one that began after this block ended.
                 let seen = served.load(Ordering::Acquire);
-                while served.load(Ordering::Acquire) < seen + 2 {
+                while pump && served.load(Ordering::Acquire) < seen + 2 {
                     std::thread::yield_now();
                 }
             });
             done.store(true, Ordering::Release);
             (proc.stop_processing(), out)
         });
-        while !done.load(Ordering::Acquire) {
+        while pump && !done.load(Ordering::Acquire) {
             pump_main_thread(inst);
             served.fetch_add(1, Ordering::AcqRel);
             std::thread::yield_now();
         }
         audio.join().expect("the audio thread")
     });
-    pump_main_thread(inst);
+    if pump {
+        pump_main_thread(inst);
+    }
     inst.deactivate(stopped);
     out
 }
