@@ -217,11 +217,6 @@ impl Plugin for Livechain {
         // The clock is read through the vDSO: no system call, no allocation.
         let started = std::time::Instant::now();
         let _denormals = DenormalGuard::new();
-        if std::mem::take(&mut self.fresh) {
-            // The wrapper has applied the events at this block's first sample: start from them.
-            self.snap_smoothers();
-            self.chain.reset(&self.params);
-        }
         if self.chain.update_latency(&self.params) {
             let latency = self.chain.latency() as u32;
             if !self.latency_reported {
@@ -229,6 +224,11 @@ impl Plugin for Livechain {
                 self.latency_reported = true;
             }
             self.bridge.latency_samples.store(latency, Ordering::Relaxed);
+        }
+        if std::mem::take(&mut self.fresh) {
+            // The wrapper has applied the events at this block's first sample: start from them.
+            self.snap_smoothers();
+            self.chain.reset(&self.params);
         }
         self.chain.set_tempo(context.transport().tempo);
         let ran = if self.probe.begin_block(&self.bridge.probe) {

@@ -159,6 +159,8 @@ fn reported_latency_is_the_measured_delay_and_changes_only_inside_activate() {
         let before = notices(&mut inst);
         process(&mut inst, rate, 256, &input, &events);
         pump_main_thread(&mut inst);
+        let outside = inst.access_handler(|m| m.latency_changed_outside_activate.get());
+        assert_eq!(outside, 0, "{rate} Hz: latency.changed was called outside activate (deactivated, then the main-thread callback)");
         // The host restarts: the notice comes inside the new activation, which reports the new
         // latency, and the audio is late by exactly that much.
         let out = process(&mut inst, rate, 256, &input, &[]);
