@@ -21,7 +21,16 @@ const USAGE: &str = "usage: cargo xtask <command>
   fuzz [SECONDS]                state loading and process() with random events, through the CLAP
                                 host, for SECONDS per target (default 300), fresh seeds each run";
 
-fn main() -> Result<()> {
+/// Errors end the command with what went wrong and what to do, as one message (no backtrace,
+/// whatever RUST_BACKTRACE says: they are the user's to read, not a crash).
+fn main() {
+    if let Err(e) = run_command() {
+        eprintln!("cargo xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run_command() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let Some(cmd) = args.next() else {
         eprintln!("{USAGE}");
