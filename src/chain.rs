@@ -307,8 +307,9 @@ impl Chain {
         if self.in_rms_live.update(bridge.editor_open.load(std::sync::atomic::Ordering::Relaxed)) {
             self.in_rms.reset();
         }
-        // (A NaN is not silence: `!(x.abs() <= limit)`.)
-        let silent = buffer.iter().all(|c| c.iter().fold(0u32, |k, x| k + !(x.abs() <= SILENT_INPUT) as u32) == 0);
+        // Stops at the first sample that is not silence (a NaN is not: `NaN <= x` is false), so
+        // playing costs a sample's look; only silence is read through.
+        let silent = buffer.iter().all(|c| c.iter().all(|x| x.abs() <= SILENT_INPUT));
         if silent && self.idle(params) {
             for c in buffer.iter_mut() {
                 c.fill(0.0);
