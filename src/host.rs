@@ -21,8 +21,17 @@ pub struct Event {
 
 /// Starts every smoother of `params` at its current value, as a wrapper does on activation.
 pub fn prime_smoothers(params: &LivechainParams, sample_rate: f32) {
-    for (_, ptr, _) in params.param_map() {
-        // SAFETY: the pointers come from `param_map` of `params`, borrowed for this call.
+    // SAFETY: the pointers come from `param_map` of `params`, borrowed for this call.
+    unsafe { snap_smoothers(params.param_map().iter().map(|(_, ptr, _)| ptr), sample_rate) };
+}
+
+/// Starts each parameter's smoother at its current value (no glide), without allocating.
+///
+/// # Safety
+/// Every pointer must come from `param_map` of parameters that are alive for the call.
+pub unsafe fn snap_smoothers<'a>(ptrs: impl IntoIterator<Item = &'a ParamPtr>, sample_rate: f32) {
+    for ptr in ptrs {
+        // SAFETY: the caller's promise.
         unsafe { ptr._internal_update_smoother(sample_rate, true) };
     }
 }
@@ -103,10 +112,8 @@ impl OfflineHost {
     /// Jumps every smoother to its target and clears the chain, as loading a state before
     /// activation does: the next sample is processed with the current settings, no glide.
     pub fn settle(&mut self) {
-        for (_, ptr) in &self.ptrs {
-            // SAFETY: the pointers come from `param_map` of the params we own through the Arc.
-            unsafe { ptr._internal_update_smoother(self.sample_rate, true) };
-        }
+        // SAFETY: the pointers come from `param_map` of the params we own through the Arc.
+        unsafe { snap_smoothers(self.ptrs.iter().map(|(_, ptr)| ptr), self.sample_rate) };
         self.chain.reset(&self.params);
         self.fresh = true;
     }

@@ -111,11 +111,8 @@ impl Livechain {
     /// Starts every smoother at its parameter's current value (no allocation: the pointers were
     /// gathered at construction).
     fn snap_smoothers(&self) {
-        let sample_rate = self.chain.sample_rate();
-        for ptr in &self.param_ptrs {
-            // SAFETY: the pointers come from `param_map` of `self.params`, which we own.
-            unsafe { ptr._internal_update_smoother(sample_rate, true) };
-        }
+        // SAFETY: the pointers come from `param_map` of `self.params`, which we own.
+        unsafe { host::snap_smoothers(&self.param_ptrs, self.chain.sample_rate()) };
     }
 }
 

@@ -143,13 +143,7 @@ fn a_state_saved_right_after_a_flushed_change_holds_it() {
 
     // Inactive: flushed on the main thread, saved at once.
     let want = text_value(&mut inst, id, "-7.5");
-    let ev = [ParamValueEvent::new(0, id, Pckn::match_all(), want)];
-    {
-        let params: PluginParams = inst.plugin_handle().get_extension().unwrap();
-        let mut handle = inst.inactive_plugin_handle().expect("inactive");
-        let mut out = EventBuffer::new();
-        params.flush(&mut handle, &InputEvents::from_buffer(&ev), &mut OutputEvents::from_buffer(&mut out));
-    }
+    flush(&mut inst, &[(id, want)]);
     assert!((restored(&save(&mut inst)) - want).abs() < 1e-9, "inactive: the flushed value is not in the saved state");
 
     // Active with the transport stopped: some audio first, then processing stops, the host
