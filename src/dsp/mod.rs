@@ -10,6 +10,7 @@ pub mod compressor;
 pub mod delay;
 pub mod delay_line;
 pub mod denormal;
+pub mod eq;
 pub mod fade;
 pub mod fastmath;
 pub mod kweight;

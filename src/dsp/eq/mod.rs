@@ -1,0 +1,207 @@
+//! The parametric EQ: a low shelf, three bells and a high shelf, each within 0.1 dB of its
+//! analog prototype from 20 Hz to 20 kHz (no cramping near Nyquist), with zero reported latency.
+//!
+//! Each band is a matched biquad (`design`), run as a trapezoidal state-variable filter whose
+//! coefficients are recomputed every sample while a setting moves, so a band swept across the
+//! whole range in 10 ms neither clicks nor zippers nor goes unstable. Below 88.2 kHz the bands run
+//! at twice the rate between two polyphase half-band filters (`halfband`), where the matched
+//! design is accurate to 20 kHz; from 88.2 kHz up they run at the host's rate.
+
+pub mod design;
+pub mod halfband;
+#[cfg(test)]
+mod tests;
+
+use self::design::{Band, Biquad, Kind, SvfCoefs};
+use self::halfband::Oversampler;
+use super::{BLOCK, MAX_CH};
+
+pub const BANDS: usize = 5;
+/// What each band is, low to high.
+pub const KINDS: [Kind; BANDS] = [Kind::LowShelf, Kind::Bell, Kind::Bell, Kind::Bell, Kind::HighShelf];
+/// A band's on/off glide (its gain goes to 0 dB and back), like a stage's switch.
+pub const BAND_FADE_MS: f32 = 10.0;
+/// From this rate up the bands run at the host's rate.
+pub const NATIVE_FROM_HZ: f32 = 88_000.0;
+
+/// One band's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandSettings {
+    pub on: bool,
+    pub freq: f32,
+    pub gain_db: f32,
+    pub q: f32,
+}
+
+impl Default for BandSettings {
+    fn default() -> Self {
+        Self { on: true, freq: 1_000.0, gain_db: 0.0, q: 0.707 }
+    }
+}
+
+/// The EQ's settings for one sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EqSettings {
+    pub bands: [BandSettings; BANDS],
+}
+
+/// A band at run time: its glide, its current design and its filter state per channel.
+#[derive(Debug, Clone, Copy)]
+struct BandState {
+    kind: Kind,
+    /// The on/off glide, 0..1: the band's gain in dB is scaled by it.
+    amount: f32,
+    step: f32,
+    /// The settings the coefficients were made for (freq, effective gain, q).
+    made_for: (f32, f32, f32),
+    /// Its sections (a bell has one, a shelf two; an unused one passes the signal).
+    coefs: [SvfCoefs; 2],
+    sections: usize,
+    state: [[[f32; 2]; 2]; MAX_CH],
+}
+
+impl BandState {
+    fn new(kind: Kind) -> Self {
+        let sections = if kind == Kind::Bell { 1 } else { 2 };
+        Self {
+            kind,
+            amount: 1.0,
+            step: 1.0,
+            made_for: (0.0, 0.0, 0.0),
+            coefs: [SvfCoefs::IDENTITY; 2],
+            sections,
+            state: [[[0.0; 2]; 2]; MAX_CH],
+        }
+    }
+
+    /// Moves the glide one sample toward `s.on` and remakes the coefficients when the settings
+    /// changed. Returns false when the band passes the signal unchanged.
+    #[inline]
+    fn update(&mut self, s: &BandSettings, rate: f64) -> bool {
+        self.amount = if s.on { (self.amount + self.step).min(1.0) } else { (self.amount - self.step).max(0.0) };
+        let gain = s.gain_db * self.amount;
+        let want = (s.freq, gain, s.q);
+        if want != self.made_for {
+            self.made_for = want;
+            let band = Band { kind: self.kind, freq: s.freq as f64, gain_db: gain as f64, q: s.q as f64 };
+            self.coefs = design::design(&band, rate).map(|h| SvfCoefs::from_biquad(&h));
+            if gain == 0.0 {
+                // Passing through: the state restarts from silence when the band acts again.
+                self.state = [[[0.0; 2]; 2]; MAX_CH];
+            }
+        }
+        gain != 0.0
+    }
+
+    /// One sample through the state-variable filter (Simper's trapezoidal form).
+    #[inline(always)]
+    fn tick(c: &SvfCoefs, st: &mut [f32; 2], x: f32) -> f32 {
+        let [ic1, ic2] = *st;
+        let v3 = x - ic2;
+        let v1 = c.a1 * ic1 + c.a2 * v3;
+        let v2 = ic2 + c.a2 * ic1 + c.a3 * v3;
+        *st = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
+        let hp = x - c.k * v1 - v2;
+        c.m_hp * hp + c.m_bp * v1 + c.m_lp * v2
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Eq {
+    sample_rate: f32,
+    oversample: bool,
+    os: [Oversampler; MAX_CH],
+    bands: [BandState; BANDS],
+    /// Whether any band acted during the last block (for the editor's light).
+    pub active: bool,
+}
+
+impl Default for Eq {
+    fn default() -> Self {
+        Self { sample_rate: 48_000.0, oversample: true, os: [Oversampler::new(); MAX_CH], bands: KINDS.map(BandState::new), active: false }
+    }
+}
+
+impl Eq {
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        self.oversample = sample_rate < NATIVE_FROM_HZ;
+        let step = 1.0 / (BAND_FADE_MS * 0.001 * sample_rate).max(1.0);
+        for b in &mut self.bands {
+            b.step = step;
+            b.made_for = (0.0, f32::NAN, 0.0);
+        }
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        for o in &mut self.os {
+            o.reset();
+        }
+        for b in &mut self.bands {
+            b.state = [[[0.0; 2]; 2]; MAX_CH];
+        }
+    }
+
+    /// The rate the bands run at.
+    pub fn design_rate(&self) -> f64 {
+        self.sample_rate as f64 * if self.oversample { 2.0 } else { 1.0 }
+    }
+
+    /// The biquads a band with these settings runs (for the editor's curve and the tests).
+    pub fn band_biquads(settings: &BandSettings, kind: Kind, rate: f64) -> [Biquad; 2] {
+        let g = if settings.on { settings.gain_db } else { 0.0 };
+        design::design(&Band { kind, freq: settings.freq as f64, gain_db: g as f64, q: settings.q as f64 }, rate)
+    }
+
+    /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` crossfades
+    /// between the input and the equalised signal (the stage's switch).
+    pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> EqSettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        let rate = self.design_rate();
+        let mut buf = [[0.0f32; 2 * BLOCK]; MAX_CH];
+        let factor = if self.oversample { 2 } else { 1 };
+        for ch in 0..channels {
+            let (c, b, os) = (&chans[ch][..n], &mut buf[ch], &mut self.os[ch]);
+            if self.oversample {
+                for (i, &x) in c.iter().enumerate() {
+                    let [u0, u1] = os.up(x);
+                    b[2 * i] = u0;
+                    b[2 * i + 1] = u1;
+                }
+            } else {
+                b[..n].copy_from_slice(c);
+            }
+        }
+        let mut active = false;
+        for (k, band) in self.bands.iter_mut().enumerate() {
+            for i in 0..n {
+                if !band.update(&settings(i).bands[k], rate) {
+                    continue;
+                }
+                active = true;
+                let c = band.coefs;
+                for (st, b) in band.state.iter_mut().zip(buf.iter_mut()).take(channels) {
+                    for x in &mut b[i * factor..(i + 1) * factor] {
+                        let mut v = *x;
+                        for (c, st) in c.iter().zip(st.iter_mut()).take(band.sections) {
+                            v = BandState::tick(c, st, v);
+                        }
+                        *x = v;
+                    }
+                }
+            }
+        }
+        self.active = active;
+        for ch in 0..channels {
+            let (c, b, os) = (&mut chans[ch][..n], &buf[ch], &mut self.os[ch]);
+            for (i, x) in c.iter_mut().enumerate() {
+                let y = if self.oversample { os.down([b[2 * i], b[2 * i + 1]]) } else { b[i] };
+                *x += fade[i] * (y - *x);
+            }
+        }
+    }
+}
+
+super::block_stage_impl!(Eq, EqSettings);
