@@ -29,6 +29,11 @@ pub struct Bridge {
     pub gain_reduction_db: AtomicF32,
     /// The compressor's detected input level (dB) at the end of the last block, for the curve.
     pub comp_input_db: AtomicF32,
+    /// The gate's lowest gain of the last block (dB, ≤ 0) and whether it was open in it.
+    pub gate_gain_db: AtomicF32,
+    pub gate_open: AtomicBool,
+    /// The de-esser's deepest reduction since the editor last read it, dB (≤ 0).
+    pub deess_gr_db: AtomicF32,
     /// Time `process()` took over the block's deadline (block length ÷ sample rate): the last
     /// block's, and the highest since the editor last read it.
     pub dsp_load: AtomicF32,

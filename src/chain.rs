@@ -1,13 +1,17 @@
 //! The effect chain: owns the stages and runs them in order over a block, reading the smoothed
 //! parameters sample by sample: input gain → the stages of `stage_list!` (high-pass → low-pass →
-//! AGC → compressor → delay → reverb) → dry/wet → output gain → safety ceiling → bypass.
+//! gate → EQ → AGC → compressor → de-esser → delay → reverb) → dry/wet → output gain → safety
+//! ceiling → bypass.
 
 use crate::bridge::Bridge;
 use crate::dsp::agc::Agc;
 use crate::dsp::bypass::BypassFade;
 use crate::dsp::compressor::Compressor;
+use crate::dsp::deesser::DeEsser;
 use crate::dsp::delay::Delay;
 use crate::dsp::delay_line::IntegerDelay;
+use crate::dsp::eq::Eq;
+use crate::dsp::gate::Gate;
 use crate::dsp::reverb::Reverb;
 use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize, MAX_CH};
 use crate::params::LivechainParams;
@@ -19,9 +23,9 @@ use nice_plug::prelude::*;
 /// result does not depend on it: everything advances per sample.
 pub const CHUNK: usize = crate::dsp::BLOCK;
 
-/// The most latency the stages may add together, in seconds (the compressor's 10 ms lookahead
-/// plus margin).
-pub const MAX_LATENCY_S: f32 = 0.012;
+/// The most latency the stages may add together, in seconds (the gate's 5 ms lookahead and the
+/// compressor's 10 ms, plus margin).
+pub const MAX_LATENCY_S: f32 = 0.017;
 
 /// Declares the chain's stages in signal order, `field: Runner`, each field named as its
 /// parameter group in `LivechainParams`: the struct that holds them and the walks over them all
@@ -74,10 +78,18 @@ macro_rules! stage_list {
     };
 }
 
+// The order, as a mixing engineer would patch a channel strip: the filters first (rumble opens
+// no gate and feeds no detector); the gate before anything that raises the noise floor (EQ
+// boosts, AGC and compressor make-up); the EQ before the dynamics, so they react to the
+// corrected tone; the de-esser after the compressor, whose make-up lifts sibilance, and before
+// the delay and the reverb, which would spread it into their tails.
 stage_list! {
     filters: Filters,
+    gate: Slot<Gate>,
+    eq: Slot<Eq>,
     agc: Slot<Agc>,
     comp: Slot<Compressor>,
+    deess: Slot<DeEsser>,
     delay: Slot<Delay>,
     reverb: Slot<Reverb>,
 }

@@ -11,12 +11,15 @@ use std::sync::{Arc, RwLock};
 use crate::param_kinds::{gain_db_param, percent_param, switch, GAIN_SMOOTH_MS};
 use crate::stages::agc::AgcParams;
 use crate::stages::compressor::CompressorParams;
+use crate::stages::deesser::DeEsserParams;
 use crate::stages::delay::DelayParams;
+use crate::stages::eq::EqParams;
 use crate::stages::filters::FilterParams;
+use crate::stages::gate::GateParams;
 use crate::stages::reverb::ReverbParams;
 
 /// The saved-state layout this build writes (see `state.rs` for the migrations).
-pub const STATE_SCHEMA: u32 = 1;
+pub const STATE_SCHEMA: u32 = 2;
 
 /// The editor's size and zoom, saved with the project.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -50,11 +53,20 @@ pub struct LivechainParams {
     #[nested(group = "Filters")]
     pub filters: FilterParams,
 
+    #[nested(group = "Gate")]
+    pub gate: GateParams,
+
+    #[nested(group = "EQ")]
+    pub eq: EqParams,
+
     #[nested(group = "AGC")]
     pub agc: AgcParams,
 
     #[nested(group = "Compressor")]
     pub comp: CompressorParams,
+
+    #[nested(group = "De-esser")]
+    pub deess: DeEsserParams,
 
     #[nested(group = "Delay")]
     pub delay: DelayParams,
@@ -99,8 +111,11 @@ impl Default for LivechainParams {
             editor_size: Arc::new(EditorSize::default()),
             input: InputParams { gain: gain_db_param("Input Gain", -36.0, 36.0) },
             filters: FilterParams::default(),
+            gate: GateParams::default(),
+            eq: EqParams::default(),
             agc: AgcParams::default(),
             comp: CompressorParams::default(),
+            deess: DeEsserParams::default(),
             delay: DelayParams::default(),
             reverb: ReverbParams::default(),
             output: OutputParams {

@@ -251,6 +251,24 @@ fn an_older_saved_state_is_migrated() {
 }
 
 #[test]
+fn a_state_saved_before_the_gate_eq_and_de_esser_loads_with_them_off() {
+    use livechain::state::{migrate, Migration};
+    use nice_plug::plugin::{ParamValue, PluginState};
+    let json = r#"{"version":"0.1.0","params":{"comp_on":{"bool":true},"in_gain":{"f32":3.0}},"fields":{"schema":"1"}}"#;
+    let mut state: PluginState = serde_json::from_str(json).unwrap();
+    assert_eq!(migrate(&mut state), Migration::Upgraded { from: 1 });
+    for id in ["gate_on", "eq_on", "deess_on"] {
+        assert!(matches!(state.params.get(id), Some(ParamValue::Bool(false))), "{id}: {:?}", state.params.get(id));
+    }
+    assert!(matches!(state.params.get("comp_on"), Some(ParamValue::Bool(true))));
+    // A current state keeps what it says.
+    let mut current = state.clone();
+    current.params.insert("eq_on".into(), ParamValue::Bool(true));
+    assert_eq!(migrate(&mut current), Migration::Current);
+    assert!(matches!(current.params.get("eq_on"), Some(ParamValue::Bool(true))));
+}
+
+#[test]
 fn parameter_ids_are_permanent() {
     // Saved projects refer to these IDs: this list may grow, never change.
     let frozen = [
@@ -298,6 +316,44 @@ fn parameter_ids_are_permanent() {
         "bypass",
         "ceiling_on",
         "ceiling",
+        "gate_on",
+        "gate_thresh",
+        "gate_hyst",
+        "gate_attack",
+        "gate_hold",
+        "gate_release",
+        "gate_range",
+        "gate_lookahead",
+        "gate_sc_hp",
+        "gate_sc_lp",
+        "eq_on",
+        "eq1_on",
+        "eq1_freq",
+        "eq1_gain",
+        "eq1_q",
+        "eq2_on",
+        "eq2_freq",
+        "eq2_gain",
+        "eq2_q",
+        "eq3_on",
+        "eq3_freq",
+        "eq3_gain",
+        "eq3_q",
+        "eq4_on",
+        "eq4_freq",
+        "eq4_gain",
+        "eq4_q",
+        "eq5_on",
+        "eq5_freq",
+        "eq5_gain",
+        "eq5_q",
+        "deess_on",
+        "deess_freq",
+        "deess_width",
+        "deess_thresh",
+        "deess_range",
+        "deess_mode",
+        "deess_listen",
     ];
     let host = OfflineHost::new(48_000.0, 2);
     let ids: Vec<&str> = host.param_ids().collect();

@@ -7,12 +7,14 @@
 pub mod agc;
 pub mod bypass;
 pub mod compressor;
+pub mod deesser;
 pub mod delay;
 pub mod delay_line;
 pub mod denormal;
 pub mod eq;
 pub mod fade;
 pub mod fastmath;
+pub mod gate;
 pub mod kweight;
 pub mod reverb;
 pub mod ring;

@@ -52,6 +52,58 @@ pub fn draw_filters(ui: &mut egui::Ui, curve: &FilterCurve, size: Vec2) {
     painter.text(rect.left_top() + Vec2::new(3.0, 2.0), egui::Align2::LEFT_TOP, "0 dB", egui::FontId::monospace(9.0), Color32::GRAY);
 }
 
+/// The EQ's curve (the bands' analog prototypes, which the running bands follow within 0.1 dB)
+/// over ±24 dB, with a dot at each band that acts.
+pub fn draw_eq(ui: &mut egui::Ui, s: &crate::dsp::eq::EqSettings, on: bool, size: Vec2) {
+    use crate::dsp::eq::design::{analog_db, Band};
+    use crate::dsp::eq::KINDS;
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 3.0, Color32::from_gray(18));
+    let (lo, hi, range) = (20.0f32, 20_000.0f32, 24.0f32);
+    let x_of = |f: f32| rect.left() + rect.width() * (f / lo).ln() / (hi / lo).ln();
+    let y_of = |db: f32| rect.center().y - rect.height() * 0.5 * (db / range).clamp(-1.0, 1.0);
+    let grid = Stroke::new(1.0, Color32::from_gray(45));
+    for f in [100.0f32, 1_000.0, 10_000.0] {
+        painter.vline(x_of(f), rect.y_range(), grid);
+    }
+    for db in [-12.0, 0.0, 12.0] {
+        painter.hline(rect.x_range(), y_of(db), grid);
+    }
+    let bands: Vec<Band> = s
+        .bands
+        .iter()
+        .zip(KINDS)
+        .filter(|(b, _)| b.on && b.gain_db != 0.0)
+        .map(|(b, kind)| Band { kind, freq: b.freq as f64, gain_db: b.gain_db as f64, q: b.q as f64 })
+        .collect();
+    let db_at = |f: f32| bands.iter().map(|b| analog_db(b, f as f64)).sum::<f64>() as f32;
+    let n = rect.width().max(2.0) as usize;
+    let points: Vec<egui::Pos2> = (0..=n)
+        .map(|i| {
+            let f = lo * (hi / lo).powf(i as f32 / n as f32);
+            egui::pos2(rect.left() + i as f32 * rect.width() / n as f32, y_of(db_at(f)))
+        })
+        .collect();
+    let colour = if on { Color32::from_rgb(120, 190, 240) } else { Color32::from_gray(110) };
+    painter.add(Shape::line(points, Stroke::new(1.5, colour)));
+    for b in &bands {
+        let f = b.freq as f32;
+        painter.circle_filled(egui::pos2(x_of(f), y_of(db_at(f))), 3.5, colour);
+    }
+    painter.text(rect.left_top() + Vec2::new(3.0, 2.0), egui::Align2::LEFT_TOP, "±24 dB", egui::FontId::monospace(9.0), Color32::GRAY);
+}
+
+/// A round light: green while the gate is open, dim red while it is closed, with its gain.
+pub fn gate_light(ui: &mut egui::Ui, open: bool, gain_db: f32) {
+    ui.horizontal(|ui| {
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(14.0, 14.0), Sense::hover());
+        let colour = if open { Color32::from_rgb(60, 220, 90) } else { Color32::from_rgb(110, 40, 40) };
+        ui.painter().circle_filled(rect.center(), 6.0, colour);
+        ui.label(if open { "open".to_string() } else { format!("closed ({gain_db:.0} dB)") });
+    });
+}
+
 /// The compressor's input → output curve (−60…0 dB on both axes) and a dot at the level the
 /// detector saw last.
 pub fn draw_compressor(ui: &mut egui::Ui, threshold: f32, ratio: f32, knee: f32, input_db: f32, on: bool, size: f32) {

@@ -52,6 +52,7 @@ pub struct LivechainEditor {
     last_frame: Option<Instant>,
     /// Displayed gain reduction, dB (≤ 0), with a meter's release.
     gain_reduction_db: f32,
+    deess_gr_db: f32,
     /// Displayed peak DSP load, falling 20 % of the deadline per second.
     load_peak: f32,
     analyzer: Analyzer,
@@ -72,6 +73,7 @@ impl LivechainEditor {
             output: Default::default(),
             last_frame: None,
             gain_reduction_db: 0.0,
+            deess_gr_db: 0.0,
             load_peak: 0.0,
             analyzer: Analyzer::new(),
             spectrum_rx: None,
@@ -92,6 +94,9 @@ impl LivechainEditor {
         let gr = b.gain_reduction_db.swap(0.0, Ordering::Relaxed);
         let released = (self.gain_reduction_db + crate::analysis::peak::FALL_DB_PER_S * dt).min(0.0);
         self.gain_reduction_db = gr.min(released);
+        let gr = b.deess_gr_db.swap(0.0, Ordering::Relaxed);
+        let released = (self.deess_gr_db + crate::analysis::peak::FALL_DB_PER_S * dt).min(0.0);
+        self.deess_gr_db = gr.min(released);
         if let Some(rx) = &mut self.spectrum_rx {
             if let Ok(chunk) = rx.read_chunk(rx.slots()) {
                 let (a, c) = chunk.as_slices();
@@ -255,6 +260,64 @@ impl LivechainEditor {
                     curves::draw_filters(ui, &curve, egui::vec2(ui.available_width().max(40.0), 70.0));
                 },
             );
+            let g = &p.gate;
+            stage(
+                &mut cols[0],
+                "Gate",
+                |ui| {
+                    for r in [
+                        &g.on as &dyn AnyParam,
+                        &g.threshold,
+                        &g.hysteresis,
+                        &g.attack,
+                        &g.hold,
+                        &g.release,
+                        &g.range,
+                        &g.lookahead,
+                        &g.sc_hp,
+                        &g.sc_lp,
+                    ] {
+                        r.row(ui, setter);
+                    }
+                },
+                |ui| {
+                    let open = self.bridge.gate_open.load(Ordering::Relaxed);
+                    curves::gate_light(ui, open && g.on.value(), self.bridge.gate_gain_db.load(Ordering::Relaxed));
+                },
+            );
+            let e = &p.eq;
+            stage(
+                &mut cols[1],
+                "EQ",
+                |ui| {
+                    for r in [
+                        &e.on as &dyn AnyParam,
+                        &e.ls_on,
+                        &e.ls_freq,
+                        &e.ls_gain,
+                        &e.ls_q,
+                        &e.b1_on,
+                        &e.b1_freq,
+                        &e.b1_gain,
+                        &e.b1_q,
+                        &e.b2_on,
+                        &e.b2_freq,
+                        &e.b2_gain,
+                        &e.b2_q,
+                        &e.b3_on,
+                        &e.b3_freq,
+                        &e.b3_gain,
+                        &e.b3_q,
+                        &e.hs_on,
+                        &e.hs_freq,
+                        &e.hs_gain,
+                        &e.hs_q,
+                    ] {
+                        r.row(ui, setter);
+                    }
+                },
+                |ui| curves::draw_eq(ui, &e.settings(), e.on.value(), egui::vec2(ui.available_width().max(40.0), 80.0)),
+            );
             let (a, d) = (&p.agc, &p.comp);
             stage(
                 &mut cols[1],
@@ -290,6 +353,20 @@ impl LivechainEditor {
                         ui.label(egui::RichText::new("in vs out\n−60 to 0 dB").size(10.0).color(egui::Color32::GRAY));
                     });
                 },
+            );
+            let ds = &p.deess;
+            stage(
+                &mut cols[1],
+                "De-esser",
+                |ui| {
+                    for r in [&ds.on as &dyn AnyParam, &ds.freq, &ds.width, &ds.threshold, &ds.range, &ds.mode, &ds.listen] {
+                        r.row(ui, setter);
+                    }
+                    ui.label("Reduction");
+                    meters::gain_reduction_bar(ui, self.deess_gr_db);
+                    ui.end_row();
+                },
+                |_| {},
             );
             let dl = &p.delay;
             stage(

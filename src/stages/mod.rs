@@ -9,8 +9,11 @@
 
 pub mod agc;
 pub mod compressor;
+pub mod deesser;
 pub mod delay;
+pub mod eq;
 pub mod filters;
+pub mod gate;
 pub mod reverb;
 
 use crate::bridge::Bridge;

@@ -1,0 +1,190 @@
+//! A de-esser: it listens to a band (2 to 12 kHz) and, when that band is loud *relative to the
+//! whole voice*, turns it down: only that band (split-band, a bell whose depth moves) or the
+//! whole signal (wideband). Because the detector compares the band's level with the full
+//! signal's, a sibilant is the same sibilant at any input level: the threshold is how far the
+//! band may come up toward the whole (0 dB: the band is everything) before it is reduced.
+//!
+//! Zero latency: the band is a trapezoidal state-variable band-pass, the same filter whose band
+//! output makes the bell, so the band reduced is exactly the band heard.
+
+use super::{fastmath, BLOCK, MAX_CH};
+
+/// The detector's mean-square window, both for the band and for the whole signal.
+pub const DETECT_MS: f32 = 3.0;
+/// How fast the reduction comes and goes.
+pub const ATTACK_MS: f32 = 0.5;
+pub const RELEASE_MS: f32 = 40.0;
+/// Below this full-signal level (dBFS) nothing is reduced: breath and room noise are not
+/// sibilance however bright.
+pub const FLOOR_DB: f32 = -70.0;
+/// The soft knee's width around the threshold (dB).
+pub const KNEE_DB: f32 = 4.0;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeEsserSettings {
+    pub freq_hz: f32,
+    /// The band's width in octaves.
+    pub width_oct: f32,
+    /// The band's level relative to the whole signal above which it is reduced (dB, ≤ 0).
+    pub threshold_db: f32,
+    /// The most it reduces (dB).
+    pub range_db: f32,
+    pub wideband: bool,
+    /// Solo the detector's band (to tune it by ear).
+    pub listen: bool,
+}
+
+impl Default for DeEsserSettings {
+    fn default() -> Self {
+        Self { freq_hz: 6_500.0, width_oct: 2.0, threshold_db: -12.0, range_db: 12.0, wideband: false, listen: false }
+    }
+}
+
+/// The Q of a band `oct` octaves wide (between its −3 dB points).
+pub fn q_for_octaves(oct: f32) -> f32 {
+    let r = 2f32.powf(oct);
+    r.sqrt() / (r - 1.0)
+}
+
+/// The reduction (dB, ≤ 0) for a band `ratio_db` above or below the whole signal.
+#[inline]
+pub fn reduction_db(ratio_db: f32, threshold_db: f32, range_db: f32) -> f32 {
+    let over = ratio_db - threshold_db;
+    let r = if over <= -0.5 * KNEE_DB {
+        0.0
+    } else if over >= 0.5 * KNEE_DB {
+        over
+    } else {
+        let t = over + 0.5 * KNEE_DB;
+        t * t / (2.0 * KNEE_DB)
+    };
+    -r.min(range_db)
+}
+
+#[derive(Debug, Clone)]
+pub struct DeEsser {
+    sample_rate: f32,
+    /// The band-pass's settings (freq, width) and coefficients.
+    made_for: (f32, f32),
+    a1: f32,
+    a2: f32,
+    a3: f32,
+    k: f32,
+    state: [[f32; 2]; MAX_CH],
+    detect: f32,
+    attack: f32,
+    release: f32,
+    band_ms: f32,
+    full_ms: f32,
+    gr_db: f32,
+    /// The deepest reduction of the block (dB), for the meter.
+    pub block_gr_db: f32,
+}
+
+impl Default for DeEsser {
+    fn default() -> Self {
+        Self {
+            sample_rate: 48_000.0,
+            made_for: (0.0, 0.0),
+            a1: 0.0,
+            a2: 0.0,
+            a3: 0.0,
+            k: 1.0,
+            state: [[0.0; 2]; MAX_CH],
+            detect: 0.0,
+            attack: 0.0,
+            release: 0.0,
+            band_ms: 0.0,
+            full_ms: 0.0,
+            gr_db: 0.0,
+            block_gr_db: 0.0,
+        }
+    }
+}
+
+impl DeEsser {
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        let coef = |ms: f32| (-1.0 / (ms * 0.001 * sample_rate)).exp();
+        self.detect = coef(DETECT_MS);
+        self.attack = coef(ATTACK_MS);
+        self.release = coef(RELEASE_MS);
+        self.made_for = (0.0, 0.0);
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        self.state = [[0.0; 2]; MAX_CH];
+        self.band_ms = 0.0;
+        self.full_ms = 0.0;
+        self.gr_db = 0.0;
+    }
+
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.gr_db
+    }
+
+    #[inline]
+    fn set_band(&mut self, freq: f32, width: f32) {
+        if (freq, width) != self.made_for {
+            self.made_for = (freq, width);
+            let g = (std::f32::consts::PI * freq.clamp(10.0, 0.45 * self.sample_rate) / self.sample_rate).tan();
+            self.k = 1.0 / q_for_octaves(width.max(0.05));
+            self.a1 = 1.0 / (1.0 + g * (g + self.k));
+            self.a2 = g * self.a1;
+            self.a3 = g * self.a2;
+        }
+    }
+
+    /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` fades the
+    /// stage in and out.
+    pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> DeEsserSettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        for i in 0..n {
+            let s = settings(i);
+            self.set_band(s.freq_hz, s.width_oct);
+            // The band (unity gain at its centre) of each channel, and the two levels.
+            let mut band = [0.0f32; MAX_CH];
+            let (mut b2, mut f2) = (0.0f32, 0.0f32);
+            for ch in 0..channels {
+                let x = chans[ch][i];
+                let [ic1, ic2] = self.state[ch];
+                let v3 = x - ic2;
+                let v1 = self.a1 * ic1 + self.a2 * v3;
+                let v2 = ic2 + self.a2 * ic1 + self.a3 * v3;
+                self.state[ch] = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
+                band[ch] = self.k * v1;
+                b2 = b2.max(band[ch] * band[ch]);
+                f2 = f2.max(x * x);
+            }
+            self.band_ms = b2 + self.detect * (self.band_ms - b2);
+            self.full_ms = f2 + self.detect * (self.full_ms - f2);
+            let full_db = fastmath::gain_to_db(self.full_ms.max(1e-20)) * 0.5;
+            let target = if full_db > FLOOR_DB {
+                let ratio_db = fastmath::gain_to_db((self.band_ms / self.full_ms).max(1e-20)) * 0.5;
+                reduction_db(ratio_db, s.threshold_db, s.range_db)
+            } else {
+                0.0
+            };
+            let coef = if target < self.gr_db { self.attack } else { self.release };
+            self.gr_db = target + coef * (self.gr_db - target);
+            let amount = fade[i];
+            self.block_gr_db = self.block_gr_db.min(self.gr_db * amount);
+            let g = fastmath::db_to_gain(self.gr_db);
+            for ch in 0..channels {
+                let x = chans[ch][i];
+                let y = if s.listen {
+                    band[ch]
+                } else if s.wideband {
+                    g * x
+                } else {
+                    x + (g - 1.0) * band[ch]
+                };
+                chans[ch][i] = x + amount * (y - x);
+            }
+        }
+    }
+}
+
+super::block_stage_impl!(DeEsser, DeEsserSettings);

@@ -1,0 +1,278 @@
+//! A noise gate / downward expander: a detector on a band-limited copy of the input (its own
+//! high- and low-pass), an open threshold and a lower close threshold (hysteresis), hold, an
+//! attack ramp, a release in dB, a range (how far it closes: a gate at 90 dB, an expander at a
+//! few dB), and an optional lookahead that delays the audio so the gate is open when an onset
+//! arrives.
+//!
+//! Click-free by construction: whatever the attack and release, the gain may only move as far
+//! per sample as keeps every channel's output step |g[n]·x[n] − g[n−1]·x[n−1]| within the input's
+//! own step |x[n] − x[n−1]| (g = g[n−1] always qualifies, since gains are at most 1), so a fast
+//! gate snaps at zero crossings and glides on the rest of the wave instead of stepping. Only for
+//! a signal that hardly moves (a DC offset) may the gain also move 1 / (5 ms) per sample, a fade
+//! no ear hears as a click.
+
+use super::delay_line::IntegerDelay;
+use super::{fastmath, BLOCK, MAX_CH};
+
+pub const MAX_LOOKAHEAD_MS: f32 = 5.0;
+/// The detector's peak follower falls with this time constant (its rise is instant).
+pub const DETECTOR_RELEASE_MS: f32 = 10.0;
+/// The slowest the gain is ever allowed to move, whatever the signal: 1 per 5 ms.
+pub const MIN_SLEW_MS: f32 = 5.0;
+/// Below this the detector is exactly zero (−160 dBFS: far under any threshold).
+const DETECTOR_FLOOR: f32 = 1e-8;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateSettings {
+    pub threshold_db: f32,
+    /// How far below the open threshold the level must fall before it closes.
+    pub hysteresis_db: f32,
+    pub attack_ms: f32,
+    pub hold_ms: f32,
+    pub release_ms: f32,
+    /// How far it closes, in dB.
+    pub range_db: f32,
+    pub sc_hp_hz: f32,
+    pub sc_lp_hz: f32,
+}
+
+impl Default for GateSettings {
+    fn default() -> Self {
+        Self {
+            threshold_db: -50.0,
+            hysteresis_db: 6.0,
+            attack_ms: 0.1,
+            hold_ms: 50.0,
+            release_ms: 150.0,
+            range_db: 80.0,
+            sc_hp_hz: 20.0,
+            sc_lp_hz: 20_000.0,
+        }
+    }
+}
+
+/// A 12 dB/octave Butterworth high- or low-pass (trapezoidal SVF) for the detector.
+#[derive(Debug, Clone, Copy, Default)]
+struct DetectorFilter {
+    hz: f32,
+    a1: f32,
+    a2: f32,
+    a3: f32,
+    state: [[f32; 2]; MAX_CH],
+}
+
+impl DetectorFilter {
+    #[inline]
+    fn set(&mut self, hz: f32, sample_rate: f32) {
+        if hz != self.hz {
+            self.hz = hz;
+            let g = (std::f32::consts::PI * hz.clamp(1.0, 0.49 * sample_rate) / sample_rate).tan();
+            let k = std::f32::consts::SQRT_2;
+            self.a1 = 1.0 / (1.0 + g * (g + k));
+            self.a2 = g * self.a1;
+            self.a3 = g * self.a2;
+        }
+    }
+
+    /// Returns (low-pass, high-pass) of `x` on channel `ch`.
+    #[inline(always)]
+    fn tick(&mut self, ch: usize, x: f32) -> (f32, f32) {
+        let [ic1, ic2] = self.state[ch];
+        let v3 = x - ic2;
+        let v1 = self.a1 * ic1 + self.a2 * v3;
+        let v2 = ic2 + self.a2 * ic1 + self.a3 * v3;
+        self.state[ch] = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
+        (v2, x - std::f32::consts::SQRT_2 * v1 - v2)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Gate {
+    sample_rate: f32,
+    lookahead: [IntegerDelay; MAX_CH],
+    lookahead_samples: usize,
+    hp: DetectorFilter,
+    lp: DetectorFilter,
+    detector_fall: f32,
+    min_slew: f32,
+    /// The detector's level (linear peak).
+    env: f32,
+    open: bool,
+    /// Samples of hold left once the level fell under the close threshold.
+    hold_left: u32,
+    gain: f32,
+    /// The previous (delayed) input sample of each channel.
+    prev: [f32; MAX_CH],
+    /// Times the gate opened (for the tests and the editor).
+    pub opens: u64,
+    /// Times it started to close.
+    pub closes: u64,
+    /// The lowest gain of the block, for the editor's light (linear).
+    pub block_min_gain: f32,
+    pub block_open: bool,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self {
+            sample_rate: 48_000.0,
+            lookahead: Default::default(),
+            lookahead_samples: 0,
+            hp: DetectorFilter::default(),
+            lp: DetectorFilter::default(),
+            detector_fall: 0.0,
+            min_slew: 0.0,
+            env: 0.0,
+            open: false,
+            hold_left: 0,
+            gain: 0.0,
+            prev: [0.0; MAX_CH],
+            opens: 0,
+            closes: 0,
+            block_min_gain: 1.0,
+            block_open: false,
+        }
+    }
+}
+
+impl Gate {
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        let cap = (MAX_LOOKAHEAD_MS * 0.001 * sample_rate).ceil() as usize + 1;
+        for d in &mut self.lookahead {
+            *d = IntegerDelay::new(cap);
+            d.set_delay(self.lookahead_samples);
+        }
+        self.detector_fall = (-1.0 / (DETECTOR_RELEASE_MS * 0.001 * sample_rate)).exp();
+        self.min_slew = 1.0 / (MIN_SLEW_MS * 0.001 * sample_rate);
+        self.hp.hz = -1.0;
+        self.lp.hz = -1.0;
+        self.reset();
+    }
+
+    /// Closed, detector empty, lookahead line silent.
+    pub fn reset(&mut self) {
+        for d in &mut self.lookahead {
+            d.reset();
+        }
+        self.hp.state = [[0.0; 2]; MAX_CH];
+        self.lp.state = [[0.0; 2]; MAX_CH];
+        self.env = 0.0;
+        self.open = false;
+        self.hold_left = 0;
+        self.gain = 0.0;
+        self.prev = [0.0; MAX_CH];
+    }
+
+    pub fn lookahead_for(&self, ms: f32) -> usize {
+        (ms.clamp(0.0, MAX_LOOKAHEAD_MS) * 0.001 * self.sample_rate).round() as usize
+    }
+
+    pub fn set_lookahead(&mut self, samples: usize) {
+        self.lookahead_samples = samples;
+        for d in &mut self.lookahead {
+            d.set_delay(samples);
+        }
+    }
+
+    pub fn latency(&self) -> usize {
+        self.lookahead_samples
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    pub fn gain(&self) -> f32 {
+        self.gain
+    }
+
+    /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` fades the
+    /// gate in and out (the audio is always delayed by the lookahead).
+    pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> GateSettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        let sr = self.sample_rate;
+        for i in 0..n {
+            let s = settings(i);
+            self.hp.set(s.sc_hp_hz, sr);
+            self.lp.set(s.sc_lp_hz, sr);
+            // The detector: the band-limited input's peak, instant up, falling with 10 ms.
+            let mut level = 0.0f32;
+            for (ch, c) in chans.iter().enumerate().take(channels) {
+                let (_, hp) = self.hp.tick(ch, c[i]);
+                let (lp, _) = self.lp.tick(ch, hp);
+                level = level.max(lp.abs());
+            }
+            let fallen = self.env * self.detector_fall;
+            self.env = if level > fallen {
+                level
+            } else if fallen < DETECTOR_FLOOR {
+                0.0
+            } else {
+                fallen
+            };
+            let open_at = fastmath::db_to_gain(s.threshold_db);
+            let close_at = fastmath::db_to_gain(s.threshold_db - s.hysteresis_db.max(0.0));
+            let hold = (s.hold_ms * 0.001 * sr) as u32;
+            if self.env >= open_at {
+                if !self.open {
+                    self.opens += 1;
+                }
+                self.open = true;
+                self.hold_left = hold;
+            } else if self.open && self.env < close_at {
+                if self.hold_left > 0 {
+                    self.hold_left -= 1;
+                } else {
+                    self.open = false;
+                    self.closes += 1;
+                }
+            } else if self.open {
+                self.hold_left = hold;
+            }
+            // Where the gain wants to go: up by a linear ramp over the attack, down by a ramp in
+            // dB over the release, never under the range's floor.
+            let floor = fastmath::db_to_gain(-s.range_db);
+            let want = if self.open {
+                (self.gain + 1.0 / (s.attack_ms * 0.001 * sr).max(1.0)).min(1.0)
+            } else {
+                let per_sample = fastmath::db_to_gain(-s.range_db / (s.release_ms * 0.001 * sr).max(1.0));
+                (self.gain * per_sample).max(floor)
+            };
+            // The click guard (see the module's note).
+            let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
+            let mut delayed = [0.0f32; MAX_CH];
+            for ch in 0..channels {
+                let x = self.lookahead[ch].tick(chans[ch][i]);
+                delayed[ch] = x;
+                let (c, d) = (self.gain * self.prev[ch], (x - self.prev[ch]).abs());
+                if x.abs() > 1e-20 {
+                    let (a, b) = ((c - d) / x, (c + d) / x);
+                    lo = lo.max(a.min(b)).min(self.gain);
+                    hi = hi.min(a.max(b)).max(self.gain);
+                }
+                self.prev[ch] = x;
+            }
+            let (lo, hi) = (lo.min(self.gain - self.min_slew), hi.max(self.gain + self.min_slew));
+            self.gain = want.clamp(lo, hi).clamp(0.0, 1.0);
+            let g = 1.0 + fade[i] * (self.gain - 1.0);
+            for ch in 0..channels {
+                chans[ch][i] = delayed[ch] * g;
+            }
+            self.block_min_gain = self.block_min_gain.min(g);
+            self.block_open |= self.open;
+        }
+    }
+
+    /// Only delays (the stage is off), so the latency is the same whether it is on or not.
+    pub fn delay_only(&mut self, chans: &mut [&mut [f32]]) {
+        for (ch, c) in chans.iter_mut().enumerate().take(MAX_CH) {
+            if self.lookahead_samples > 0 {
+                self.lookahead[ch].process(c);
+            }
+        }
+    }
+}
+
+super::block_stage_impl!(Gate, GateSettings);
