@@ -111,6 +111,23 @@ pub fn factory() -> Vec<Preset> {
             &[
                 ("hp_on", 1.0),
                 ("hp_freq", 90.0),
+                // A gentle expander rather than a hard gate: room noise between phrases 15 dB
+                // down, a held breath never chopped.
+                ("gate_on", 1.0),
+                ("gate_thresh", -50.0),
+                ("gate_range", 15.0),
+                ("gate_hold", 80.0),
+                ("gate_release", 200.0),
+                // Less box at 250 Hz, a little presence and air.
+                ("eq_on", 1.0),
+                ("eq2_freq", 250.0),
+                ("eq2_gain", -2.5),
+                ("eq2_q", 1.2),
+                ("eq4_freq", 3_500.0),
+                ("eq4_gain", 2.0),
+                ("eq4_q", 0.8),
+                ("eq5_freq", 10_000.0),
+                ("eq5_gain", 1.5),
                 ("comp_on", 1.0),
                 ("comp_thresh", -20.0),
                 ("comp_ratio", 3.0),
@@ -119,6 +136,8 @@ pub fn factory() -> Vec<Preset> {
                 // A fixed make-up rather than the automatic one (+6.7 dB here, which put peaky
                 // speech at +0.2 dBTP), and the safety ceiling as the last guard.
                 ("comp_makeup", 4.0),
+                // After the compressor's make-up, before the reverb spreads the esses.
+                ("deess_on", 1.0),
                 ("ceiling_on", 1.0),
                 ("ceiling", -1.5),
                 ("rev_on", 1.0),
@@ -157,6 +176,10 @@ pub fn factory() -> Vec<Preset> {
                 ("hp_on", 1.0),
                 ("hp_freq", 80.0),
                 ("hp_slope", 1.0),
+                ("gate_on", 1.0),
+                ("gate_thresh", -55.0),
+                ("gate_range", 12.0),
+                ("gate_hold", 120.0),
                 ("agc_on", 1.0),
                 ("agc_target", -16.0),
                 ("agc_range", 15.0),
@@ -168,6 +191,7 @@ pub fn factory() -> Vec<Preset> {
                 ("comp_attack", 5.0),
                 ("comp_release", 200.0),
                 ("comp_lookahead", 2.0),
+                ("deess_on", 1.0),
                 ("ceiling_on", 1.0),
                 ("ceiling", -1.0),
             ],
