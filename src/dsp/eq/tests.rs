@@ -76,7 +76,6 @@ fn the_half_band_is_flat_to_20_khz_and_rejects_the_images() {
 }
 
 use super::{BandSettings, Eq, EqSettings, KINDS};
-use crate::dsp::BlockStage;
 
 /// Runs `eq` on a sine of `f` Hz at `fs` and returns its gain in dB (a least-squares fit of a
 /// sine and a cosine over the last 0.1 s, after 0.3 s to settle).
