@@ -17,6 +17,9 @@ pub const RELEASE_MS: f32 = 40.0;
 /// Below this full-signal level (dBFS) nothing is reduced: breath and room noise are not
 /// sibilance however bright.
 pub const FLOOR_DB: f32 = -70.0;
+/// `FLOOR_DB` as a mean square.
+const FLOOR_MS: f32 = 1e-7;
+
 /// The soft knee's width around the threshold (dB).
 pub const KNEE_DB: f32 = 4.0;
 
@@ -160,8 +163,7 @@ impl DeEsser {
             }
             self.band_ms = b2 + self.detect * (self.band_ms - b2);
             self.full_ms = f2 + self.detect * (self.full_ms - f2);
-            let full_db = fastmath::gain_to_db(self.full_ms.max(1e-20)) * 0.5;
-            let target = if full_db > FLOOR_DB {
+            let target = if self.full_ms > FLOOR_MS {
                 let ratio_db = fastmath::gain_to_db((self.band_ms / self.full_ms).max(1e-20)) * 0.5;
                 reduction_db(ratio_db, s.threshold_db, s.range_db)
             } else {

@@ -86,6 +86,30 @@ impl DetectorFilter {
     }
 }
 
+/// What the gate works with, derived from its settings (remade only when they change).
+#[derive(Debug, Clone, Copy, Default)]
+struct Derived {
+    open_at: f32,
+    close_at: f32,
+    hold: u32,
+    floor: f32,
+    attack_step: f32,
+    release_factor: f32,
+}
+
+impl Derived {
+    fn new(s: &GateSettings, sr: f32) -> Self {
+        Self {
+            open_at: fastmath::db_to_gain(s.threshold_db),
+            close_at: fastmath::db_to_gain(s.threshold_db - s.hysteresis_db.max(0.0)),
+            hold: (s.hold_ms * 0.001 * sr) as u32,
+            floor: fastmath::db_to_gain(-s.range_db),
+            attack_step: 1.0 / (s.attack_ms * 0.001 * sr).max(1.0),
+            release_factor: fastmath::db_to_gain(-s.range_db / (s.release_ms * 0.001 * sr).max(1.0)),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Gate {
     sample_rate: f32,
@@ -103,6 +127,9 @@ pub struct Gate {
     gain: f32,
     /// The previous (delayed) input sample of each channel.
     prev: [f32; MAX_CH],
+    /// The settings the derived values below were made from.
+    made_for: Option<GateSettings>,
+    derived: Derived,
     /// Times the gate opened (for the tests and the editor).
     pub opens: u64,
     /// Times it started to close.
@@ -127,6 +154,8 @@ impl Default for Gate {
             hold_left: 0,
             gain: 0.0,
             prev: [0.0; MAX_CH],
+            made_for: None,
+            derived: Derived::default(),
             opens: 0,
             closes: 0,
             block_min_gain: 1.0,
@@ -147,6 +176,7 @@ impl Gate {
         self.min_slew = 1.0 / (MIN_SLEW_MS * 0.001 * sample_rate);
         self.hp.hz = -1.0;
         self.lp.hz = -1.0;
+        self.made_for = None;
         self.reset();
     }
 
@@ -195,8 +225,13 @@ impl Gate {
         let sr = self.sample_rate;
         for i in 0..n {
             let s = settings(i);
-            self.hp.set(s.sc_hp_hz, sr);
-            self.lp.set(s.sc_lp_hz, sr);
+            if self.made_for != Some(s) {
+                self.made_for = Some(s);
+                self.derived = Derived::new(&s, sr);
+                self.hp.set(s.sc_hp_hz, sr);
+                self.lp.set(s.sc_lp_hz, sr);
+            }
+            let d = self.derived;
             // The detector: the band-limited input's peak, instant up, falling with 10 ms.
             let mut level = 0.0f32;
             for (ch, c) in chans.iter().enumerate().take(channels) {
@@ -212,9 +247,7 @@ impl Gate {
             } else {
                 fallen
             };
-            let open_at = fastmath::db_to_gain(s.threshold_db);
-            let close_at = fastmath::db_to_gain(s.threshold_db - s.hysteresis_db.max(0.0));
-            let hold = (s.hold_ms * 0.001 * sr) as u32;
+            let (open_at, close_at, hold) = (d.open_at, d.close_at, d.hold);
             if self.env >= open_at {
                 if !self.open {
                     self.opens += 1;
@@ -233,13 +266,7 @@ impl Gate {
             }
             // Where the gain wants to go: up by a linear ramp over the attack, down by a ramp in
             // dB over the release, never under the range's floor.
-            let floor = fastmath::db_to_gain(-s.range_db);
-            let want = if self.open {
-                (self.gain + 1.0 / (s.attack_ms * 0.001 * sr).max(1.0)).min(1.0)
-            } else {
-                let per_sample = fastmath::db_to_gain(-s.range_db / (s.release_ms * 0.001 * sr).max(1.0));
-                (self.gain * per_sample).max(floor)
-            };
+            let want = if self.open { (self.gain + d.attack_step).min(1.0) } else { (self.gain * d.release_factor).max(d.floor) };
             // The click guard (see the module's note).
             let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
             let mut delayed = [0.0f32; MAX_CH];

@@ -155,25 +155,13 @@ impl Eq {
     }
 
     /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` crossfades
-    /// between the input and the equalised signal (the stage's switch).
+    /// between the input and the equalised signal (the stage's switch). Each band's settings are
+    /// looked at every sample (coefficients remade whenever they moved).
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> EqSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
-        let channels = chans.len().min(MAX_CH);
-        let rate = self.design_rate();
         let mut buf = [[0.0f32; 2 * BLOCK]; MAX_CH];
-        let factor = if self.oversample { 2 } else { 1 };
-        for ch in 0..channels {
-            let (c, b, os) = (&chans[ch][..n], &mut buf[ch], &mut self.os[ch]);
-            if self.oversample {
-                for (i, &x) in c.iter().enumerate() {
-                    let [u0, u1] = os.up(x);
-                    b[2 * i] = u0;
-                    b[2 * i + 1] = u1;
-                }
-            } else {
-                b[..n].copy_from_slice(c);
-            }
-        }
+        self.up(chans, &mut buf, n);
+        let (rate, factor, channels) = (self.design_rate(), self.factor(), chans.len().min(MAX_CH));
         let mut active = false;
         for (k, band) in self.bands.iter_mut().enumerate() {
             for i in 0..n {
@@ -194,9 +182,77 @@ impl Eq {
             }
         }
         self.active = active;
-        for ch in 0..channels {
-            let (c, b, os) = (&mut chans[ch][..n], &buf[ch], &mut self.os[ch]);
-            for (i, x) in c.iter_mut().enumerate() {
+        self.down(chans, &buf, n, fade);
+    }
+
+    /// `process_block` with the settings held over the block: when no band glides on or off,
+    /// each band's coefficients are looked at once and each of its sections runs over the whole
+    /// block in one loop, both channels side by side (the same arithmetic, the same bits).
+    pub fn process_steady(&mut self, chans: &mut [&mut [f32]], s: EqSettings, fade: &[f32]) {
+        if self.bands.iter().zip(&s.bands).any(|(b, bs)| b.amount != if bs.on { 1.0 } else { 0.0 }) {
+            return self.process_block(chans, |_| s, fade);
+        }
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let mut buf = [[0.0f32; 2 * BLOCK]; MAX_CH];
+        self.up(chans, &mut buf, n);
+        let (rate, len, stereo) = (self.design_rate(), n * self.factor(), chans.len() >= 2);
+        let mut active = false;
+        for (k, band) in self.bands.iter_mut().enumerate() {
+            if n == 0 || !band.update(&s.bands[k], rate) {
+                continue;
+            }
+            // The glide is settled: `update` left it where it was, as the per-sample form would
+            // on every sample of this block.
+            active = true;
+            for j in 0..band.sections {
+                let c = band.coefs[j];
+                let [b0, b1] = &mut buf;
+                let [s0, s1] = &mut band.state;
+                if stereo {
+                    for (x0, x1) in b0[..len].iter_mut().zip(&mut b1[..len]) {
+                        *x0 = BandState::tick(&c, &mut s0[j], *x0);
+                        *x1 = BandState::tick(&c, &mut s1[j], *x1);
+                    }
+                } else {
+                    for x0 in &mut b0[..len] {
+                        *x0 = BandState::tick(&c, &mut s0[j], *x0);
+                    }
+                }
+            }
+        }
+        self.active = active;
+        self.down(chans, &buf, n, fade);
+    }
+
+    fn factor(&self) -> usize {
+        if self.oversample {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// The input into `buf`, at twice the rate when oversampling.
+    #[inline]
+    fn up(&mut self, chans: &[&mut [f32]], buf: &mut [[f32; 2 * BLOCK]; MAX_CH], n: usize) {
+        for ((c, b), os) in chans.iter().zip(buf.iter_mut()).zip(self.os.iter_mut()) {
+            if self.oversample {
+                for (i, &x) in c[..n].iter().enumerate() {
+                    let [u0, u1] = os.up(x);
+                    b[2 * i] = u0;
+                    b[2 * i + 1] = u1;
+                }
+            } else {
+                b[..n].copy_from_slice(&c[..n]);
+            }
+        }
+    }
+
+    /// `buf` back to the host's rate, crossfaded with the input by `fade`.
+    #[inline]
+    fn down(&mut self, chans: &mut [&mut [f32]], buf: &[[f32; 2 * BLOCK]; MAX_CH], n: usize, fade: &[f32]) {
+        for ((c, b), os) in chans.iter_mut().zip(buf.iter()).zip(self.os.iter_mut()) {
+            for (i, x) in c[..n].iter_mut().enumerate() {
                 let y = if self.oversample { os.down([b[2 * i], b[2 * i + 1]]) } else { b[i] };
                 *x += fade[i] * (y - *x);
             }
@@ -204,4 +260,4 @@ impl Eq {
     }
 }
 
-super::block_stage_impl!(Eq, EqSettings);
+super::block_stage_impl!(Eq, EqSettings, steady);

@@ -195,3 +195,34 @@ fn a_band_swept_across_the_range_in_10_ms_is_stable_and_click_free() {
         }
     }
 }
+
+/// The steady form gives the general form's bits: holds with other gains, Qs and frequencies, a
+/// band switched off and on (its glide takes the general path), a stage fade, mono and stereo, at
+/// 48 kHz (oversampled) and 96 kHz (native).
+#[test]
+fn the_steady_form_matches_the_general_form() {
+    for rate in [48_000.0f32, 96_000.0] {
+        for channels in [1usize, 2] {
+            let (mut a, mut b) = (Eq::default(), Eq::default());
+            a.prepare(rate);
+            b.prepare(rate);
+            let mut seed = 5u32;
+            let input = |_| (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * 0.8;
+            let hold = |h: usize| {
+                let mut s = EqSettings::default();
+                for (k, band) in s.bands.iter_mut().enumerate() {
+                    *band = BandSettings {
+                        on: !(h % 3 == 1 && k == 2),
+                        freq: [60.0, 400.0, 2_000.0, 7_000.0, 12_000.0][k] * [1.0, 1.5, 0.7][h % 3],
+                        gain_db: [6.0, -9.0, 3.0, 12.0, -4.0][k] * if h % 4 == 3 { 0.0 } else { 1.0 },
+                        q: [0.707, 3.0, 0.5, 8.0, 1.0][k],
+                    };
+                }
+                s
+            };
+            let fade = |t: usize| ((t as f32 * 0.001).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
+            let sizes = [64usize, 1, 77, 128, 3, 100];
+            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 400, 20, input, hold, fade, |_, _| {});
+        }
+    }
+}
