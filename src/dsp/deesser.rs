@@ -52,15 +52,12 @@ pub fn q_for_octaves(oct: f32) -> f32 {
 /// The reduction (dB, ≤ 0) for a band `ratio_db` above or below the whole signal.
 #[inline]
 pub fn reduction_db(ratio_db: f32, threshold_db: f32, range_db: f32) -> f32 {
+    // Without branches (so a block of them runs side by side): under the knee t = 0 and the
+    // larger of the two is 0; across it the quadratic (which never falls under `over`, since
+    // their difference is (over − K/2)² / 2K); above it `over` itself.
     let over = ratio_db - threshold_db;
-    let r = if over <= -0.5 * KNEE_DB {
-        0.0
-    } else if over >= 0.5 * KNEE_DB {
-        over
-    } else {
-        let t = over + 0.5 * KNEE_DB;
-        t * t / (2.0 * KNEE_DB)
-    };
+    let t = (over + 0.5 * KNEE_DB).clamp(0.0, KNEE_DB);
+    let r = over.max(t * t * (0.5 / KNEE_DB));
     -r.min(range_db)
 }
 
@@ -69,6 +66,10 @@ pub struct DeEsser {
     sample_rate: f32,
     /// The band-pass's settings (freq, width) and coefficients.
     made_for: (f32, f32),
+    /// The threshold the quick test below was made for, and the band-to-whole mean-square ratio
+    /// under which nothing is reduced (the knee's foot), so most samples need no logarithm.
+    quiet_for: f32,
+    quiet_ratio: f32,
     a1: f32,
     a2: f32,
     a3: f32,
@@ -89,6 +90,8 @@ impl Default for DeEsser {
         Self {
             sample_rate: 48_000.0,
             made_for: (0.0, 0.0),
+            quiet_for: f32::NAN,
+            quiet_ratio: 0.0,
             a1: 0.0,
             a2: 0.0,
             a3: 0.0,
@@ -113,6 +116,7 @@ impl DeEsser {
         self.attack = coef(ATTACK_MS);
         self.release = coef(RELEASE_MS);
         self.made_for = (0.0, 0.0);
+        self.quiet_for = f32::NAN;
         self.reset();
     }
 
@@ -142,13 +146,17 @@ impl DeEsser {
     /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` fades the
     /// stage in and out.
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> DeEsserSettings, fade: &[f32]) {
+        // In passes, like the compressor: the filter and the two levels (each sample waits for
+        // the one before), the reductions asked for (logarithms side by side), the reduction's
+        // attack and release (serial again), then the gains and the output (side by side).
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let channels = chans.len().min(MAX_CH);
+        let mut band = [[0.0f32; BLOCK]; MAX_CH];
+        let mut ratio = [0.0f32; BLOCK];
         for i in 0..n {
             let s = settings(i);
             self.set_band(s.freq_hz, s.width_oct);
             // The band (unity gain at its centre) of each channel, and the two levels.
-            let mut band = [0.0f32; MAX_CH];
             let (mut b2, mut f2) = (0.0f32, 0.0f32);
             for ch in 0..channels {
                 let x = chans[ch][i];
@@ -157,33 +165,62 @@ impl DeEsser {
                 let v1 = self.a1 * ic1 + self.a2 * v3;
                 let v2 = ic2 + self.a2 * ic1 + self.a3 * v3;
                 self.state[ch] = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
-                band[ch] = self.k * v1;
-                b2 = b2.max(band[ch] * band[ch]);
+                let b = self.k * v1;
+                band[ch][i] = b;
+                b2 = b2.max(b * b);
                 f2 = f2.max(x * x);
             }
             self.band_ms = b2 + self.detect * (self.band_ms - b2);
             self.full_ms = f2 + self.detect * (self.full_ms - f2);
-            let target = if self.full_ms > FLOOR_MS {
-                let ratio_db = fastmath::gain_to_db((self.band_ms / self.full_ms).max(1e-20)) * 0.5;
-                reduction_db(ratio_db, s.threshold_db, s.range_db)
-            } else {
-                0.0
-            };
+            if s.threshold_db != self.quiet_for {
+                self.quiet_for = s.threshold_db;
+                self.quiet_ratio = 10f32.powf((s.threshold_db - 0.5 * KNEE_DB) / 10.0);
+            }
+            // 0 where nothing can be reduced (a quiet signal, a band under the knee's foot).
+            let live = self.full_ms > FLOOR_MS && self.band_ms > self.full_ms * self.quiet_ratio;
+            ratio[i] = if live { self.band_ms / self.full_ms } else { 0.0 };
+        }
+        let mut target = [0.0f32; BLOCK];
+        for (i, (t, &r)) in target[..n].iter_mut().zip(&ratio[..n]).enumerate() {
+            let s = settings(i);
+            let asked = reduction_db(fastmath::gain_to_db(r.max(1e-30)) * 0.5, s.threshold_db, s.range_db);
+            *t = if r > 0.0 { asked } else { 0.0 };
+        }
+        let mut gr = [0.0f32; BLOCK];
+        for (g, &target) in gr[..n].iter_mut().zip(&target[..n]) {
             let coef = if target < self.gr_db { self.attack } else { self.release };
             self.gr_db = target + coef * (self.gr_db - target);
-            let amount = fade[i];
-            self.block_gr_db = self.block_gr_db.min(self.gr_db * amount);
-            let g = fastmath::db_to_gain(self.gr_db);
-            for ch in 0..channels {
-                let x = chans[ch][i];
-                let y = if s.listen {
-                    band[ch]
-                } else if s.wideband {
-                    g * x
-                } else {
-                    x + (g - 1.0) * band[ch]
-                };
-                chans[ch][i] = x + amount * (y - x);
+            if target == 0.0 && self.gr_db > -1e-6 {
+                // Released to within a millionth of a dB: none.
+                self.gr_db = 0.0;
+            }
+            *g = self.gr_db;
+        }
+        for (&g, &amount) in gr[..n].iter().zip(fade) {
+            self.block_gr_db = self.block_gr_db.min(g * amount);
+        }
+        let mut gain = [1.0f32; BLOCK];
+        for (g, &r) in gain[..n].iter_mut().zip(&gr[..n]) {
+            let e = fastmath::db_to_gain(r);
+            *g = if r != 0.0 { e } else { 1.0 };
+        }
+        // The mode and the listen switch are switches, steady over a block (the host's events
+        // split blocks): one loop each.
+        let s = settings(0);
+        for (ch, c) in chans.iter_mut().enumerate().take(channels) {
+            let (c, b) = (&mut c[..n], &band[ch][..n]);
+            if s.listen {
+                for ((x, &b), &f) in c.iter_mut().zip(b).zip(fade) {
+                    *x += f * (b - *x);
+                }
+            } else if s.wideband {
+                for ((x, &g), &f) in c.iter_mut().zip(&gain[..n]).zip(fade) {
+                    *x += f * (g * *x - *x);
+                }
+            } else {
+                for (((x, &b), &g), &f) in c.iter_mut().zip(b).zip(&gain[..n]).zip(fade) {
+                    *x += f * (*x + (g - 1.0) * b - *x);
+                }
             }
         }
     }

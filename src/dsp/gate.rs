@@ -95,6 +95,9 @@ struct Derived {
     floor: f32,
     attack_step: f32,
     release_factor: f32,
+    /// Both detector filters at their end stops (20 Hz, 20 kHz): the detector takes the input
+    /// as it is.
+    filters_out: bool,
 }
 
 impl Derived {
@@ -106,6 +109,7 @@ impl Derived {
             floor: fastmath::db_to_gain(-s.range_db),
             attack_step: 1.0 / (s.attack_ms * 0.001 * sr).max(1.0),
             release_factor: fastmath::db_to_gain(-s.range_db / (s.release_ms * 0.001 * sr).max(1.0)),
+            filters_out: s.sc_hp_hz <= 20.0 && s.sc_lp_hz >= 20_000.0,
         }
     }
 }
@@ -226,18 +230,28 @@ impl Gate {
         for i in 0..n {
             let s = settings(i);
             if self.made_for != Some(s) {
+                let was_out = self.derived.filters_out && self.made_for.is_some();
                 self.made_for = Some(s);
                 self.derived = Derived::new(&s, sr);
                 self.hp.set(s.sc_hp_hz, sr);
                 self.lp.set(s.sc_lp_hz, sr);
+                if was_out && !self.derived.filters_out {
+                    // Back in after resting at their end stops: from silence, not a stale state.
+                    self.hp.state = [[0.0; 2]; MAX_CH];
+                    self.lp.state = [[0.0; 2]; MAX_CH];
+                }
             }
             let d = self.derived;
             // The detector: the band-limited input's peak, instant up, falling with 10 ms.
             let mut level = 0.0f32;
             for (ch, c) in chans.iter().enumerate().take(channels) {
-                let (_, hp) = self.hp.tick(ch, c[i]);
-                let (lp, _) = self.lp.tick(ch, hp);
-                level = level.max(lp.abs());
+                let v = if d.filters_out {
+                    c[i]
+                } else {
+                    let (_, hp) = self.hp.tick(ch, c[i]);
+                    self.lp.tick(ch, hp).0
+                };
+                level = level.max(v.abs());
             }
             let fallen = self.env * self.detector_fall;
             self.env = if level > fallen {
@@ -267,22 +281,25 @@ impl Gate {
             // Where the gain wants to go: up by a linear ramp over the attack, down by a ramp in
             // dB over the release, never under the range's floor.
             let want = if self.open { (self.gain + d.attack_step).min(1.0) } else { (self.gain * d.release_factor).max(d.floor) };
-            // The click guard (see the module's note).
-            let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
             let mut delayed = [0.0f32; MAX_CH];
-            for ch in 0..channels {
-                let x = self.lookahead[ch].tick(chans[ch][i]);
-                delayed[ch] = x;
-                let (c, d) = (self.gain * self.prev[ch], (x - self.prev[ch]).abs());
-                if x.abs() > 1e-20 {
-                    let (a, b) = ((c - d) / x, (c + d) / x);
-                    lo = lo.max(a.min(b)).min(self.gain);
-                    hi = hi.min(a.max(b)).max(self.gain);
-                }
-                self.prev[ch] = x;
+            for (ch, x) in delayed.iter_mut().enumerate().take(channels) {
+                *x = if self.lookahead_samples > 0 { self.lookahead[ch].tick(chans[ch][i]) } else { chans[ch][i] };
             }
-            let (lo, hi) = (lo.min(self.gain - self.min_slew), hi.max(self.gain + self.min_slew));
-            self.gain = want.clamp(lo, hi).clamp(0.0, 1.0);
+            if want != self.gain {
+                // The click guard (see the module's note).
+                let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
+                for (&x, &prev) in delayed.iter().zip(&self.prev).take(channels) {
+                    let (c, d) = (self.gain * prev, (x - prev).abs());
+                    if x.abs() > 1e-20 {
+                        let (a, b) = ((c - d) / x, (c + d) / x);
+                        lo = lo.max(a.min(b)).min(self.gain);
+                        hi = hi.min(a.max(b)).max(self.gain);
+                    }
+                }
+                let (lo, hi) = (lo.min(self.gain - self.min_slew), hi.max(self.gain + self.min_slew));
+                self.gain = want.clamp(lo, hi).clamp(0.0, 1.0);
+            }
+            self.prev = delayed;
             let g = 1.0 + fade[i] * (self.gain - 1.0);
             for ch in 0..channels {
                 chans[ch][i] = delayed[ch] * g;

@@ -210,25 +210,28 @@ fn invert_biquad(h: &Biquad) -> Biquad {
     Biquad { b: [1.0 / n, h.a[0] / n, h.a[1] / n], a: [h.b[1] / n, h.b[2] / n] }
 }
 
-/// A biquad as a trapezoidal state-variable filter: the SVF's g and k that give its poles, and
-/// the mix of the high-, band- and low-pass outputs that gives its zeros. Valid for any stable
-/// biquad with poles away from z = ±1.
+/// A biquad as a trapezoidal state-variable filter (its g and k give the poles, a mix of its
+/// high-, band- and low-pass outputs the zeros), written as the linear map it is per sample:
+/// the two integrator states and the input give the new states and the output,
+/// [s1, s2]' = A·[s1, s2] + b·x and y = d·x + e·[s1, s2]. The input reaches the output through one
+/// multiply and one add (what a cascade of sections waits for). Valid for any stable biquad with
+/// poles away from z = ±1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SvfCoefs {
-    /// 1 / (1 + g(g + k)), and the SVF's two update gains.
-    pub a1: f32,
-    pub a2: f32,
-    pub a3: f32,
-    pub k: f32,
-    pub g: f32,
-    pub m_hp: f32,
-    pub m_bp: f32,
-    pub m_lp: f32,
+    pub a11: f32,
+    pub a12: f32,
+    pub a21: f32,
+    pub a22: f32,
+    pub b1: f32,
+    pub b2: f32,
+    pub d: f32,
+    pub e1: f32,
+    pub e2: f32,
 }
 
 impl SvfCoefs {
     /// Passes the signal through unchanged.
-    pub const IDENTITY: SvfCoefs = SvfCoefs { a1: 1.0, a2: 0.0, a3: 0.0, k: 0.0, g: 0.0, m_hp: 1.0, m_bp: 0.0, m_lp: 0.0 };
+    pub const IDENTITY: SvfCoefs = SvfCoefs { a11: 0.0, a12: 0.0, a21: 0.0, a22: 0.0, b1: 0.0, b2: 0.0, d: 1.0, e1: 0.0, e2: 0.0 };
 
     pub fn from_biquad(h: &Biquad) -> SvfCoefs {
         if *h == Biquad::IDENTITY {
@@ -242,16 +245,21 @@ impl SvfCoefs {
         let m_lp = (b0 + b1 + b2) / plus;
         let m_hp = (b0 - b1 + b2) / minus;
         let m_bp = 2.0 * (b0 - b2) / (g * minus);
-        let d = 1.0 / (1.0 + g * (g + k));
+        // Simper's update: v1 = d1·s1 + d2·(x − s2), v2 = s2 + d2·s1 + d3·(x − s2),
+        // s1' = 2·v1 − s1, s2' = 2·v2 − s2, y = m_hp·(x − k·v1 − v2) + m_bp·v1 + m_lp·v2.
+        let d1 = 1.0 / (1.0 + g * (g + k));
+        let (d2, d3) = (g * d1, g * g * d1);
+        let (c1, c2) = (m_bp - m_hp * k, m_lp - m_hp);
         SvfCoefs {
-            a1: d as f32,
-            a2: (g * d) as f32,
-            a3: (g * g * d) as f32,
-            k: k as f32,
-            g: g as f32,
-            m_hp: m_hp as f32,
-            m_bp: m_bp as f32,
-            m_lp: m_lp as f32,
+            a11: (2.0 * d1 - 1.0) as f32,
+            a12: (-2.0 * d2) as f32,
+            a21: (2.0 * d2) as f32,
+            a22: (1.0 - 2.0 * d3) as f32,
+            b1: (2.0 * d2) as f32,
+            b2: (2.0 * d3) as f32,
+            d: (m_hp + c1 * d2 + c2 * d3) as f32,
+            e1: (c1 * d1 + c2 * d2) as f32,
+            e2: (c2 * (1.0 - d3) - c1 * d2) as f32,
         }
     }
 }

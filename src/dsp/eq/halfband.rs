@@ -4,6 +4,8 @@
 //! there. What they cost is a little group delay near the top of the band (measured in the EQ's
 //! tests) instead of an FIR's fixed delay.
 
+use wide::f32x4;
+
 /// Allpass sections in all (alternating between the two branches).
 pub const SECTIONS: usize = 8;
 
@@ -39,24 +41,29 @@ pub fn coefficients(n: usize, transition: f64) -> Vec<f64> {
         .collect()
 }
 
-/// One branch: a chain of first-order allpass sections (a + z⁻¹) / (1 + a·z⁻¹) at the low rate.
+const HALF: usize = SECTIONS / 2;
+
+/// A chain of first-order allpass sections (a + z⁻¹) / (1 + a·z⁻¹) at the low rate, four at a
+/// time: lanes [channel 0 even branch, channel 0 odd branch, channel 1 even, channel 1 odd].
 #[derive(Debug, Clone, Copy)]
-struct Branch<const N: usize> {
-    a: [f32; N],
-    x: [f32; N],
-    y: [f32; N],
+struct Branches {
+    a: [f32x4; HALF],
+    x: [f32x4; HALF],
+    y: [f32x4; HALF],
 }
 
-impl<const N: usize> Default for Branch<N> {
-    fn default() -> Self {
-        Self { a: [0.0; N], x: [0.0; N], y: [0.0; N] }
+impl Branches {
+    fn new(c: &[f64]) -> Self {
+        let a = std::array::from_fn(|i| {
+            let (even, odd) = (c[2 * i] as f32, c[2 * i + 1] as f32);
+            f32x4::new([even, odd, even, odd])
+        });
+        Self { a, x: [f32x4::ZERO; HALF], y: [f32x4::ZERO; HALF] }
     }
-}
 
-impl<const N: usize> Branch<N> {
     #[inline(always)]
-    fn tick(&mut self, mut v: f32) -> f32 {
-        for i in 0..N {
+    fn tick(&mut self, mut v: f32x4) -> f32x4 {
+        for i in 0..HALF {
             let out = self.x[i] + self.a[i] * (v - self.y[i]);
             self.x[i] = v;
             self.y[i] = out;
@@ -66,54 +73,52 @@ impl<const N: usize> Branch<N> {
     }
 
     fn reset(&mut self) {
-        self.x = [0.0; N];
-        self.y = [0.0; N];
+        self.x = [f32x4::ZERO; HALF];
+        self.y = [f32x4::ZERO; HALF];
     }
 }
 
-const HALF: usize = SECTIONS / 2;
-
-/// A 2× up-sampler and a 2× down-sampler for one channel.
-#[derive(Debug, Clone, Copy, Default)]
+/// A 2× up-sampler and a 2× down-sampler for two channels.
+#[derive(Debug, Clone, Copy)]
 pub struct Oversampler {
-    up: [Branch<HALF>; 2],
-    down: [Branch<HALF>; 2],
-    /// The odd branch's output, one low-rate sample late (the z⁻¹ between the branches).
-    late: f32,
+    up: Branches,
+    down: Branches,
+    /// Each channel's odd-branch output, one low-rate sample late (the z⁻¹ between branches).
+    late: [f32; 2],
+}
+
+impl Default for Oversampler {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Oversampler {
     /// The half-band for rates from 44.1 kHz: flat up to 20 kHz, 44.1 kHz's top of the band.
     pub fn new() -> Self {
         let c = coefficients(SECTIONS, 0.25 - 20_000.0 / 88_200.0);
-        let mut s = Self::default();
-        for (i, &a) in c.iter().enumerate() {
-            for b in [&mut s.up[i % 2], &mut s.down[i % 2]] {
-                b.a[i / 2] = a as f32;
-            }
-        }
-        s
+        Self { up: Branches::new(&c), down: Branches::new(&c), late: [0.0; 2] }
     }
 
     pub fn reset(&mut self) {
-        for b in self.up.iter_mut().chain(self.down.iter_mut()) {
-            b.reset();
-        }
-        self.late = 0.0;
+        self.up.reset();
+        self.down.reset();
+        self.late = [0.0; 2];
     }
 
-    /// One low-rate sample in, two high-rate samples out.
+    /// One low-rate frame in (two channels), two high-rate samples of each channel out.
     #[inline(always)]
-    pub fn up(&mut self, x: f32) -> [f32; 2] {
-        [self.up[0].tick(x), self.up[1].tick(x)]
+    pub fn up(&mut self, x: [f32; 2]) -> [[f32; 2]; 2] {
+        let o = self.up.tick(f32x4::new([x[0], x[0], x[1], x[1]])).to_array();
+        [[o[0], o[1]], [o[2], o[3]]]
     }
 
-    /// Two high-rate samples in, one low-rate sample out.
+    /// Two high-rate samples of each channel in, one low-rate frame out.
     #[inline(always)]
-    pub fn down(&mut self, pair: [f32; 2]) -> f32 {
-        let even = self.down[0].tick(pair[0]);
-        let out = 0.5 * (even + self.late);
-        self.late = self.down[1].tick(pair[1]);
+    pub fn down(&mut self, pairs: [[f32; 2]; 2]) -> [f32; 2] {
+        let o = self.down.tick(f32x4::new([pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1]])).to_array();
+        let out = [0.5 * (o[0] + self.late[0]), 0.5 * (o[2] + self.late[1])];
+        self.late = [o[1], o[3]];
         out
     }
 }

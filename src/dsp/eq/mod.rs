@@ -11,6 +11,7 @@ pub mod design;
 pub mod halfband;
 #[cfg(test)]
 mod tests;
+mod wave;
 
 use self::design::{Band, Biquad, Kind, SvfCoefs};
 use self::halfband::Oversampler;
@@ -93,16 +94,14 @@ impl BandState {
         gain != 0.0
     }
 
-    /// One sample through the state-variable filter (Simper's trapezoidal form).
+    /// One sample through the state-variable filter (its linear map, `SvfCoefs`; `wave` does
+    /// the same arithmetic in the same order).
     #[inline(always)]
     fn tick(c: &SvfCoefs, st: &mut [f32; 2], x: f32) -> f32 {
-        let [ic1, ic2] = *st;
-        let v3 = x - ic2;
-        let v1 = c.a1 * ic1 + c.a2 * v3;
-        let v2 = ic2 + c.a2 * ic1 + c.a3 * v3;
-        *st = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
-        let hp = x - c.k * v1 - v2;
-        c.m_hp * hp + c.m_bp * v1 + c.m_lp * v2
+        let [s1, s2] = *st;
+        let y = c.d * x + (c.e1 * s1 + c.e2 * s2);
+        *st = [c.b1 * x + (c.a11 * s1 + c.a12 * s2), c.b2 * x + (c.a21 * s1 + c.a22 * s2)];
+        y
     }
 }
 
@@ -110,7 +109,7 @@ impl BandState {
 pub struct Eq {
     sample_rate: f32,
     oversample: bool,
-    os: [Oversampler; MAX_CH],
+    os: Oversampler,
     bands: [BandState; BANDS],
     /// Whether any band acted during the last block (for the editor's light).
     pub active: bool,
@@ -118,7 +117,7 @@ pub struct Eq {
 
 impl Default for Eq {
     fn default() -> Self {
-        Self { sample_rate: 48_000.0, oversample: true, os: [Oversampler::new(); MAX_CH], bands: KINDS.map(BandState::new), active: false }
+        Self { sample_rate: 48_000.0, oversample: true, os: Oversampler::new(), bands: KINDS.map(BandState::new), active: false }
     }
 }
 
@@ -135,9 +134,7 @@ impl Eq {
     }
 
     pub fn reset(&mut self) {
-        for o in &mut self.os {
-            o.reset();
-        }
+        self.os.reset();
         for b in &mut self.bands {
             b.state = [[[0.0; 2]; 2]; MAX_CH];
         }
@@ -195,31 +192,38 @@ impl Eq {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let mut buf = [[0.0f32; 2 * BLOCK]; MAX_CH];
         self.up(chans, &mut buf, n);
-        let (rate, len, stereo) = (self.design_rate(), n * self.factor(), chans.len() >= 2);
-        let mut active = false;
+        let (rate, len) = (self.design_rate(), n * self.factor());
+        // The sections that act, in order, gathered for the wavefront (`wave`).
+        let mut coefs = [SvfCoefs::IDENTITY; wave::MAX_SECTIONS];
+        let mut state = [[[0.0f32; 2]; MAX_CH]; wave::MAX_SECTIONS];
+        let mut from = [(0usize, 0usize); wave::MAX_SECTIONS];
+        let mut count = 0;
         for (k, band) in self.bands.iter_mut().enumerate() {
             if n == 0 || !band.update(&s.bands[k], rate) {
                 continue;
             }
             // The glide is settled: `update` left it where it was, as the per-sample form would
             // on every sample of this block.
-            active = true;
             for j in 0..band.sections {
-                let c = band.coefs[j];
-                let [b0, b1] = &mut buf;
-                let [s0, s1] = &mut band.state;
-                if stereo {
-                    for (x0, x1) in b0[..len].iter_mut().zip(&mut b1[..len]) {
-                        *x0 = BandState::tick(&c, &mut s0[j], *x0);
-                        *x1 = BandState::tick(&c, &mut s1[j], *x1);
-                    }
-                } else {
-                    for x0 in &mut b0[..len] {
-                        *x0 = BandState::tick(&c, &mut s0[j], *x0);
-                    }
+                coefs[count] = band.coefs[j];
+                for ch in 0..MAX_CH {
+                    state[count][ch] = band.state[ch][j];
                 }
+                from[count] = (k, j);
+                count += 1;
             }
         }
+        if chans.len() < 2 {
+            buf[1] = [0.0; 2 * BLOCK];
+        }
+        wave::cascade(&coefs[..count], &mut state[..count], &mut buf, len);
+        let channels = chans.len().min(MAX_CH);
+        for (st, &(k, j)) in state.iter().zip(&from).take(count) {
+            for ch in 0..channels {
+                self.bands[k].state[ch][j] = st[ch];
+            }
+        }
+        let active = count > 0;
         self.active = active;
         self.down(chans, &buf, n, fade);
     }
@@ -232,29 +236,37 @@ impl Eq {
         }
     }
 
-    /// The input into `buf`, at twice the rate when oversampling.
+    /// The input into `buf`, at twice the rate when oversampling (both channels at once; a
+    /// mono block's second channel is silence).
     #[inline]
     fn up(&mut self, chans: &[&mut [f32]], buf: &mut [[f32; 2 * BLOCK]; MAX_CH], n: usize) {
-        for ((c, b), os) in chans.iter().zip(buf.iter_mut()).zip(self.os.iter_mut()) {
-            if self.oversample {
-                for (i, &x) in c[..n].iter().enumerate() {
-                    let [u0, u1] = os.up(x);
-                    b[2 * i] = u0;
-                    b[2 * i + 1] = u1;
-                }
-            } else {
+        if !self.oversample {
+            for (c, b) in chans.iter().zip(buf.iter_mut()) {
                 b[..n].copy_from_slice(&c[..n]);
             }
+            return;
+        }
+        let second = chans.get(1);
+        for i in 0..n {
+            let x = [chans[0][i], second.map_or(0.0, |c| c[i])];
+            let [u0, u1] = self.os.up(x);
+            buf[0][2 * i..2 * i + 2].copy_from_slice(&u0);
+            buf[1][2 * i..2 * i + 2].copy_from_slice(&u1);
         }
     }
 
     /// `buf` back to the host's rate, crossfaded with the input by `fade`.
     #[inline]
     fn down(&mut self, chans: &mut [&mut [f32]], buf: &[[f32; 2 * BLOCK]; MAX_CH], n: usize, fade: &[f32]) {
-        for ((c, b), os) in chans.iter_mut().zip(buf.iter()).zip(self.os.iter_mut()) {
-            for (i, x) in c[..n].iter_mut().enumerate() {
-                let y = if self.oversample { os.down([b[2 * i], b[2 * i + 1]]) } else { b[i] };
-                *x += fade[i] * (y - *x);
+        let channels = chans.len().min(MAX_CH);
+        for i in 0..n {
+            let y = if self.oversample {
+                self.os.down([[buf[0][2 * i], buf[0][2 * i + 1]], [buf[1][2 * i], buf[1][2 * i + 1]]])
+            } else {
+                [buf[0][i], buf[1][i]]
+            };
+            for (c, y) in chans.iter_mut().zip(y).take(channels) {
+                c[i] += fade[i] * (y - c[i]);
             }
         }
     }
