@@ -12,5 +12,6 @@ fn output_of_the_reference_render_is_unchanged() {
 // until the reverb's LFOs did, then 0x9dfe_29a0_c138_88b8 until the AGC's detector filter moved
 // to f32 with its two stages pipelined, then 0x1e3b_15db_5e48_7a56 until the gate, the EQ and the
 // de-esser joined the chain and the all-on reference, then 0xc8a2_bd1a_c625_4838 until the EQ's
-// sections became one linear map per sample and the de-esser's knee branch-free.)
-const EXPECTED: u64 = 0x79ff_8cd1_507b_1ddf;
+// sections became one linear map per sample and the de-esser's knee branch-free, then 0x79ff_8cd1_507b_1ddf
+// until the EQ's half-bands went from 8 to 6 sections.)
+const EXPECTED: u64 = 0x4cf7_2650_032a_9d8d;

@@ -61,19 +61,58 @@ pub fn reduction_db(ratio_db: f32, threshold_db: f32, range_db: f32) -> f32 {
     -r.min(range_db)
 }
 
-#[derive(Debug, Clone)]
-pub struct DeEsser {
-    sample_rate: f32,
-    /// The band-pass's settings (freq, width) and coefficients.
+/// The band-pass's settings (freq, width) and coefficients.
+#[derive(Debug, Clone, Default)]
+struct BandFilter {
     made_for: (f32, f32),
-    /// The threshold the quick test below was made for, and the band-to-whole mean-square ratio
-    /// under which nothing is reduced (the knee's foot), so most samples need no logarithm.
-    quiet_for: f32,
-    quiet_ratio: f32,
     a1: f32,
     a2: f32,
     a3: f32,
     k: f32,
+}
+
+impl BandFilter {
+    #[inline]
+    fn set(&mut self, sample_rate: f32, freq: f32, width: f32) {
+        if (freq, width) != self.made_for {
+            self.made_for = (freq, width);
+            let g = (std::f32::consts::PI * freq.clamp(10.0, 0.45 * sample_rate) / sample_rate).tan();
+            self.k = 1.0 / q_for_octaves(width.max(0.05));
+            self.a1 = 1.0 / (1.0 + g * (g + self.k));
+            self.a2 = g * self.a1;
+            self.a3 = g * self.a2;
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Scratch {
+    band: [[f32; BLOCK]; MAX_CH],
+    b2: [f32; BLOCK],
+    f2: [f32; BLOCK],
+    ratio: [f32; BLOCK],
+    target: [f32; BLOCK],
+    gr: [f32; BLOCK],
+    gain: [f32; BLOCK],
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        let z = [0.0; BLOCK];
+        Self { band: [z; MAX_CH], b2: z, f2: z, ratio: z, target: z, gr: z, gain: z }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DeEsser {
+    sample_rate: f32,
+    filt: BandFilter,
+    /// Per-sample working space, kept here so it is not cleared for every block.
+    sc: Scratch,
+    /// The threshold the quick test below was made for, and the band-to-whole mean-square ratio
+    /// under which nothing is reduced (the knee's foot), so most samples need no logarithm.
+    quiet_for: f32,
+    quiet_ratio: f32,
     state: [[f32; 2]; MAX_CH],
     detect: f32,
     attack: f32,
@@ -89,13 +128,10 @@ impl Default for DeEsser {
     fn default() -> Self {
         Self {
             sample_rate: 48_000.0,
-            made_for: (0.0, 0.0),
+            filt: BandFilter { k: 1.0, ..BandFilter::default() },
+            sc: Scratch::default(),
             quiet_for: f32::NAN,
             quiet_ratio: 0.0,
-            a1: 0.0,
-            a2: 0.0,
-            a3: 0.0,
-            k: 1.0,
             state: [[0.0; 2]; MAX_CH],
             detect: 0.0,
             attack: 0.0,
@@ -115,7 +151,7 @@ impl DeEsser {
         self.detect = coef(DETECT_MS);
         self.attack = coef(ATTACK_MS);
         self.release = coef(RELEASE_MS);
-        self.made_for = (0.0, 0.0);
+        self.filt.made_for = (0.0, 0.0);
         self.quiet_for = f32::NAN;
         self.reset();
     }
@@ -131,62 +167,70 @@ impl DeEsser {
         self.gr_db
     }
 
-    #[inline]
-    fn set_band(&mut self, freq: f32, width: f32) {
-        if (freq, width) != self.made_for {
-            self.made_for = (freq, width);
-            let g = (std::f32::consts::PI * freq.clamp(10.0, 0.45 * self.sample_rate) / self.sample_rate).tan();
-            self.k = 1.0 / q_for_octaves(width.max(0.05));
-            self.a1 = 1.0 / (1.0 + g * (g + self.k));
-            self.a2 = g * self.a1;
-            self.a3 = g * self.a2;
-        }
-    }
-
     /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` fades the
     /// stage in and out.
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> DeEsserSettings, fade: &[f32]) {
+        self.process::<false>(chans, settings, fade)
+    }
+
+    /// `process_block` with the settings held over the block: they are looked at once.
+    pub fn process_steady(&mut self, chans: &mut [&mut [f32]], s: DeEsserSettings, fade: &[f32]) {
+        self.process::<true>(chans, |_| s, fade)
+    }
+
+    #[inline(always)]
+    fn process<const STEADY: bool>(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> DeEsserSettings, fade: &[f32]) {
         // In passes, like the compressor: the filter and the two levels (each sample waits for
         // the one before), the reductions asked for (logarithms side by side), the reduction's
         // attack and release (serial again), then the gains and the output (side by side).
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let channels = chans.len().min(MAX_CH);
-        let mut band = [[0.0f32; BLOCK]; MAX_CH];
-        let mut ratio = [0.0f32; BLOCK];
-        for i in 0..n {
-            let s = settings(i);
-            self.set_band(s.freq_hz, s.width_oct);
-            // The band (unity gain at its centre) of each channel, and the two levels.
-            let (mut b2, mut f2) = (0.0f32, 0.0f32);
-            for ch in 0..channels {
-                let x = chans[ch][i];
+        let sr = self.sample_rate;
+        // The band of each channel (unity gain at its centre), channel after channel.
+        for (ch, c) in chans.iter().enumerate().take(channels) {
+            for (i, (&x, b)) in c[..n].iter().zip(self.sc.band[ch][..n].iter_mut()).enumerate() {
+                if !STEADY || i == 0 {
+                    let s = settings(i);
+                    self.filt.set(sr, s.freq_hz, s.width_oct);
+                }
                 let [ic1, ic2] = self.state[ch];
                 let v3 = x - ic2;
-                let v1 = self.a1 * ic1 + self.a2 * v3;
-                let v2 = ic2 + self.a2 * ic1 + self.a3 * v3;
+                let v1 = self.filt.a1 * ic1 + self.filt.a2 * v3;
+                let v2 = ic2 + self.filt.a2 * ic1 + self.filt.a3 * v3;
                 self.state[ch] = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
-                let b = self.k * v1;
-                band[ch][i] = b;
-                b2 = b2.max(b * b);
-                f2 = f2.max(x * x);
+                *b = self.filt.k * v1;
             }
-            self.band_ms = b2 + self.detect * (self.band_ms - b2);
-            self.full_ms = f2 + self.detect * (self.full_ms - f2);
-            if s.threshold_db != self.quiet_for {
-                self.quiet_for = s.threshold_db;
-                self.quiet_ratio = 10f32.powf((s.threshold_db - 0.5 * KNEE_DB) / 10.0);
+        }
+        // The louder channel's squares, side by side.
+        let Scratch { band, b2, f2, ratio, target, gr, gain } = &mut self.sc;
+        b2[..n].fill(0.0);
+        f2[..n].fill(0.0);
+        for (ch, c) in chans.iter().enumerate().take(channels) {
+            for (((bb, ff), &b), &x) in b2[..n].iter_mut().zip(f2[..n].iter_mut()).zip(&band[ch][..n]).zip(&c[..n]) {
+                *bb = bb.max(b * b);
+                *ff = ff.max(x * x);
             }
-            // 0 where nothing can be reduced (a quiet signal, a band under the knee's foot).
+        }
+        // The two mean squares, and their ratio where a reduction is possible (0 elsewhere: a
+        // quiet signal, a band under the knee's foot).
+        for i in 0..n {
+            if !STEADY || i == 0 {
+                let s = settings(i);
+                if s.threshold_db != self.quiet_for {
+                    self.quiet_for = s.threshold_db;
+                    self.quiet_ratio = 10f32.powf((s.threshold_db - 0.5 * KNEE_DB) / 10.0);
+                }
+            }
+            self.band_ms = b2[i] + self.detect * (self.band_ms - b2[i]);
+            self.full_ms = f2[i] + self.detect * (self.full_ms - f2[i]);
             let live = self.full_ms > FLOOR_MS && self.band_ms > self.full_ms * self.quiet_ratio;
             ratio[i] = if live { self.band_ms / self.full_ms } else { 0.0 };
         }
-        let mut target = [0.0f32; BLOCK];
         for (i, (t, &r)) in target[..n].iter_mut().zip(&ratio[..n]).enumerate() {
             let s = settings(i);
             let asked = reduction_db(fastmath::gain_to_db(r.max(1e-30)) * 0.5, s.threshold_db, s.range_db);
             *t = if r > 0.0 { asked } else { 0.0 };
         }
-        let mut gr = [0.0f32; BLOCK];
         for (g, &target) in gr[..n].iter_mut().zip(&target[..n]) {
             let coef = if target < self.gr_db { self.attack } else { self.release };
             self.gr_db = target + coef * (self.gr_db - target);
@@ -199,7 +243,6 @@ impl DeEsser {
         for (&g, &amount) in gr[..n].iter().zip(fade) {
             self.block_gr_db = self.block_gr_db.min(g * amount);
         }
-        let mut gain = [1.0f32; BLOCK];
         for (g, &r) in gain[..n].iter_mut().zip(&gr[..n]) {
             let e = fastmath::db_to_gain(r);
             *g = if r != 0.0 { e } else { 1.0 };
@@ -226,4 +269,4 @@ impl DeEsser {
     }
 }
 
-super::block_stage_impl!(DeEsser, DeEsserSettings);
+super::block_stage_impl!(DeEsser, DeEsserSettings, steady);

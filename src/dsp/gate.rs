@@ -224,51 +224,96 @@ impl Gate {
     /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` fades the
     /// gate in and out (the audio is always delayed by the lookahead).
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> GateSettings, fade: &[f32]) {
+        self.process::<false>(chans, settings, fade)
+    }
+
+    /// `process_block` with the settings held over the block: they are looked at once.
+    pub fn process_steady(&mut self, chans: &mut [&mut [f32]], s: GateSettings, fade: &[f32]) {
+        self.process::<true>(chans, |_| s, fade)
+    }
+
+    /// In passes: the detector's input level (side by side when its filters are out), the
+    /// lookahead delay, the detector, the state and the gain (serial: each sample waits for the
+    /// one before), then the gain on the audio (side by side).
+    #[inline(always)]
+    fn process<const STEADY: bool>(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> GateSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let channels = chans.len().min(MAX_CH);
         let sr = self.sample_rate;
+        if n == 0 {
+            return;
+        }
+        let mut level = [0.0f32; BLOCK];
         for i in 0..n {
-            let s = settings(i);
-            if self.made_for != Some(s) {
-                let was_out = self.derived.filters_out && self.made_for.is_some();
-                self.made_for = Some(s);
-                self.derived = Derived::new(&s, sr);
-                self.hp.set(s.sc_hp_hz, sr);
-                self.lp.set(s.sc_lp_hz, sr);
-                if was_out && !self.derived.filters_out {
-                    // Back in after resting at their end stops: from silence, not a stale state.
-                    self.hp.state = [[0.0; 2]; MAX_CH];
-                    self.lp.state = [[0.0; 2]; MAX_CH];
+            if !STEADY || i == 0 {
+                let s = settings(i);
+                if self.made_for != Some(s) {
+                    let was_out = self.derived.filters_out && self.made_for.is_some();
+                    self.made_for = Some(s);
+                    self.derived = Derived::new(&s, sr);
+                    self.hp.set(s.sc_hp_hz, sr);
+                    self.lp.set(s.sc_lp_hz, sr);
+                    if was_out && !self.derived.filters_out {
+                        // Back in after resting at their end stops: from silence, not a stale state.
+                        self.hp.state = [[0.0; 2]; MAX_CH];
+                        self.lp.state = [[0.0; 2]; MAX_CH];
+                    }
+                }
+                if STEADY && self.derived.filters_out {
+                    // The band-limited input is the input: its peak, four lanes at a time.
+                    match chans {
+                        [l, r, ..] => {
+                            for ((v, a), b) in level[..n].iter_mut().zip(&l[..n]).zip(&r[..n]) {
+                                *v = a.abs().max(b.abs());
+                            }
+                        }
+                        [m] => {
+                            for (v, a) in level[..n].iter_mut().zip(&m[..n]) {
+                                *v = a.abs();
+                            }
+                        }
+                        [] => {}
+                    }
+                    break;
                 }
             }
-            let d = self.derived;
-            // The detector: the band-limited input's peak, instant up, falling with 10 ms.
-            let mut level = 0.0f32;
+            let filtered = !self.derived.filters_out;
+            let mut v = 0.0f32;
             for (ch, c) in chans.iter().enumerate().take(channels) {
-                let v = if d.filters_out {
-                    c[i]
-                } else {
+                let x = if filtered {
                     let (_, hp) = self.hp.tick(ch, c[i]);
                     self.lp.tick(ch, hp).0
+                } else {
+                    c[i]
                 };
-                level = level.max(v.abs());
+                v = v.max(x.abs());
             }
+            level[i] = v;
+        }
+        if self.lookahead_samples > 0 {
+            for (c, d) in chans.iter_mut().zip(self.lookahead.iter_mut()) {
+                d.process(&mut c[..n]);
+            }
+        }
+        let mut gain = [0.0f32; BLOCK];
+        for i in 0..n {
+            let d = if STEADY { self.derived } else { Derived::new(&settings(i), sr) };
+            // The detector: the band-limited input's peak, instant up, falling with 10 ms.
             let fallen = self.env * self.detector_fall;
-            self.env = if level > fallen {
-                level
+            self.env = if level[i] > fallen {
+                level[i]
             } else if fallen < DETECTOR_FLOOR {
                 0.0
             } else {
                 fallen
             };
-            let (open_at, close_at, hold) = (d.open_at, d.close_at, d.hold);
-            if self.env >= open_at {
+            if self.env >= d.open_at {
                 if !self.open {
                     self.opens += 1;
                 }
                 self.open = true;
-                self.hold_left = hold;
-            } else if self.open && self.env < close_at {
+                self.hold_left = d.hold;
+            } else if self.open && self.env < d.close_at {
                 if self.hold_left > 0 {
                     self.hold_left -= 1;
                 } else {
@@ -276,19 +321,17 @@ impl Gate {
                     self.closes += 1;
                 }
             } else if self.open {
-                self.hold_left = hold;
+                self.hold_left = d.hold;
             }
+            self.block_open |= self.open;
             // Where the gain wants to go: up by a linear ramp over the attack, down by a ramp in
             // dB over the release, never under the range's floor.
             let want = if self.open { (self.gain + d.attack_step).min(1.0) } else { (self.gain * d.release_factor).max(d.floor) };
-            let mut delayed = [0.0f32; MAX_CH];
-            for (ch, x) in delayed.iter_mut().enumerate().take(channels) {
-                *x = if self.lookahead_samples > 0 { self.lookahead[ch].tick(chans[ch][i]) } else { chans[ch][i] };
-            }
             if want != self.gain {
                 // The click guard (see the module's note).
                 let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
-                for (&x, &prev) in delayed.iter().zip(&self.prev).take(channels) {
+                for (c, &prev) in chans.iter().zip(&self.prev).take(channels) {
+                    let x = c[i];
                     let (c, d) = (self.gain * prev, (x - prev).abs());
                     if x.abs() > 1e-20 {
                         let (a, b) = ((c - d) / x, (c + d) / x);
@@ -299,14 +342,17 @@ impl Gate {
                 let (lo, hi) = (lo.min(self.gain - self.min_slew), hi.max(self.gain + self.min_slew));
                 self.gain = want.clamp(lo, hi).clamp(0.0, 1.0);
             }
-            self.prev = delayed;
-            let g = 1.0 + fade[i] * (self.gain - 1.0);
-            for ch in 0..channels {
-                chans[ch][i] = delayed[ch] * g;
+            for (p, c) in self.prev.iter_mut().zip(chans.iter()).take(channels) {
+                *p = c[i];
             }
-            self.block_min_gain = self.block_min_gain.min(g);
-            self.block_open |= self.open;
+            gain[i] = 1.0 + fade[i] * (self.gain - 1.0);
         }
+        for c in chans.iter_mut().take(channels) {
+            for (x, &g) in c[..n].iter_mut().zip(&gain[..n]) {
+                *x *= g;
+            }
+        }
+        self.block_min_gain = gain[..n].iter().fold(self.block_min_gain, |m, &g| m.min(g));
     }
 
     /// Only delays (the stage is off), so the latency is the same whether it is on or not.
@@ -319,4 +365,4 @@ impl Gate {
     }
 }
 
-super::block_stage_impl!(Gate, GateSettings);
+super::block_stage_impl!(Gate, GateSettings, steady);

@@ -113,11 +113,20 @@ pub struct Eq {
     bands: [BandState; BANDS],
     /// Whether any band acted during the last block (for the editor's light).
     pub active: bool,
+    /// The block at the rate the bands run at (kept here: not cleared for every block).
+    buf: [[f32; 2 * BLOCK]; MAX_CH],
 }
 
 impl Default for Eq {
     fn default() -> Self {
-        Self { sample_rate: 48_000.0, oversample: true, os: Oversampler::new(), bands: KINDS.map(BandState::new), active: false }
+        Self {
+            sample_rate: 48_000.0,
+            oversample: true,
+            os: Oversampler::new(),
+            bands: KINDS.map(BandState::new),
+            active: false,
+            buf: [[0.0; 2 * BLOCK]; MAX_CH],
+        }
     }
 }
 
@@ -156,11 +165,11 @@ impl Eq {
     /// looked at every sample (coefficients remade whenever they moved).
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> EqSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
-        let mut buf = [[0.0f32; 2 * BLOCK]; MAX_CH];
-        self.up(chans, &mut buf, n);
         let (rate, factor, channels) = (self.design_rate(), self.factor(), chans.len().min(MAX_CH));
+        let Self { os, oversample, bands, buf, .. } = self;
+        up(os, *oversample, chans, buf, n);
         let mut active = false;
-        for (k, band) in self.bands.iter_mut().enumerate() {
+        for (k, band) in bands.iter_mut().enumerate() {
             for i in 0..n {
                 if !band.update(&settings(i).bands[k], rate) {
                     continue;
@@ -178,8 +187,8 @@ impl Eq {
                 }
             }
         }
+        down(os, *oversample, chans, buf, n, fade);
         self.active = active;
-        self.down(chans, &buf, n, fade);
     }
 
     /// `process_block` with the settings held over the block: when no band glides on or off,
@@ -190,15 +199,15 @@ impl Eq {
             return self.process_block(chans, |_| s, fade);
         }
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
-        let mut buf = [[0.0f32; 2 * BLOCK]; MAX_CH];
-        self.up(chans, &mut buf, n);
         let (rate, len) = (self.design_rate(), n * self.factor());
+        let Self { os, oversample, bands, buf, .. } = self;
+        up(os, *oversample, chans, buf, n);
         // The sections that act, in order, gathered for the wavefront (`wave`).
         let mut coefs = [SvfCoefs::IDENTITY; wave::MAX_SECTIONS];
         let mut state = [[[0.0f32; 2]; MAX_CH]; wave::MAX_SECTIONS];
         let mut from = [(0usize, 0usize); wave::MAX_SECTIONS];
         let mut count = 0;
-        for (k, band) in self.bands.iter_mut().enumerate() {
+        for (k, band) in bands.iter_mut().enumerate() {
             if n == 0 || !band.update(&s.bands[k], rate) {
                 continue;
             }
@@ -214,18 +223,17 @@ impl Eq {
             }
         }
         if chans.len() < 2 {
-            buf[1] = [0.0; 2 * BLOCK];
+            buf[1][..len].fill(0.0);
         }
-        wave::cascade(&coefs[..count], &mut state[..count], &mut buf, len);
+        wave::cascade(&coefs[..count], &mut state[..count], buf, len);
         let channels = chans.len().min(MAX_CH);
         for (st, &(k, j)) in state.iter().zip(&from).take(count) {
             for ch in 0..channels {
-                self.bands[k].state[ch][j] = st[ch];
+                bands[k].state[ch][j] = st[ch];
             }
         }
-        let active = count > 0;
-        self.active = active;
-        self.down(chans, &buf, n, fade);
+        down(os, *oversample, chans, buf, n, fade);
+        self.active = count > 0;
     }
 
     fn factor(&self) -> usize {
@@ -235,39 +243,39 @@ impl Eq {
             1
         }
     }
+}
 
-    /// The input into `buf`, at twice the rate when oversampling (both channels at once; a
-    /// mono block's second channel is silence).
-    #[inline]
-    fn up(&mut self, chans: &[&mut [f32]], buf: &mut [[f32; 2 * BLOCK]; MAX_CH], n: usize) {
-        if !self.oversample {
-            for (c, b) in chans.iter().zip(buf.iter_mut()) {
-                b[..n].copy_from_slice(&c[..n]);
-            }
-            return;
+/// The input into `buf`, at twice the rate when oversampling (both channels at once; a mono
+/// block's second channel is silence).
+#[inline]
+fn up(os: &mut Oversampler, oversample: bool, chans: &[&mut [f32]], buf: &mut [[f32; 2 * BLOCK]; MAX_CH], n: usize) {
+    if !oversample {
+        for (c, b) in chans.iter().zip(buf.iter_mut()) {
+            b[..n].copy_from_slice(&c[..n]);
         }
-        let second = chans.get(1);
-        for i in 0..n {
-            let x = [chans[0][i], second.map_or(0.0, |c| c[i])];
-            let [u0, u1] = self.os.up(x);
-            buf[0][2 * i..2 * i + 2].copy_from_slice(&u0);
-            buf[1][2 * i..2 * i + 2].copy_from_slice(&u1);
-        }
+        return;
     }
+    let second = chans.get(1);
+    for i in 0..n {
+        let x = [chans[0][i], second.map_or(0.0, |c| c[i])];
+        let [u0, u1] = os.up(x);
+        buf[0][2 * i..2 * i + 2].copy_from_slice(&u0);
+        buf[1][2 * i..2 * i + 2].copy_from_slice(&u1);
+    }
+}
 
-    /// `buf` back to the host's rate, crossfaded with the input by `fade`.
-    #[inline]
-    fn down(&mut self, chans: &mut [&mut [f32]], buf: &[[f32; 2 * BLOCK]; MAX_CH], n: usize, fade: &[f32]) {
-        let channels = chans.len().min(MAX_CH);
-        for i in 0..n {
-            let y = if self.oversample {
-                self.os.down([[buf[0][2 * i], buf[0][2 * i + 1]], [buf[1][2 * i], buf[1][2 * i + 1]]])
-            } else {
-                [buf[0][i], buf[1][i]]
-            };
-            for (c, y) in chans.iter_mut().zip(y).take(channels) {
-                c[i] += fade[i] * (y - c[i]);
-            }
+/// `buf` back to the host's rate, crossfaded with the input by `fade`.
+#[inline]
+fn down(os: &mut Oversampler, oversample: bool, chans: &mut [&mut [f32]], buf: &[[f32; 2 * BLOCK]; MAX_CH], n: usize, fade: &[f32]) {
+    let channels = chans.len().min(MAX_CH);
+    for i in 0..n {
+        let y = if oversample {
+            os.down([[buf[0][2 * i], buf[0][2 * i + 1]], [buf[1][2 * i], buf[1][2 * i + 1]]])
+        } else {
+            [buf[0][i], buf[1][i]]
+        };
+        for (c, y) in chans.iter_mut().zip(y).take(channels) {
+            c[i] += fade[i] * (y - c[i]);
         }
     }
 }
