@@ -66,12 +66,21 @@ const ALL_ON: &[(&str, f32)] = &[
     ("hp_slope", 1.0),
     ("lp_on", 1.0),
     ("lp_freq", 12_000.0),
+    ("gate_on", 1.0),
+    ("gate_thresh", -45.0),
+    ("gate_lookahead", 1.0),
+    ("eq_on", 1.0),
+    ("eq1_gain", 4.0),
+    ("eq3_gain", -6.0),
+    ("eq3_q", 3.0),
+    ("eq5_gain", 3.0),
     ("agc_on", 1.0),
     ("comp_on", 1.0),
     ("comp_thresh", -24.0),
     ("comp_ratio", 4.0),
     ("comp_lookahead", 3.0),
     ("comp_automakeup", 1.0),
+    ("deess_on", 1.0),
     ("dly_on", 1.0),
     ("dly_time", 180.0),
     ("dly_feedback", 60.0),
@@ -101,6 +110,17 @@ fn automation(len: usize, seed: u64) -> Vec<Event> {
         ("hp_freq", 10.0, 2_000.0),
         ("lp_freq", 500.0, 20_000.0),
         ("hp_on", 0.0, 1.0),
+        ("gate_thresh", -70.0, -20.0),
+        ("gate_release", 5.0, 500.0),
+        ("gate_on", 0.0, 1.0),
+        ("eq3_freq", 100.0, 12_000.0),
+        ("eq3_gain", -24.0, 24.0),
+        ("eq5_q", 0.3, 20.0),
+        ("eq2_on", 0.0, 1.0),
+        ("eq_on", 0.0, 1.0),
+        ("deess_thresh", -30.0, 0.0),
+        ("deess_freq", 2_000.0, 12_000.0),
+        ("deess_on", 0.0, 1.0),
         ("comp_thresh", -40.0, 0.0),
         ("comp_ratio", 1.0, 20.0),
         ("comp_attack", 0.1, 100.0),
@@ -402,12 +422,16 @@ fn the_safety_ceiling_holds_whatever_comes_in() {
 
 #[test]
 fn the_reported_latency_is_the_impulse_peak_through_the_whole_chain() {
-    for lookahead in [0.0f32, 4.0, 10.0] {
+    // The compressor's and the gate's lookaheads add up; the filters, the EQ (whose IIR bands and
+    // half-bands smear an impulse over a few samples) and the AGC are off so the peak is sharp.
+    for (lookahead, gate) in [(0.0f32, 0.0f32), (4.0, 1.0), (10.0, 5.0)] {
         let sr = 48_000.0;
         let mut host = all_on(sr, 2);
         host.set("comp_lookahead", lookahead).unwrap();
+        host.set("gate_lookahead", gate).unwrap();
         host.set("hp_on", 0.0).unwrap();
         host.set("lp_on", 0.0).unwrap();
+        host.set("eq_on", 0.0).unwrap();
         host.set("agc_on", 0.0).unwrap();
         host.settle();
         let latency = host.latency();
@@ -416,8 +440,8 @@ fn the_reported_latency_is_the_impulse_peak_through_the_whole_chain() {
         buf[1][100] = 0.5;
         host.run(&mut buf, 64, &[]).unwrap();
         let peak = (0..8_192).max_by(|&a, &b| buf[0][a].abs().total_cmp(&buf[0][b].abs())).unwrap();
-        assert_eq!(peak - 100, latency, "lookahead {lookahead} ms");
-        assert_eq!(latency, (lookahead * 0.001 * sr).round() as usize);
+        assert_eq!(peak - 100, latency, "lookahead {lookahead} ms, gate {gate} ms");
+        assert_eq!(latency, (lookahead * 0.001 * sr).round() as usize + (gate * 0.001 * sr).round() as usize);
     }
 }
 
