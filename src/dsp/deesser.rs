@@ -86,29 +86,9 @@ impl BandFilter {
 }
 
 #[derive(Debug, Clone)]
-struct Scratch {
-    band: [[f32; BLOCK]; MAX_CH],
-    b2: [f32; BLOCK],
-    f2: [f32; BLOCK],
-    ratio: [f32; BLOCK],
-    target: [f32; BLOCK],
-    gr: [f32; BLOCK],
-    gain: [f32; BLOCK],
-}
-
-impl Default for Scratch {
-    fn default() -> Self {
-        let z = [0.0; BLOCK];
-        Self { band: [z; MAX_CH], b2: z, f2: z, ratio: z, target: z, gr: z, gain: z }
-    }
-}
-
-#[derive(Debug, Clone)]
 pub struct DeEsser {
     sample_rate: f32,
     filt: BandFilter,
-    /// Per-sample working space, kept here so it is not cleared for every block.
-    sc: Scratch,
     /// The threshold the quick test below was made for, and the band-to-whole mean-square ratio
     /// under which nothing is reduced (the knee's foot), so most samples need no logarithm.
     quiet_for: f32,
@@ -129,7 +109,6 @@ impl Default for DeEsser {
         Self {
             sample_rate: 48_000.0,
             filt: BandFilter { k: 1.0, ..BandFilter::default() },
-            sc: Scratch::default(),
             quiet_for: f32::NAN,
             quiet_ratio: 0.0,
             state: [[0.0; 2]; MAX_CH],
@@ -186,46 +165,40 @@ impl DeEsser {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
         let channels = chans.len().min(MAX_CH);
         let sr = self.sample_rate;
-        // The band of each channel (unity gain at its centre), channel after channel.
-        for (ch, c) in chans.iter().enumerate().take(channels) {
-            for (i, (&x, b)) in c[..n].iter().zip(self.sc.band[ch][..n].iter_mut()).enumerate() {
-                if !STEADY || i == 0 {
-                    let s = settings(i);
-                    self.filt.set(sr, s.freq_hz, s.width_oct);
-                }
-                let [ic1, ic2] = self.state[ch];
-                let v3 = x - ic2;
-                let v1 = self.filt.a1 * ic1 + self.filt.a2 * v3;
-                let v2 = ic2 + self.filt.a2 * ic1 + self.filt.a3 * v3;
-                self.state[ch] = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
-                *b = self.filt.k * v1;
-            }
-        }
-        // The louder channel's squares, side by side.
-        let Scratch { band, b2, f2, ratio, target, gr, gain } = &mut self.sc;
-        b2[..n].fill(0.0);
-        f2[..n].fill(0.0);
-        for (ch, c) in chans.iter().enumerate().take(channels) {
-            for (((bb, ff), &b), &x) in b2[..n].iter_mut().zip(f2[..n].iter_mut()).zip(&band[ch][..n]).zip(&c[..n]) {
-                *bb = bb.max(b * b);
-                *ff = ff.max(x * x);
-            }
-        }
-        // The two mean squares, and their ratio where a reduction is possible (0 elsewhere: a
-        // quiet signal, a band under the knee's foot).
+        let mut band = [[0.0f32; BLOCK]; MAX_CH];
+        let mut ratio = [0.0f32; BLOCK];
         for i in 0..n {
             if !STEADY || i == 0 {
                 let s = settings(i);
+                self.filt.set(sr, s.freq_hz, s.width_oct);
                 if s.threshold_db != self.quiet_for {
                     self.quiet_for = s.threshold_db;
                     self.quiet_ratio = 10f32.powf((s.threshold_db - 0.5 * KNEE_DB) / 10.0);
                 }
             }
-            self.band_ms = b2[i] + self.detect * (self.band_ms - b2[i]);
-            self.full_ms = f2[i] + self.detect * (self.full_ms - f2[i]);
+            // The band (unity gain at its centre) of each channel, both channels side by side
+            // (their filters are independent), and the louder channel's squares.
+            let (mut b2, mut f2) = (0.0f32, 0.0f32);
+            for ch in 0..channels {
+                let x = chans[ch][i];
+                let [ic1, ic2] = self.state[ch];
+                let v3 = x - ic2;
+                let v1 = self.filt.a1 * ic1 + self.filt.a2 * v3;
+                let v2 = ic2 + self.filt.a2 * ic1 + self.filt.a3 * v3;
+                self.state[ch] = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
+                let b = self.filt.k * v1;
+                band[ch][i] = b;
+                b2 = b2.max(b * b);
+                f2 = f2.max(x * x);
+            }
+            // The two mean squares, and their ratio where a reduction is possible (0 elsewhere:
+            // a quiet signal, a band under the knee's foot).
+            self.band_ms = b2 + self.detect * (self.band_ms - b2);
+            self.full_ms = f2 + self.detect * (self.full_ms - f2);
             let live = self.full_ms > FLOOR_MS && self.band_ms > self.full_ms * self.quiet_ratio;
             ratio[i] = if live { self.band_ms / self.full_ms } else { 0.0 };
         }
+        let (mut target, mut gr, mut gain) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [1.0f32; BLOCK]);
         for (i, (t, &r)) in target[..n].iter_mut().zip(&ratio[..n]).enumerate() {
             let s = settings(i);
             let asked = reduction_db(fastmath::gain_to_db(r.max(1e-30)) * 0.5, s.threshold_db, s.range_db);
