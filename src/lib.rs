@@ -21,6 +21,7 @@ pub mod presets;
 pub mod render;
 pub mod stages;
 pub mod state;
+pub mod vst3_entry;
 
 use bridge::Bridge;
 use chain::Chain;
@@ -284,4 +285,4 @@ impl Vst3Plugin for Livechain {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx];
 }
 
-nice_export_vst3!(Livechain);
+// The VST3 export is `vst3_entry` (nice-plug's wrapper behind our controller layer).
