@@ -4,7 +4,7 @@
 //! Lookahead delays the audio (not the side chain) by up to 10 ms, so the gain is already down
 //! when a transient arrives; that delay is the chain's latency.
 
-use super::delay_line::IntegerDelay;
+use super::delay_line::Lookahead;
 use super::{fastmath, MAX_CH};
 
 pub use super::BLOCK;
@@ -87,8 +87,7 @@ fn min_product(a: &[f32], b: &[f32]) -> f32 {
 #[derive(Debug, Clone)]
 pub struct Compressor {
     sample_rate: f32,
-    lookahead: [IntegerDelay; MAX_CH],
-    lookahead_samples: usize,
+    lookahead: Lookahead,
     /// Smoothed gain reduction in dB (≤ 0).
     gr_db: f32,
     attack_ms: f32,
@@ -105,8 +104,7 @@ impl Default for Compressor {
     fn default() -> Self {
         Self {
             sample_rate: 48_000.0,
-            lookahead: Default::default(),
-            lookahead_samples: 0,
+            lookahead: Lookahead::new(MAX_LOOKAHEAD_MS),
             gr_db: 0.0,
             attack_ms: -1.0,
             release_ms: -1.0,
@@ -121,20 +119,14 @@ impl Default for Compressor {
 impl Compressor {
     pub fn prepare(&mut self, sample_rate: f32) {
         self.sample_rate = sample_rate;
-        let cap = (MAX_LOOKAHEAD_MS * 0.001 * sample_rate).ceil() as usize + 1;
-        for d in &mut self.lookahead {
-            *d = IntegerDelay::new(cap);
-            d.set_delay(self.lookahead_samples);
-        }
+        self.lookahead.prepare(sample_rate);
         self.attack_ms = -1.0;
         self.release_ms = -1.0;
         self.reset();
     }
 
     pub fn reset(&mut self) {
-        for d in &mut self.lookahead {
-            d.reset();
-        }
+        self.lookahead.reset();
         self.gr_db = 0.0;
         self.block_gr_db = 0.0;
     }
@@ -146,18 +138,15 @@ impl Compressor {
 
     /// Lookahead in samples for a time in ms at this rate.
     pub fn lookahead_for(&self, ms: f32) -> usize {
-        (ms.clamp(0.0, MAX_LOOKAHEAD_MS) * 0.001 * self.sample_rate).round() as usize
+        self.lookahead.samples_for(ms)
     }
 
     pub fn set_lookahead(&mut self, samples: usize) {
-        self.lookahead_samples = samples;
-        for d in &mut self.lookahead {
-            d.set_delay(samples);
-        }
+        self.lookahead.set(samples);
     }
 
     pub fn latency(&self) -> usize {
-        self.lookahead_samples
+        self.lookahead.latency()
     }
 
     pub fn gain_reduction_db(&self) -> f32 {
@@ -250,7 +239,7 @@ impl Compressor {
         }
         for (ch, c) in chans.iter_mut().enumerate().take(MAX_CH) {
             let c = &mut c[..n];
-            self.lookahead[ch].process(c);
+            self.lookahead.process(ch, c);
             for (x, g) in c.iter_mut().zip(&gain[..n]) {
                 *x *= g;
             }
@@ -261,7 +250,7 @@ impl Compressor {
     #[inline]
     pub fn delay_only(&mut self, frame: &mut [f32]) {
         for (ch, x) in frame.iter_mut().enumerate() {
-            *x = self.lookahead[ch].tick(*x);
+            *x = self.lookahead.tick(ch, *x);
         }
         self.gr_db = 0.0;
     }

@@ -61,6 +61,66 @@ impl IntegerDelay {
     }
 }
 
+/// A stage's lookahead: every channel's audio delayed by a whole number of samples (at most
+/// `max_ms`), which is the stage's latency. The compressor and the gate each keep one.
+#[derive(Debug, Clone, Default)]
+pub struct Lookahead {
+    lines: [IntegerDelay; super::MAX_CH],
+    samples: usize,
+    sample_rate: f32,
+    max_ms: f32,
+}
+
+impl Lookahead {
+    pub fn new(max_ms: f32) -> Self {
+        Self { max_ms, sample_rate: 48_000.0, ..Self::default() }
+    }
+
+    /// Allocates the lines for this rate, keeping the delay set.
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        let cap = (self.max_ms * 0.001 * sample_rate).ceil() as usize + 1;
+        for d in &mut self.lines {
+            *d = IntegerDelay::new(cap);
+            d.set_delay(self.samples);
+        }
+    }
+
+    pub fn reset(&mut self) {
+        for d in &mut self.lines {
+            d.reset();
+        }
+    }
+
+    /// The delay in samples for a time in ms at this rate (clamped to the maximum).
+    pub fn samples_for(&self, ms: f32) -> usize {
+        (ms.clamp(0.0, self.max_ms) * 0.001 * self.sample_rate).round() as usize
+    }
+
+    pub fn set(&mut self, samples: usize) {
+        self.samples = samples;
+        for d in &mut self.lines {
+            d.set_delay(samples);
+        }
+    }
+
+    pub fn latency(&self) -> usize {
+        self.samples
+    }
+
+    #[inline]
+    pub fn tick(&mut self, ch: usize, x: f32) -> f32 {
+        self.lines[ch].tick(x)
+    }
+
+    /// Delays channel `ch`'s block in place. Without a delay the block still goes into the line,
+    /// so a lookahead switched on mid-stream starts from the latest audio, not from stale samples.
+    #[inline]
+    pub fn process(&mut self, ch: usize, block: &mut [f32]) {
+        self.lines[ch].process(block);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@
 //! a signal that hardly moves (a DC offset) may the gain also move 1 / (5 ms) per sample, a fade
 //! no ear hears as a click.
 
-use super::delay_line::IntegerDelay;
+use super::delay_line::Lookahead;
 use super::{fastmath, BLOCK, MAX_CH};
 
 pub const MAX_LOOKAHEAD_MS: f32 = 5.0;
@@ -117,8 +117,7 @@ impl Derived {
 #[derive(Debug, Clone)]
 pub struct Gate {
     sample_rate: f32,
-    lookahead: [IntegerDelay; MAX_CH],
-    lookahead_samples: usize,
+    lookahead: Lookahead,
     hp: DetectorFilter,
     lp: DetectorFilter,
     detector_fall: f32,
@@ -147,8 +146,7 @@ impl Default for Gate {
     fn default() -> Self {
         Self {
             sample_rate: 48_000.0,
-            lookahead: Default::default(),
-            lookahead_samples: 0,
+            lookahead: Lookahead::new(MAX_LOOKAHEAD_MS),
             hp: DetectorFilter::default(),
             lp: DetectorFilter::default(),
             detector_fall: 0.0,
@@ -171,11 +169,7 @@ impl Default for Gate {
 impl Gate {
     pub fn prepare(&mut self, sample_rate: f32) {
         self.sample_rate = sample_rate;
-        let cap = (MAX_LOOKAHEAD_MS * 0.001 * sample_rate).ceil() as usize + 1;
-        for d in &mut self.lookahead {
-            *d = IntegerDelay::new(cap);
-            d.set_delay(self.lookahead_samples);
-        }
+        self.lookahead.prepare(sample_rate);
         self.detector_fall = (-1.0 / (DETECTOR_RELEASE_MS * 0.001 * sample_rate)).exp();
         self.min_slew = 1.0 / (MIN_SLEW_MS * 0.001 * sample_rate);
         self.hp.hz = -1.0;
@@ -186,9 +180,7 @@ impl Gate {
 
     /// Closed, detector empty, lookahead line silent.
     pub fn reset(&mut self) {
-        for d in &mut self.lookahead {
-            d.reset();
-        }
+        self.lookahead.reset();
         self.hp.state = [[0.0; 2]; MAX_CH];
         self.lp.state = [[0.0; 2]; MAX_CH];
         self.env = 0.0;
@@ -199,18 +191,15 @@ impl Gate {
     }
 
     pub fn lookahead_for(&self, ms: f32) -> usize {
-        (ms.clamp(0.0, MAX_LOOKAHEAD_MS) * 0.001 * self.sample_rate).round() as usize
+        self.lookahead.samples_for(ms)
     }
 
     pub fn set_lookahead(&mut self, samples: usize) {
-        self.lookahead_samples = samples;
-        for d in &mut self.lookahead {
-            d.set_delay(samples);
-        }
+        self.lookahead.set(samples);
     }
 
     pub fn latency(&self) -> usize {
-        self.lookahead_samples
+        self.lookahead.latency()
     }
 
     pub fn is_open(&self) -> bool {
@@ -290,10 +279,8 @@ impl Gate {
             }
             level[i] = v;
         }
-        if self.lookahead_samples > 0 {
-            for (c, d) in chans.iter_mut().zip(self.lookahead.iter_mut()) {
-                d.process(&mut c[..n]);
-            }
+        for (ch, c) in chans.iter_mut().enumerate().take(MAX_CH) {
+            self.lookahead.process(ch, &mut c[..n]);
         }
         let mut gain = [0.0f32; BLOCK];
         for i in 0..n {
@@ -358,9 +345,7 @@ impl Gate {
     /// Only delays (the stage is off), so the latency is the same whether it is on or not.
     pub fn delay_only(&mut self, chans: &mut [&mut [f32]]) {
         for (ch, c) in chans.iter_mut().enumerate().take(MAX_CH) {
-            if self.lookahead_samples > 0 {
-                self.lookahead[ch].process(c);
-            }
+            self.lookahead.process(ch, c);
         }
     }
 }
