@@ -12,11 +12,13 @@ use livechain::vst3_entry::vst3_param_id;
 use nice_plug::params::Params;
 use nice_plug::plugin::{ParamValue as StateValue, PluginState};
 use nice_plug::wrapper::vst3::vst3::Steinberg::Vst::{
-    IAudioProcessor, IAudioProcessorTrait, IComponent, IComponentTrait, IEditController, IEditControllerTrait, ParameterInfo,
-    ProcessModes_, ProcessSetup, SymbolicSampleSizes_,
+    AudioBusBuffers, AudioBusBuffers__type0, IAudioProcessor, IAudioProcessorTrait, IComponent, IComponentTrait, IEditController,
+    IEditControllerTrait, IParamValueQueue, IParamValueQueueTrait, IParameterChanges, IParameterChangesTrait, ParamID, ParamValue,
+    ParameterInfo, ProcessData, ProcessModes_, ProcessSetup, SymbolicSampleSizes_,
 };
 use nice_plug::wrapper::vst3::vst3::Steinberg::{
-    int32, int64, kResultOk, tresult, IBStream, IBStreamTrait, IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait, PClassInfo,
+    int32, int64, kInvalidArgument, kResultFalse, kResultOk, tresult, IBStream, IBStreamTrait, IPluginBaseTrait, IPluginFactory,
+    IPluginFactoryTrait, PClassInfo,
 };
 use nice_plug::wrapper::vst3::vst3::{Class, ComPtr, ComWrapper, Interface};
 use std::cell::RefCell;
@@ -54,6 +56,96 @@ impl IBStreamTrait for Sink {
         }
         kResultOk
     }
+}
+
+/// One parameter change at one sample, as a host's process queue hands it over.
+struct Queue {
+    id: ParamID,
+    offset: int32,
+    value: ParamValue,
+}
+
+impl Class for Queue {
+    type Interfaces = (IParamValueQueue,);
+}
+
+impl IParamValueQueueTrait for Queue {
+    unsafe fn getParameterId(&self) -> ParamID {
+        self.id
+    }
+    unsafe fn getPointCount(&self) -> int32 {
+        1
+    }
+    unsafe fn getPoint(&self, index: int32, offset: *mut int32, value: *mut ParamValue) -> tresult {
+        if index != 0 {
+            return kInvalidArgument;
+        }
+        unsafe {
+            *offset = self.offset;
+            *value = self.value;
+        }
+        kResultOk
+    }
+    unsafe fn addPoint(&self, _offset: int32, _value: ParamValue, _index: *mut int32) -> tresult {
+        kResultFalse
+    }
+}
+
+/// The block's parameter changes: one queue.
+struct Changes(ComPtr<IParamValueQueue>);
+
+impl Class for Changes {
+    type Interfaces = (IParameterChanges,);
+}
+
+impl IParameterChangesTrait for Changes {
+    unsafe fn getParameterCount(&self) -> int32 {
+        1
+    }
+    unsafe fn getParameterData(&self, index: int32) -> *mut IParamValueQueue {
+        if index == 0 {
+            self.0.as_ptr()
+        } else {
+            std::ptr::null_mut()
+        }
+    }
+    unsafe fn addParameterData(&self, _id: *const ParamID, _index: *mut int32) -> *mut IParamValueQueue {
+        std::ptr::null_mut()
+    }
+}
+
+/// Processes one stereo block of a constant `level` with `change` in the block's queue; returns
+/// the left output.
+fn process_block(processor: &ComPtr<IAudioProcessor>, frames: usize, level: f32, change: Option<(ParamID, i32, f64)>) -> Vec<f32> {
+    let mut input = [vec![level; frames], vec![level; frames]];
+    let mut output = [vec![0.0f32; frames], vec![0.0f32; frames]];
+    let mut in_ptrs = [input[0].as_mut_ptr(), input[1].as_mut_ptr()];
+    let mut out_ptrs = [output[0].as_mut_ptr(), output[1].as_mut_ptr()];
+    let mut inputs =
+        AudioBusBuffers { numChannels: 2, silenceFlags: 0, __field0: AudioBusBuffers__type0 { channelBuffers32: in_ptrs.as_mut_ptr() } };
+    let mut outputs =
+        AudioBusBuffers { numChannels: 2, silenceFlags: 0, __field0: AudioBusBuffers__type0 { channelBuffers32: out_ptrs.as_mut_ptr() } };
+    let changes = change.map(|(id, offset, value)| {
+        let queue = ComWrapper::new(Queue { id, offset, value }).to_com_ptr::<IParamValueQueue>().unwrap();
+        ComWrapper::new(Changes(queue)).to_com_ptr::<IParameterChanges>().unwrap()
+    });
+    let mut data = ProcessData {
+        processMode: ProcessModes_::kRealtime as i32,
+        symbolicSampleSize: SymbolicSampleSizes_::kSample32 as i32,
+        numSamples: frames as i32,
+        numInputs: 1,
+        numOutputs: 1,
+        inputs: &mut inputs,
+        outputs: &mut outputs,
+        inputParameterChanges: changes.as_ref().map_or(std::ptr::null_mut(), |c| c.as_ptr()),
+        outputParameterChanges: std::ptr::null_mut(),
+        inputEvents: std::ptr::null_mut(),
+        outputEvents: std::ptr::null_mut(),
+        processContext: std::ptr::null_mut(),
+    };
+    assert_eq!(unsafe { processor.process(&mut data) }, kResultOk);
+    let _ = &input;
+    output[0].clone()
 }
 
 fn save(component: &ComPtr<IComponent>) -> PluginState {
@@ -124,6 +216,18 @@ fn a_value_set_on_the_controller_while_processing_reads_back_and_is_saved() {
         Some(StateValue::F32(v)) => assert!((v - want).abs() < 1e-4, "in_gain in the state: {v}, set {want}"),
         other => panic!("in_gain in the state: {other:?}"),
     }
+
+    // The processor still takes the value from the process queue, at its sample: the input gain
+    // set to +6 dB (held on the controller above at 0.75) arrives in the queue at sample 100 of a
+    // block; before it the output is the input untouched, from it on the gain glides up (its 20 ms
+    // smoother). Then the parameter has moved, and the controller reads the parameter again.
+    let six = unsafe { controller.plainParamToNormalized(in_gain, 6.0) };
+    let _ = process_block(&processor, 256, 0.25, None);
+    let out = process_block(&processor, 256, 0.25, Some((in_gain, 100, six)));
+    assert!(out[..100].iter().all(|&y| y == 0.25), "before the change's sample the gain is untouched: {:?}", &out[95..100]);
+    assert!(out[100..].iter().all(|&y| y > 0.25) && out[255] > out[101], "from its sample on it rises: {} .. {}", out[100], out[255]);
+    let read = unsafe { controller.getParamNormalized(in_gain) };
+    assert!((read - six).abs() < 1e-6, "after the block the controller reads the parameter: {read}, queued {six}");
 
     // Stopped, a value set goes straight to the parameter (nice-plug's own path) and reads back.
     assert_eq!(unsafe { processor.setProcessing(0) }, kResultOk);
