@@ -10,9 +10,10 @@
 //! validator: "The bypass parameter was not correctly set in the controller").
 //!
 //! What this layer does: while processing, a value set on the controller is kept here, on the
-//! controller's side only, as (value, the parameter's value when it was set). `getParamNormalized`
-//! answers with it until the parameter itself moves (the process queue delivered it, or the host
-//! automated something else since): then the parameter is the truth again. `IComponent::getState`
+//! controller's side only, with the number of blocks processed so far. `getParamNormalized`
+//! answers with it until the next block has run (the host sends the change in that block's
+//! queue, and the wrapper applies it there): then the parameter is the truth again. The block
+//! count is one atomic add per `process()`, nothing else on the audio thread. `IComponent::getState`
 //! writes nice-plug's state with the values still held here put in. The processor is untouched:
 //! it still takes the value from the process queue at its sample. Everything else is forwarded
 //! to nice-plug's wrapper as it is. `tests/vst3_controller.rs` checks the rule through the bundled
@@ -33,6 +34,7 @@ use nice_plug::wrapper::vst3::{PluginInfo, Wrapper};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// A parameter's VST3 ID: the hash nice-plug gives its string ID (31-multiplier string hash,
@@ -41,18 +43,19 @@ pub fn vst3_param_id(id: &str) -> u32 {
     id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) & !(1 << 31)
 }
 
-/// A value set on the controller while processing: the value, and the parameter's own value
-/// (normalized) at that moment.
+/// A value set on the controller while processing, and the blocks processed when it was set.
 #[derive(Debug, Clone, Copy)]
 struct Held {
     value: f64,
-    was: f64,
+    block: u64,
 }
 
 /// nice-plug's wrapper and what this layer keeps beside it.
 pub struct Vst3Livechain {
     inner: Wrapper<Livechain>,
-    processing: Mutex<bool>,
+    processing: AtomicBool,
+    /// Blocks processed so far (one atomic add per `process()`).
+    blocks: AtomicU64,
     held: Mutex<HashMap<u32, Held>>,
     /// A parameter set of our own (never processed), for turning a held normalized value into
     /// the plain value the state stores, typed as nice-plug types it; and the string ID of
@@ -83,14 +86,20 @@ impl Vst3Livechain {
     pub fn new() -> Self {
         let scratch = Box::new(LivechainParams::default());
         let ids = scratch.param_map().into_iter().map(|(id, ptr, _)| (vst3_param_id(&id), (id, ptr))).collect();
-        Self { inner: Wrapper::new(), processing: Mutex::new(false), held: Mutex::new(HashMap::new()), _scratch: scratch, ids }
+        Self {
+            inner: Wrapper::new(),
+            processing: AtomicBool::new(false),
+            blocks: AtomicU64::new(0),
+            held: Mutex::new(HashMap::new()),
+            _scratch: scratch,
+            ids,
+        }
     }
 
-    /// The value held for `id`, if the parameter has not moved since it was set.
+    /// The value held for `id`, if no block has run since it was set.
     fn still_held(&self, held: &mut HashMap<u32, Held>, id: u32) -> Option<f64> {
         let h = *held.get(&id)?;
-        let now = unsafe { IEditControllerTrait::getParamNormalized(&self.inner, id) };
-        if now != h.was {
+        if self.blocks.load(Ordering::Acquire) != h.block {
             held.remove(&id);
             return None;
         }
@@ -139,11 +148,14 @@ impl IEditControllerTrait for Vst3Livechain {
     }
 
     unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
-        let processing = self.processing.lock().map(|p| *p).unwrap_or(false);
+        if !value.is_finite() {
+            return kInvalidArgument;
+        }
+        let processing = self.processing.load(Ordering::Acquire);
         if let Ok(mut held) = self.held.lock() {
             if processing && self.ids.contains_key(&id) {
-                let was = unsafe { IEditControllerTrait::getParamNormalized(&self.inner, id) };
-                held.insert(id, Held { value: value.clamp(0.0, 1.0), was });
+                let block = self.blocks.load(Ordering::Acquire);
+                held.insert(id, Held { value: value.clamp(0.0, 1.0), block });
                 return kResultOk;
             }
             held.remove(&id);
@@ -245,11 +257,22 @@ impl IComponentTrait for Vst3Livechain {
 }
 
 impl IAudioProcessorTrait for Vst3Livechain {
+    /// Our flag goes up before nice-plug's and down after it, so a value set in between is
+    /// never dropped by both.
     unsafe fn setProcessing(&self, state: TBool) -> tresult {
-        let result = unsafe { IAudioProcessorTrait::setProcessing(&self.inner, state) };
-        if let Ok(mut p) = self.processing.lock() {
-            *p = state != 0;
+        if state != 0 {
+            self.processing.store(true, Ordering::Release);
         }
+        let result = unsafe { IAudioProcessorTrait::setProcessing(&self.inner, state) };
+        if state == 0 {
+            self.processing.store(false, Ordering::Release);
+        }
+        result
+    }
+
+    unsafe fn process(&self, data: *mut ProcessData) -> tresult {
+        let result = unsafe { IAudioProcessorTrait::process(&self.inner, data) };
+        self.blocks.fetch_add(1, Ordering::AcqRel);
         result
     }
     unsafe fn setBusArrangements(
@@ -272,9 +295,6 @@ impl IAudioProcessorTrait for Vst3Livechain {
     }
     unsafe fn setupProcessing(&self, setup: *mut ProcessSetup) -> tresult {
         unsafe { IAudioProcessorTrait::setupProcessing(&self.inner, setup) }
-    }
-    unsafe fn process(&self, data: *mut ProcessData) -> tresult {
-        unsafe { IAudioProcessorTrait::process(&self.inner, data) }
     }
     unsafe fn getTailSamples(&self) -> uint32 {
         unsafe { IAudioProcessorTrait::getTailSamples(&self.inner) }

@@ -355,8 +355,8 @@ fn a_sentence_without_sibilants_is_left_alone() {
     assert!(change.abs() <= 0.2, "{change:.3} dB");
 }
 
-/// The split band only takes the band: at the band's centre a tone that is all band is reduced
-/// by the full range, a 500 Hz tone not at all; wideband reduces both.
+/// A tone at the band's centre (all band) is reduced by the full range, in either mode; a
+/// 500 Hz tone alone (no band to speak of) not at all, in either mode.
 #[test]
 fn split_band_reduces_only_the_band() {
     let tone = |f: f32| -> Vec<f32> { (0..48_000).map(|k| 0.1 * (std::f32::consts::TAU * f * k as f32 / SR).sin()).collect() };

@@ -243,3 +243,34 @@ impl DeEsser {
 }
 
 super::block_stage_impl!(DeEsser, DeEsserSettings, steady);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The steady form gives the general form's bits: holds with other bands, thresholds and
+    /// ranges, split band and wideband, a fade, mono and stereo.
+    #[test]
+    fn the_steady_form_matches_the_general_form() {
+        for channels in [1usize, 2] {
+            let (mut a, mut b) = (DeEsser::default(), DeEsser::default());
+            a.prepare(48_000.0);
+            b.prepare(48_000.0);
+            let mut seed = 8u32;
+            let input = |_| (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * 0.5;
+            let hold = |h: usize| DeEsserSettings {
+                freq_hz: [6_500.0, 3_000.0, 9_000.0][h % 3],
+                width_oct: [2.0, 0.7][h % 2],
+                threshold_db: [-12.0, -3.0, -20.0][h % 3],
+                range_db: [12.0, 6.0][h % 2],
+                wideband: h % 4 == 1,
+                listen: false,
+            };
+            let fade = |t: usize| ((t as f32 * 0.0007).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
+            let sizes = [64usize, 1, 77, 128, 3, 100];
+            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 500, 20, input, hold, fade, |a, b| {
+                assert_eq!(a.gr_db.to_bits(), b.gr_db.to_bits());
+            });
+        }
+    }
+}

@@ -7,9 +7,9 @@
 //! Click-free by construction: whatever the attack and release, the gain may only move as far
 //! per sample as keeps every channel's output step |g[n]·x[n] − g[n−1]·x[n−1]| within the input's
 //! own step |x[n] − x[n−1]| (g = g[n−1] always qualifies, since gains are at most 1), so a fast
-//! gate snaps at zero crossings and glides on the rest of the wave instead of stepping. Only for
-//! a signal that hardly moves (a DC offset) may the gain also move 1 / (5 ms) per sample, a fade
-//! no ear hears as a click.
+//! gate snaps at zero crossings and glides on the rest of the wave instead of stepping. Besides
+//! that, the gain may always move 1 / (5 ms) per sample (a fade no ear hears as a click), so it
+//! also opens and closes on a signal that hardly moves (a DC offset).
 
 use super::delay_line::Lookahead;
 use super::{fastmath, BLOCK, MAX_CH};
@@ -181,6 +181,12 @@ impl Gate {
     /// Closed, detector empty, lookahead line silent.
     pub fn reset(&mut self) {
         self.lookahead.reset();
+        self.reset_detector();
+    }
+
+    /// Closed and the detector empty; the lookahead line keeps running (it carries the audio
+    /// while the gate is off, so switching it on loses nothing).
+    pub fn reset_detector(&mut self) {
         self.hp.state = [[0.0; 2]; MAX_CH];
         self.lp.state = [[0.0; 2]; MAX_CH];
         self.env = 0.0;
@@ -351,3 +357,43 @@ impl Gate {
 }
 
 super::block_stage_impl!(Gate, GateSettings, steady);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The steady form gives the general form's bits: holds with other thresholds, ranges,
+    /// times and detector filters (at and off their end stops), a fade, mono and stereo, with
+    /// and without lookahead.
+    #[test]
+    fn the_steady_form_matches_the_general_form() {
+        for (channels, lookahead) in [(1usize, 0usize), (2, 0), (2, 48)] {
+            let (mut a, mut b) = (Gate::default(), Gate::default());
+            for g in [&mut a, &mut b] {
+                g.prepare(48_000.0);
+                g.set_lookahead(lookahead);
+            }
+            let mut seed = 12u32;
+            let mut t = 0usize;
+            let input = move |_| {
+                t += 1;
+                let level = if (t / 3_000).is_multiple_of(2) { 0.3 } else { 0.001 };
+                (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5) * level
+            };
+            let hold = |h: usize| GateSettings {
+                threshold_db: [-40.0, -25.0, -60.0][h % 3],
+                range_db: [80.0, 12.0][h % 2],
+                attack_ms: [0.1, 2.0][h % 2],
+                release_ms: [150.0, 10.0, 40.0][h % 3],
+                sc_hp_hz: [20.0, 200.0][h % 2],
+                sc_lp_hz: [20_000.0, 5_000.0, 20_000.0][h % 3],
+                ..GateSettings::default()
+            };
+            let fade = |t: usize| ((t as f32 * 0.0005).sin() * 0.8 + 0.6).clamp(0.0, 1.0);
+            let sizes = [64usize, 1, 77, 128, 3, 100];
+            crate::dsp::block_test::assert_steady_matches_general(&mut a, &mut b, channels, &sizes, 600, 20, input, hold, fade, |a, b| {
+                assert_eq!((a.gain.to_bits(), a.env.to_bits(), a.open), (b.gain.to_bits(), b.env.to_bits(), b.open));
+            });
+        }
+    }
+}

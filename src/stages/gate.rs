@@ -70,6 +70,11 @@ impl Stage for Gate {
     fn reset(&mut self) {
         Gate::reset(self);
     }
+    /// Only the detector and the gain: the lookahead line runs while off, so it holds no stale
+    /// audio and switching on loses none.
+    fn restart(&mut self) {
+        self.reset_detector();
+    }
     /// The detector empties (under its floor within 0.2 s), the hold runs out, the release
     /// reaches the floor: then the gate is closed exactly as a reset leaves it.
     fn settle_seconds(p: &GateParams) -> f32 {

@@ -104,6 +104,32 @@ const FIT_POINTS: usize = 16;
 /// shelf (its zeros' resonance and its poles', each designed on matched poles, so a resonant
 /// shelf's two features are both exact).
 pub fn design(band: &Band, fs: f64) -> [Biquad; 2] {
+    design_on(band, &Grid::new(fs))
+}
+
+/// The fit's log grid at one rate: its frequencies and their φ, worked out once per rate (the EQ
+/// keeps one), so a band redesigned every sample of a glide pays only for its own points.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    fs: f64,
+    top: f64,
+    pts: [(f64, [f64; 3]); FIT_POINTS],
+}
+
+impl Grid {
+    pub fn new(fs: f64) -> Self {
+        let top = (fs * 0.45).min(20_000.0);
+        let pts = std::array::from_fn(|k| {
+            let f = 500.0 * (top / 500.0).powf(k as f64 / (FIT_POINTS - 1) as f64);
+            (f, phis(std::f64::consts::TAU * f / fs))
+        });
+        Self { fs, top, pts }
+    }
+}
+
+/// `design` on a grid made for the rate.
+pub fn design_on(band: &Band, grid: &Grid) -> [Biquad; 2] {
+    let fs = grid.fs;
     if band.gain_db == 0.0 {
         return [Biquad::IDENTITY; 2];
     }
@@ -115,7 +141,7 @@ pub fn design(band: &Band, fs: f64) -> [Biquad; 2] {
             let proto = Band { gain_db: band.gain_db.abs(), ..*band };
             let f0 = band.freq.min(top);
             let sa = a.sqrt();
-            let h = fit(matched_poles(f0, band.q * a, fs), |f| analog_mag2(&proto, f), &[f0, f0 * sa, f0 / sa, f0 * 0.8, f0 * 1.25], fs);
+            let h = fit(matched_poles(f0, band.q * a, fs), |f| analog_mag2(&proto, f), &[f0, f0 * sa, f0 / sa, f0 * 0.8, f0 * 1.25], grid);
             [if band.gain_db < 0.0 { invert_biquad(&h) } else { h }, Biquad::IDENTITY]
         }
         Kind::LowShelf | Kind::HighShelf => {
@@ -130,8 +156,8 @@ pub fn design(band: &Band, fs: f64) -> [Biquad; 2] {
                 std::mem::swap(&mut fz, &mut fp);
                 g = 1.0 / g;
             }
-            let p = resonance(fp.min(top), band.q, fs);
-            let mut z = invert_biquad(&resonance(fz.min(top), band.q, fs));
+            let p = resonance(fp.min(top), band.q, grid);
+            let mut z = invert_biquad(&resonance(fz.min(top), band.q, grid));
             for b in &mut z.b {
                 *b *= g;
             }
@@ -141,31 +167,30 @@ pub fn design(band: &Band, fs: f64) -> [Biquad; 2] {
 }
 
 /// ω² / (s² + s·ω/Q + ω²) at `fp` Hz as a digital biquad: matched poles, fitted numerator.
-fn resonance(fp: f64, q: f64, fs: f64) -> Biquad {
+fn resonance(fp: f64, q: f64, grid: &Grid) -> Biquad {
     let target = |f: f64| {
         let w = f / fp;
         1.0 / ((1.0 - w * w).powi(2) + (w / q).powi(2))
     };
-    fit(matched_poles(fp, q, fs), target, &[fp, fp * 0.8, fp * 1.25, fp * 0.5, fp * 2.0], fs)
+    fit(matched_poles(fp, q, grid.fs), target, &[fp, fp * 0.8, fp * 1.25, fp * 0.5, fp * 2.0], grid)
 }
 
 /// The biquad with poles (a1, a2) whose magnitude best follows `target` (a squared magnitude):
 /// exact at DC, least squares of the relative error over a log grid up to 20 kHz (or 0.45 of
 /// the rate) and over the `features` given (a response's own turning points).
-fn fit(poles: [f64; 2], target: impl Fn(f64) -> f64, features: &[f64], fs: f64) -> Biquad {
+fn fit(poles: [f64; 2], target: impl Fn(f64) -> f64, features: &[f64], grid: &Grid) -> Biquad {
     let [a1, a2] = poles;
     // The poles' squared magnitude in the φ basis.
     let den = [(1.0 + a1 + a2).powi(2), (1.0 - a1 + a2).powi(2), -4.0 * a2];
-    let top = (fs * 0.45).min(20_000.0);
+    let (fs, top) = (grid.fs, grid.top);
     let b0 = target(0.0) * den[0];
     // In powers of φ1 the numerator is B0 + D1·φ1 + D2·φ1²: the two unknowns' columns then
     // differ by a factor φ1 instead of being nearly equal at low frequencies, and each is scaled
     // to unit size before solving.
-    let grid = (0..FIT_POINTS).map(|k| 500.0 * (top / 500.0).powf(k as f64 / (FIT_POINTS - 1) as f64));
+    let own = features.iter().copied().filter(|&f| f < top && f > 0.0).map(|f| (f, phis(std::f64::consts::TAU * f / fs)));
     let mut pts = [(0.0f64, 0.0f64, 0.0f64); FIT_POINTS + 8];
     let mut m = 0;
-    for f in grid.chain(features.iter().copied().filter(|&f| f < top && f > 0.0)).take(pts.len()) {
-        let p = phis(std::f64::consts::TAU * f / fs);
+    for (f, p) in grid.pts.iter().copied().chain(own).take(pts.len()) {
         let t = target(f) * (den[0] * p[0] + den[1] * p[1] + den[2] * p[2]);
         // Residual (B0 + D1·φ1 + D2·φ1² − t) / t, linear in D1 and D2.
         pts[m] = (p[1] / t, p[1] * p[1] / t, (b0 - t) / t);

@@ -1,8 +1,8 @@
 //! Twice the rate and back, with no reported latency: polyphase IIR half-band filters (two
 //! chains of first-order allpass sections in z², the elliptic design of Valenzuela and
 //! Constantinides), which are flat in the pass band to within a millionth of a dB and phase-only
-//! there. What they cost is a little group delay (measured in the EQ's tests: about two samples
-//! at low frequencies, more toward 20 kHz) instead of an FIR's fixed delay.
+//! there. What they cost is a little group delay (measured in the EQ's tests: 2.8 samples at
+//! 44.1 kHz at low frequencies, more toward 20 kHz) instead of an FIR's fixed delay.
 
 use wide::f32x4;
 

@@ -13,7 +13,7 @@ pub mod halfband;
 mod tests;
 mod wave;
 
-use self::design::{Band, Biquad, Kind, SvfCoefs};
+use self::design::{Band, Biquad, Grid, Kind, SvfCoefs};
 use self::halfband::Oversampler;
 use super::{BLOCK, MAX_CH};
 
@@ -59,6 +59,8 @@ struct BandState {
     coefs: [SvfCoefs; 2],
     sections: usize,
     state: [[[f32; 2]; 2]; MAX_CH],
+    /// Reset since the last sample: the switch's glide snaps to the switch on the next.
+    fresh: bool,
 }
 
 impl BandState {
@@ -72,20 +74,26 @@ impl BandState {
             coefs: [SvfCoefs::IDENTITY; 2],
             sections,
             state: [[[0.0; 2]; 2]; MAX_CH],
+            fresh: true,
         }
     }
 
     /// Moves the glide one sample toward `s.on` and remakes the coefficients when the settings
     /// changed. Returns false when the band passes the signal unchanged.
     #[inline]
-    fn update(&mut self, s: &BandSettings, rate: f64) -> bool {
+    fn update(&mut self, s: &BandSettings, grid: &Grid) -> bool {
+        if self.fresh {
+            // After a prepare or reset the switch starts where it is, not gliding from on.
+            self.fresh = false;
+            self.amount = if s.on { 1.0 } else { 0.0 };
+        }
         self.amount = if s.on { (self.amount + self.step).min(1.0) } else { (self.amount - self.step).max(0.0) };
         let gain = s.gain_db * self.amount;
         let want = (s.freq, gain, s.q);
         if want != self.made_for {
             self.made_for = want;
             let band = Band { kind: self.kind, freq: s.freq as f64, gain_db: gain as f64, q: s.q as f64 };
-            self.coefs = design::design(&band, rate).map(|h| SvfCoefs::from_biquad(&h));
+            self.coefs = design::design_on(&band, grid).map(|h| SvfCoefs::from_biquad(&h));
             if gain == 0.0 {
                 // Passing through: the state restarts from silence when the band acts again.
                 self.state = [[[0.0; 2]; 2]; MAX_CH];
@@ -115,6 +123,8 @@ pub struct Eq {
     pub active: bool,
     /// The block at the rate the bands run at (kept here: not cleared for every block).
     buf: [[f32; 2 * BLOCK]; MAX_CH],
+    /// The bands' fitting grid at the rate they run at.
+    grid: Grid,
 }
 
 impl Default for Eq {
@@ -123,6 +133,7 @@ impl Default for Eq {
             sample_rate: 48_000.0,
             oversample: true,
             os: Oversampler::new(),
+            grid: Grid::new(96_000.0),
             bands: KINDS.map(BandState::new),
             active: false,
             buf: [[0.0; 2 * BLOCK]; MAX_CH],
@@ -134,6 +145,7 @@ impl Eq {
     pub fn prepare(&mut self, sample_rate: f32) {
         self.sample_rate = sample_rate;
         self.oversample = sample_rate < NATIVE_FROM_HZ;
+        self.grid = Grid::new(self.design_rate());
         let step = 1.0 / (BAND_FADE_MS * 0.001 * sample_rate).max(1.0);
         for b in &mut self.bands {
             b.step = step;
@@ -146,6 +158,7 @@ impl Eq {
         self.os.reset();
         for b in &mut self.bands {
             b.state = [[[0.0; 2]; 2]; MAX_CH];
+            b.fresh = true;
         }
     }
 
@@ -165,13 +178,13 @@ impl Eq {
     /// looked at every sample (coefficients remade whenever they moved).
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> EqSettings, fade: &[f32]) {
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
-        let (rate, factor, channels) = (self.design_rate(), self.factor(), chans.len().min(MAX_CH));
-        let Self { os, oversample, bands, buf, .. } = self;
+        let (factor, channels) = (self.factor(), chans.len().min(MAX_CH));
+        let Self { os, oversample, bands, buf, grid, .. } = self;
         up(os, *oversample, chans, buf, n);
         let mut active = false;
         for (k, band) in bands.iter_mut().enumerate() {
             for i in 0..n {
-                if !band.update(&settings(i).bands[k], rate) {
+                if !band.update(&settings(i).bands[k], grid) {
                     continue;
                 }
                 active = true;
@@ -199,8 +212,8 @@ impl Eq {
             return self.process_block(chans, |_| s, fade);
         }
         let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
-        let (rate, len) = (self.design_rate(), n * self.factor());
-        let Self { os, oversample, bands, buf, .. } = self;
+        let len = n * self.factor();
+        let Self { os, oversample, bands, buf, grid, .. } = self;
         up(os, *oversample, chans, buf, n);
         // The sections that act, in order, gathered for the wavefront (`wave`).
         let mut coefs = [SvfCoefs::IDENTITY; wave::MAX_SECTIONS];
@@ -208,7 +221,7 @@ impl Eq {
         let mut from = [(0usize, 0usize); wave::MAX_SECTIONS];
         let mut count = 0;
         for (k, band) in bands.iter_mut().enumerate() {
-            if n == 0 || !band.update(&s.bands[k], rate) {
+            if n == 0 || !band.update(&s.bands[k], grid) {
                 continue;
             }
             // The glide is settled: `update` left it where it was, as the per-sample form would
