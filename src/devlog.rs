@@ -67,6 +67,12 @@ pub fn classify(message: &str) -> DeviceEvent {
     }
 }
 
+/// True for nice-plug's standalone failing to install its Ctrl-C handler: Livechain installs its
+/// own first on purpose (see `main.rs`), so that error is expected and says nothing of the device.
+pub fn is_own_signal_handler(message: &str) -> bool {
+    message.contains("close signal callback") || message.contains("signal handler already registered")
+}
+
 /// The device's state as the standalone's log reported it.
 pub struct DeviceStatus {
     errors: AtomicU32,
@@ -236,6 +242,9 @@ impl<S: Subscriber> Layer<S> for DeviceLayer {
         }
         let mut message = Message(String::new());
         event.record(&mut message);
+        if is_own_signal_handler(&message.0) {
+            return;
+        }
         DEVICE.record(&message.0);
     }
 }
@@ -282,6 +291,13 @@ mod tests {
             // Not from the standalone, or not an error: ignored.
             tracing::error!(target: "livechain::chain", "Error during playback: something else");
             tracing::warn!(target: "nice_plug::wrapper::standalone::backend::cpal", "Error during playback: a warning");
+            assert_eq!(DEVICE.errors(), 0);
+            // nice-plug's standalone finding Livechain's own Ctrl-C handler in place: not a
+            // device error (the editor's header showed it in red on every start).
+            tracing::error!(
+                target: "nice_plug::wrapper::standalone::wrapper",
+                "Error setting close signal callback Ctrl-C error: Ctrl-C signal handler already registered"
+            );
             assert_eq!(DEVICE.errors(), 0);
             assert!(!DEVICE.output_stopped());
             let jack = "JACK buffer size grew from 256 to 512";
