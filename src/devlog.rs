@@ -249,9 +249,29 @@ impl<S: Subscriber> Layer<S> for DeviceLayer {
     }
 }
 
+/// Keeps nice-plug's "could not set the Ctrl-C handler" error (see `is_own_signal_handler`) off
+/// the terminal; every other event passes.
+struct HideOwnSignalHandler;
+
+impl<S: Subscriber> tracing_subscriber::layer::Filter<S> for HideOwnSignalHandler {
+    fn enabled(&self, _meta: &tracing::Metadata<'_>, _cx: &Context<'_, S>) -> bool {
+        true
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, _cx: &Context<'_, S>) -> bool {
+        if *event.metadata().level() != Level::ERROR {
+            return true;
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        !is_own_signal_handler(&message.0)
+    }
+}
+
 /// Installs the global log: nice-plug's default terminal output (debug level in debug builds,
 /// info in release, `NICE_LOG` chooses the file or stream) with the device layer.
 pub fn install() -> bool {
+    use tracing_subscriber::filter::FilterExt;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::Layer as _;
     #[cfg(debug_assertions)]
@@ -259,14 +279,14 @@ pub fn install() -> bool {
         .with_target(true)
         .with_ansi(false)
         .with_writer(nice_log::writer_from_env())
-        .with_filter(tracing::level_filters::LevelFilter::DEBUG);
+        .with_filter(tracing::level_filters::LevelFilter::DEBUG.and(HideOwnSignalHandler));
     #[cfg(not(debug_assertions))]
     let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
         .without_time()
         .with_ansi(false)
         .with_writer(nice_log::writer_from_env())
-        .with_filter(tracing::level_filters::LevelFilter::INFO);
+        .with_filter(tracing::level_filters::LevelFilter::INFO.and(HideOwnSignalHandler));
     let subscriber = tracing_subscriber::registry().with(fmt).with(DeviceLayer);
     tracing::subscriber::set_global_default(subscriber).is_ok()
 }
@@ -347,6 +367,35 @@ mod tests {
         let path = std::env::temp_dir().join(format!("livechain-devlog-test-{}.json", std::process::id()));
         preset.save(&path).unwrap();
         path
+    }
+
+    #[test]
+    fn the_terminal_log_leaves_out_only_our_own_signal_handler() {
+        use tracing_subscriber::Layer as _;
+        #[derive(Clone, Default)]
+        struct Buf(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let fmt = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(move || out.clone()).with_filter(HideOwnSignalHandler);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(fmt), || {
+            tracing::error!(
+                target: "nice_plug::wrapper::standalone::wrapper",
+                "Error setting close signal callback Ctrl-C error: Ctrl-C signal handler already registered"
+            );
+            tracing::error!(target: "nice_plug::wrapper::standalone::backend::jack", "Could not connect to 'system:playback_1'");
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("close signal callback"), "{text}");
+        assert!(text.contains("Could not connect"), "{text}");
     }
 
     #[test]
