@@ -95,9 +95,6 @@ struct Derived {
     floor: f32,
     attack_step: f32,
     release_factor: f32,
-    /// Both detector filters at their end stops (20 Hz, 20 kHz): the detector takes the input
-    /// as it is.
-    filters_out: bool,
 }
 
 impl Derived {
@@ -109,9 +106,13 @@ impl Derived {
             floor: fastmath::db_to_gain(-s.range_db),
             attack_step: 1.0 / (s.attack_ms * 0.001 * sr).max(1.0),
             release_factor: fastmath::db_to_gain(-s.range_db / (s.release_ms * 0.001 * sr).max(1.0)),
-            filters_out: s.sc_hp_hz <= 20.0 && s.sc_lp_hz >= 20_000.0,
         }
     }
+}
+
+/// Both detector filters at their end stops (20 Hz, 20 kHz): the detector takes the input as it is.
+fn filters_out(s: &GateSettings) -> bool {
+    s.sc_hp_hz <= 20.0 && s.sc_lp_hz >= 20_000.0
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +121,8 @@ pub struct Gate {
     lookahead: Lookahead,
     hp: DetectorFilter,
     lp: DetectorFilter,
+    /// Whether the detector filters were out at the last sample.
+    filters_out: bool,
     detector_fall: f32,
     min_slew: f32,
     /// The detector's level (linear peak).
@@ -149,6 +152,7 @@ impl Default for Gate {
             lookahead: Lookahead::new(MAX_LOOKAHEAD_MS),
             hp: DetectorFilter::default(),
             lp: DetectorFilter::default(),
+            filters_out: false,
             detector_fall: 0.0,
             min_slew: 0.0,
             env: 0.0,
@@ -174,6 +178,7 @@ impl Gate {
         self.min_slew = 1.0 / (MIN_SLEW_MS * 0.001 * sample_rate);
         self.hp.hz = -1.0;
         self.lp.hz = -1.0;
+        self.filters_out = false;
         self.made_for = None;
         self.reset();
     }
@@ -242,19 +247,16 @@ impl Gate {
         for i in 0..n {
             if !STEADY || i == 0 {
                 let s = settings(i);
-                if self.made_for != Some(s) {
-                    let was_out = self.derived.filters_out && self.made_for.is_some();
-                    self.made_for = Some(s);
-                    self.derived = Derived::new(&s, sr);
-                    self.hp.set(s.sc_hp_hz, sr);
-                    self.lp.set(s.sc_lp_hz, sr);
-                    if was_out && !self.derived.filters_out {
-                        // Back in after resting at their end stops: from silence, not a stale state.
-                        self.hp.state = [[0.0; 2]; MAX_CH];
-                        self.lp.state = [[0.0; 2]; MAX_CH];
-                    }
+                self.hp.set(s.sc_hp_hz, sr);
+                self.lp.set(s.sc_lp_hz, sr);
+                let out = filters_out(&s);
+                if self.filters_out && !out {
+                    // Back in after resting at their end stops: from silence, not a stale state.
+                    self.hp.state = [[0.0; 2]; MAX_CH];
+                    self.lp.state = [[0.0; 2]; MAX_CH];
                 }
-                if STEADY && self.derived.filters_out {
+                self.filters_out = out;
+                if STEADY && out {
                     // The band-limited input is the input: its peak, four lanes at a time.
                     match chans {
                         [l, r, ..] => {
@@ -272,7 +274,7 @@ impl Gate {
                     break;
                 }
             }
-            let filtered = !self.derived.filters_out;
+            let filtered = !self.filters_out;
             let mut v = 0.0f32;
             for (ch, c) in chans.iter().enumerate().take(channels) {
                 let x = if filtered {
@@ -290,7 +292,14 @@ impl Gate {
         }
         let mut gain = [0.0f32; BLOCK];
         for i in 0..n {
-            let d = if STEADY { self.derived } else { Derived::new(&settings(i), sr) };
+            if !STEADY || i == 0 {
+                let s = settings(i);
+                if self.made_for != Some(s) {
+                    self.made_for = Some(s);
+                    self.derived = Derived::new(&s, sr);
+                }
+            }
+            let d = self.derived;
             // The detector: the band-limited input's peak, instant up, falling with 10 ms.
             let fallen = self.env * self.detector_fall;
             self.env = if level[i] > fallen {
