@@ -7,6 +7,7 @@
 //! Zero latency: the band is a trapezoidal state-variable band-pass, the same filter whose band
 //! output makes the bell, so the band reduced is exactly the band heard.
 
+use super::eq::design::SvfCoefs;
 use super::{fastmath, BLOCK, MAX_CH};
 
 /// The detector's mean-square window, both for the band and for the whole signal.
@@ -61,14 +62,19 @@ pub fn reduction_db(ratio_db: f32, threshold_db: f32, range_db: f32) -> f32 {
     -r.min(range_db)
 }
 
-/// The band-pass's settings (freq, width) and coefficients.
-#[derive(Debug, Clone, Default)]
+/// The band-pass: a trapezoidal state-variable filter (Simper's form) written as its
+/// state-space map (`SvfCoefs`, the EQ's), so a sample's state waits on one multiply and two adds
+/// instead of the form's chain of five; and the settings (freq, width) it was made for.
+#[derive(Debug, Clone)]
 struct BandFilter {
     made_for: (f32, f32),
-    a1: f32,
-    a2: f32,
-    a3: f32,
-    k: f32,
+    coefs: SvfCoefs,
+}
+
+impl Default for BandFilter {
+    fn default() -> Self {
+        Self { made_for: (0.0, 0.0), coefs: SvfCoefs::IDENTITY }
+    }
 }
 
 impl BandFilter {
@@ -77,10 +83,23 @@ impl BandFilter {
         if (freq, width) != self.made_for {
             self.made_for = (freq, width);
             let g = (std::f32::consts::PI * freq.clamp(10.0, 0.45 * sample_rate) / sample_rate).tan();
-            self.k = 1.0 / q_for_octaves(width.max(0.05));
-            self.a1 = 1.0 / (1.0 + g * (g + self.k));
-            self.a2 = g * self.a1;
-            self.a3 = g * self.a2;
+            let k = 1.0 / q_for_octaves(width.max(0.05));
+            let a1 = 1.0 / (1.0 + g * (g + k));
+            let a2 = g * a1;
+            let a3 = g * a2;
+            // v1 = a1·s1 + a2·(x − s2), v2 = s2 + a2·s1 + a3·(x − s2); s1' = 2v1 − s1,
+            // s2' = 2v2 − s2; the band (unity gain at the centre) is k·v1.
+            self.coefs = SvfCoefs {
+                a11: 2.0 * a1 - 1.0,
+                a12: -2.0 * a2,
+                a21: 2.0 * a2,
+                a22: 1.0 - 2.0 * a3,
+                b1: 2.0 * a2,
+                b2: 2.0 * a3,
+                d: k * a2,
+                e1: k * a1,
+                e2: -k * a2,
+            };
         }
     }
 }
@@ -108,7 +127,7 @@ impl Default for DeEsser {
     fn default() -> Self {
         Self {
             sample_rate: 48_000.0,
-            filt: BandFilter { k: 1.0, ..BandFilter::default() },
+            filt: BandFilter::default(),
             quiet_for: f32::NAN,
             quiet_ratio: 0.0,
             state: [[0.0; 2]; MAX_CH],
@@ -157,46 +176,62 @@ impl DeEsser {
         self.process::<true>(chans, |_| s, fade)
     }
 
+    /// The detector's pass over `CH` channels: each channel's band (unity gain at its centre;
+    /// the channels' filters are independent, so they run side by side), the two mean squares of
+    /// the louder channel, and their ratio where a reduction is possible (0 elsewhere: a quiet
+    /// signal, a band under the knee's foot). Each sample waits on the one before, so the states
+    /// live in locals (registers) for the pass.
     #[inline(always)]
-    fn process<const STEADY: bool>(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> DeEsserSettings, fade: &[f32]) {
-        // In passes, like the compressor: the filter and the two levels (each sample waits for
-        // the one before), the reductions asked for (logarithms side by side), the reduction's
-        // attack and release (serial again), then the gains and the output (side by side).
-        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
-        let channels = chans.len().min(MAX_CH);
-        let sr = self.sample_rate;
-        let mut band = [[0.0f32; BLOCK]; MAX_CH];
-        let mut ratio = [0.0f32; BLOCK];
+    fn detect<const CH: usize, const STEADY: bool>(
+        &mut self,
+        chans: &[&mut [f32]],
+        n: usize,
+        settings: &impl Fn(usize) -> DeEsserSettings,
+        band: &mut [[f32; BLOCK]; MAX_CH],
+        ratio: &mut [f32; BLOCK],
+    ) {
+        let inputs: [&[f32]; CH] = std::array::from_fn(|ch| &chans[ch][..n]);
+        let mut state: [[f32; 2]; CH] = std::array::from_fn(|ch| self.state[ch]);
+        let (mut band_ms, mut full_ms, detect) = (self.band_ms, self.full_ms, self.detect);
         for i in 0..n {
             if !STEADY || i == 0 {
                 let s = settings(i);
-                self.filt.set(sr, s.freq_hz, s.width_oct);
+                self.filt.set(self.sample_rate, s.freq_hz, s.width_oct);
                 if s.threshold_db != self.quiet_for {
                     self.quiet_for = s.threshold_db;
                     self.quiet_ratio = 10f32.powf((s.threshold_db - 0.5 * KNEE_DB) / 10.0);
                 }
             }
-            // The band (unity gain at its centre) of each channel, both channels side by side
-            // (their filters are independent), and the louder channel's squares.
             let (mut b2, mut f2) = (0.0f32, 0.0f32);
-            for ch in 0..channels {
-                let x = chans[ch][i];
-                let [ic1, ic2] = self.state[ch];
-                let v3 = x - ic2;
-                let v1 = self.filt.a1 * ic1 + self.filt.a2 * v3;
-                let v2 = ic2 + self.filt.a2 * ic1 + self.filt.a3 * v3;
-                self.state[ch] = [2.0 * v1 - ic1, 2.0 * v2 - ic2];
-                let b = self.filt.k * v1;
+            for ch in 0..CH {
+                let x = inputs[ch][i];
+                let b = self.filt.coefs.tick(&mut state[ch], x);
                 band[ch][i] = b;
                 b2 = b2.max(b * b);
                 f2 = f2.max(x * x);
             }
-            // The two mean squares, and their ratio where a reduction is possible (0 elsewhere:
-            // a quiet signal, a band under the knee's foot).
-            self.band_ms = b2 + self.detect * (self.band_ms - b2);
-            self.full_ms = f2 + self.detect * (self.full_ms - f2);
-            let live = self.full_ms > FLOOR_MS && self.band_ms > self.full_ms * self.quiet_ratio;
-            ratio[i] = if live { self.band_ms / self.full_ms } else { 0.0 };
+            band_ms = b2 + detect * (band_ms - b2);
+            full_ms = f2 + detect * (full_ms - f2);
+            let live = full_ms > FLOOR_MS && band_ms > full_ms * self.quiet_ratio;
+            ratio[i] = if live { band_ms / full_ms } else { 0.0 };
+        }
+        self.state[..CH].copy_from_slice(&state);
+        (self.band_ms, self.full_ms) = (band_ms, full_ms);
+    }
+
+    #[inline(always)]
+    fn process<const STEADY: bool>(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> DeEsserSettings, fade: &[f32]) {
+        // In passes, like the compressor: the filter and the two levels (`detect`: each sample
+        // waits for the one before), the reductions asked for (logarithms side by side), the reduction's
+        // attack and release (serial again), then the gains and the output (side by side).
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        let mut band = [[0.0f32; BLOCK]; MAX_CH];
+        let mut ratio = [0.0f32; BLOCK];
+        if channels == 1 {
+            self.detect::<1, STEADY>(chans, n, &settings, &mut band, &mut ratio);
+        } else {
+            self.detect::<2, STEADY>(chans, n, &settings, &mut band, &mut ratio);
         }
         let (mut target, mut gr, mut gain) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [1.0f32; BLOCK]);
         for (i, (t, &r)) in target[..n].iter_mut().zip(&ratio[..n]).enumerate() {
@@ -204,9 +239,13 @@ impl DeEsser {
             let asked = reduction_db(fastmath::gain_to_db(r.max(1e-30)) * 0.5, s.threshold_db, s.range_db);
             *t = if r > 0.0 { asked } else { 0.0 };
         }
+        // Both candidates worked out side by side and the one that applies picked afterwards:
+        // each sample waits on a multiply and an add, not on the choice first.
+        let (attack_in, release_in) = (1.0 - self.attack, 1.0 - self.release);
         for (g, &target) in gr[..n].iter_mut().zip(&target[..n]) {
-            let coef = if target < self.gr_db { self.attack } else { self.release };
-            self.gr_db = target + coef * (self.gr_db - target);
+            let falling = self.attack * self.gr_db + attack_in * target;
+            let rising = self.release * self.gr_db + release_in * target;
+            self.gr_db = if target < self.gr_db { falling } else { rising };
             if target == 0.0 && self.gr_db > -1e-6 {
                 // Released to within a millionth of a dB: none.
                 self.gr_db = 0.0;

@@ -258,6 +258,16 @@ impl SvfCoefs {
     /// Passes the signal through unchanged.
     pub const IDENTITY: SvfCoefs = SvfCoefs { a11: 0.0, a12: 0.0, a21: 0.0, a22: 0.0, b1: 0.0, b2: 0.0, d: 1.0, e1: 0.0, e2: 0.0 };
 
+    /// One sample through the map: the output, and `st` moved on. (The EQ's wavefront does the
+    /// same arithmetic in the same order.)
+    #[inline(always)]
+    pub fn tick(&self, st: &mut [f32; 2], x: f32) -> f32 {
+        let [s1, s2] = *st;
+        let y = self.d * x + (self.e1 * s1 + self.e2 * s2);
+        *st = [self.b1 * x + (self.a11 * s1 + self.a12 * s2), self.b2 * x + (self.a21 * s1 + self.a22 * s2)];
+        y
+    }
+
     pub fn from_biquad(h: &Biquad) -> SvfCoefs {
         if *h == Biquad::IDENTITY {
             return SvfCoefs::IDENTITY;

@@ -101,16 +101,6 @@ impl BandState {
         }
         gain != 0.0
     }
-
-    /// One sample through the state-variable filter (its linear map, `SvfCoefs`; `wave` does
-    /// the same arithmetic in the same order).
-    #[inline(always)]
-    fn tick(c: &SvfCoefs, st: &mut [f32; 2], x: f32) -> f32 {
-        let [s1, s2] = *st;
-        let y = c.d * x + (c.e1 * s1 + c.e2 * s2);
-        *st = [c.b1 * x + (c.a11 * s1 + c.a12 * s2), c.b2 * x + (c.a21 * s1 + c.a22 * s2)];
-        y
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -193,7 +183,7 @@ impl Eq {
                     for x in &mut b[i * factor..(i + 1) * factor] {
                         let mut v = *x;
                         for (c, st) in c.iter().zip(st.iter_mut()).take(band.sections) {
-                            v = BandState::tick(c, st, v);
+                            v = c.tick(st, v);
                         }
                         *x = v;
                     }
