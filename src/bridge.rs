@@ -34,6 +34,11 @@ pub struct Bridge {
     pub gate_open: AtomicBool,
     /// The de-esser's deepest reduction since the editor last read it, dB (≤ 0).
     pub deess_gr_db: AtomicF32,
+    /// The feedback suppressor's notches as of the last block: frequency (0: none) and depth in
+    /// dB (negative for a fixed notch); and how many howls it has found since its last reset.
+    pub fb_notch_freq: [AtomicF32; crate::dsp::feedback::NOTCHES],
+    pub fb_notch_depth: [AtomicF32; crate::dsp::feedback::NOTCHES],
+    pub fb_found: AtomicU32,
     /// Time `process()` took over the block's deadline (block length ÷ sample rate): the last
     /// block's, and the highest since the editor last read it.
     pub dsp_load: AtomicF32,

@@ -1,6 +1,6 @@
 //! The effect chain: owns the stages and runs them in order over a block, reading the smoothed
 //! parameters sample by sample: input gain → the stages of `stage_list!` (high-pass → low-pass →
-//! gate → EQ → AGC → compressor → de-esser → delay → reverb) → dry/wet → output gain → safety
+//! feedback suppressor → gate → EQ → AGC → compressor → de-esser → delay → reverb) → dry/wet → output gain → safety
 //! ceiling → bypass.
 
 use crate::bridge::Bridge;
@@ -15,6 +15,7 @@ use crate::dsp::gate::Gate;
 use crate::dsp::reverb::Reverb;
 use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize, MAX_CH};
 use crate::params::LivechainParams;
+use crate::stages::feedback::Feedback;
 use crate::stages::filters::Filters;
 use crate::stages::{fill, Ctx, Runner, Slot, StageInfo};
 use nice_plug::prelude::*;
@@ -85,6 +86,7 @@ macro_rules! stage_list {
 // the delay and the reverb, which would spread it into their tails.
 stage_list! {
     filters: Filters,
+    feedback: Slot<Feedback>,
     gate: Slot<Gate>,
     eq: Slot<Eq>,
     agc: Slot<Agc>,

@@ -15,6 +15,7 @@ pub mod devlog;
 pub mod dsp;
 pub mod editor;
 pub mod host;
+pub mod howl;
 pub mod param_kinds;
 pub mod params;
 pub mod presets;

@@ -14,12 +14,13 @@ use crate::stages::compressor::CompressorParams;
 use crate::stages::deesser::DeEsserParams;
 use crate::stages::delay::DelayParams;
 use crate::stages::eq::EqParams;
+use crate::stages::feedback::FeedbackParams;
 use crate::stages::filters::FilterParams;
 use crate::stages::gate::GateParams;
 use crate::stages::reverb::ReverbParams;
 
 /// The saved-state layout this build writes (see `state.rs` for the migrations).
-pub const STATE_SCHEMA: u32 = 2;
+pub const STATE_SCHEMA: u32 = 3;
 
 /// The editor's size and zoom, saved with the project.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -52,6 +53,9 @@ pub struct LivechainParams {
 
     #[nested(group = "Filters")]
     pub filters: FilterParams,
+
+    #[nested(group = "Feedback")]
+    pub feedback: FeedbackParams,
 
     #[nested(group = "Gate")]
     pub gate: GateParams,
@@ -111,6 +115,7 @@ impl Default for LivechainParams {
             editor_size: Arc::new(EditorSize::default()),
             input: InputParams { gain: gain_db_param("Input Gain", -36.0, 36.0) },
             filters: FilterParams::default(),
+            feedback: FeedbackParams::default(),
             gate: GateParams::default(),
             eq: EqParams::default(),
             agc: AgcParams::default(),

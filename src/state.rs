@@ -42,7 +42,8 @@ pub fn v0_param(id: &str, value: f32) -> (String, f32) {
 /// v0 (the prototype before parameters were grouped by stage) stored the input gain under `gain`
 /// and the dry/wet mix under `drywet` as a 0–1 fraction. v1 uses `in_gain` and `mix` in percent.
 /// v2 added the gate, the EQ and the de-esser: a state from before has their switches written
-/// off, so it sounds as it did even when loaded into an instance where they are on.
+/// off, so it sounds as it did even when loaded into an instance where they are on. v3 added the
+/// feedback suppressor, written off the same way (and no fixed notches: `fb_fixed` absent).
 pub fn migrate(state: &mut PluginState) -> Migration {
     let from = schema_of(state);
     let result = if from > STATE_SCHEMA {
@@ -68,6 +69,9 @@ pub fn migrate(state: &mut PluginState) -> Migration {
             for switch in ["gate_on", "eq_on", "deess_on"] {
                 state.params.entry(switch.into()).or_insert(ParamValue::Bool(false));
             }
+        }
+        if from < 3 {
+            state.params.entry("fb_on".into()).or_insert(ParamValue::Bool(false));
         }
         Migration::Upgraded { from }
     };

@@ -66,6 +66,8 @@ const ALL_ON: &[(&str, f32)] = &[
     ("hp_slope", 1.0),
     ("lp_on", 1.0),
     ("lp_freq", 12_000.0),
+    ("fb_on", 1.0),
+    ("fb_sens", 80.0),
     ("gate_on", 1.0),
     ("gate_thresh", -45.0),
     ("gate_lookahead", 1.0),
@@ -110,6 +112,14 @@ fn automation(len: usize, seed: u64) -> Vec<Event> {
         ("hp_freq", 10.0, 2_000.0),
         ("lp_freq", 500.0, 20_000.0),
         ("hp_on", 0.0, 1.0),
+        ("fb_on", 0.0, 1.0),
+        ("fb_sens", 0.0, 100.0),
+        ("fb_depth", 3.0, 24.0),
+        ("fb_width", 0.0125, 0.1),
+        ("fb_release", 1.0, 60.0),
+        ("fb_learn", 0.0, 1.0),
+        ("fb_clear", 0.0, 1.0),
+        ("fb_mode", 0.0, 1.0),
         ("gate_thresh", -70.0, -20.0),
         ("gate_release", 5.0, 500.0),
         ("gate_on", 0.0, 1.0),
@@ -271,13 +281,13 @@ fn an_older_saved_state_is_migrated() {
 }
 
 #[test]
-fn a_state_saved_before_the_gate_eq_and_de_esser_loads_with_them_off() {
+fn a_state_saved_before_the_gate_eq_de_esser_and_feedback_suppressor_loads_with_them_off() {
     use livechain::state::{migrate, Migration};
     use nice_plug::plugin::{ParamValue, PluginState};
     let json = r#"{"version":"0.1.0","params":{"comp_on":{"bool":true},"in_gain":{"f32":3.0}},"fields":{"schema":"1"}}"#;
     let mut state: PluginState = serde_json::from_str(json).unwrap();
     assert_eq!(migrate(&mut state), Migration::Upgraded { from: 1 });
-    for id in ["gate_on", "eq_on", "deess_on"] {
+    for id in ["gate_on", "eq_on", "deess_on", "fb_on"] {
         assert!(matches!(state.params.get(id), Some(ParamValue::Bool(false))), "{id}: {:?}", state.params.get(id));
     }
     assert!(matches!(state.params.get("comp_on"), Some(ParamValue::Bool(true))));
@@ -374,6 +384,14 @@ fn parameter_ids_are_permanent() {
         "deess_range",
         "deess_mode",
         "deess_listen",
+        "fb_on",
+        "fb_mode",
+        "fb_sens",
+        "fb_depth",
+        "fb_width",
+        "fb_release",
+        "fb_learn",
+        "fb_clear",
     ];
     let host = OfflineHost::new(48_000.0, 2);
     let ids: Vec<&str> = host.param_ids().collect();

@@ -167,7 +167,8 @@ fn demo_renders_and_reports_the_meters() {
 }
 
 /// `livechain stages` lists the chain's list, in order, with switch IDs the renderer accepts:
-/// each one, set alone, turns on a stage that changes the sound of a noise burst.
+/// each one, set alone, turns on a stage that changes the sound of a noise burst (of a howl in
+/// it, for the feedback suppressor).
 #[test]
 #[ignore = "system: runs the bundled standalone (cargo xtask test)"]
 fn the_stages_command_lists_the_chain_in_order() {
@@ -178,10 +179,25 @@ fn the_stages_command_lists_the_chain_in_order() {
     let want: Vec<(String, String)> = livechain::host::Stages::infos().map(|s| (s.switch.to_string(), s.name.to_string())).collect();
     assert_eq!(listed, want);
     let dry = vec![noise(24_000, 0.3, 9), noise(24_000, 0.3, 10)];
+    // The feedback suppressor leaves noise alone by design: it gets a howl in the noise (a tone
+    // growing 68 dB/s from −40 dBFS), which it must notch.
+    let howl: Vec<Vec<f32>> = dry
+        .iter()
+        .map(|ch| {
+            ch.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let t = i as f32 / 48_000.0;
+                    x + 10f32.powf((-40.0 + 68.0 * t) / 20.0) * (std::f32::consts::TAU * 2_000.0 * t).sin()
+                })
+                .collect()
+        })
+        .collect();
     for (id, name) in &listed {
         let settings = Settings { params: vec![(id.clone(), 1.0)], tail_s: Some(0.0), ..Default::default() };
-        let (wet, _) = render::render(&dry, 48_000, &settings).unwrap();
-        let moved = wet[0].iter().zip(&dry[0]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        let input = if id == "fb_on" { &howl } else { &dry };
+        let (wet, _) = render::render(input, 48_000, &settings).unwrap();
+        let moved = wet[0].iter().zip(&input[0]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(moved > 1e-3, "{name} ({id}) on left the noise as it was");
     }
 }

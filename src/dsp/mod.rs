@@ -14,6 +14,7 @@ pub mod denormal;
 pub mod eq;
 pub mod fade;
 pub mod fastmath;
+pub mod feedback;
 pub mod gate;
 pub mod kweight;
 pub mod reverb;

@@ -368,6 +368,39 @@ impl LivechainEditor {
                 },
                 |_| {},
             );
+            // The feedback suppressor sits right after the filters in the chain; its panel heads
+            // the third column, where there is room for its notch list.
+            let fb = &p.feedback;
+            stage(
+                &mut cols[2],
+                "Feedback Suppressor",
+                |ui| {
+                    for r in
+                        [&fb.on as &dyn AnyParam, &fb.mode, &fb.sensitivity, &fb.max_depth, &fb.width, &fb.release, &fb.learn, &fb.clear]
+                    {
+                        r.row(ui, setter);
+                    }
+                },
+                |ui| {
+                    let mut notches: Vec<(f32, f32)> = (0..crate::dsp::feedback::NOTCHES)
+                        .filter_map(|k| {
+                            let f = self.bridge.fb_notch_freq[k].load(Ordering::Relaxed);
+                            (f > 0.0).then(|| (f, self.bridge.fb_notch_depth[k].load(Ordering::Relaxed)))
+                        })
+                        .collect();
+                    notches.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let text = if notches.is_empty() {
+                        "no notches".to_string()
+                    } else {
+                        notches
+                            .iter()
+                            .map(|&(f, d)| format!("{:.0} Hz −{:.0} dB{}", f, d.abs(), if d < 0.0 { " (fixed)" } else { "" }))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    ui.label(egui::RichText::new(text).size(10.0).color(egui::Color32::GRAY));
+                },
+            );
             let dl = &p.delay;
             stage(
                 &mut cols[2],

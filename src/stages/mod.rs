@@ -12,6 +12,7 @@ pub mod compressor;
 pub mod deesser;
 pub mod delay;
 pub mod eq;
+pub mod feedback;
 pub mod filters;
 pub mod gate;
 pub mod reverb;

@@ -18,6 +18,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   compare [SECONDS]             the same audio through Livechain (VST3 in pedalboard), pedalboard's
                                 own chain and a numpy/scipy chain in 64-frame callbacks: times, ratios
   worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max
+  howl [--quick]                the feedback suppressor in a simulated closed acoustic loop: MSG
+                                with it off and on, ASG, detection, distortion per room and source,
+                                and music that must be left alone (espeak-ng and sox are installed)
   fuzz [SECONDS]                state loading and process() with random events, through the CLAP
                                 host, for SECONDS per target (default 300), fresh seeds each run";
 
@@ -58,6 +61,10 @@ fn run_command() -> Result<()> {
         "compare" => compare(&root, &rest),
         "worst-case" => run_cmd(Command::new("cargo").args(["bench", "--bench", "worst_case"])),
         "fuzz" => fuzz(&root, &rest),
+        "howl" => {
+            system::ensure(system::TEST)?;
+            run_cmd(Command::new("cargo").args(["run", "--release", "--example", "howl", "--"]).args(&rest))
+        }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -442,6 +442,12 @@ impl Reverb {
             early[1][..m].fill(0.0);
         }
         let gain = 0.35;
+        // The wet level follows the switch's fade too: switched off, the tail fades out with
+        // the input in 10 ms, so nothing is left to cut when the stage stops (wherever the
+        // host's blocks fall). At fade 1 this is the same arithmetic, bit for bit.
+        for (g, &f) in mix[..m].iter_mut().zip(&fade[a..b]) {
+            *g *= f;
+        }
         let (wet, early, width, mix) = (&wet[..2], &early[..2], &width[..m], &mix[..m]);
         let (wl_in, wr_in, el_in, er_in) = (&wet[0][..m], &wet[1][..m], &early[0][..m], &early[1][..m]);
         if channels == 2 {

@@ -1,0 +1,83 @@
+//! The feedback suppressor in the closed loop (`livechain::howl`): MSG, ASG, detection and
+//! distortion per room and source, and the music that must be left alone. `cargo xtask howl`
+//! runs it; `--quick` measures one room and source only.
+
+use livechain::howl::{self, room::Room, source};
+
+fn fmt(v: Option<f32>, top: f32) -> String {
+    match v {
+        Some(v) => format!("{v:+.1}"),
+        None => format!(">{top:+.0}"),
+    }
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let sr = howl::SR;
+    let speech = match source::speech(sr, source::SENTENCES) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("livechain howl: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut sources: Vec<(&str, Vec<f32>)> =
+        vec![("speech (espeak-ng)", speech), ("sung vowel /a/ 220 Hz", source::sung_vowel(sr, 6.0, 220.0, 30.0, 5))];
+    if !quick {
+        sources.push(("pink noise", source::pink_noise(sr, 6.0, 9)));
+    }
+    let rooms = Room::all(sr);
+    let rooms = if quick { &rooms[..1] } else { &rooms[..] };
+    println!(
+        "Closed loop at {} kHz, {}-sample blocks; the loop gain rises 1 dB/s from 3 dB under the room's MSG.",
+        sr / 1000.0,
+        howl::BLOCK
+    );
+    println!("MSG: the gain at which the rising loop ran away, in dB over the MSG of the room's response; ASG = on − off.");
+    println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found; time to the first notch, the output's highest", howl::STEP_DB);
+    println!("100 ms level over the source's. SD: spectral distortion of the notches the ramp left, loop open.\n");
+    println!(
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | notches | detection ms | howl peak dB | SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for room in rooms {
+        for (name, src) in &sources {
+            if quick && name.starts_with("sung") {
+                continue;
+            }
+            let f = howl::measure(room, name, src);
+            let asg = match (f.off_db, f.on_db) {
+                (Some(off), Some(on)) => format!("{:.1}", on - off),
+                (Some(off), None) => format!(">{:.1}", howl::RAMP_TOP_DB - off),
+                _ => "?".into(),
+            };
+            println!(
+                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {:+.1} | {:.2} |",
+                f.room,
+                room.delay_ms,
+                room.rt60,
+                f.source,
+                f.msg_db,
+                fmt(f.off_db, 6.0),
+                fmt(f.on_db, howl::RAMP_TOP_DB),
+                asg,
+                f.notches,
+                f.detect_ms.map_or("none".into(), |v| format!("{v:.0}")),
+                f.peak_over_db,
+                f.sd_db
+            );
+        }
+    }
+    println!("\nMusic with no loop (suppressor on, defaults): howls found and level change.\n");
+    println!("| signal | howls found | level change dB |\n| --- | --- | --- |");
+    let music: Vec<(&str, Vec<f32>)> = vec![
+        ("sung vowel with vibrato (220 Hz, ±30 cents)", source::sung_vowel(sr, 8.0, 220.0, 30.0, 3)),
+        ("held note with vibrato (sawtooth 440 Hz, ±40 cents)", source::vibrato_note(sr, 8.0, 440.0)),
+        ("chord of prime-harmonic partials (C4 E4 G4)", source::prime_chord(sr, 8.0)),
+        ("whistled tune (1.2–2.4 kHz)", source::whistle(sr, 8.0, 4)),
+        ("slow sine sweep (100 Hz–6.4 kHz in 20 s)", source::sweep(sr, 20.0)),
+    ];
+    for (name, x) in &music {
+        let (found, change) = howl::music_check(x);
+        println!("| {name} | {found} | {change:+.3} |");
+    }
+}

@@ -1,0 +1,323 @@
+//! The feedback (howl) suppressor: it listens to its input for a howl building up (`detect`) and
+//! puts a narrow notch on it (`notch`), deepening it while the howl goes on growing and lifting it
+//! slowly once its frequency has stopped threatening for the release time. Eight dynamic notches,
+//! and eight fixed ones that a ring-out ("learn") fills and that stay until cleared.
+//!
+//! Zero latency: the detector looks at the past (its spectra end at the current sample), the
+//! audio only goes through the notches. The analysis runs every quarter window, at stream
+//! positions counted from the last reset, and every setting is read there, so the output does not
+//! depend on how the host cuts its blocks.
+
+pub mod detect;
+pub mod notch;
+#[cfg(test)]
+mod tests;
+
+use self::detect::{min_slope_for, DetectSettings, Detector, Howl};
+use self::notch::{Notch, ATTACK_DB_PER_S, LIFT_S};
+use super::{BLOCK, MAX_CH};
+
+/// Dynamic notches (found while playing) and fixed ones (found while learning).
+pub const DYNAMIC: usize = 8;
+pub const FIXED: usize = 8;
+pub const NOTCHES: usize = DYNAMIC + FIXED;
+/// How much a found howl's notch deepens each time it is found again (dB).
+pub const STEP_DB: f32 = 3.0;
+/// A new notch's first depth, as a share of the most allowed.
+pub const FIRST_SHARE: f32 = 0.5;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedbackSettings {
+    /// Whether the fixed notches cut (mode "notch + fixed").
+    pub fixed_on: bool,
+    /// 0..1: how slow a growth still counts as a howl.
+    pub sensitivity: f32,
+    /// The deepest a notch may go (dB).
+    pub max_depth_db: f32,
+    /// Each notch's width (octaves).
+    pub width_oct: f32,
+    /// How long a dynamic notch stays after its howl was last found (s).
+    pub release_s: f32,
+    /// Ring-out: found howls go to the fixed notches.
+    pub learn: bool,
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        Self { fixed_on: true, sensitivity: 0.5, max_depth_db: 18.0, width_oct: 1.0 / 20.0, release_s: 30.0, learn: false }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedbackSuppressor {
+    sr: f32,
+    detector: Detector,
+    /// `DYNAMIC` dynamic notches, then `FIXED` fixed ones.
+    notches: [Notch; NOTCHES],
+    /// Each notch's depth while it holds (its target, unless lifting or its set is off).
+    keep: [f32; NOTCHES],
+    width_oct: f32,
+    mono: [f32; BLOCK],
+    dry: [[f32; BLOCK]; MAX_CH],
+    howls: [Howl; 8],
+    /// Howls found since the last reset (for the editor and the tests).
+    pub found: u32,
+    /// Bumped whenever the fixed set changes here (learned or cleared): the stage saves it.
+    pub fixed_generation: u32,
+}
+
+impl Default for FeedbackSuppressor {
+    fn default() -> Self {
+        Self {
+            sr: 48_000.0,
+            detector: Detector::default(),
+            notches: [Notch::default(); NOTCHES],
+            keep: [0.0; NOTCHES],
+            width_oct: FeedbackSettings::default().width_oct,
+            mono: [0.0; BLOCK],
+            dry: [[0.0; BLOCK]; MAX_CH],
+            howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0 }; 8],
+            found: 0,
+            fixed_generation: 0,
+        }
+    }
+}
+
+impl FeedbackSuppressor {
+    pub fn prepare(&mut self, sample_rate: f32) {
+        self.sr = sample_rate;
+        self.detector.prepare(sample_rate);
+        // The notches' frequencies stay (the fixed ones are a room's); their filters are remade.
+        let fixed: Vec<(f32, f32)> = self.fixed();
+        self.notches = [Notch::default(); NOTCHES];
+        self.keep = [0.0; NOTCHES];
+        self.load_fixed(&fixed);
+        self.reset();
+    }
+
+    /// Clears the detector, the dynamic notches and every filter's state; the fixed notches
+    /// stay (at their depth at once).
+    pub fn reset(&mut self) {
+        self.detector.reset();
+        for (i, n) in self.notches.iter_mut().enumerate() {
+            if i < DYNAMIC {
+                *n = Notch::default();
+                self.keep[i] = 0.0;
+            } else {
+                n.clear_state();
+            }
+        }
+        self.found = 0;
+    }
+
+    /// The fixed notches (frequency, depth in dB).
+    pub fn fixed(&self) -> Vec<(f32, f32)> {
+        self.notches[DYNAMIC..]
+            .iter()
+            .zip(&self.keep[DYNAMIC..])
+            .filter(|(n, &k)| !n.is_free() && k > 0.0)
+            .map(|(n, &k)| (n.freq, k))
+            .collect()
+    }
+
+    /// The fixed notches into `out` without allocating (the audio thread saves them): how many.
+    pub fn fixed_into(&self, out: &mut [(f32, f32); FIXED]) -> usize {
+        let mut k = 0;
+        for (n, &d) in self.notches[DYNAMIC..].iter().zip(&self.keep[DYNAMIC..]) {
+            if !n.is_free() && d > 0.0 {
+                out[k] = (n.freq, d);
+                k += 1;
+            }
+        }
+        k
+    }
+
+    /// Replaces the fixed notches (a loaded state): they cut at once, with no glide. Invalid
+    /// entries (a frequency outside 20 Hz to Nyquist, a depth outside 0 to 30 dB) are left out.
+    pub fn load_fixed(&mut self, fixed: &[(f32, f32)]) {
+        for i in DYNAMIC..NOTCHES {
+            self.notches[i] = Notch::default();
+            self.keep[i] = 0.0;
+        }
+        let valid =
+            fixed.iter().filter(|(f, d)| f.is_finite() && *f >= 20.0 && *f < 0.49 * self.sr && d.is_finite() && *d > 0.0 && *d <= 30.0);
+        for (slot, &(f, d)) in (DYNAMIC..NOTCHES).zip(valid) {
+            self.notches[slot].place(f, d, self.width_oct, self.sr);
+            self.notches[slot].depth = d;
+            self.keep[slot] = d;
+        }
+    }
+
+    /// Puts notches in place at once (frequency, depth dB), dynamic slots first then fixed, as
+    /// if each howl had just been found: for measuring what a set of notches does to a signal.
+    pub fn hold(&mut self, notches: &[(f32, f32)]) {
+        for (j, &(f, d)) in notches.iter().take(NOTCHES).enumerate() {
+            self.notches[j].place(f, d, self.width_oct, self.sr);
+            self.notches[j].depth = d;
+            self.keep[j] = d;
+        }
+    }
+
+    /// Lifts every fixed notch (they glide out).
+    pub fn clear_fixed(&mut self) {
+        for i in DYNAMIC..NOTCHES {
+            self.keep[i] = 0.0;
+            self.notches[i].target = 0.0;
+        }
+        self.fixed_generation = self.fixed_generation.wrapping_add(1);
+    }
+
+    /// Every notch in use: (frequency, depth now in dB, fixed).
+    pub fn notches(&self) -> impl Iterator<Item = (f32, f32, bool)> + '_ {
+        self.notches.iter().enumerate().filter(|(_, n)| !n.is_free()).map(|(i, n)| (n.freq, n.depth, i >= DYNAMIC))
+    }
+
+    /// The notches' combined response at `f` Hz (dB), as they cut now.
+    pub fn response_db(&self, f: f32) -> f32 {
+        self.notches.iter().map(|n| n.db_at(f, self.sr)).sum()
+    }
+
+    pub fn has_subnormal_state(&self) -> bool {
+        self.notches.iter().any(Notch::has_subnormal_state)
+    }
+
+    /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` is the
+    /// stage's switch. The settings are read where an analysis falls.
+    pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> FeedbackSettings, fade: &[f32]) {
+        let n = chans.first().map_or(0, |c| c.len()).min(BLOCK).min(fade.len());
+        let channels = chans.len().min(MAX_CH);
+        if n == 0 || channels == 0 {
+            return;
+        }
+        // (A fold rather than `any`: no early exit, so it runs on SIMD lanes.)
+        let fading = fade[..n].iter().fold(false, |acc, &f| acc | (f != 1.0));
+        if fading {
+            for ch in 0..channels {
+                self.dry[ch][..n].copy_from_slice(&chans[ch][..n]);
+            }
+        }
+        let attack = ATTACK_DB_PER_S / self.sr;
+        let mut a = 0;
+        while a < n {
+            let m = (n - a).min(self.detector.until_hop());
+            // The detector hears the input (before the notches) of both channels.
+            if channels == 2 {
+                for ((o, &x), &y) in self.mono[..m].iter_mut().zip(&chans[0][a..a + m]).zip(&chans[1][a..a + m]) {
+                    *o = 0.5 * (x + y);
+                }
+            } else {
+                self.mono[..m].copy_from_slice(&chans[0][a..a + m]);
+            }
+            let due = self.detector.push(&self.mono[..m]);
+            for notch in self.notches.iter_mut() {
+                if !notch.is_active() {
+                    continue;
+                }
+                let lift = notch.lift;
+                if channels == 2 {
+                    let (l, r) = chans.split_at_mut(1);
+                    notch.run(&mut [&mut l[0][a..a + m], &mut r[0][a..a + m]], m, attack, lift);
+                } else {
+                    notch.run(&mut [&mut chans[0][a..a + m]], m, attack, lift);
+                }
+            }
+            a += m;
+            if due {
+                self.analyse(&settings(a - 1));
+            }
+        }
+        if fading {
+            for ch in 0..channels {
+                for ((y, &x), &f) in chans[ch][..n].iter_mut().zip(&self.dry[ch][..n]).zip(fade) {
+                    *y = x + f * (*y - x);
+                }
+            }
+        }
+    }
+
+    /// One analysis: settings adopted, howls found and notched, holds counted down.
+    fn analyse(&mut self, s: &FeedbackSettings) {
+        let hop_s = self.detector.hop() as f32 / self.sr;
+        let max_depth = s.max_depth_db.clamp(0.0, 30.0);
+        if s.width_oct != self.width_oct {
+            self.width_oct = s.width_oct;
+            for n in self.notches.iter_mut().filter(|n| !n.is_free()) {
+                n.set_width(s.width_oct);
+            }
+        }
+        let ds = DetectSettings { min_slope_db_s: min_slope_for(s.sensitivity) };
+        let mut howls = self.howls;
+        let count = self.detector.analyse(&ds, &mut howls);
+        for h in &howls[..count] {
+            self.found = self.found.wrapping_add(1);
+            self.notch(h.freq, s, max_depth);
+        }
+        // Dynamic notches hold for the release time after their howl was last found, then lift.
+        for j in 0..DYNAMIC {
+            let n = &mut self.notches[j];
+            if n.is_free() {
+                continue;
+            }
+            n.idle_s += hop_s;
+            if n.idle_s >= s.release_s && self.keep[j] > 0.0 {
+                // It lifts slowly, over `LIFT_S` from where it is (its howl may come back).
+                self.keep[j] = 0.0;
+                n.lift = n.depth / (LIFT_S * self.sr);
+            }
+            n.target = self.keep[j].min(max_depth);
+            if n.target == 0.0 && n.depth == 0.0 {
+                *n = Notch::default();
+            }
+        }
+        // Fixed notches cut in mode "notch + fixed" and while learning.
+        let fixed_cut = s.fixed_on || s.learn;
+        for j in DYNAMIC..NOTCHES {
+            let n = &mut self.notches[j];
+            if n.is_free() {
+                continue;
+            }
+            n.target = if fixed_cut { self.keep[j] } else { 0.0 };
+            if self.keep[j] == 0.0 && n.depth == 0.0 {
+                *n = Notch::default();
+            }
+        }
+    }
+
+    /// A howl at `freq`: the notch on it cuts deeper, or a new one is placed.
+    fn notch(&mut self, freq: f32, s: &FeedbackSettings, max_depth: f32) {
+        // A notch already on it (within half its width): fixed ones first while they cut.
+        let half = 0.5 * self.width_oct.max(1.0 / 80.0);
+        let covers = |n: &Notch| !n.is_free() && (freq / n.freq).log2().abs() <= half;
+        let fixed_cut = s.fixed_on || s.learn;
+        let range = if s.learn { DYNAMIC..NOTCHES } else { 0..DYNAMIC };
+        let existing = (DYNAMIC..NOTCHES).filter(|_| fixed_cut).chain(0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);
+        if let Some(j) = existing {
+            self.keep[j] = (self.keep[j] + STEP_DB).min(max_depth);
+            self.notches[j].target = self.keep[j];
+            self.notches[j].idle_s = 0.0;
+            if j >= DYNAMIC {
+                self.fixed_generation = self.fixed_generation.wrapping_add(1);
+            }
+            return;
+        }
+        // A free slot of the set it goes to, else the one whose howl is longest gone (dynamic)
+        // or the shallowest (fixed).
+        let slot = range.clone().find(|&j| self.notches[j].is_free()).unwrap_or_else(|| {
+            range
+                .clone()
+                .max_by(|&a, &b| {
+                    let key = |j: usize| if s.learn { -self.keep[j] } else { self.notches[j].idle_s };
+                    key(a).total_cmp(&key(b))
+                })
+                .unwrap_or(0)
+        });
+        let first = (max_depth * FIRST_SHARE).max(STEP_DB.min(max_depth));
+        self.notches[slot].place(freq, first, self.width_oct, self.sr);
+        self.keep[slot] = first;
+        if slot >= DYNAMIC {
+            self.fixed_generation = self.fixed_generation.wrapping_add(1);
+        }
+    }
+}
+
+super::block_stage_impl!(FeedbackSuppressor, FeedbackSettings);

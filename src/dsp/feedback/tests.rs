@@ -1,0 +1,196 @@
+use super::detect::Detector;
+use super::notch::{q_for_width, Notch};
+use super::*;
+
+const SR: f32 = 48_000.0;
+
+fn noise(seed: &mut u32) -> f32 {
+    crate::dsp::xorshift32(seed) as f32 / u32::MAX as f32 * 2.0 - 1.0
+}
+
+/// Runs `x` (mono) through the suppressor in blocks of `block`.
+fn run(fs: &mut FeedbackSuppressor, x: &mut [f32], block: usize, s: FeedbackSettings) {
+    for c in x.chunks_mut(block) {
+        let n = c.len();
+        fs.process_block(&mut [c], |_| s, &[1.0; BLOCK][..n]);
+    }
+}
+
+/// A sine's gain through a notch, measured over whole periods after it settled (dB).
+fn measured_gain_db(notch: &Notch, f: f32) -> f32 {
+    let mut n = *notch;
+    n.clear_state();
+    let len = 48_000;
+    let mut x: Vec<f32> = (0..len).map(|i| (std::f32::consts::TAU * f * i as f32 / SR).sin()).collect();
+    n.run(&mut [&mut x], len, 0.0, 0.0);
+    let tail = &x[len / 2..];
+    let rms = (tail.iter().map(|v| (v * v) as f64).sum::<f64>() / tail.len() as f64).sqrt();
+    (20.0 * (rms * std::f64::consts::SQRT_2).log10()) as f32
+}
+
+/// The notch cuts as its analog bell does (at the centre by its depth, half its depth at the
+/// edges of its width), measured with sines against the formula.
+#[test]
+fn a_notch_follows_its_formula() {
+    for (freq, depth, width) in [(1_000.0f32, 18.0f32, 1.0 / 20.0), (250.0, 9.0, 1.0 / 10.0), (6_000.0, 12.0, 1.0 / 80.0)] {
+        let mut n = Notch::default();
+        n.place(freq, depth, width, SR);
+        n.depth = depth;
+        n.target = depth;
+        n.run(&mut [&mut [0.0f32; 4]], 4, 0.0, 0.0);
+        let centre = measured_gain_db(&n, freq);
+        assert!((centre + depth).abs() < 0.15, "{freq} Hz: {centre:.2} dB at the centre for {depth} dB");
+        for f in [freq * 0.9, freq * 2f32.powf(width / 2.0), freq / 2f32.powf(width / 2.0), freq * 1.1, freq * 0.5] {
+            let (got, want) = (measured_gain_db(&n, f), n.db_at(f, SR));
+            assert!((got - want).abs() < 0.15, "{freq} Hz notch at {f:.1} Hz: measured {got:.2} dB, formula {want:.2} dB");
+        }
+        // Half its depth (in dB) at the width's edges, within what the bilinear warp moves it.
+        let edge = n.db_at(freq * 2f32.powf(width / 2.0), SR);
+        assert!((edge + depth / 2.0).abs() < 0.25 * depth, "{freq} Hz: {edge:.2} dB at the edge");
+    }
+    assert!((q_for_width(1.0) - std::f32::consts::SQRT_2).abs() < 1e-5);
+}
+
+/// A notch deepening to its full depth on a sine at its centre glides: the output's envelope
+/// falls smoothly, no sample steps beyond the sine's own.
+#[test]
+fn a_notch_glides_in_without_a_click() {
+    let mut n = Notch::default();
+    n.place(1_000.0, 18.0, 1.0 / 20.0, SR);
+    let len = 9_600;
+    let x: Vec<f32> = (0..len).map(|i| 0.5 * (std::f32::consts::TAU * 1_000.0 * i as f32 / SR).sin()).collect();
+    let mut y = x.clone();
+    for c in y.chunks_mut(64) {
+        let m = c.len();
+        n.run(&mut [c], m, notch::ATTACK_DB_PER_S / SR, 0.0);
+    }
+    let own = x.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+    let step = y.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+    assert!(step <= own * 1.01, "largest step {step} against the sine's {own}");
+    assert!(y.iter().all(|v| v.is_finite()));
+    let end = y[len - 480..].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(20.0 * (end / 0.5).log10() < -17.0, "cut {:.1} dB after 200 ms", 20.0 * (end / 0.5).log10());
+}
+
+/// A tone growing at a howl's steady rate out of noise is found and notched at its frequency;
+/// the same tone held steady is not.
+#[test]
+fn a_growing_tone_is_notched_and_a_steady_one_is_not() {
+    let f = 1_234.5f32;
+    for growing in [true, false] {
+        let mut fs = FeedbackSuppressor::default();
+        fs.prepare(SR);
+        let mut seed = 3u32;
+        let len = (2.0 * SR) as usize;
+        // From −60 dB at 0.5 s, growing 60 dB/s, up to −6 dB; or held at −20 dB.
+        let mut x: Vec<f32> = (0..len)
+            .map(|i| {
+                let t = i as f32 / SR;
+                let db = if growing { (-60.0 + 60.0 * (t - 0.5).max(0.0)).min(-6.0) } else { -20.0 };
+                10f32.powf(db / 20.0) * (std::f32::consts::TAU * f * t).sin() + 0.01 * noise(&mut seed)
+            })
+            .collect();
+        run(&mut fs, &mut x, 64, FeedbackSettings::default());
+        let notches: Vec<_> = fs.notches().collect();
+        if growing {
+            assert!(fs.found >= 1, "the howl was not found");
+            assert!(notches.iter().any(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0), "no notch on {f} Hz: {notches:?}");
+        } else {
+            assert_eq!(fs.found, 0, "a steady tone was taken for a howl: {notches:?}");
+        }
+    }
+}
+
+/// The suppressor gives the same bits whatever the blocks, with notches placed and gliding.
+#[test]
+fn the_output_does_not_depend_on_the_blocks() {
+    let len = (1.5 * SR) as usize;
+    let mut seed = 9u32;
+    let input: Vec<f32> = (0..len)
+        .map(|i| {
+            let t = i as f32 / SR;
+            let db = (-60.0 + 80.0 * (t - 0.3).max(0.0)).min(-6.0);
+            10f32.powf(db / 20.0) * (std::f32::consts::TAU * 2_345.0 * t).sin() + 0.01 * noise(&mut seed)
+        })
+        .collect();
+    let mut want: Option<Vec<u32>> = None;
+    for sizes in [vec![64usize], vec![1, 77, 128, 3, 100], vec![128]] {
+        let mut fs = FeedbackSuppressor::default();
+        fs.prepare(SR);
+        let mut x = input.clone();
+        let (mut pos, mut k) = (0, 0);
+        while pos < len {
+            let n = sizes[k % sizes.len()].min(len - pos);
+            fs.process_block(&mut [&mut x[pos..pos + n]], |_| FeedbackSettings::default(), &[1.0; BLOCK][..n]);
+            pos += n;
+            k += 1;
+        }
+        assert!(fs.found > 0);
+        let bits: Vec<u32> = x.iter().map(|v| v.to_bits()).collect();
+        match &want {
+            None => want = Some(bits),
+            Some(w) => assert!(w == &bits, "blocks {sizes:?} changed the output"),
+        }
+    }
+}
+
+/// Learning puts what it finds in the fixed set, which survives a reset, is left out in mode
+/// "notch", and lifts when cleared; a loaded set with bad entries keeps only the good ones.
+#[test]
+fn the_fixed_set_learns_holds_and_clears() {
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    let learn = FeedbackSettings { learn: true, ..FeedbackSettings::default() };
+    let len = (2.0 * SR) as usize;
+    let mut x: Vec<f32> = (0..len)
+        .map(|i| {
+            let t = i as f32 / SR;
+            10f32.powf((-60.0 + 60.0 * t).min(-6.0) / 20.0) * (std::f32::consts::TAU * 3_000.0 * t).sin()
+        })
+        .collect();
+    let g0 = fs.fixed_generation;
+    run(&mut fs, &mut x, 128, learn);
+    let fixed = fs.fixed();
+    assert!(fixed.iter().any(|&(f, d)| (f / 3_000.0 - 1.0).abs() < 0.002 && d > 0.0), "{fixed:?}");
+    assert_ne!(fs.fixed_generation, g0);
+    assert!(fs.notches().all(|(_, _, is_fixed)| is_fixed), "learning fills the fixed set only");
+    fs.reset();
+    assert_eq!(fs.fixed(), fixed, "a reset keeps the fixed set");
+    // Mode "notch": the fixed notch lifts from the sound but stays in the set.
+    let mut quiet = vec![0.0f32; (0.2 * SR) as usize];
+    run(&mut fs, &mut quiet, 128, FeedbackSettings { fixed_on: false, ..FeedbackSettings::default() });
+    assert_eq!(fs.fixed(), fixed);
+    assert!(fs.notches().all(|(_, d, _)| d == 0.0), "mode notch leaves the fixed notches out");
+    fs.clear_fixed();
+    let mut quiet = vec![0.0f32; (0.2 * SR) as usize];
+    run(&mut fs, &mut quiet, 128, FeedbackSettings::default());
+    assert!(fs.fixed().is_empty());
+    assert_eq!(fs.notches().count(), 0, "cleared notches are gone once lifted");
+    fs.load_fixed(&[(1_000.0, 9.0), (f32::NAN, 9.0), (5.0, 9.0), (2_000.0, 99.0), (3_000.0, -1.0), (4_000.0, 6.0)]);
+    assert_eq!(fs.fixed(), vec![(1_000.0, 9.0), (4_000.0, 6.0)]);
+}
+
+/// After loud input and then a long silence, every notch state is zero or normal.
+#[test]
+fn no_subnormal_state_after_silence() {
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    fs.hold(&[(500.0, 12.0), (5_000.0, 18.0)]);
+    let mut seed = 1u32;
+    let mut x: Vec<f32> = (0..4_800).map(|_| noise(&mut seed)).collect();
+    run(&mut fs, &mut x, 64, FeedbackSettings { release_s: 1e9, ..FeedbackSettings::default() });
+    let mut silence = vec![0.0f32; (5.0 * SR) as usize];
+    run(&mut fs, &mut silence, 64, FeedbackSettings { release_s: 1e9, ..FeedbackSettings::default() });
+    assert!(!fs.has_subnormal_state());
+    assert!(silence.iter().all(|v| *v == 0.0 || v.is_normal()));
+}
+
+/// The analysis window is about 43 ms at every rate.
+#[test]
+fn the_analysis_window_scales_with_the_rate() {
+    for sr in [8_000.0f32, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0] {
+        let n = Detector::size_for(sr);
+        let ms = n as f32 / sr * 1000.0;
+        assert!((40.0..=90.0).contains(&ms) || sr < 10_000.0, "{sr} Hz: {n} samples, {ms:.1} ms");
+    }
+}

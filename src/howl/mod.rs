@@ -1,0 +1,241 @@
+//! A closed acoustic loop for the feedback suppressor: the chain's output goes through a
+//! speaker-to-microphone response (`room`) times a loop gain and comes back into its input with
+//! the live source (`source`). Blocks are shorter than the loop's delay, so the loop is exact:
+//! what comes back during a block was played before it.
+//!
+//! Measures (van Waterschoot & Moonen 2011): the maximum stable gain (MSG) with the suppressor
+//! off and on, found by raising the loop gain until the output runs away; the added stable gain
+//! (ASG); how fast a howl is notched after a step over the MSG and how far it gets; the spectral
+//! distortion the notches do to the source; and, on music with no loop, whether anything is
+//! notched at all. `cargo xtask howl` prints them per room and source.
+
+pub mod convolve;
+pub mod room;
+pub mod source;
+
+use crate::host::OfflineHost;
+use convolve::Convolver;
+use room::Room;
+
+/// The loop's block (1.3 ms at 48 kHz: shorter than any room's delay here).
+pub const BLOCK: usize = 64;
+/// The rate the loop runs at.
+pub const SR: f32 = 48_000.0;
+/// The output "runs away" when its 100 ms level passes the open-loop source level by this much.
+pub const RUNAWAY_DB: f32 = 15.0;
+
+/// The 100 ms RMS level (dB) of a stretch.
+fn rms_db(x: &[f32]) -> f32 {
+    let ms = x.iter().map(|v| (v * v) as f64).sum::<f64>() / x.len().max(1) as f64;
+    (10.0 * (ms + 1e-30).log10()) as f32
+}
+
+/// A chain set up for the loop: everything off but (when `on`) the feedback suppressor.
+pub fn host(on: bool) -> OfflineHost {
+    let mut h = OfflineHost::new(SR, 2);
+    h.set("fb_on", if on { 1.0 } else { 0.0 }).expect("fb_on");
+    h.settle();
+    h
+}
+
+/// What a loop run saw.
+#[derive(Debug, Clone, Default)]
+pub struct LoopRun {
+    /// The speaker signal (the chain's output, both channels' mean).
+    pub out: Vec<f32>,
+    /// Where it ran away (sample), if it did.
+    pub runaway_at: Option<usize>,
+    /// The sample at which the suppressor had first found a howl, if it did.
+    pub first_notch_at: Option<usize>,
+    /// The suppressor's notches at the end (frequency, depth dB).
+    pub notches: Vec<(f32, f32)>,
+}
+
+/// Runs `frames` samples of the closed loop: the source (repeated), plus the room's response to
+/// the output times 10^(gain_db(sample)/20), into the chain. Stops where it runs away (the 100 ms
+/// output level more than `RUNAWAY_DB` over `ref_db`).
+pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize, gain_db: impl Fn(usize) -> f32, ref_db: f32) -> LoopRun {
+    let mut conv = Convolver::new(&room.ir, BLOCK);
+    let mut run = LoopRun { out: Vec::with_capacity(frames), ..LoopRun::default() };
+    let (mut fb, mut l, mut r, mut u) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK]);
+    let window = (0.1 * SR) as usize;
+    let found0 = host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
+    let mut pos = 0;
+    while pos + BLOCK <= frames {
+        conv.next(&mut fb);
+        let k = 10f32.powf(gain_db(pos) / 20.0);
+        for i in 0..BLOCK {
+            let x = src[(pos + i) % src.len()] + k * fb[i];
+            l[i] = x;
+            r[i] = x;
+        }
+        host.process(&mut [&mut l, &mut r]);
+        for i in 0..BLOCK {
+            u[i] = 0.5 * (l[i] + r[i]);
+        }
+        conv.push(&u);
+        run.out.extend_from_slice(&u);
+        pos += BLOCK;
+        if run.first_notch_at.is_none() && host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed) != found0 {
+            run.first_notch_at = Some(pos);
+        }
+        if pos >= window && pos % (4 * BLOCK) == 0 && rms_db(&run.out[pos - window..pos]) > ref_db + RUNAWAY_DB {
+            run.runaway_at = Some(pos);
+            break;
+        }
+    }
+    run.notches = notches(host);
+    run
+}
+
+/// The suppressor's notches as the chain last published them.
+pub fn notches(host: &OfflineHost) -> Vec<(f32, f32)> {
+    use std::sync::atomic::Ordering;
+    let b = &host.bridge;
+    (0..crate::dsp::feedback::NOTCHES)
+        .filter_map(|k| {
+            let f = b.fb_notch_freq[k].load(Ordering::Relaxed);
+            (f > 0.0).then(|| (f, b.fb_notch_depth[k].load(Ordering::Relaxed).abs()))
+        })
+        .collect()
+}
+
+/// The gain (dB over the room's MSG) at which a loop whose gain rises at `rate_db_s` from
+/// `start_db` runs away, or None if it reached `stop_db` without (with the suppressor as set).
+pub fn ramp_msg(room: &Room, src: &[f32], on: bool, start_db: f32, stop_db: f32, rate_db_s: f32) -> (Option<f32>, LoopRun) {
+    let msg = -room.peak_gain_db();
+    let ref_db = rms_db(src);
+    let frames = ((stop_db - start_db) / rate_db_s * SR) as usize;
+    let mut h = host(on);
+    let over = |pos: usize| start_db + rate_db_s * pos as f32 / SR;
+    let run = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
+    (run.runaway_at.map(over), run)
+}
+
+/// One room and source: the figures of the report.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub room: String,
+    pub source: String,
+    /// The loop's MSG from the room's response (dB of loop gain).
+    pub msg_db: f32,
+    /// Where the rising loop ran away, over `msg_db`: suppressor off and on (None: not by the
+    /// top of the ramp).
+    pub off_db: Option<f32>,
+    pub on_db: Option<f32>,
+    /// A step to `STEP_DB` over the MSG: time to the first notch (ms) and the output's highest
+    /// 100 ms level over the source's (dB).
+    pub detect_ms: Option<f32>,
+    pub peak_over_db: f32,
+    /// The spectral distortion of the notches the ramp left, on the source with the loop open.
+    pub sd_db: f32,
+    /// Notches held at the top of the ramp.
+    pub notches: usize,
+}
+
+/// The step for the detection measure (dB over the MSG).
+pub const STEP_DB: f32 = 3.0;
+/// The ramp: from 3 dB under the MSG, 1 dB per second, up to this far over it.
+pub const RAMP_TOP_DB: f32 = 20.0;
+
+/// Every figure for one room and source.
+pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
+    let (off_db, _) = ramp_msg(room, src, false, -3.0, 6.0, 1.0);
+    let (on_db, on_run) = ramp_msg(room, src, true, -3.0, RAMP_TOP_DB, 1.0);
+    // The step goes over the MSG the rising loop found (the response's peak gain is an upper
+    // bound: the loop howls only where its phase also comes round).
+    let (detect_ms, peak_over_db) = step(room, src, off_db.unwrap_or(0.0) + STEP_DB);
+    let sd_db = spectral_distortion(src, &on_run.notches);
+    Figures {
+        room: room.name.to_string(),
+        source: name.to_string(),
+        msg_db: -room.peak_gain_db(),
+        off_db,
+        on_db,
+        detect_ms,
+        peak_over_db,
+        sd_db,
+        notches: on_run.notches.len(),
+    }
+}
+
+/// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two more
+/// (suppressor on): ms from the step to the first notch, and the highest 100 ms output level
+/// after the step over the source's level.
+pub fn step(room: &Room, src: &[f32], over_db: f32) -> (Option<f32>, f32) {
+    let msg = -room.peak_gain_db();
+    let ref_db = rms_db(src);
+    let t0 = (2.0 * SR) as usize;
+    let mut h = host(true);
+    let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
+    let detect = run.first_notch_at.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
+    let window = (0.1 * SR) as usize;
+    let mut peak = f32::MIN;
+    let mut p = t0 + window;
+    while p <= run.out.len() {
+        peak = peak.max(rms_db(&run.out[p - window..p]));
+        p += BLOCK;
+    }
+    // Against the source through the same loop just under the MSG: the level the howl adds to.
+    (detect, peak - ref_db)
+}
+
+/// The spectral distortion (dB) of a set of notches on `src` (loop open): per 2048-sample frame
+/// (hop 1024, Hann), the RMS over the bins from 100 Hz to 8 kHz of the dB difference between the
+/// notched and the dry power spectra, averaged over the frames with signal.
+pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> f32 {
+    use crate::dsp::feedback::{FeedbackSettings, FeedbackSuppressor};
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    fs.hold(notches);
+    let mut y = src.to_vec();
+    // No new notch: the least sensitivity, and nothing here howls.
+    let s = FeedbackSettings { sensitivity: 0.0, release_s: 1e9, ..FeedbackSettings::default() };
+    for c in y.chunks_mut(crate::dsp::BLOCK) {
+        let n = c.len();
+        fs.process_block(&mut [c], |_| s, &[1.0; crate::dsp::BLOCK][..n]);
+    }
+    frame_sd(src, &y)
+}
+
+/// The frame-averaged spectral distortion of `y` against `x` (see `spectral_distortion`).
+pub fn frame_sd(x: &[f32], y: &[f32]) -> f32 {
+    use realfft::RealFftPlanner;
+    let n = 2048;
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
+    let (mut a, mut b) = (fft.make_input_vec(), fft.make_input_vec());
+    let (mut sa, mut sb) = (fft.make_output_vec(), fft.make_output_vec());
+    let bin = SR as f64 / n as f64;
+    let (lo, hi) = ((100.0 / bin) as usize, (8_000.0 / bin) as usize);
+    let (mut total, mut frames) = (0.0f64, 0usize);
+    let mut start = 0;
+    while start + n <= x.len().min(y.len()) {
+        for i in 0..n {
+            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos();
+            a[i] = x[start + i] as f64 * w;
+            b[i] = y[start + i] as f64 * w;
+        }
+        fft.process(&mut a, &mut sa).expect("fft sizes");
+        fft.process(&mut b, &mut sb).expect("fft sizes");
+        let energy: f64 = sa[lo..hi].iter().map(|c| c.norm_sqr()).sum();
+        if energy > 1e-6 {
+            let sq: f64 = (lo..hi).map(|k| (10.0 * ((sb[k].norm_sqr() + 1e-20) / (sa[k].norm_sqr() + 1e-20)).log10()).powi(2)).sum();
+            total += (sq / (hi - lo) as f64).sqrt();
+            frames += 1;
+        }
+        start += n / 2;
+    }
+    (total / frames.max(1) as f64) as f32
+}
+
+/// A music signal through the suppressor with no loop: how many howls it found and the level
+/// change (dB, output RMS over input RMS).
+pub fn music_check(src: &[f32]) -> (u32, f32) {
+    let mut h = host(true);
+    let (mut l, mut r) = (src.to_vec(), src.to_vec());
+    for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
+        h.process(&mut [cl, cr]);
+    }
+    let found = h.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
+    (found, rms_db(&l) - rms_db(src))
+}

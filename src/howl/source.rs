@@ -1,0 +1,206 @@
+//! The live sources and the music that must be left alone, made in code (speech by espeak-ng).
+
+use crate::dsp::xorshift32;
+use std::f32::consts::TAU;
+
+fn noise(seed: &mut u32) -> f32 {
+    xorshift32(seed) as f32 / u32::MAX as f32 * 2.0 - 1.0
+}
+
+/// Scales `x` to an RMS of `db` dBFS.
+pub fn to_rms_db(mut x: Vec<f32>, db: f32) -> Vec<f32> {
+    let rms = (x.iter().map(|v| (v * v) as f64).sum::<f64>() / x.len().max(1) as f64).sqrt() as f32;
+    let g = 10f32.powf(db / 20.0) / rms.max(1e-12);
+    for v in x.iter_mut() {
+        *v *= g;
+    }
+    x
+}
+
+/// A two-pole resonator at `f` Hz with bandwidth `bw` Hz (a formant), unity gain at its peak.
+fn resonate(x: &mut [f32], sr: f32, f: f32, bw: f32) {
+    let r = (-std::f32::consts::PI * bw / sr).exp();
+    let (a1, a2) = (-2.0 * r * (TAU * f / sr).cos(), r * r);
+    let g = 1.0 - r;
+    let (mut y1, mut y2) = (0.0f32, 0.0f32);
+    for v in x.iter_mut() {
+        let y = g * *v - a1 * y1 - a2 * y2;
+        y2 = y1;
+        y1 = y;
+        *v = y;
+    }
+}
+
+/// A sung vowel /a/: a Rosenberg glottal pulse train at `f0` with a singer's vibrato (5.5 Hz,
+/// ±`vibrato_cents`) and 0.5 % jitter, differentiated (the lips' radiation), through four formants;
+/// −20 dBFS RMS.
+pub fn sung_vowel(sr: f32, secs: f32, f0: f32, vibrato_cents: f32, seed: u32) -> Vec<f32> {
+    let mut seed = seed.max(1);
+    let n = (secs * sr) as usize;
+    let mut x = vec![0.0f32; n];
+    let (mut phase, mut prev, mut jitter) = (0.0f32, 0.0f32, 0.0f32);
+    for (i, v) in x.iter_mut().enumerate() {
+        let t = i as f32 / sr;
+        let f = f0 * 2f32.powf(vibrato_cents / 1200.0 * (TAU * 5.5 * t).sin()) * (1.0 + jitter);
+        phase += f / sr;
+        if phase >= 1.0 {
+            phase -= 1.0;
+            jitter = 0.005 * noise(&mut seed);
+        }
+        // Opening over 40 % of the period, closing over 16 %, closed after.
+        let g = if phase < 0.4 {
+            0.5 * (1.0 - (std::f32::consts::PI * phase / 0.4).cos())
+        } else if phase < 0.56 {
+            (std::f32::consts::PI * (phase - 0.4) / 0.32).cos()
+        } else {
+            0.0
+        };
+        *v = g - prev + 0.002 * noise(&mut seed);
+        prev = g;
+    }
+    for (f, bw) in [(730.0, 90.0), (1090.0, 110.0), (2440.0, 170.0), (3400.0, 250.0)] {
+        resonate(&mut x, sr, f, bw);
+    }
+    let fade = (0.05 * sr) as usize;
+    for i in 0..fade.min(n) {
+        let g = i as f32 / fade as f32;
+        x[i] *= g;
+        x[n - 1 - i] *= g;
+    }
+    to_rms_db(x, -20.0)
+}
+
+/// A held chord (C4, E4, G4), each note's partials at the prime harmonics 1, 2, 3, 5, 7, 11
+/// and 13 with amplitudes 1/k: steady, lone-looking partials (no 2f above most of them) that a
+/// naive peak-to-harmonic test would take for howls; −20 dBFS RMS.
+pub fn prime_chord(sr: f32, secs: f32) -> Vec<f32> {
+    let n = (secs * sr) as usize;
+    let mut x = vec![0.0f32; n];
+    let mut seed = 77u32;
+    for f0 in [261.63f32, 329.63, 392.0] {
+        for k in [1.0f32, 2.0, 3.0, 5.0, 7.0, 11.0, 13.0] {
+            let f = f0 * k;
+            let ph = noise(&mut seed) * std::f32::consts::PI;
+            let w = TAU * f / sr;
+            for (i, v) in x.iter_mut().enumerate() {
+                *v += (w * i as f32 + ph).sin() / k;
+            }
+        }
+    }
+    to_rms_db(x, -20.0)
+}
+
+/// A whistled tune: notes between 1.2 and 2.4 kHz, 0.3 to 0.7 s each with short glides between,
+/// a whistler's vibrato and drift, breath noise; −20 dBFS RMS.
+pub fn whistle(sr: f32, secs: f32, seed: u32) -> Vec<f32> {
+    let mut seed = seed.max(1);
+    let n = (secs * sr) as usize;
+    let mut x = vec![0.0f32; n];
+    let (mut phase, mut f, mut target, mut left, mut drift) = (0.0f32, 1_800.0f32, 1_800.0f32, 0usize, 0.0f32);
+    let mut amp = 0.0f32;
+    for (i, v) in x.iter_mut().enumerate() {
+        if left == 0 {
+            target = 1_200.0 * 2f32.powf(noise(&mut seed).abs());
+            left = ((0.3 + 0.4 * noise(&mut seed).abs()) * sr) as usize;
+        }
+        left -= 1;
+        // A glide of about 30 ms toward the note, a slow wander, 5 Hz vibrato of ±0.5 %.
+        f += (target - f) * (1.0 / (0.03 * sr));
+        drift = 0.999 * drift + 0.0004 * noise(&mut seed);
+        let t = i as f32 / sr;
+        let fi = f * (1.0 + 0.005 * (TAU * 5.0 * t).sin() + drift);
+        phase = (phase + fi / sr).fract();
+        let env = if left < (0.04 * sr) as usize { 0.3 } else { 1.0 };
+        amp += (env - amp) * (1.0 / (0.01 * sr));
+        *v = amp * (TAU * phase).sin() + 0.01 * noise(&mut seed);
+    }
+    to_rms_db(x, -20.0)
+}
+
+/// A slow logarithmic sine sweep from 100 Hz to 6.4 kHz (six octaves) over `secs`; −20 dBFS RMS.
+pub fn sweep(sr: f32, secs: f32) -> Vec<f32> {
+    let n = (secs * sr) as usize;
+    let mut phase = 0.0f32;
+    let x = (0..n)
+        .map(|i| {
+            let f = 100.0 * 64f32.powf(i as f32 / n as f32);
+            phase = (phase + f / sr).fract();
+            (TAU * phase).sin()
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
+/// A held instrument note with vibrato: a band-limited sawtooth at `f0` (partials to 8 kHz),
+/// 5.5 Hz vibrato of ±40 cents; −20 dBFS RMS.
+pub fn vibrato_note(sr: f32, secs: f32, f0: f32) -> Vec<f32> {
+    let n = (secs * sr) as usize;
+    let mut phase = 0.0f32;
+    let partials = (8_000.0 / f0) as usize;
+    let x = (0..n)
+        .map(|i| {
+            let t = i as f32 / sr;
+            let f = f0 * 2f32.powf(40.0 / 1200.0 * (TAU * 5.5 * t).sin());
+            phase = (phase + f / sr).fract();
+            (1..=partials).map(|k| (TAU * phase * k as f32).sin() / k as f32).sum::<f32>()
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
+/// Pink-ish noise (white through a −3 dB/octave filter); −20 dBFS RMS.
+pub fn pink_noise(sr: f32, secs: f32, seed: u32) -> Vec<f32> {
+    let mut seed = seed.max(1);
+    let n = (secs * sr) as usize;
+    // Paul Kellet's economy filter.
+    let (mut b0, mut b1, mut b2) = (0.0f32, 0.0f32, 0.0f32);
+    let x = (0..n)
+        .map(|_| {
+            let w = noise(&mut seed);
+            b0 = 0.99765 * b0 + w * 0.0990460;
+            b1 = 0.96300 * b1 + w * 0.2965164;
+            b2 = 0.57000 * b2 + w * 1.0526913;
+            b0 + b1 + b2 + w * 0.1848
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
+/// espeak-ng reading `text`, resampled by sox to `sr`, −20 dBFS RMS; an error says what is
+/// missing.
+pub fn speech(sr: f32, text: &str) -> Result<Vec<f32>, String> {
+    let dir = std::env::temp_dir().join(format!("livechain-howl-{}-{}", std::process::id(), text.len()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (raw, wav) = (dir.join("raw.wav"), dir.join("speech.wav"));
+    let ok = std::process::Command::new("espeak-ng")
+        .args(["-s", "150", "-w"])
+        .arg(&raw)
+        .arg(text)
+        .status()
+        .map_err(|e| format!("espeak-ng could not run ({e}): `cargo xtask test` installs it"))?
+        .success();
+    if !ok {
+        return Err("espeak-ng failed".into());
+    }
+    let ok = std::process::Command::new("sox")
+        .arg(&raw)
+        .args(["-r", &format!("{}", sr as u32), "-c", "1", "-b", "32", "-e", "floating-point"])
+        .arg(&wav)
+        .status()
+        .map_err(|e| format!("sox could not run ({e})"))?
+        .success();
+    if !ok {
+        return Err("sox failed".into());
+    }
+    let (audio, rate) = crate::render::read_wav(&wav).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if rate as f32 != sr {
+        return Err(format!("sox gave {rate} Hz, not {sr}"));
+    }
+    let x = audio.into_iter().next().ok_or("no channel")?;
+    Ok(to_rms_db(x, -20.0))
+}
+
+/// The sentences the speech source reads.
+pub const SENTENCES: &str = "Good evening everyone, and thank you for coming tonight. \
+    Can you all hear me at the back of the room? Let me tell you how this started.";

@@ -1,0 +1,274 @@
+//! The feedback suppressor stage (`dsp::feedback`). Right after the filters, before everything
+//! else: a howl is taken out before the gate, the EQ and the dynamics see it (a compressor or the
+//! AGC would otherwise duck the voice under the howl, the gate would hold open on it), and before
+//! the delay and the reverb would spread it into their tails. Where a notch sits in the loop does
+//! not change the loop's gain; where the detector listens decides what it hears first, and here
+//! it hears the microphone after only the high-pass (which takes rumble out of its spectra).
+
+use super::{lanes, Ctx, Stage, StageInfo};
+use crate::bridge::Bridge;
+use crate::dsp::feedback::{FeedbackSettings, FeedbackSuppressor, FIXED, NOTCHES};
+use crate::param_kinds::{linear_param, switch};
+use nice_plug::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedbackMode {
+    /// Dynamic notches only (the fixed ones are kept, not used).
+    #[id = "notch"]
+    #[name = "Notch"]
+    Notch,
+    /// Dynamic notches and the fixed ones a ring-out placed.
+    #[id = "notch_fixed"]
+    #[name = "Notch + Fixed"]
+    NotchFixed,
+}
+
+/// The fixed notches as saved with the project (`fb_fixed`): written by the audio thread when a
+/// ring-out places one, by the host's thread when a state loads. A sequence count guards the
+/// entries (odd while they are being written), so a reader never takes a half-written set.
+#[derive(Debug, Default)]
+pub struct FixedStore {
+    seq: AtomicU32,
+    /// Bumped on every load from a saved state (the audio thread adopts the set).
+    loaded: AtomicU32,
+    count: AtomicU32,
+    freq: [AtomicU32; FIXED],
+    depth: [AtomicU32; FIXED],
+}
+
+impl FixedStore {
+    /// Writes a set (no allocation: the audio thread calls it).
+    pub fn write(&self, set: &[(f32, f32)]) {
+        self.seq.fetch_add(1, Ordering::AcqRel);
+        let n = set.len().min(FIXED);
+        for (i, &(f, d)) in set.iter().take(n).enumerate() {
+            self.freq[i].store(f.to_bits(), Ordering::Relaxed);
+            self.depth[i].store(d.to_bits(), Ordering::Relaxed);
+        }
+        self.count.store(n as u32, Ordering::Relaxed);
+        self.seq.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Reads the set into `out`; None while a write is under way (try again later).
+    pub fn read(&self, out: &mut [(f32, f32); FIXED]) -> Option<usize> {
+        let before = self.seq.load(Ordering::Acquire);
+        if before % 2 == 1 {
+            return None;
+        }
+        let n = (self.count.load(Ordering::Relaxed) as usize).min(FIXED);
+        for (i, o) in out.iter_mut().take(n).enumerate() {
+            *o = (f32::from_bits(self.freq[i].load(Ordering::Relaxed)), f32::from_bits(self.depth[i].load(Ordering::Relaxed)));
+        }
+        (self.seq.load(Ordering::Acquire) == before).then_some(n)
+    }
+
+    pub fn loaded(&self) -> u32 {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// The set as a list (not on the audio thread).
+    pub fn to_vec(&self) -> Vec<(f32, f32)> {
+        let mut out = [(0.0, 0.0); FIXED];
+        loop {
+            if let Some(n) = self.read(&mut out) {
+                return out[..n].to_vec();
+            }
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// The store as the parameter struct holds it (shared with editors and tools).
+#[derive(Debug, Clone, Default)]
+pub struct FixedHandle(pub Arc<FixedStore>);
+
+impl std::ops::Deref for FixedHandle {
+    type Target = FixedStore;
+    fn deref(&self) -> &FixedStore {
+        &self.0
+    }
+}
+
+impl<'a> nice_plug::params::persist::PersistentField<'a, Vec<(f32, f32)>> for FixedHandle {
+    fn set(&self, new_value: Vec<(f32, f32)>) {
+        self.write(&new_value);
+        self.loaded.fetch_add(1, Ordering::AcqRel);
+    }
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Vec<(f32, f32)>) -> R,
+    {
+        f(&self.to_vec())
+    }
+}
+
+#[derive(Params)]
+pub struct FeedbackParams {
+    #[id = "fb_on"]
+    pub on: BoolParam,
+    #[id = "fb_mode"]
+    pub mode: EnumParam<FeedbackMode>,
+    #[id = "fb_sens"]
+    pub sensitivity: FloatParam,
+    #[id = "fb_depth"]
+    pub max_depth: FloatParam,
+    #[id = "fb_width"]
+    pub width: FloatParam,
+    #[id = "fb_release"]
+    pub release: FloatParam,
+    /// Ring-out: while on, found howls go to the fixed notches.
+    #[id = "fb_learn"]
+    pub learn: BoolParam,
+    /// Lifts every fixed notch when it turns on (a button: the editor turns it back off).
+    #[id = "fb_clear"]
+    pub clear: BoolParam,
+    /// The fixed notches, saved with the project.
+    #[persist = "fb_fixed"]
+    pub fixed: FixedHandle,
+}
+
+/// The notch width in octaves shown as a fraction ("1/20 oct").
+fn width_to_string() -> Arc<dyn Fn(f32) -> String + Send + Sync> {
+    Arc::new(|v| format!("1/{:.0}", 1.0 / v.max(1e-3)))
+}
+
+/// "1/20", "1/20 oct" or "0.05" (octaves).
+type Parse = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
+
+fn string_to_width() -> Parse {
+    Arc::new(|s| {
+        let s = s.trim().trim_end_matches("oct").trim();
+        match s.split_once('/') {
+            Some((a, b)) => Some(a.trim().parse::<f32>().ok()? / b.trim().parse::<f32>().ok()?),
+            None => s.parse::<f32>().ok(),
+        }
+    })
+}
+
+impl Default for FeedbackParams {
+    fn default() -> Self {
+        let d = FeedbackSettings::default();
+        Self {
+            on: switch("Feedback Suppressor", false),
+            mode: EnumParam::new("Feedback Mode", FeedbackMode::NotchFixed),
+            sensitivity: linear_param("Feedback Sensitivity", d.sensitivity * 100.0, 0.0, 100.0, " %", 0),
+            max_depth: linear_param("Feedback Max Depth", d.max_depth_db, 3.0, 24.0, " dB", 1),
+            width: FloatParam::new(
+                "Notch Width",
+                d.width_oct,
+                FloatRange::Skewed { min: 1.0 / 80.0, max: 0.1, factor: FloatRange::skew_factor(-1.0) },
+            )
+            .with_unit(" oct")
+            .with_value_to_string(width_to_string())
+            .with_string_to_value(string_to_width()),
+            release: FloatParam::new(
+                "Notch Release",
+                d.release_s,
+                FloatRange::Skewed { min: 1.0, max: 300.0, factor: FloatRange::skew_factor(-2.0) },
+            )
+            .with_unit(" s")
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            learn: switch("Feedback Learn", false),
+            clear: switch("Feedback Clear", false),
+            fixed: FixedHandle::default(),
+        }
+    }
+}
+
+lanes!(FeedbackLanes for FeedbackParams { sensitivity, max_depth });
+
+/// The suppressor with what the stage keeps to sync its fixed notches with the saved set.
+#[derive(Debug, Clone, Default)]
+pub struct Feedback {
+    pub dsp: FeedbackSuppressor,
+    /// The store's load count adopted, the DSP's fixed-set version saved.
+    loaded_seen: u32,
+    saved: u32,
+    clear_was: bool,
+}
+
+impl Feedback {
+    /// Adopts a freshly loaded fixed set; saves one the DSP changed; clears on the button's rise.
+    fn sync(&mut self, p: &FeedbackParams) {
+        let loaded = p.fixed.loaded();
+        if loaded != self.loaded_seen {
+            let mut set = [(0.0f32, 0.0f32); FIXED];
+            if let Some(n) = p.fixed.read(&mut set) {
+                self.loaded_seen = loaded;
+                self.dsp.load_fixed(&set[..n]);
+                self.saved = self.dsp.fixed_generation;
+            }
+        }
+        let clear = p.clear.value();
+        if clear && !self.clear_was {
+            self.dsp.clear_fixed();
+        }
+        self.clear_was = clear;
+    }
+
+    fn save(&mut self, p: &FeedbackParams) {
+        if self.dsp.fixed_generation != self.saved {
+            self.saved = self.dsp.fixed_generation;
+            let mut set = [(0.0f32, 0.0f32); FIXED];
+            let n = self.dsp.fixed_into(&mut set);
+            p.fixed.write(&set[..n]);
+        }
+    }
+}
+
+impl Stage for Feedback {
+    type Params = FeedbackParams;
+    type Lanes = FeedbackLanes;
+    const INFO: StageInfo = StageInfo { name: "Feedback Suppressor", switch: "fb_on", with: &[] };
+
+    fn is_on(p: &FeedbackParams) -> bool {
+        p.on.value()
+    }
+    fn prepare(&mut self, sample_rate: f32) {
+        self.dsp.prepare(sample_rate);
+    }
+    fn reset(&mut self) {
+        self.dsp.reset();
+    }
+    /// A notch lifts over `LIFT_S` after its release time; its filters ring a few periods.
+    fn tail_seconds(_: &FeedbackParams, _: &Ctx, _: f32) -> f32 {
+        0.1
+    }
+    /// Its detector holds the last analysis window; silence clears it.
+    fn settle_seconds(_: &FeedbackParams) -> f32 {
+        0.1
+    }
+    /// Silence: the dynamic notches' hold goes on counting in a real session, but nothing grows
+    /// in silence; the fixed notches stay.
+    fn skip_silence(&mut self, _frames: u64) {
+        self.dsp.reset();
+    }
+    #[inline]
+    fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, _: &Ctx, fade: &[f32]) {
+        self.sync(p);
+        let fixed_on = p.mode.value() == FeedbackMode::NotchFixed;
+        let (width_oct, release_s, learn) = (p.width.value(), p.release.value(), p.learn.value());
+        let settings = |i: usize| {
+            let i = if steady { 0 } else { i };
+            FeedbackSettings { fixed_on, sensitivity: l.sensitivity[i] * 0.01, max_depth_db: l.max_depth[i], width_oct, release_s, learn }
+        };
+        self.dsp.process_block(chans, settings, fade);
+        self.save(p);
+    }
+    fn publish(&mut self, bridge: &Bridge) {
+        let mut k = 0;
+        for (freq, depth, fixed) in self.dsp.notches() {
+            if k < NOTCHES {
+                bridge.fb_notch_freq[k].store(freq, Ordering::Relaxed);
+                bridge.fb_notch_depth[k].store(if fixed { -depth } else { depth }, Ordering::Relaxed);
+                k += 1;
+            }
+        }
+        for j in k..NOTCHES {
+            bridge.fb_notch_freq[j].store(0.0, Ordering::Relaxed);
+        }
+        bridge.fb_found.store(self.dsp.found, Ordering::Relaxed);
+    }
+}
