@@ -119,7 +119,7 @@ fn automation(len: usize, seed: u64) -> Vec<Event> {
         ("fb_release", 1.0, 60.0),
         ("fb_learn", 0.0, 1.0),
         ("fb_clear", 0.0, 1.0),
-        ("fb_mode", 0.0, 1.0),
+        ("fb_mode", 0.0, 2.0),
         ("gate_thresh", -70.0, -20.0),
         ("gate_release", 5.0, 500.0),
         ("gate_on", 0.0, 1.0),

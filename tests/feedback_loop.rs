@@ -12,14 +12,19 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_speech() {
     let sr = howl::SR;
     let room = &Room::all(sr)[0];
     let speech = source::speech(sr, source::SENTENCES).expect("espeak-ng and sox (cargo xtask test installs them)");
-    let (off, _) = howl::ramp_msg(room, &speech, false, -3.0, 8.0, 1.0);
+    let (off, _) = howl::ramp_msg(room, &speech, None, -3.0, 8.0, 1.0);
     let off = off.expect("with the suppressor off the loop runs away");
     assert!((-1.0..4.0).contains(&off), "off: ran away at {off:+.1} dB over the response's MSG");
-    let (on, run) = howl::ramp_msg(room, &speech, true, -3.0, 20.0, 1.0);
+    let (on, run) = howl::ramp_msg(room, &speech, Some(howl::NOTCH), -3.0, 20.0, 1.0);
     let on = on.unwrap_or(20.0);
     let asg = on - off;
     println!("speech, {}: ran away at {off:+.1} dB off, {on:+.1} dB on: ASG {asg:.1} dB, {} notches", room.name, run.notches.len());
     assert!(asg >= 3.0, "ASG {asg:.1} dB");
+    // Mode "notch + fixed + shift": the 5 Hz shift decorrelates the loop on top of the notches.
+    let (shifted, _) = howl::ramp_msg(room, &speech, Some(howl::SHIFT), -3.0, 20.0, 1.0);
+    let shifted = shifted.unwrap_or(20.0);
+    println!("with the shift: ran away at {shifted:+.1} dB: ASG {:.1} dB", shifted - off);
+    assert!(shifted - off >= 3.0, "ASG with the shift {:.1} dB", shifted - off);
     let sd = howl::spectral_distortion(&speech, &run.notches);
     println!("spectral distortion of its notches on the speech: {sd:.2} dB");
     assert!(sd < 4.0, "spectral distortion {sd:.2} dB");
@@ -32,9 +37,9 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_a_sung_vowel() {
     let sr = howl::SR;
     let room = &Room::all(sr)[2];
     let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
-    let (off, _) = howl::ramp_msg(room, &vowel, false, -3.0, 8.0, 1.0);
+    let (off, _) = howl::ramp_msg(room, &vowel, None, -3.0, 8.0, 1.0);
     let off = off.expect("with the suppressor off the loop runs away");
-    let (on, run) = howl::ramp_msg(room, &vowel, true, -3.0, 20.0, 1.0);
+    let (on, run) = howl::ramp_msg(room, &vowel, Some(howl::NOTCH), -3.0, 20.0, 1.0);
     let on = on.unwrap_or(20.0);
     println!(
         "sung vowel, {}: ran away at {off:+.1} dB off, {on:+.1} dB on: ASG {:.1} dB, {} notches",

@@ -30,10 +30,18 @@ fn rms_db(x: &[f32]) -> f32 {
     (10.0 * (ms + 1e-30).log10()) as f32
 }
 
-/// A chain set up for the loop: everything off but (when `on`) the feedback suppressor.
-pub fn host(on: bool) -> OfflineHost {
+/// The suppressor's modes, as `fb_mode` values.
+pub const NOTCH: f32 = 1.0;
+pub const SHIFT: f32 = 2.0;
+
+/// A chain set up for the loop: everything off but (with `mode` Some) the feedback suppressor in
+/// that mode (`NOTCH`, `SHIFT`).
+pub fn host(mode: Option<f32>) -> OfflineHost {
     let mut h = OfflineHost::new(SR, 2);
-    h.set("fb_on", if on { 1.0 } else { 0.0 }).expect("fb_on");
+    if let Some(m) = mode {
+        h.set("fb_on", 1.0).expect("fb_on");
+        h.set("fb_mode", m).expect("fb_mode");
+    }
     h.settle();
     h
 }
@@ -102,11 +110,11 @@ pub fn notches(host: &OfflineHost) -> Vec<(f32, f32)> {
 
 /// The gain (dB over the room's MSG) at which a loop whose gain rises at `rate_db_s` from
 /// `start_db` runs away, or None if it reached `stop_db` without (with the suppressor as set).
-pub fn ramp_msg(room: &Room, src: &[f32], on: bool, start_db: f32, stop_db: f32, rate_db_s: f32) -> (Option<f32>, LoopRun) {
+pub fn ramp_msg(room: &Room, src: &[f32], mode: Option<f32>, start_db: f32, stop_db: f32, rate_db_s: f32) -> (Option<f32>, LoopRun) {
     let msg = -room.peak_gain_db();
     let ref_db = rms_db(src);
     let frames = ((stop_db - start_db) / rate_db_s * SR) as usize;
-    let mut h = host(on);
+    let mut h = host(mode);
     let over = |pos: usize| start_db + rate_db_s * pos as f32 / SR;
     let run = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
     (run.runaway_at.map(over), run)
@@ -123,6 +131,8 @@ pub struct Figures {
     /// top of the ramp).
     pub off_db: Option<f32>,
     pub on_db: Option<f32>,
+    /// The same in mode "notch + fixed + shift".
+    pub shift_db: Option<f32>,
     /// A step to `STEP_DB` over the MSG: time to the first notch (ms) and the output's highest
     /// 100 ms level over the source's (dB).
     pub detect_ms: Option<f32>,
@@ -140,8 +150,9 @@ pub const RAMP_TOP_DB: f32 = 20.0;
 
 /// Every figure for one room and source.
 pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
-    let (off_db, _) = ramp_msg(room, src, false, -3.0, 6.0, 1.0);
-    let (on_db, on_run) = ramp_msg(room, src, true, -3.0, RAMP_TOP_DB, 1.0);
+    let (off_db, _) = ramp_msg(room, src, None, -3.0, 6.0, 1.0);
+    let (on_db, on_run) = ramp_msg(room, src, Some(NOTCH), -3.0, RAMP_TOP_DB, 1.0);
+    let (shift_db, _) = ramp_msg(room, src, Some(SHIFT), -3.0, RAMP_TOP_DB, 1.0);
     // The step goes over the MSG the rising loop found (the response's peak gain is an upper
     // bound: the loop howls only where its phase also comes round).
     let (detect_ms, peak_over_db) = step(room, src, off_db.unwrap_or(0.0) + STEP_DB);
@@ -152,6 +163,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
         msg_db: -room.peak_gain_db(),
         off_db,
         on_db,
+        shift_db,
         detect_ms,
         peak_over_db,
         sd_db,
@@ -166,7 +178,7 @@ pub fn step(room: &Room, src: &[f32], over_db: f32) -> (Option<f32>, f32) {
     let msg = -room.peak_gain_db();
     let ref_db = rms_db(src);
     let t0 = (2.0 * SR) as usize;
-    let mut h = host(true);
+    let mut h = host(Some(NOTCH));
     let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
     let detect = run.first_notch_at.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
     let window = (0.1 * SR) as usize;
@@ -231,7 +243,7 @@ pub fn frame_sd(x: &[f32], y: &[f32]) -> f32 {
 /// A music signal through the suppressor with no loop: how many howls it found and the level
 /// change (dB, output RMS over input RMS).
 pub fn music_check(src: &[f32]) -> (u32, f32) {
-    let mut h = host(true);
+    let mut h = host(Some(NOTCH));
     let (mut l, mut r) = (src.to_vec(), src.to_vec());
     for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
         h.process(&mut [cl, cr]);

@@ -23,6 +23,11 @@ pub enum FeedbackMode {
     #[id = "notch_fixed"]
     #[name = "Notch + Fixed"]
     NotchFixed,
+    /// Both sets of notches and a 5 Hz frequency shift (decorrelates the loop: more stable gain,
+    /// at the cost of a slight detune).
+    #[id = "notch_shift"]
+    #[name = "Notch + Fixed + Shift"]
+    NotchShift,
 }
 
 /// The fixed notches as saved with the project (`fb_fixed`): written by the audio thread when a
@@ -248,11 +253,20 @@ impl Stage for Feedback {
     #[inline]
     fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, _: &Ctx, fade: &[f32]) {
         self.sync(p);
-        let fixed_on = p.mode.value() == FeedbackMode::NotchFixed;
+        let mode = p.mode.value();
+        let (fixed_on, shift) = (mode != FeedbackMode::Notch, mode == FeedbackMode::NotchShift);
         let (width_oct, release_s, learn) = (p.width.value(), p.release.value(), p.learn.value());
         let settings = |i: usize| {
             let i = if steady { 0 } else { i };
-            FeedbackSettings { fixed_on, sensitivity: l.sensitivity[i] * 0.01, max_depth_db: l.max_depth[i], width_oct, release_s, learn }
+            FeedbackSettings {
+                fixed_on,
+                sensitivity: l.sensitivity[i] * 0.01,
+                max_depth_db: l.max_depth[i],
+                width_oct,
+                release_s,
+                learn,
+                shift,
+            }
         };
         self.dsp.process_block(chans, settings, fade);
         self.save(p);

@@ -10,11 +10,13 @@
 
 pub mod detect;
 pub mod notch;
+pub mod shift;
 #[cfg(test)]
 mod tests;
 
 use self::detect::{min_slope_for, DetectSettings, Detector, Howl};
 use self::notch::{Notch, ATTACK_DB_PER_S, LIFT_S};
+use self::shift::FreqShift;
 use super::{BLOCK, MAX_CH};
 
 /// Dynamic notches (found while playing) and fixed ones (found while learning).
@@ -40,11 +42,13 @@ pub struct FeedbackSettings {
     pub release_s: f32,
     /// Ring-out: found howls go to the fixed notches.
     pub learn: bool,
+    /// Shift everything up by `shift::SHIFT_HZ` (mode "notch + fixed + shift").
+    pub shift: bool,
 }
 
 impl Default for FeedbackSettings {
     fn default() -> Self {
-        Self { fixed_on: true, sensitivity: 0.5, max_depth_db: 18.0, width_oct: 1.0 / 20.0, release_s: 30.0, learn: false }
+        Self { fixed_on: true, sensitivity: 0.5, max_depth_db: 18.0, width_oct: 1.0 / 20.0, release_s: 30.0, learn: false, shift: false }
     }
 }
 
@@ -60,6 +64,11 @@ pub struct FeedbackSuppressor {
     mono: [f32; BLOCK],
     dry: [[f32; BLOCK]; MAX_CH],
     howls: [Howl; 8],
+    shift: FreqShift,
+    /// The shift's crossfade (0: out, 1: in) and its step per sample (50 ms).
+    shift_amount: f32,
+    shift_step: f32,
+    amount: [f32; BLOCK],
     /// Howls found since the last reset (for the editor and the tests).
     pub found: u32,
     /// Bumped whenever the fixed set changes here (learned or cleared): the stage saves it.
@@ -77,6 +86,10 @@ impl Default for FeedbackSuppressor {
             mono: [0.0; BLOCK],
             dry: [[0.0; BLOCK]; MAX_CH],
             howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0 }; 8],
+            shift: FreqShift::default(),
+            shift_amount: 0.0,
+            shift_step: 0.0,
+            amount: [0.0; BLOCK],
             found: 0,
             fixed_generation: 0,
         }
@@ -87,6 +100,8 @@ impl FeedbackSuppressor {
     pub fn prepare(&mut self, sample_rate: f32) {
         self.sr = sample_rate;
         self.detector.prepare(sample_rate);
+        self.shift.prepare(sample_rate);
+        self.shift_step = 1.0 / (0.05 * sample_rate);
         // The notches' frequencies stay (the fixed ones are a room's); their filters are remade.
         let fixed: Vec<(f32, f32)> = self.fixed();
         self.notches = [Notch::default(); NOTCHES];
@@ -99,6 +114,8 @@ impl FeedbackSuppressor {
     /// stay (at their depth at once).
     pub fn reset(&mut self) {
         self.detector.reset();
+        self.shift.reset();
+        self.shift_amount = 0.0;
         for (i, n) in self.notches.iter_mut().enumerate() {
             if i < DYNAMIC {
                 *n = Notch::default();
@@ -225,6 +242,20 @@ impl FeedbackSuppressor {
             if due {
                 self.analyse(&settings(a - 1));
             }
+        }
+        // The frequency shift, gliding in and out over 50 ms with its mode (a switch: the host's
+        // events split blocks, so the block's first sample speaks for it).
+        let shift_on = settings(0).shift;
+        if shift_on || self.shift_amount > 0.0 {
+            if self.shift_amount == 0.0 {
+                self.shift.reset();
+            }
+            for g in self.amount[..n].iter_mut() {
+                self.shift_amount =
+                    if shift_on { (self.shift_amount + self.shift_step).min(1.0) } else { (self.shift_amount - self.shift_step).max(0.0) };
+                *g = self.shift_amount;
+            }
+            self.shift.run(&mut chans[..channels], n, &self.amount[..n]);
         }
         if fading {
             for ch in 0..channels {

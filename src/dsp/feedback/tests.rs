@@ -194,3 +194,37 @@ fn the_analysis_window_scales_with_the_rate() {
         assert!((40.0..=90.0).contains(&ms) || sr < 10_000.0, "{sr} Hz: {n} samples, {ms:.1} ms");
     }
 }
+
+/// The Hilbert pair is 90° apart (within 1°) from 30 Hz to 20 kHz at 48 kHz, and the shifter
+/// moves a 1 kHz sine to 1005 Hz with its level kept: the only component left, the rest more
+/// than 40 dB down.
+#[test]
+fn the_shifter_moves_a_sine_up_by_its_shift() {
+    let mut fs = shift::FreqShift::default();
+    fs.prepare(SR);
+    let worst = (0..=200)
+        .map(|k| 30.0 * (20_000.0f64 / 30.0).powf(k as f64 / 200.0))
+        .map(|f| (fs.pair_phase_deg(f, SR as f64).abs() - 90.0).abs())
+        .fold(0.0f64, f64::max);
+    assert!(worst < 1.0, "the pair is {worst:.2}° off 90°");
+    let len = 96_000;
+    let mut x: Vec<f32> = (0..len).map(|i| 0.5 * (std::f32::consts::TAU * 1_000.0 * i as f32 / SR).sin()).collect();
+    for c in x.chunks_mut(100) {
+        let n = c.len();
+        fs.run(&mut [c], n, &[1.0; BLOCK][..n]);
+    }
+    // Correlate the second half with sines at 1005 Hz and at 1000 Hz.
+    let tail = &x[len / 2..];
+    let power_at = |f: f32| {
+        let (mut re, mut im) = (0.0f64, 0.0f64);
+        for (i, &v) in tail.iter().enumerate() {
+            let w = std::f64::consts::TAU * f as f64 * (len / 2 + i) as f64 / SR as f64;
+            re += v as f64 * w.cos();
+            im += v as f64 * w.sin();
+        }
+        ((re * re + im * im).sqrt() * 2.0 / tail.len() as f64) as f32
+    };
+    let (moved, stayed) = (power_at(1_005.0), power_at(1_000.0));
+    assert!((moved - 0.5).abs() < 0.01, "1005 Hz at {moved} (want 0.5)");
+    assert!(20.0 * (stayed / 0.5).log10() < -40.0, "1000 Hz left at {stayed}");
+}

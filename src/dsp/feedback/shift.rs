@@ -1,0 +1,145 @@
+//! A frequency shifter for the feedback loop (Schroeder, "Improvement of acoustic-feedback
+//! stability by frequency shifting", JASA 1964): every component moves up by a few hertz, so a
+//! component that goes round the loop lands on a different frequency each time and cannot build
+//! up on one peak of the room's response; the loop then howls only once its gain averaged over
+//! the response's peaks and dips reaches unity, not its highest peak.
+//!
+//! Zero latency: the analytic signal comes from two chains of allpass sections whose phases
+//! differ by 90° (a Hilbert pair, made here from the half-band design of `eq::halfband` moved by
+//! a quarter of the rate), then turns with a 5 Hz oscillator whose phase is counted in stream
+//! samples (the output does not depend on how blocks are cut).
+
+use crate::dsp::eq::halfband::coefficients;
+use crate::dsp::MAX_CH;
+
+/// The shift (Hz).
+pub const SHIFT_HZ: f64 = 5.0;
+/// Allpass sections in the pair (half in each chain).
+pub const SECTIONS: usize = 12;
+/// The pair is 90° apart from this far above 0 Hz to this far below Nyquist.
+pub const EDGE_HZ: f64 = 15.0;
+
+/// One chain of second-order allpass sections (a − z⁻²)/(1 − a·z⁻²).
+#[derive(Debug, Clone, Copy, Default)]
+struct Chain {
+    a: [f32; SECTIONS / 2],
+    /// Per section: x(n−1), x(n−2), y(n−1), y(n−2).
+    s: [[f32; 4]; SECTIONS / 2],
+}
+
+impl Chain {
+    #[inline(always)]
+    fn tick(&mut self, mut x: f32) -> f32 {
+        for (a, s) in self.a.iter().zip(self.s.iter_mut()) {
+            let y = a * (x + s[3]) - s[1];
+            *s = [x, s[0], y, s[2]];
+            x = y;
+        }
+        x
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FreqShift {
+    /// Per channel: the in-phase chain, the quadrature chain and the quadrature's one-sample
+    /// delay.
+    chains: [[Chain; 2]; MAX_CH],
+    late: [f32; MAX_CH],
+    /// The oscillator as a turning phasor (cos, sin) and its turn per sample, in f64; kept on
+    /// the unit circle by a first-order correction each sample.
+    phasor: (f64, f64),
+    turn: (f64, f64),
+    osc: [(f32, f32); crate::dsp::BLOCK],
+}
+
+impl Default for FreqShift {
+    fn default() -> Self {
+        Self {
+            chains: [[Chain::default(); 2]; MAX_CH],
+            late: [0.0; MAX_CH],
+            phasor: (1.0, 0.0),
+            turn: (1.0, 0.0),
+            osc: [(1.0, 0.0); crate::dsp::BLOCK],
+        }
+    }
+}
+
+impl FreqShift {
+    pub fn prepare(&mut self, sr: f32) {
+        let c = coefficients(SECTIONS, EDGE_HZ / sr as f64);
+        let mut chain = [Chain::default(); 2];
+        for (i, &a) in c.iter().enumerate() {
+            chain[i % 2].a[i / 2] = a as f32;
+        }
+        self.chains = [chain; MAX_CH];
+        let w = std::f64::consts::TAU * SHIFT_HZ / sr as f64;
+        self.turn = (w.cos(), w.sin());
+        self.reset();
+    }
+
+    pub fn reset(&mut self) {
+        for ch in self.chains.iter_mut().flatten() {
+            ch.s = [[0.0; 4]; SECTIONS / 2];
+        }
+        self.late = [0.0; MAX_CH];
+        self.phasor = (1.0, 0.0);
+    }
+
+    /// Shifts `chans` (1 or 2 channels, `n` ≤ `BLOCK` samples) up by `SHIFT_HZ` in place;
+    /// `amount[i]` crossfades from the input (0) to the shifted signal (1).
+    pub fn run(&mut self, chans: &mut [&mut [f32]], n: usize, amount: &[f32]) {
+        let channels = chans.len().min(MAX_CH);
+        let n = n.min(crate::dsp::BLOCK);
+        let (mut c, mut s) = self.phasor;
+        let (tc, ts) = self.turn;
+        for o in self.osc[..n].iter_mut() {
+            *o = (c as f32, s as f32);
+            (c, s) = (c * tc - s * ts, s * tc + c * ts);
+            let k = 1.5 - 0.5 * (c * c + s * s);
+            (c, s) = (c * k, s * k);
+        }
+        self.phasor = (c, s);
+        for (ch, x) in chans.iter_mut().enumerate().take(channels) {
+            let [p, q] = &mut self.chains[ch];
+            let late = &mut self.late[ch];
+            for ((x, &g), &(co, si)) in x[..n].iter_mut().zip(amount).zip(&self.osc[..n]) {
+                let i = p.tick(*x);
+                let qd = *late;
+                *late = q.tick(*x);
+                let y = i * co - qd * si;
+                *x += g * (y - *x);
+            }
+            for chain in self.chains[ch].iter_mut() {
+                for v in chain.s.iter_mut().flatten() {
+                    *v = crate::dsp::flush_tiny(*v);
+                }
+            }
+        }
+    }
+
+    /// The pair's phase difference at `f` Hz for rate `sr`, degrees (for the tests).
+    pub fn pair_phase_deg(&self, f: f64, sr: f64) -> f64 {
+        let w = std::f64::consts::TAU * f / sr;
+        let phase = |chain: &Chain| {
+            chain
+                .a
+                .iter()
+                .map(|&a| {
+                    // (a − z⁻²)/(1 − a·z⁻²) at z = e^{jw}.
+                    let a = a as f64;
+                    let (c2, s2) = ((2.0 * w).cos(), (2.0 * w).sin());
+                    let num = (a - c2, s2);
+                    let den = (1.0 - a * c2, a * s2);
+                    num.1.atan2(num.0) - den.1.atan2(den.0)
+                })
+                .sum::<f64>()
+        };
+        let d = phase(&self.chains[0][0]) - (phase(&self.chains[0][1]) - w);
+        let deg = d.to_degrees().rem_euclid(360.0);
+        if deg > 180.0 {
+            deg - 360.0
+        } else {
+            deg
+        }
+    }
+}
