@@ -76,13 +76,7 @@ fn main() {
     }
     println!("\nMusic with no loop (suppressor on, defaults): howls found and level change.\n");
     println!("| signal | howls found | level change dB |\n| --- | --- | --- |");
-    let music: Vec<(&str, Vec<f32>)> = vec![
-        ("sung vowel with vibrato (220 Hz, ±30 cents)", source::sung_vowel(sr, 8.0, 220.0, 30.0, 3)),
-        ("held note with vibrato (sawtooth 440 Hz, ±40 cents)", source::vibrato_note(sr, 8.0, 440.0)),
-        ("chord of prime-harmonic partials (C4 E4 G4)", source::prime_chord(sr, 8.0)),
-        ("whistled tune (1.2–2.4 kHz)", source::whistle(sr, 8.0, 4)),
-        ("slow sine sweep (100 Hz–6.4 kHz in 20 s)", source::sweep(sr, 20.0)),
-    ];
+    let music = source::music(sr);
     for (name, x) in &music {
         let (found, change) = howl::music_check(x);
         println!("| {name} | {found} | {change:+.3} |");

@@ -245,25 +245,10 @@ fn the_gate_gives_the_same_bits_in_any_block_size() {
 // ---------------------------------------------------------------------------------------------
 // The de-esser on speech.
 
-/// espeak-ng reading `text`, resampled to 48 kHz mono by sox, peaks at −12 dBFS.
-fn speech(text: &str, tag: &str) -> Vec<f32> {
-    let dir = std::env::temp_dir().join(format!("livechain-deess-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (raw, wav) = (dir.join("raw.wav"), dir.join("speech.wav"));
-    let ok = std::process::Command::new("espeak-ng")
-        .args(["-s", "140", "-w"])
-        .arg(&raw)
-        .arg(text)
-        .status()
-        .expect("espeak-ng runs (cargo xtask test installs it)")
-        .success();
-    assert!(ok, "espeak-ng failed");
-    let ok = std::process::Command::new("sox").arg(&raw).args(["-r", "48000", "-c", "1"]).arg(&wav).status().expect("sox runs").success();
-    assert!(ok, "sox failed");
-    let (audio, rate) = livechain::render::read_wav(&wav).unwrap();
-    assert_eq!(rate, 48_000);
-    let _ = std::fs::remove_dir_all(&dir);
-    let x = audio.into_iter().next().unwrap();
+/// espeak-ng reading `text` (140 words a minute), resampled to 48 kHz mono by sox, peaks at
+/// −12 dBFS.
+fn speech(text: &str, _tag: &str) -> Vec<f32> {
+    let x = livechain::howl::source::speech_at(48_000.0, text, 140).expect("espeak-ng and sox (cargo xtask test installs them)");
     let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     x.iter().map(|v| v * 0.25 / peak).collect()
 }

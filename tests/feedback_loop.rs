@@ -55,13 +55,7 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_a_sung_vowel() {
 #[test]
 fn music_without_feedback_is_left_alone() {
     let sr = howl::SR;
-    let music: Vec<(&str, Vec<f32>)> = vec![
-        ("sung vowel with vibrato", source::sung_vowel(sr, 8.0, 220.0, 30.0, 3)),
-        ("held sawtooth with vibrato", source::vibrato_note(sr, 8.0, 440.0)),
-        ("prime-harmonic chord", source::prime_chord(sr, 8.0)),
-        ("whistled tune", source::whistle(sr, 8.0, 4)),
-        ("slow sine sweep", source::sweep(sr, 20.0)),
-    ];
+    let music = source::music(sr);
     for (name, x) in &music {
         let (found, change) = howl::music_check(x);
         println!("{name}: {found} howls found, level change {change:+.3} dB");

@@ -84,22 +84,8 @@ impl BandFilter {
             self.made_for = (freq, width);
             let g = (std::f32::consts::PI * freq.clamp(10.0, 0.45 * sample_rate) / sample_rate).tan();
             let k = 1.0 / q_for_octaves(width.max(0.05));
-            let a1 = 1.0 / (1.0 + g * (g + k));
-            let a2 = g * a1;
-            let a3 = g * a2;
-            // v1 = a1·s1 + a2·(x − s2), v2 = s2 + a2·s1 + a3·(x − s2); s1' = 2v1 − s1,
-            // s2' = 2v2 − s2; the band (unity gain at the centre) is k·v1.
-            self.coefs = SvfCoefs {
-                a11: 2.0 * a1 - 1.0,
-                a12: -2.0 * a2,
-                a21: 2.0 * a2,
-                a22: 1.0 - 2.0 * a3,
-                b1: 2.0 * a2,
-                b2: 2.0 * a3,
-                d: k * a2,
-                e1: k * a1,
-                e2: -k * a2,
-            };
+            // The band (unity gain at the centre) is k·v1.
+            self.coefs = SvfCoefs::simper(g, k, [0.0, k, 0.0]);
         }
     }
 }

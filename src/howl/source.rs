@@ -166,14 +166,22 @@ pub fn pink_noise(sr: f32, secs: f32, seed: u32) -> Vec<f32> {
     to_rms_db(x, -20.0)
 }
 
-/// espeak-ng reading `text`, resampled by sox to `sr`, −20 dBFS RMS; an error says what is
-/// missing.
+/// espeak-ng reading `text` at 150 words a minute, resampled by sox to `sr`, −20 dBFS RMS; an
+/// error says what is missing.
 pub fn speech(sr: f32, text: &str) -> Result<Vec<f32>, String> {
-    let dir = std::env::temp_dir().join(format!("livechain-howl-{}-{}", std::process::id(), text.len()));
+    speech_at(sr, text, 150).map(|x| to_rms_db(x, -20.0))
+}
+
+/// espeak-ng reading `text` at `wpm` words a minute, resampled by sox to `sr`, as it comes.
+pub fn speech_at(sr: f32, text: &str, wpm: u32) -> Result<Vec<f32>, String> {
+    // A folder of its own per call (tests call this from several threads at once).
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("livechain-speech-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let (raw, wav) = (dir.join("raw.wav"), dir.join("speech.wav"));
     let ok = std::process::Command::new("espeak-ng")
-        .args(["-s", "150", "-w"])
+        .args(["-s", &wpm.to_string(), "-w"])
         .arg(&raw)
         .arg(text)
         .status()
@@ -197,8 +205,19 @@ pub fn speech(sr: f32, text: &str) -> Result<Vec<f32>, String> {
     if rate as f32 != sr {
         return Err(format!("sox gave {rate} Hz, not {sr}"));
     }
-    let x = audio.into_iter().next().ok_or("no channel")?;
-    Ok(to_rms_db(x, -20.0))
+    audio.into_iter().next().ok_or_else(|| "no channel".to_string())
+}
+
+/// The music that must pass the suppressor untouched (with no loop): held vibrato notes, a
+/// chord of prime-harmonic partials, a whistled tune and a slow sweep, named.
+pub fn music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
+    vec![
+        ("sung vowel with vibrato (220 Hz, ±30 cents)", sung_vowel(sr, 8.0, 220.0, 30.0, 3)),
+        ("held note with vibrato (sawtooth 440 Hz, ±40 cents)", vibrato_note(sr, 8.0, 440.0)),
+        ("chord of prime-harmonic partials (C4 E4 G4)", prime_chord(sr, 8.0)),
+        ("whistled tune (1.2–2.4 kHz)", whistle(sr, 8.0, 4)),
+        ("slow sine sweep (100 Hz–6.4 kHz in 20 s)", sweep(sr, 20.0)),
+    ]
 }
 
 /// The sentences the speech source reads.

@@ -268,6 +268,29 @@ impl SvfCoefs {
         y
     }
 
+    /// Simper's trapezoidal state-variable filter with g = tan(π·f/fs) and damping k, its output
+    /// the mix m0·x + m1·v1 + m2·v2 of its input, band and low outputs, as its linear map:
+    /// v1 = a1·s1 + a2·(x − s2), v2 = s2 + a2·s1 + a3·(x − s2), s1' = 2·v1 − s1, s2' = 2·v2 − s2
+    /// with a1 = 1/(1 + g(g + k)), a2 = g·a1, a3 = g·a2. (The de-esser's band: m = [0, k, 0]; a
+    /// bell: m = [1, k(A² − 1), 0].)
+    pub fn simper(g: f32, k: f32, m: [f32; 3]) -> SvfCoefs {
+        let a1 = 1.0 / (1.0 + g * (g + k));
+        let a2 = g * a1;
+        let a3 = g * a2;
+        let [m0, m1, m2] = m;
+        SvfCoefs {
+            a11: 2.0 * a1 - 1.0,
+            a12: -2.0 * a2,
+            a21: 2.0 * a2,
+            a22: 1.0 - 2.0 * a3,
+            b1: 2.0 * a2,
+            b2: 2.0 * a3,
+            d: m0 + m1 * a2 + m2 * a3,
+            e1: m1 * a1 + m2 * a2,
+            e2: -m1 * a2 + m2 * (1.0 - a3),
+        }
+    }
+
     pub fn from_biquad(h: &Biquad) -> SvfCoefs {
         if *h == Biquad::IDENTITY {
             return SvfCoefs::IDENTITY;

@@ -372,7 +372,11 @@ impl Detector {
         }
         for i in 0..count {
             let p = self.peaks[i];
-            self.peaks[i].harmonic = self.in_series(p.freq, p.level);
+            // (A peak too far under the frame's loudest cannot be taken for a howl now: its
+            // series is not looked for.)
+            if p.level >= self.top_db - RELATIVE_DB {
+                self.peaks[i].harmonic = self.in_series(p.freq, p.level);
+            }
         }
         count
     }

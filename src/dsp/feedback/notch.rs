@@ -87,22 +87,7 @@ impl Notch {
         self.made_for = self.depth;
         let a = fastmath::exp2(-self.depth * (std::f32::consts::LOG2_10 / 40.0));
         let k = self.inv_q / a;
-        let g = self.g;
-        let a1 = 1.0 / (1.0 + g * (g + k));
-        let a2 = g * a1;
-        let a3 = g * a2;
-        let m = k * (a * a - 1.0);
-        self.coefs = SvfCoefs {
-            a11: 2.0 * a1 - 1.0,
-            a12: -2.0 * a2,
-            a21: 2.0 * a2,
-            a22: 1.0 - 2.0 * a3,
-            b1: 2.0 * a2,
-            b2: 2.0 * a3,
-            d: 1.0 + m * a2,
-            e1: m * a1,
-            e2: -m * a2,
-        };
+        self.coefs = SvfCoefs::simper(self.g, k, [1.0, k * (a * a - 1.0), 0.0]);
     }
 
     /// Moves the depth one sample toward the target (`attack` and `lift` in dB per sample).
