@@ -126,7 +126,7 @@ pub struct FeedbackParams {
     /// Ring-out: while on, found howls go to the fixed notches.
     #[id = "fb_learn"]
     pub learn: BoolParam,
-    /// Lifts every fixed notch when it turns on (a button: the editor turns it back off).
+    /// Lifts every fixed notch when it turns on (switch it off again to arm it once more).
     #[id = "fb_clear"]
     pub clear: BoolParam,
     /// The fixed notches, saved with the project.
@@ -284,5 +284,62 @@ impl Stage for Feedback {
             bridge.fb_notch_freq[j].store(0.0, Ordering::Relaxed);
         }
         bridge.fb_found.store(self.dsp.found, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::BLOCK;
+    use crate::params::LivechainParams;
+    use nice_plug::params::persist::PersistentField;
+
+    fn process(stage: &mut Feedback, p: &FeedbackParams, x: &mut [f32]) {
+        let mut lanes = FeedbackLanes::default();
+        for c in x.chunks_mut(BLOCK) {
+            let n = c.len();
+            let steady = crate::stages::Lanes::fill(&mut lanes, p, n);
+            stage.process(&mut [c], &lanes, steady, p, &Ctx { sample_rate: 48_000.0, tempo: None }, &[1.0; BLOCK][..n]);
+        }
+    }
+
+    /// The fixed notches go into the saved state under `fb_fixed` and come back from it; a
+    /// loaded set reaches the running suppressor; a set it learns reaches the saved state.
+    #[test]
+    fn the_fixed_notches_are_saved_with_the_project() {
+        let params = LivechainParams::default();
+        params.feedback.fixed.set(vec![(1_000.0, 9.0), (2_500.0, 12.0)]);
+        let saved = params.serialize_fields();
+        assert!(saved.contains_key("fb_fixed"), "{saved:?}");
+        let loaded = LivechainParams::default();
+        loaded.deserialize_fields(&saved);
+        assert_eq!(loaded.feedback.fixed.to_vec(), vec![(1_000.0, 9.0), (2_500.0, 12.0)]);
+
+        // The running stage adopts what was loaded.
+        let mut stage = Feedback::default();
+        Stage::prepare(&mut stage, 48_000.0);
+        process(&mut stage, &loaded.feedback, &mut [0.0f32; 256]);
+        assert_eq!(stage.dsp.fixed(), vec![(1_000.0, 9.0), (2_500.0, 12.0)]);
+
+        // A ring-out's notch is written back for the next save (on the audio thread, without
+        // allocating): the DSP learning as the stage runs it with learn on.
+        let fresh = LivechainParams::default();
+        let p = &fresh.feedback;
+        let mut stage = Feedback::default();
+        Stage::prepare(&mut stage, 48_000.0);
+        let mut x: Vec<f32> = (0..96_000)
+            .map(|i| {
+                let t = i as f32 / 48_000.0;
+                10f32.powf((-60.0 + 60.0 * t).min(-6.0) / 20.0) * (std::f32::consts::TAU * 3_000.0 * t).sin()
+            })
+            .collect();
+        let learn = FeedbackSettings { learn: true, ..FeedbackSettings::default() };
+        for c in x.chunks_mut(BLOCK) {
+            let n = c.len();
+            stage.dsp.process_block(&mut [c], |_| learn, &[1.0; BLOCK][..n]);
+            stage.save(p);
+        }
+        let stored = p.fixed.to_vec();
+        assert!(stored.iter().any(|&(f, d)| (f / 3_000.0 - 1.0).abs() < 0.002 && d > 0.0), "{stored:?}");
     }
 }
