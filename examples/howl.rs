@@ -37,7 +37,7 @@ fn main() {
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found; time to the first notch, the output's highest", howl::STEP_DB);
     println!("100 ms level over the source's. SD: spectral distortion of the notches the ramp left, loop open.\n");
     println!(
-        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | notches | detection ms | howl peak dB | SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for room in rooms {
         for (name, src) in &sources {
@@ -55,8 +55,13 @@ fn main() {
                 (Some(off), None) => format!(">{:.1}", howl::RAMP_TOP_DB - off),
                 _ => "?".into(),
             };
+            let asg_rung = match (f.off_db, f.rung_db) {
+                (Some(off), Some(on)) => format!("{:.1}", on - off),
+                (Some(off), None) => format!(">{:.1}", howl::RAMP_TOP_DB - off),
+                _ => "?".into(),
+            };
             println!(
-                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} |",
+                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} |",
                 f.room,
                 room.delay_ms,
                 room.rt60,
@@ -67,6 +72,8 @@ fn main() {
                 asg,
                 fmt(f.shift_db, howl::RAMP_TOP_DB),
                 asg_shift,
+                fmt(f.rung_db, howl::RAMP_TOP_DB),
+                asg_rung,
                 f.notches,
                 f.detect_ms.map_or("none".into(), |v| format!("{v:.0}")),
                 f.peak_over_db,

@@ -25,6 +25,12 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_speech() {
     let shifted = shifted.unwrap_or(20.0);
     println!("with the shift: ran away at {shifted:+.1} dB: ASG {:.1} dB", shifted - off);
     assert!(shifted - off >= 3.0, "ASG with the shift {:.1} dB", shifted - off);
+    // A ring-out (learn on while the gain rises, then off): its fixed notches hold the loop.
+    let (rung, fixed) = howl::ring_out_msg(room, &speech, 20.0);
+    let rung = rung.unwrap_or(20.0);
+    println!("after a ring-out ({fixed} fixed notches): ran away at {rung:+.1} dB: ASG {:.1} dB", rung - off);
+    assert!(fixed >= 1, "the ring-out placed no fixed notch");
+    assert!(rung - off >= 3.0, "ASG after a ring-out {:.1} dB", rung - off);
     let sd = howl::spectral_distortion(&speech, &run.notches);
     println!("spectral distortion of its notches on the speech: {sd:.2} dB");
     assert!(sd < 4.0, "spectral distortion {sd:.2} dB");

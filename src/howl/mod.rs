@@ -120,6 +120,31 @@ pub fn ramp_msg(room: &Room, src: &[f32], mode: Option<f32>, start_db: f32, stop
     (run.runaway_at.map(over), run)
 }
 
+/// A ring-out, then the rising loop: the loop gain raised with learning on (found howls fill
+/// the fixed notches) until it runs away, then, learning off (mode notch + fixed), raised again
+/// from the start. Returns where the second rise ran away (dB over the response's MSG, None: not
+/// by `stop_db`) and how many fixed notches the ring-out left.
+pub fn ring_out_msg(room: &Room, src: &[f32], stop_db: f32) -> (Option<f32>, usize) {
+    let msg = -room.peak_gain_db();
+    let ref_db = rms_db(src);
+    let frames = ((stop_db + 3.0) * SR) as usize;
+    let over = |pos: usize| -3.0 + pos as f32 / SR;
+    let mut h = host(Some(NOTCH));
+    h.set("fb_learn", 1.0).expect("fb_learn");
+    let learned = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
+    h.set("fb_learn", 0.0).expect("fb_learn");
+    // Let the runaway die away with the loop open.
+    let mut quiet = [0.0f32; BLOCK];
+    for _ in 0..(SR as usize / BLOCK) {
+        let (mut l, mut r) = (quiet, quiet);
+        h.process(&mut [&mut l, &mut r]);
+        quiet = [0.0; BLOCK];
+    }
+    let fixed = learned.notches.len();
+    let run = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
+    (run.runaway_at.map(over), fixed)
+}
+
 /// One room and source: the figures of the report.
 #[derive(Debug, Clone)]
 pub struct Figures {
@@ -133,6 +158,8 @@ pub struct Figures {
     pub on_db: Option<f32>,
     /// The same in mode "notch + fixed + shift".
     pub shift_db: Option<f32>,
+    /// The same after a ring-out (`ring_out_msg`).
+    pub rung_db: Option<f32>,
     /// A step to `STEP_DB` over the MSG: time to the first notch (ms) and the output's highest
     /// 100 ms level over the source's (dB).
     pub detect_ms: Option<f32>,
@@ -153,6 +180,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     let (off_db, _) = ramp_msg(room, src, None, -3.0, 6.0, 1.0);
     let (on_db, on_run) = ramp_msg(room, src, Some(NOTCH), -3.0, RAMP_TOP_DB, 1.0);
     let (shift_db, _) = ramp_msg(room, src, Some(SHIFT), -3.0, RAMP_TOP_DB, 1.0);
+    let (rung_db, _) = ring_out_msg(room, src, RAMP_TOP_DB);
     // The step goes over the MSG the rising loop found (the response's peak gain is an upper
     // bound: the loop howls only where its phase also comes round).
     let (detect_ms, peak_over_db) = step(room, src, off_db.unwrap_or(0.0) + STEP_DB);
@@ -164,6 +192,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
         off_db,
         on_db,
         shift_db,
+        rung_db,
         detect_ms,
         peak_over_db,
         sd_db,
