@@ -129,6 +129,11 @@ impl Notch {
                 c[i] = self.coefs.tick(st, c[i]);
             }
         }
+        if self.depth == 0.0 && self.target == 0.0 {
+            // Lifted: it passes the signal exactly (its mix is zero) and now rests; when it cuts
+            // again it starts from silence, not from a state left from before.
+            self.clear_state();
+        }
         self.flush();
     }
 
