@@ -11,6 +11,16 @@ fn fmt(v: Option<f32>, top: f32) -> String {
     }
 }
 
+/// The added stable gain: where the loop ran away with the suppressor, less without ("?" when
+/// the loop never ran away without it; ">" when it did not with it by the top of the ramp).
+fn asg(off: Option<f32>, on: Option<f32>) -> String {
+    match (off, on) {
+        (Some(off), Some(on)) => format!("{:.1}", on - off),
+        (Some(off), None) => format!(">{:.1}", howl::RAMP_TOP_DB - off),
+        _ => "?".into(),
+    }
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let sr = howl::SR;
@@ -45,21 +55,9 @@ fn main() {
                 continue;
             }
             let f = howl::measure(room, name, src);
-            let asg = match (f.off_db, f.on_db) {
-                (Some(off), Some(on)) => format!("{:.1}", on - off),
-                (Some(off), None) => format!(">{:.1}", howl::RAMP_TOP_DB - off),
-                _ => "?".into(),
-            };
-            let asg_shift = match (f.off_db, f.shift_db) {
-                (Some(off), Some(on)) => format!("{:.1}", on - off),
-                (Some(off), None) => format!(">{:.1}", howl::RAMP_TOP_DB - off),
-                _ => "?".into(),
-            };
-            let asg_rung = match (f.off_db, f.rung_db) {
-                (Some(off), Some(on)) => format!("{:.1}", on - off),
-                (Some(off), None) => format!(">{:.1}", howl::RAMP_TOP_DB - off),
-                _ => "?".into(),
-            };
+            let asg_on = asg(f.off_db, f.on_db);
+            let asg_shift = asg(f.off_db, f.shift_db);
+            let asg_rung = asg(f.off_db, f.rung_db);
             println!(
                 "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} |",
                 f.room,
@@ -69,7 +67,7 @@ fn main() {
                 f.msg_db,
                 fmt(f.off_db, 6.0),
                 fmt(f.on_db, howl::RAMP_TOP_DB),
-                asg,
+                asg_on,
                 fmt(f.shift_db, howl::RAMP_TOP_DB),
                 asg_shift,
                 fmt(f.rung_db, howl::RAMP_TOP_DB),

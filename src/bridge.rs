@@ -59,6 +59,19 @@ impl Bridge {
     pub fn latency(&self) -> u32 {
         self.latency_samples.load(Ordering::Relaxed)
     }
+
+    /// The feedback suppressor's notches as last published: (frequency, depth in dB, fixed).
+    /// Not for the audio thread (it allocates).
+    pub fn fb_notches(&self) -> Vec<(f32, f32, bool)> {
+        self.fb_notch_freq
+            .iter()
+            .zip(&self.fb_notch_depth)
+            .filter_map(|(f, d)| {
+                let (f, d) = (f.load(Ordering::Relaxed), d.load(Ordering::Relaxed));
+                (f > 0.0).then_some((f, d.abs(), d < 0.0))
+            })
+            .collect()
+    }
 }
 
 static LIVE_OBJECTS: AtomicUsize = AtomicUsize::new(0);

@@ -382,19 +382,14 @@ impl LivechainEditor {
                     }
                 },
                 |ui| {
-                    let mut notches: Vec<(f32, f32)> = (0..crate::dsp::feedback::NOTCHES)
-                        .filter_map(|k| {
-                            let f = self.bridge.fb_notch_freq[k].load(Ordering::Relaxed);
-                            (f > 0.0).then(|| (f, self.bridge.fb_notch_depth[k].load(Ordering::Relaxed)))
-                        })
-                        .collect();
+                    let mut notches = self.bridge.fb_notches();
                     notches.sort_by(|a, b| a.0.total_cmp(&b.0));
                     let text = if notches.is_empty() {
                         "no notches".to_string()
                     } else {
                         notches
                             .iter()
-                            .map(|&(f, d)| format!("{:.0} Hz −{:.0} dB{}", f, d.abs(), if d < 0.0 { " (fixed)" } else { "" }))
+                            .map(|&(f, d, fixed)| format!("{f:.0} Hz −{d:.0} dB{}", if fixed { " (fixed)" } else { "" }))
                             .collect::<Vec<_>>()
                             .join(", ")
                     };

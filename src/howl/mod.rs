@@ -96,22 +96,15 @@ pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize,
     run
 }
 
-/// The suppressor's notches as the chain last published them.
+/// The suppressor's notches as the chain last published them (frequency, depth dB).
 pub fn notches(host: &OfflineHost) -> Vec<(f32, f32)> {
-    use std::sync::atomic::Ordering;
-    let b = &host.bridge;
-    (0..crate::dsp::feedback::NOTCHES)
-        .filter_map(|k| {
-            let f = b.fb_notch_freq[k].load(Ordering::Relaxed);
-            (f > 0.0).then(|| (f, b.fb_notch_depth[k].load(Ordering::Relaxed).abs()))
-        })
-        .collect()
+    host.bridge.fb_notches().into_iter().map(|(f, d, _)| (f, d)).collect()
 }
 
 /// The gain (dB over the room's MSG) at which a loop whose gain rises at `rate_db_s` from
 /// `start_db` runs away, or None if it reached `stop_db` without (with the suppressor as set).
 pub fn ramp_msg(room: &Room, src: &[f32], mode: Option<f32>, start_db: f32, stop_db: f32, rate_db_s: f32) -> (Option<f32>, LoopRun) {
-    let msg = -room.peak_gain_db();
+    let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
     let frames = ((stop_db - start_db) / rate_db_s * SR) as usize;
     let mut h = host(mode);
@@ -125,7 +118,7 @@ pub fn ramp_msg(room: &Room, src: &[f32], mode: Option<f32>, start_db: f32, stop
 /// from the start. Returns where the second rise ran away (dB over the response's MSG, None: not
 /// by `stop_db`) and how many fixed notches the ring-out left.
 pub fn ring_out_msg(room: &Room, src: &[f32], stop_db: f32) -> (Option<f32>, usize) {
-    let msg = -room.peak_gain_db();
+    let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
     let frames = ((stop_db + 3.0) * SR) as usize;
     let over = |pos: usize| -3.0 + pos as f32 / SR;
@@ -188,7 +181,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     Figures {
         room: room.name.to_string(),
         source: name.to_string(),
-        msg_db: -room.peak_gain_db(),
+        msg_db: -room.peak_gain_db,
         off_db,
         on_db,
         shift_db,
@@ -204,7 +197,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
 /// (suppressor on): ms from the step to the first notch, and the highest 100 ms output level
 /// after the step over the source's level.
 pub fn step(room: &Room, src: &[f32], over_db: f32) -> (Option<f32>, f32) {
-    let msg = -room.peak_gain_db();
+    let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
     let t0 = (2.0 * SR) as usize;
     let mut h = host(Some(NOTCH));

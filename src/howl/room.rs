@@ -13,6 +13,9 @@ pub struct Room {
     pub delay_ms: f32,
     /// The decay time the room was made with (s).
     pub rt60: f32,
+    /// The loop's magnitude response, max over frequency, in dB (`peak_gain`): worked out once,
+    /// when the room is made.
+    pub peak_gain_db: f32,
 }
 
 /// Uniform noise in −1..1.
@@ -65,7 +68,8 @@ impl Room {
             *v += 0.25 * noise(&mut seed) * ((i - tail) as f32 * decay).exp();
         }
         speaker_band(&mut ir, sr, 80.0, 12_000.0);
-        Room { name, sr, ir, delay_ms, rt60 }
+        let peak_gain_db = peak_gain(&ir);
+        Room { name, sr, ir, delay_ms, rt60, peak_gain_db }
     }
 
     /// A shoebox room by the image method (Allen & Berkley): every image source up to the
@@ -114,7 +118,8 @@ impl Room {
         let volume = size[0] * size[1] * size[2];
         let surface = 2.0 * (size[0] * size[1] + size[0] * size[2] + size[1] * size[2]);
         let rt60 = 0.161 * volume / (surface * (1.0 - beta * beta));
-        Room { name, sr, ir, delay_ms: direct / c * 1000.0, rt60 }
+        let peak_gain_db = peak_gain(&ir);
+        Room { name, sr, ir, delay_ms: direct / c * 1000.0, rt60, peak_gain_db }
     }
 
     /// The three rooms of the report and the tests: a small room, a larger and livelier one,
@@ -126,20 +131,20 @@ impl Room {
             Room::shoebox("shoebox 8×6×3.5 m", sr, [8.0, 6.0, 3.5], [2.0, 3.0, 1.6], [5.0, 3.5, 1.7], 0.85, 0.5),
         ]
     }
+}
 
-    /// The loop's magnitude response, max over frequency, in dB (on a grid far finer than its
-    /// peaks: zero-padded to at least 2^20 points): the loop with a flat chain howls once the
-    /// gain reaches minus this.
-    pub fn peak_gain_db(&self) -> f32 {
-        let n = (self.ir.len() * 8).next_power_of_two().max(1 << 20);
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
-        let mut x = fft.make_input_vec();
-        for (a, &b) in x.iter_mut().zip(&self.ir) {
-            *a = b as f64;
-        }
-        let mut spec = fft.make_output_vec();
-        fft.process(&mut x, &mut spec).expect("fft sizes");
-        let peak = spec.iter().map(|c| c.norm_sqr()).fold(0.0f64, f64::max);
-        (10.0 * peak.log10()) as f32
+/// A response's magnitude, max over frequency, in dB (on a grid far finer than its peaks:
+/// zero-padded to at least 2^20 points): the loop with a flat chain howls once the gain reaches
+/// minus this.
+fn peak_gain(ir: &[f32]) -> f32 {
+    let n = (ir.len() * 8).next_power_of_two().max(1 << 20);
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
+    let mut x = fft.make_input_vec();
+    for (a, &b) in x.iter_mut().zip(ir) {
+        *a = b as f64;
     }
+    let mut spec = fft.make_output_vec();
+    fft.process(&mut x, &mut spec).expect("fft sizes");
+    let peak = spec.iter().map(|c| c.norm_sqr()).fold(0.0f64, f64::max);
+    (10.0 * peak.log10()) as f32
 }

@@ -129,12 +129,9 @@ impl FeedbackSuppressor {
 
     /// The fixed notches (frequency, depth in dB).
     pub fn fixed(&self) -> Vec<(f32, f32)> {
-        self.notches[DYNAMIC..]
-            .iter()
-            .zip(&self.keep[DYNAMIC..])
-            .filter(|(n, &k)| !n.is_free() && k > 0.0)
-            .map(|(n, &k)| (n.freq, k))
-            .collect()
+        let mut out = [(0.0, 0.0); FIXED];
+        let n = self.fixed_into(&mut out);
+        out[..n].to_vec()
     }
 
     /// The fixed notches into `out` without allocating (the audio thread saves them): how many.
