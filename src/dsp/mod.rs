@@ -20,6 +20,7 @@ pub mod kweight;
 pub mod reverb;
 pub mod ring;
 pub mod svf;
+pub mod vocoder;
 
 /// The most channels any processor handles.
 pub const MAX_CH: usize = 2;
