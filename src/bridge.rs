@@ -39,6 +39,12 @@ pub struct Bridge {
     pub fb_notch_freq: [AtomicF32; crate::dsp::feedback::NOTCHES],
     pub fb_notch_depth: [AtomicF32; crate::dsp::feedback::NOTCHES],
     pub fb_found: AtomicU32,
+    /// The vocoder's bands in use and each one's voice level (amplitude) as of the last block,
+    /// how unvoiced the voice was (0..1), and the MIDI notes held.
+    pub voc_bands: AtomicU32,
+    pub voc_levels: BandLevels,
+    pub voc_unvoiced: AtomicF32,
+    pub voc_notes: AtomicU32,
     /// Time `process()` took over the block's deadline (block length ÷ sample rate): the last
     /// block's, and the highest since the editor last read it.
     pub dsp_load: AtomicF32,
@@ -71,6 +77,23 @@ impl Bridge {
                 (f > 0.0).then_some((f, d.abs(), d < 0.0))
             })
             .collect()
+    }
+}
+
+/// One level per vocoder band (an array this long has no `Default` of its own).
+#[derive(Debug)]
+pub struct BandLevels(pub [AtomicF32; crate::dsp::vocoder::bank::MAX_BANDS]);
+
+impl Default for BandLevels {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| AtomicF32::new(0.0)))
+    }
+}
+
+impl std::ops::Deref for BandLevels {
+    type Target = [AtomicF32];
+    fn deref(&self) -> &[AtomicF32] {
+        &self.0
     }
 }
 

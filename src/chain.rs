@@ -1,6 +1,7 @@
 //! The effect chain: owns the stages and runs them in order over a block, reading the smoothed
 //! parameters sample by sample: input gain → the stages of `stage_list!` (high-pass → low-pass →
-//! feedback suppressor → gate → EQ → AGC → compressor → de-esser → delay → reverb) → dry/wet → output gain → safety
+//! feedback suppressor → gate → EQ → AGC → compressor → de-esser → vocoder → delay →
+//! reverb) → dry/wet → output gain → safety
 //! ceiling → bypass.
 
 use crate::bridge::Bridge;
@@ -17,6 +18,7 @@ use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize, MAX_CH};
 use crate::params::LivechainParams;
 use crate::stages::feedback::Feedback;
 use crate::stages::filters::Filters;
+use crate::stages::vocoder::VocoderStage;
 use crate::stages::{fill, Ctx, Runner, Slot, StageInfo};
 use nice_plug::prelude::*;
 
@@ -92,6 +94,7 @@ stage_list! {
     agc: Slot<Agc>,
     comp: Slot<Compressor>,
     deess: Slot<DeEsser>,
+    vocoder: Slot<VocoderStage>,
     delay: Slot<Delay>,
     reverb: Slot<Reverb>,
 }
@@ -163,6 +166,10 @@ pub struct Chain {
     in_rms_live: crate::analysis::meters::Reopened,
     raw: [[f32; CHUNK]; MAX_CH],
     dry: [[f32; CHUNK]; MAX_CH],
+    /// The sidechain's current chunk (sanitised), and how many channels it has.
+    side: [[f32; CHUNK]; MAX_CH],
+    /// Samples since the last reset, processed or skipped: the clock the note events are timed on.
+    clock: u64,
     /// Consecutive silent input samples processed so far.
     silent_run: u64,
     /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
@@ -188,6 +195,8 @@ impl Default for Chain {
             in_rms_live: Default::default(),
             raw: [[0.0; CHUNK]; MAX_CH],
             dry: [[0.0; CHUNK]; MAX_CH],
+            side: [[0.0; CHUNK]; MAX_CH],
+            clock: 0,
             silent_run: 0,
             skipped: 0,
             idle_total: 0,
@@ -222,6 +231,12 @@ impl Chain {
         self.stages.reset();
         self.silent_run = 0;
         self.skipped = 0;
+        self.clock = 0;
+    }
+
+    /// A note event for the vocoder's synth, `offset` samples into the next block `process` gets.
+    pub fn push_note(&mut self, offset: u32, msg: crate::dsp::vocoder::NoteMsg) {
+        self.stages.vocoder.dsp.dsp.push_note(self.clock + offset as u64, msg);
     }
 
     /// Follows the settings that set the stages' latency; returns true when the total changed.
@@ -251,8 +266,9 @@ impl Chain {
         self.tempo = bpm.filter(|t| t.is_finite() && *t > 0.0);
     }
 
-    fn ctx(&self) -> Ctx {
-        Ctx { sample_rate: self.sample_rate, tempo: self.tempo }
+    /// The context for questions about the settings (tails, settling): no chunk, no sidechain.
+    fn ctx(&self) -> Ctx<'static> {
+        Ctx { sample_rate: self.sample_rate, tempo: self.tempo, clock: self.clock, side: &[] }
     }
 
     /// How long the output rings on after the input stops at the current settings, in seconds,
@@ -316,6 +332,12 @@ impl Chain {
     /// Processes one block in place. `buffer` holds one slice per channel, all the same length.
     /// A silent block while idle (see `idle`) is not processed: it comes out as exact zeros.
     pub fn process(&mut self, buffer: &mut [&mut [f32]], params: &LivechainParams, bridge: &Bridge) -> Ran {
+        self.process_with(buffer, &[], params, bridge)
+    }
+
+    /// `process` with a sidechain input (`side`: 0 to 2 channels, each at least the block long;
+    /// only the vocoder listens to it).
+    pub fn process_with(&mut self, buffer: &mut [&mut [f32]], side: &[&[f32]], params: &LivechainParams, bridge: &Bridge) -> Ran {
         let channels = buffer.len().min(self.channels);
         let len = buffer.first().map_or(0, |c| c.len());
         if self.in_rms_live.update(bridge.editor_open.load(std::sync::atomic::Ordering::Relaxed)) {
@@ -337,6 +359,9 @@ impl Chain {
             }
             self.skipped += len as u64;
             self.idle_total += len as u64;
+            self.clock += len as u64;
+            // Notes still move the synth (a chord held through silence sounds when the voice returns).
+            self.stages.vocoder.dsp.dsp.apply_notes(self.clock);
             return Ran::Idle;
         }
         if self.skipped > 0 {
@@ -347,9 +372,10 @@ impl Chain {
         let mut start = 0;
         while start < len {
             let n = CHUNK.min(len - start);
-            self.process_chunk(buffer, channels, start, n, params, bridge);
+            self.process_chunk(buffer, side, channels, start, n, params, bridge);
             start += n;
         }
+        self.clock += len as u64;
         // Channels past what the chain handles get silence rather than stale host memory.
         for extra in buffer.iter_mut().skip(channels) {
             extra.fill(0.0);
@@ -369,9 +395,11 @@ impl Chain {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn process_chunk(
         &mut self,
         buffer: &mut [&mut [f32]],
+        side: &[&[f32]],
         channels: usize,
         start: usize,
         n: usize,
@@ -407,8 +435,18 @@ impl Chain {
             self.dry_delay[ch].process(dry);
         }
 
+        // The sidechain, sanitised like the input (only what the host gave: a short or missing
+        // channel reads as silence).
+        let side_channels = side.len().min(MAX_CH);
+        for (dst, src) in self.side.iter_mut().zip(side) {
+            for (i, d) in dst[..n].iter_mut().enumerate() {
+                *d = sanitize(src.get(start + i).copied().unwrap_or(0.0));
+            }
+        }
+
         // The stages, in the list's order.
-        let ctx = self.ctx();
+        let ctx =
+            Ctx { sample_rate: self.sample_rate, tempo: self.tempo, clock: self.clock + start as u64, side: &self.side[..side_channels] };
         let mut chans = chunk_slices(buffer, channels, start, n);
         self.stages.chunk(&mut chans[..channels], p, &ctx);
 

@@ -27,6 +27,8 @@ pub mod vst3_entry;
 use bridge::Bridge;
 use chain::Chain;
 use dsp::denormal::DenormalGuard;
+use dsp::vocoder::NoteMsg;
+use nice_plug::midi::Key;
 use params::LivechainParams;
 
 /// Set by the standalone when there is no display to open a window on: the plugin then offers no
@@ -125,18 +127,29 @@ impl Plugin for Livechain {
     const EMAIL: &'static str = "dev@livechain.invalid";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
+    /// Stereo or mono, each with a sidechain input of the same width (the vocoder's carrier;
+    /// hosts show it as "Sidechain"). A host that leaves it unconnected gives silence there.
+    /// (The mono sidechain is mono because nice-plug's VST3 wrapper compares an aux bus's
+    /// channel count with the main bus's when the host sets the arrangement.)
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: PortNames { aux_inputs: &["Sidechain"], ..PortNames::const_default() },
             ..AudioIOLayout::const_default()
         },
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(1),
             main_output_channels: NonZeroU32::new(1),
+            aux_input_ports: &[new_nonzero_u32(1)],
+            names: PortNames { aux_inputs: &["Sidechain"], ..PortNames::const_default() },
             ..AudioIOLayout::const_default()
         },
     ];
+
+    /// Notes play the vocoder's synth carrier.
+    const MIDI_INPUT: MidiConfig = MidiConfig::Basic;
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
@@ -212,7 +225,7 @@ impl Plugin for Livechain {
         self.probe.reset();
     }
 
-    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+    fn process(&mut self, buffer: &mut Buffer, aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
         // The clock is read through the vDSO: no system call, no allocation.
         let started = std::time::Instant::now();
         let _denormals = DenormalGuard::new();
@@ -230,6 +243,35 @@ impl Plugin for Livechain {
             self.chain.reset(&self.params);
         }
         self.chain.set_tempo(context.transport().tempo);
+        let samples = buffer.samples();
+        // The notes of this block, for the vocoder's synth, at their samples. (A wrapper that
+        // split the block at a parameter change may time a note at the split's end: the last
+        // sample is as close as this block has.)
+        let last = samples.saturating_sub(1) as u32;
+        while let Some(event) = context.next_event() {
+            let msg = match event {
+                NoteEvent::NoteOn { timing, key: Key::Number(note), velocity, .. } => Some((timing, NoteMsg::On { note, velocity })),
+                NoteEvent::NoteOff { timing, key, .. } | NoteEvent::Choke { timing, key, .. } => match key {
+                    Key::Number(note) => Some((timing, NoteMsg::Off { note })),
+                    // A wildcard key (CLAP) ends every note.
+                    Key::Wildcard => Some((timing, NoteMsg::AllOff)),
+                },
+                _ => None,
+            };
+            if let Some((timing, msg)) = msg {
+                self.chain.push_note(timing.min(last), msg);
+            }
+        }
+        // The sidechain as the host gave it, cut to this block (a port the host left unconnected
+        // is zeros of a stale length).
+        let mut side: [&[f32]; dsp::MAX_CH] = [&[], &[]];
+        let mut side_channels = 0;
+        if let Some(port) = aux.inputs.first() {
+            for (dst, ch) in side.iter_mut().zip(port.as_slice_immutable().iter()) {
+                *dst = &ch[..samples.min(ch.len())];
+                side_channels += 1;
+            }
+        }
         let ran = if self.probe.begin_block(&self.bridge.probe) {
             // A loop-latency measurement owns the outputs; the chain starts afresh after it
             // rather than resuming a tail from a second ago.
@@ -238,7 +280,7 @@ impl Plugin for Livechain {
             }
             chain::Ran::Processed
         } else {
-            self.chain.process(buffer.as_slice(), &self.params, &self.bridge)
+            self.chain.process_with(buffer.as_slice(), &side[..side_channels], &self.params, &self.bridge)
         };
         let b = &self.bridge;
         let editor_open = b.editor_open.load(Ordering::Relaxed);

@@ -18,9 +18,10 @@ use crate::stages::feedback::FeedbackParams;
 use crate::stages::filters::FilterParams;
 use crate::stages::gate::GateParams;
 use crate::stages::reverb::ReverbParams;
+use crate::stages::vocoder::VocoderParams;
 
 /// The saved-state layout this build writes (see `state.rs` for the migrations).
-pub const STATE_SCHEMA: u32 = 3;
+pub const STATE_SCHEMA: u32 = 4;
 
 /// The editor's size and zoom, saved with the project.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -72,6 +73,9 @@ pub struct LivechainParams {
     #[nested(group = "De-esser")]
     pub deess: DeEsserParams,
 
+    #[nested(group = "Vocoder")]
+    pub vocoder: VocoderParams,
+
     #[nested(group = "Delay")]
     pub delay: DelayParams,
 
@@ -121,6 +125,7 @@ impl Default for LivechainParams {
             agc: AgcParams::default(),
             comp: CompressorParams::default(),
             deess: DeEsserParams::default(),
+            vocoder: VocoderParams::default(),
             delay: DelayParams::default(),
             reverb: ReverbParams::default(),
             output: OutputParams {

@@ -43,7 +43,8 @@ pub fn v0_param(id: &str, value: f32) -> (String, f32) {
 /// and the dry/wet mix under `drywet` as a 0–1 fraction. v1 uses `in_gain` and `mix` in percent.
 /// v2 added the gate, the EQ and the de-esser: a state from before has their switches written
 /// off, so it sounds as it did even when loaded into an instance where they are on. v3 added the
-/// feedback suppressor, written off the same way (and no fixed notches: `fb_fixed` absent).
+/// feedback suppressor, written off the same way (and no fixed notches: `fb_fixed` absent); v4 the
+/// vocoder, likewise.
 pub fn migrate(state: &mut PluginState) -> Migration {
     let from = schema_of(state);
     let result = if from > STATE_SCHEMA {
@@ -72,6 +73,9 @@ pub fn migrate(state: &mut PluginState) -> Migration {
         }
         if from < 3 {
             state.params.entry("fb_on".into()).or_insert(ParamValue::Bool(false));
+        }
+        if from < 4 {
+            state.params.entry("voc_on".into()).or_insert(ParamValue::Bool(false));
         }
         Migration::Upgraded { from }
     };

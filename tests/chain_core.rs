@@ -83,6 +83,8 @@ const ALL_ON: &[(&str, f32)] = &[
     ("comp_lookahead", 3.0),
     ("comp_automakeup", 1.0),
     ("deess_on", 1.0),
+    ("voc_on", 1.0),
+    ("voc_mix", 60.0),
     ("dly_on", 1.0),
     ("dly_time", 180.0),
     ("dly_feedback", 60.0),
@@ -131,6 +133,13 @@ fn automation(len: usize, seed: u64) -> Vec<Event> {
         ("deess_thresh", -30.0, 0.0),
         ("deess_freq", 2_000.0, 12_000.0),
         ("deess_on", 0.0, 1.0),
+        ("voc_on", 0.0, 1.0),
+        ("voc_bands", 4.0, 64.0),
+        ("voc_shift", -12.0, 12.0),
+        ("voc_lo", 50.0, 1_000.0),
+        ("voc_attack", 0.5, 100.0),
+        ("voc_carrier", 0.0, 2.0),
+        ("voc_mix", 0.0, 100.0),
         ("comp_thresh", -40.0, 0.0),
         ("comp_ratio", 1.0, 20.0),
         ("comp_attack", 0.1, 100.0),
@@ -281,16 +290,22 @@ fn an_older_saved_state_is_migrated() {
 }
 
 #[test]
-fn a_state_saved_before_the_gate_eq_de_esser_and_feedback_suppressor_loads_with_them_off() {
+fn a_state_saved_before_the_gate_eq_de_esser_feedback_suppressor_and_vocoder_loads_with_them_off() {
     use livechain::state::{migrate, Migration};
     use nice_plug::plugin::{ParamValue, PluginState};
     let json = r#"{"version":"0.1.0","params":{"comp_on":{"bool":true},"in_gain":{"f32":3.0}},"fields":{"schema":"1"}}"#;
     let mut state: PluginState = serde_json::from_str(json).unwrap();
     assert_eq!(migrate(&mut state), Migration::Upgraded { from: 1 });
-    for id in ["gate_on", "eq_on", "deess_on", "fb_on"] {
+    for id in ["gate_on", "eq_on", "deess_on", "fb_on", "voc_on"] {
         assert!(matches!(state.params.get(id), Some(ParamValue::Bool(false))), "{id}: {:?}", state.params.get(id));
     }
     assert!(matches!(state.params.get("comp_on"), Some(ParamValue::Bool(true))));
+    // A v3 state (the suppressor, no vocoder) gets the vocoder off and keeps the suppressor on.
+    let json = r#"{"version":"0.1.0","params":{"fb_on":{"bool":true}},"fields":{"schema":"3"}}"#;
+    let mut v3: PluginState = serde_json::from_str(json).unwrap();
+    assert_eq!(migrate(&mut v3), Migration::Upgraded { from: 3 });
+    assert!(matches!(v3.params.get("voc_on"), Some(ParamValue::Bool(false))));
+    assert!(matches!(v3.params.get("fb_on"), Some(ParamValue::Bool(true))));
     // A current state keeps what it says.
     let mut current = state.clone();
     current.params.insert("eq_on".into(), ParamValue::Bool(true));
@@ -392,6 +407,23 @@ fn parameter_ids_are_permanent() {
         "fb_release",
         "fb_learn",
         "fb_clear",
+        "voc_on",
+        "voc_carrier",
+        "voc_wave",
+        "voc_hold",
+        "voc_root",
+        "voc_chord",
+        "voc_bands",
+        "voc_lo",
+        "voc_hi",
+        "voc_width",
+        "voc_attack",
+        "voc_release",
+        "voc_shift",
+        "voc_unvoiced",
+        "voc_noise",
+        "voc_level",
+        "voc_mix",
     ];
     let host = OfflineHost::new(48_000.0, 2);
     let ids: Vec<&str> = host.param_ids().collect();

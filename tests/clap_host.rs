@@ -213,10 +213,17 @@ fn a_reset_starts_from_the_current_settings() {
             .spawn(move || {
                 let mut proc = stopped.start_processing().expect("starts processing");
                 let change = [(10, out_gain, minus12)];
-                run_started(&mut proc, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &change }, silence_ref);
+                run_started(
+                    &mut proc,
+                    &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &change, side: None, notes: &[] },
+                    silence_ref,
+                );
                 proc.reset();
-                let out =
-                    run_started(&mut proc, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &[] }, impulse_ref);
+                let out = run_started(
+                    &mut proc,
+                    &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &[], side: None, notes: &[] },
+                    impulse_ref,
+                );
                 for ch in 0..2 {
                     assert!((out[ch][100] - gain(-12.0)).abs() < 1e-5, "after reset: {} (want {})", out[ch][100], gain(-12.0));
                 }
@@ -229,8 +236,9 @@ fn a_reset_starts_from_the_current_settings() {
 
     // A change, then a deactivate and activate.
     let change = [(10, out_gain, minus3)];
-    run(&mut inst, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &change }, &silence);
-    let out = run(&mut inst, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &[] }, &impulse);
+    run(&mut inst, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &change, side: None, notes: &[] }, &silence);
+    let out =
+        run(&mut inst, &Spec { sample_rate: 48_000.0, blocks: &[256], in_place: false, events: &[], side: None, notes: &[] }, &impulse);
     for ch in 0..2 {
         assert!((out[ch][100] - gain(-3.0)).abs() < 1e-5, "after reactivation: {} (want {})", out[ch][100], gain(-3.0));
     }
@@ -259,7 +267,7 @@ fn the_tail_is_reported_and_the_host_may_sleep_once_it_has_rung_out() {
             .spawn(move || {
                 let mut proc = stopped.start_processing().expect("starts processing");
                 let blocks = [512usize];
-                let spec = Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &events };
+                let spec = Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &events, side: None, notes: &[] };
                 let (_, statuses) = run_started_with_status(&mut proc, &spec, &noise);
                 assert!(statuses.iter().all(|s| *s == ProcessStatus::Continue), "{statuses:?}");
                 let reported = match tail.get(&proc.plugin_handle()) {

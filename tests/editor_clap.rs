@@ -65,7 +65,11 @@ fn the_editor_opens_and_closes_repeatedly_while_audio_runs() {
                 let events: &[(usize, ClapId, f64)] = if first { &on } else { &[] };
                 first = false;
                 let blocks_ = [256usize];
-                let out = run_started(&mut proc, &Spec { sample_rate: 48_000.0, blocks: &blocks_, in_place: false, events }, &input);
+                let out = run_started(
+                    &mut proc,
+                    &Spec { sample_rate: 48_000.0, blocks: &blocks_, in_place: false, events, side: None, notes: &[] },
+                    &input,
+                );
                 assert!(out.iter().flatten().all(|x| x.is_finite()));
                 blocks.fetch_add(10, Ordering::Relaxed);
                 // About real time, as a sound card would pace it.

@@ -290,7 +290,7 @@ fn fuzz_process_with_events() {
         }
         let input = input_signal(case.input, if case.mono { 1 } else { 2 }, frames);
         let mut inst = new_instance(entry);
-        let spec = Spec { sample_rate: 48_000.0, blocks: &case.blocks, in_place: case.mono, events: &events };
+        let spec = Spec { sample_rate: 48_000.0, blocks: &case.blocks, in_place: case.mono, events: &events, side: None, notes: &[] };
         let out = run(&mut inst, &spec, &input);
         for (ch, c) in out.iter().enumerate() {
             for (i, &x) in c.iter().enumerate() {

@@ -45,9 +45,18 @@ fn standalone_registers_jack_ports_and_exits_cleanly_on_sigterm() {
     // The ports register one after another: wait for the last one, then check them all.
     wait_for("Livechain's JACK ports", Duration::from_secs(30), || {
         ports = jack_ports(&server).unwrap_or_default();
-        ports.contains("livechain:output_2")
+        ports.contains("livechain:midi_input")
     });
-    for want in ["livechain:input_1", "livechain:input_2", "livechain:output_1", "livechain:output_2"] {
+    // The main pair, the sidechain pair (the vocoder's carrier) and the MIDI input (its synth).
+    for want in [
+        "livechain:input_1",
+        "livechain:input_2",
+        "livechain:output_1",
+        "livechain:output_2",
+        "livechain:sidechain_1",
+        "livechain:sidechain_2",
+        "livechain:midi_input",
+    ] {
         assert!(ports.lines().any(|l| l.trim() == want), "port {want} missing from:\n{ports}");
     }
     wait_for("the standalone to run", Duration::from_secs(30), || log.lock().unwrap().contains("No GUI available"));

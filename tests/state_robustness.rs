@@ -159,7 +159,7 @@ fn a_state_saved_right_after_a_flushed_change_holds_it() {
             let blocks = [256usize];
             run_started(
                 &mut proc,
-                &Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &[] },
+                &Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &[], side: None, notes: &[] },
                 &stereo_noise(2048, 0.1, 4),
             );
             let mut stopped = proc.stop_processing();

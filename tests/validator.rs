@@ -79,7 +79,7 @@ fn processing_matrix_rates_blocks_layouts_and_buffers() {
                     let mut inst = new_instance(entry);
                     let table = param_table(&mut inst);
                     let events = all_on(&mut inst, &table);
-                    let spec = Spec { sample_rate: rate, blocks, in_place, events: &events };
+                    let spec = Spec { sample_rate: rate, blocks, in_place, events: &events, side: None, notes: &[] };
                     let out = run_pumping(&mut inst, &spec, &input);
                     runs += 1;
                     assert_clean(&out, &what, Some(ceiling_linear()));
@@ -140,14 +140,14 @@ fn parameter_storms_stay_finite_and_under_the_ceiling() {
             let input = test_signal(2, frames, seed as u32);
             let mut rng = Lcg(seed);
             let blocks: Vec<usize> = (0..512).map(|_| rng.range(1, 1024)).collect();
-            let spec = Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &events };
+            let spec = Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: false, events: &events, side: None, notes: &[] };
             let out = run_pumping(&mut inst, &spec, &input);
             assert_clean(&out, &format!("storm every {interval} samples, seed {seed}"), Some(ceiling_linear()));
 
             // Everything free, the bypass and the ceiling included: finite whatever happens.
             let mut inst = new_instance(entry);
             let events = storm(&table, &[], frames, interval, seed * 7 + interval as u64);
-            let spec = Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: true, events: &events };
+            let spec = Spec { sample_rate: 48_000.0, blocks: &blocks, in_place: true, events: &events, side: None, notes: &[] };
             let out = run_pumping(&mut inst, &spec, &input);
             assert_clean(&out, &format!("free storm every {interval} samples, seed {seed}"), None);
         }
@@ -201,24 +201,24 @@ fn reset_and_reactivation_mid_tail_start_clean_at_the_new_rate() {
                 // over from the last activation).
                 let silence = run_started(
                     &mut proc,
-                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[], side: None, notes: &[] },
                     &vec![vec![0.0; 2048]; 2],
                 );
                 let leftover = silence.iter().flatten().fold(0.0f32, |m, x| m.max(x.abs()));
                 assert!(leftover < 1e-7, "{rate} Hz: {leftover} comes out of silence after reactivation");
-                let spec = Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: ev };
+                let spec = Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: ev, side: None, notes: &[] };
                 let at = (0.1 * rate) as usize;
                 let ir = run_started(&mut proc, &spec, &impulse(2, frames, at));
                 // Reset half a second into a new tail: the tail stops at once.
                 run_started(
                     &mut proc,
-                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[], side: None, notes: &[] },
                     &impulse(2, rate as usize / 2, 10),
                 );
                 proc.reset();
                 let after = run_started(
                     &mut proc,
-                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[], side: None, notes: &[] },
                     &vec![vec![0.0; 2048]; 2],
                 );
                 let leftover = after.iter().flatten().fold(0.0f32, |m, x| m.max(x.abs()));
@@ -226,7 +226,7 @@ fn reset_and_reactivation_mid_tail_start_clean_at_the_new_rate() {
                 // And a deactivation now happens in the middle of that tail.
                 run_started(
                     &mut proc,
-                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[] },
+                    &Spec { sample_rate: rate, blocks: &blocks, in_place: false, events: &[], side: None, notes: &[] },
                     &impulse(2, rate as usize / 4, 10),
                 );
                 // The late tail: from 10 ms after the impulse (past the direct sound).

@@ -121,8 +121,13 @@ fn process_block(processor: &ComPtr<IAudioProcessor>, frames: usize, level: f32,
     let mut output = [vec![0.0f32; frames], vec![0.0f32; frames]];
     let mut in_ptrs = [input[0].as_mut_ptr(), input[1].as_mut_ptr()];
     let mut out_ptrs = [output[0].as_mut_ptr(), output[1].as_mut_ptr()];
-    let mut inputs =
-        AudioBusBuffers { numChannels: 2, silenceFlags: 0, __field0: AudioBusBuffers__type0 { channelBuffers32: in_ptrs.as_mut_ptr() } };
+    // Every input bus the plugin declares: the main one, then the sidechain (silent here).
+    let mut side = [vec![0.0f32; frames], vec![0.0f32; frames]];
+    let mut side_ptrs = [side[0].as_mut_ptr(), side[1].as_mut_ptr()];
+    let mut inputs = [
+        AudioBusBuffers { numChannels: 2, silenceFlags: 0, __field0: AudioBusBuffers__type0 { channelBuffers32: in_ptrs.as_mut_ptr() } },
+        AudioBusBuffers { numChannels: 2, silenceFlags: 0, __field0: AudioBusBuffers__type0 { channelBuffers32: side_ptrs.as_mut_ptr() } },
+    ];
     let mut outputs =
         AudioBusBuffers { numChannels: 2, silenceFlags: 0, __field0: AudioBusBuffers__type0 { channelBuffers32: out_ptrs.as_mut_ptr() } };
     let changes = change.map(|(id, offset, value)| {
@@ -133,9 +138,9 @@ fn process_block(processor: &ComPtr<IAudioProcessor>, frames: usize, level: f32,
         processMode: ProcessModes_::kRealtime as i32,
         symbolicSampleSize: SymbolicSampleSizes_::kSample32 as i32,
         numSamples: frames as i32,
-        numInputs: 1,
+        numInputs: 2,
         numOutputs: 1,
-        inputs: &mut inputs,
+        inputs: inputs.as_mut_ptr(),
         outputs: &mut outputs,
         inputParameterChanges: changes.as_ref().map_or(std::ptr::null_mut(), |c| c.as_ptr()),
         outputParameterChanges: std::ptr::null_mut(),
@@ -144,7 +149,7 @@ fn process_block(processor: &ComPtr<IAudioProcessor>, frames: usize, level: f32,
         processContext: std::ptr::null_mut(),
     };
     assert_eq!(unsafe { processor.process(&mut data) }, kResultOk);
-    let _ = &input;
+    let _ = (&input, &mut side);
     output[0].clone()
 }
 

@@ -299,7 +299,7 @@ mod tests {
         for c in x.chunks_mut(BLOCK) {
             let n = c.len();
             let steady = crate::stages::Lanes::fill(&mut lanes, p, n);
-            stage.process(&mut [c], &lanes, steady, p, &Ctx { sample_rate: 48_000.0, tempo: None }, &[1.0; BLOCK][..n]);
+            stage.process(&mut [c], &lanes, steady, p, &Ctx::plain(48_000.0), &[1.0; BLOCK][..n]);
         }
     }
 

@@ -16,6 +16,7 @@ pub mod feedback;
 pub mod filters;
 pub mod gate;
 pub mod reverb;
+pub mod vocoder;
 
 use crate::bridge::Bridge;
 use crate::dsp::fade::Fade;
@@ -24,10 +25,21 @@ use nice_plug::prelude::*;
 
 /// What the chain knows that a stage may need besides its own parameters.
 #[derive(Debug, Clone, Copy)]
-pub struct Ctx {
+pub struct Ctx<'a> {
     pub sample_rate: f32,
     /// The host's tempo in BPM, when it gives one.
     pub tempo: Option<f64>,
+    /// The stream position of the chunk's first sample (samples since the last reset).
+    pub clock: u64,
+    /// The sidechain input for this chunk (0 to 2 channels, sanitised; at least the chunk long).
+    pub side: &'a [[f32; BLOCK]],
+}
+
+impl Ctx<'_> {
+    /// A context with no sidechain, at stream position 0 (tests and tools).
+    pub fn plain(sample_rate: f32) -> Ctx<'static> {
+        Ctx { sample_rate, tempo: None, clock: 0, side: &[] }
+    }
 }
 
 /// What the tools (command line, benches, tests) need to know of a stage without running it.

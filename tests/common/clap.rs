@@ -3,8 +3,8 @@
 
 pub use clack_extensions::audio_ports_config::PluginAudioPortsConfig;
 pub use clack_extensions::params::{ParamInfoBuffer, PluginParams};
-use clack_host::events::event_types::ParamValueEvent;
-use clack_host::events::Pckn;
+use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent};
+use clack_host::events::{Match, Pckn};
 pub use clack_host::prelude::*;
 use std::ffi::CString;
 use std::path::PathBuf;
@@ -201,7 +201,7 @@ pub fn process_blocks(
     input: &[Vec<f32>; 2],
     events: &[(usize, ClapId, f64)],
 ) -> [Vec<f32>; 2] {
-    let spec = Spec { sample_rate, blocks, in_place: false, events };
+    let spec = Spec { sample_rate, blocks, in_place: false, events, side: None, notes: &[] };
     let mut out = run(inst, &spec, input).into_iter();
     [out.next().unwrap(), out.next().unwrap()]
 }
@@ -251,6 +251,10 @@ pub struct Spec<'a> {
     pub in_place: bool,
     /// (absolute sample, id, value), sorted by time.
     pub events: &'a [(usize, ClapId, f64)],
+    /// The sidechain port's input (one Vec per channel, the input's length); silence when None.
+    pub side: Option<&'a [Vec<f32>]>,
+    /// Notes: (absolute sample, key, velocity; 0 for a note-off), sorted by time.
+    pub notes: &'a [(usize, u8, f64)],
 }
 
 /// Picks the plugin's audio-ports configuration with `channels` in and out (before activation).
@@ -306,7 +310,9 @@ fn activation(inst: &mut PluginInstance<TestHost>, spec: &Spec, input: &[Vec<f32
     };
     let mut events = spec.events.to_vec();
     events.sort_by_key(|e| e.0);
-    let spec = &Spec { events: &events, ..*spec };
+    let mut notes = spec.notes.to_vec();
+    notes.sort_by_key(|e| e.0);
+    let spec = &Spec { events: &events, notes: &notes, ..*spec };
     let stopped = activate(inst, config);
     let (served, done) = (AtomicUsize::new(0), AtomicBool::new(false));
     let (served, done) = (&served, &done);
@@ -348,28 +354,55 @@ fn run_blocks(
     let channels = input.len();
     let frames = input[0].len();
     let mut out = vec![vec![0.0f32; frames]; channels];
-    let mut in_ports = AudioPorts::with_capacity(channels, 1);
+    // Every port the plugin declares gets a buffer: the main input, then the sidechain (as wide
+    // as the main one: the plugin's layouts pair them so).
+    let mut in_ports = AudioPorts::with_capacity(2 * channels, 2);
     let mut out_ports = AudioPorts::with_capacity(channels, 1);
-    let (mut start, mut k, mut first_event) = (0, 0, 0);
+    let (mut start, mut k, mut first_event, mut first_note) = (0, 0, 0, 0);
     while start < frames {
         let n = spec.blocks[k % spec.blocks.len()].min(frames - start);
         k += 1;
         let mut ib: Vec<Vec<f32>> = input.iter().map(|c| c[start..start + n].to_vec()).collect();
+        let mut sb: Vec<Vec<f32>> = match spec.side {
+            Some(side) => side.iter().map(|c| c[start..start + n].to_vec()).collect(),
+            None => vec![vec![0.0f32; n]; channels],
+        };
         let mut ob = vec![vec![0.0f32; n]; channels];
         let last_event = first_event + spec.events[first_event..].iter().take_while(|e| e.0 < start + n).count();
-        let evs: Vec<ParamValueEvent> = spec.events[first_event..last_event]
-            .iter()
-            .map(|(t, id, v)| ParamValueEvent::new((*t - start) as u32, *id, Pckn::match_all(), *v))
-            .collect();
+        let last_note = first_note + spec.notes[first_note..].iter().take_while(|e| e.0 < start + n).count();
+        let mut evs = EventBuffer::new();
+        for (t, id, v) in &spec.events[first_event..last_event] {
+            evs.push(&ParamValueEvent::new((*t - start) as u32, *id, Pckn::match_all(), *v));
+        }
+        for (t, key, velocity) in &spec.notes[first_note..last_note] {
+            let (time, pckn) = ((*t - start) as u32, Pckn::new(0u16, 0u16, *key as u16, Match::All));
+            if *velocity > 0.0 {
+                evs.push(&NoteOnEvent::new(time, pckn, *velocity));
+            } else {
+                evs.push(&NoteOffEvent::new(time, pckn, 0.0));
+            }
+        }
+        evs.sort();
         first_event = last_event;
+        first_note = last_note;
         let in_events = InputEvents::from_buffer(&evs);
         let mut out_events_buf = EventBuffer::new();
         let mut out_events = OutputEvents::from_buffer(&mut out_events_buf);
         let mut in_ptrs: Vec<*mut f32> = ib.iter_mut().map(|b| b.as_mut_ptr()).collect();
-        let in_audio = in_ports.with_input_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(ib.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice()))),
-        }]);
+        let in_audio = in_ports.with_input_buffers([
+            AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    ib.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())).collect::<Vec<_>>().into_iter(),
+                ),
+            },
+            AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    sb.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())).collect::<Vec<_>>().into_iter(),
+                ),
+            },
+        ]);
         let mut out_audio = out_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(ob.iter_mut().map(|b| b.as_mut_slice())),

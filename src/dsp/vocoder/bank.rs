@@ -307,6 +307,11 @@ impl Bank {
         out.iter().sum()
     }
 
+    /// The highest modulator power envelope of all bands.
+    pub fn max_envelope(&self) -> f32 {
+        self.env[..self.layout.count].iter().fold(0.0f32, |m, &e| m.max(e))
+    }
+
     /// Band `k`'s modulator envelope as an amplitude (the level a sine at its centre would have).
     pub fn level(&self, k: usize) -> f32 {
         self.env.get(k).map_or(0.0, |e| e.sqrt())

@@ -14,7 +14,7 @@ pub mod synth;
 #[cfg(test)]
 mod tests;
 
-use crate::dsp::{xorshift32, CONTROL, MAX_CH};
+use crate::dsp::{CONTROL, MAX_CH};
 use bank::{Bank, Layout};
 use synth::{Synth, SynthSettings};
 
@@ -71,6 +71,9 @@ impl Default for VocoderSettings {
     }
 }
 
+/// A voice sample this small (−150 dBFS) is silence.
+const SILENT: f32 = 3.162_277_7e-8;
+
 /// The split for the voiced/unvoiced detector, Hz.
 const UV_SPLIT_HZ: f32 = 3_000.0;
 /// Its power smoothing, seconds.
@@ -80,7 +83,6 @@ pub struct Vocoder {
     fs: f32,
     bank: Bank,
     synth: Synth,
-    noise: u32,
     queue: [(u64, NoteMsg); QUEUE],
     head: usize,
     len: usize,
@@ -95,6 +97,10 @@ pub struct Vocoder {
     rel: f32,
     /// The last voiced/unvoiced verdict (for the editor), 0..1.
     pub unvoiced_now: f32,
+    /// Consecutive silent samples of the voice.
+    quiet: u32,
+    /// Asleep: see `sleep`.
+    asleep: bool,
 }
 
 impl Default for Vocoder {
@@ -103,7 +109,6 @@ impl Default for Vocoder {
             fs: 48_000.0,
             bank: Bank::default(),
             synth: Synth::default(),
-            noise: 0x9e37_79b9,
             queue: [(0, NoteMsg::AllOff); QUEUE],
             head: 0,
             len: 0,
@@ -115,10 +120,25 @@ impl Default for Vocoder {
             att: 1.0,
             rel: 1.0,
             unvoiced_now: 0.0,
+            quiet: 0,
+            asleep: false,
         };
         v.prepare(48_000.0);
         v
     }
+}
+
+/// White noise uniform in [−1, 1) (RMS 0.577, a full-scale saw's level) as a hash of the stream
+/// clock (Wellons' lowbias32): nothing to advance, so a skipped silence leaves it in step.
+#[inline]
+fn white(now: u64) -> f32 {
+    let mut x = (now as u32) ^ ((now >> 32) as u32).wrapping_mul(0x9e37_79b9);
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    (x as i32) as f32 * (1.0 / 2_147_483_648.0)
 }
 
 /// A one-pole's coefficient for the power envelope of an amplitude time constant `ms` (the
@@ -149,6 +169,33 @@ impl Vocoder {
         self.p_all = 0.0;
         self.len = 0;
         self.unvoiced_now = 0.0;
+        self.quiet = 0;
+        self.asleep = false;
+    }
+
+    /// Clears the bands and the detector, keeping the synth's notes (the stage switched on again).
+    pub fn clear_bands(&mut self) {
+        self.bank.reset();
+        self.uv_s = [0.0; 2];
+        self.p_hi = 0.0;
+        self.p_all = 0.0;
+        self.unvoiced_now = 0.0;
+    }
+
+    /// `frames` samples of silence went by unprocessed (the chain idle, after the vocoder's
+    /// tail): asleep, as it would have fallen, the synth's notes gliding on.
+    pub fn skip_silence(&mut self, frames: u64) {
+        self.sleep();
+        self.synth.skip(frames);
+    }
+
+    /// Once the voice has been silent and every band's envelope is below −150 dB, the bank's
+    /// states are cleared and it stops running until the voice returns. (The carrier's bands
+    /// would otherwise keep ringing with the synth or the sidechain through any silence, so a
+    /// chain that skipped the silence could not wake up where one that ran all along would.)
+    fn sleep(&mut self) {
+        self.clear_bands();
+        self.asleep = true;
     }
 
     pub fn bank(&self) -> &Bank {
@@ -175,6 +222,7 @@ impl Vocoder {
             if at > now {
                 break;
             }
+            self.synth.set_clock(at.min(now));
             match msg {
                 NoteMsg::On { note, velocity } if velocity > 0.0 => self.synth.note_on(note, velocity),
                 NoteMsg::On { note, .. } | NoteMsg::Off { note } => self.synth.note_off(note),
@@ -226,13 +274,30 @@ impl Vocoder {
                 self.rel = follower(s.release_ms, self.fs);
             }
             let m = chans[..channels].iter().map(|c| c[i]).sum::<f32>() * inv_ch;
+            if m.abs() <= SILENT {
+                self.quiet = self.quiet.saturating_add(1);
+            } else {
+                self.quiet = 0;
+                self.asleep = false;
+            }
+            if now % CONTROL as u64 == 0 && !self.asleep && self.quiet >= CONTROL as u32 && self.bank.max_envelope() <= SILENT * SILENT {
+                self.sleep();
+            }
+            if self.asleep {
+                // No voice, no output: the wet signal is exact silence, the notes glide on.
+                self.synth.skip(1);
+                let amount = s.mix * fade[i];
+                for ch in chans[..channels].iter_mut() {
+                    ch[i] -= ch[i] * amount;
+                }
+                continue;
+            }
             let u = self.unvoiced(m) * s.unvoiced;
             self.unvoiced_now = u;
-            // Uniform in [−1, 1): the level of a full-scale saw (RMS 0.577).
-            let white = (xorshift32(&mut self.noise) as i32) as f32 * (1.0 / 2_147_483_648.0);
+            let white = white(now);
             let base = match s.carrier {
                 Carrier::Synth => {
-                    let tone = self.synth.tick(&s.synth);
+                    let tone = self.synth.tick(now, &s.synth);
                     tone + (white - tone) * s.noise
                 }
                 Carrier::Sidechain => side.iter().map(|c| c.get(i).copied().unwrap_or(0.0)).sum::<f32>() * inv_side,

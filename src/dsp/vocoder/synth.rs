@@ -72,17 +72,21 @@ fn saw(t: f32, dt: f32) -> f32 {
     2.0 * t - 1.0 - blep(t, dt)
 }
 
+/// One cycle in phase units: phases are 32-bit fixed point, so a phase is a pure function of the
+/// stream clock (`dt · (now − start)`, exact modulo 2³²), never an accumulated float: a synth
+/// that skipped a silence is where one that ran all along would be.
+const CYCLE: f32 = 4_294_967_296.0;
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Voice {
     note: u8,
-    /// Phase step per sample (cycles).
-    dt: f32,
-    phase: f32,
+    /// Phase step per sample, in 2⁻³² cycles.
+    dt: u32,
+    /// The stream sample its phase counts from.
+    start: u64,
     amp: f32,
     peak: f32,
     held: bool,
-    /// When it started (for stealing the oldest).
-    started: u64,
 }
 
 impl Voice {
@@ -91,23 +95,28 @@ impl Voice {
     }
 
     #[inline]
-    fn tick(&mut self, wave: Wave, up: f32, down: f32) -> f32 {
+    fn tick(&mut self, now: u64, wave: Wave, up: f32, down: f32) -> f32 {
         let target = if self.held { self.peak } else { 0.0 };
         self.amp = if self.amp < target { (self.amp + up).min(target) } else { (self.amp - down).max(target) };
         if self.amp <= 0.0 && !self.held {
             return 0.0;
         }
-        let (t, dt) = (self.phase, self.dt);
+        let phase = self.dt.wrapping_mul(now.wrapping_sub(self.start) as u32);
+        let at = |offset: u32| phase.wrapping_add(offset) as f32 / CYCLE;
+        let dt = self.dt as f32 / CYCLE;
         let y = match wave {
-            Wave::Saw => saw(t, dt),
-            Wave::Square => saw(t, dt) - saw((t + 0.5).fract(), dt),
-            Wave::Pulse => saw(t, dt) - saw((t + 0.25).fract(), dt),
+            Wave::Saw => saw(at(0), dt),
+            Wave::Square => saw(at(0), dt) - saw(at(1 << 31), dt),
+            Wave::Pulse => saw(at(0), dt) - saw(at(1 << 30), dt),
         };
-        self.phase += dt;
-        if self.phase >= 1.0 {
-            self.phase -= 1.0;
-        }
         y * self.amp
+    }
+
+    /// Its amplitude after `frames` samples of gliding to its target.
+    fn skip(&mut self, frames: u64, up: f32, down: f32) {
+        let target = if self.held { self.peak } else { 0.0 };
+        let reach = frames as f32 * if self.amp < target { up } else { down };
+        self.amp = if (target - self.amp).abs() <= reach { target } else { self.amp + reach.copysign(target - self.amp) };
     }
 }
 
@@ -124,7 +133,10 @@ pub struct SynthSettings {
 pub struct Synth {
     fs: f32,
     voices: [Voice; VOICES],
+    /// The stream clock as of the last tick (note-ons start their phase there).
     clock: u64,
+    /// When each MIDI voice was taken (for stealing the oldest).
+    taken: [u64; MIDI_VOICES],
     chord_key: Option<(u8, Chord)>,
     up: f32,
     down: f32,
@@ -132,7 +144,15 @@ pub struct Synth {
 
 impl Default for Synth {
     fn default() -> Self {
-        let mut s = Self { fs: 48_000.0, voices: [Voice::default(); VOICES], clock: 0, chord_key: None, up: 0.0, down: 0.0 };
+        let mut s = Self {
+            fs: 48_000.0,
+            voices: [Voice::default(); VOICES],
+            clock: 0,
+            taken: [0; MIDI_VOICES],
+            chord_key: None,
+            up: 0.0,
+            down: 0.0,
+        };
         s.prepare(48_000.0);
         s
     }
@@ -148,12 +168,14 @@ impl Synth {
 
     pub fn reset(&mut self) {
         self.voices = [Voice::default(); VOICES];
+        self.taken = [0; MIDI_VOICES];
         self.chord_key = None;
         self.clock = 0;
     }
 
-    fn tune(&self, note: u8) -> f32 {
-        (note_hz(note as f32) / self.fs).min(0.45)
+    /// A note's phase step, in 2⁻³² cycles per sample (at most 0.45 of a cycle).
+    fn tune(&self, note: u8) -> u32 {
+        ((note_hz(note as f32) / self.fs).min(0.45) as f64 * CYCLE as f64) as u32
     }
 
     pub fn note_on(&mut self, note: u8, velocity: f32) {
@@ -165,14 +187,14 @@ impl Synth {
             .iter()
             .position(|v| v.held && v.note == note)
             .or_else(|| midi.iter().position(|v| !v.sounding()))
-            .or_else(|| midi.iter().enumerate().min_by_key(|(_, v)| (v.held, v.started)).map(|(i, _)| i))
+            .or_else(|| midi.iter().zip(&self.taken).enumerate().min_by_key(|(_, (v, t))| (v.held, **t)).map(|(i, _)| i))
             .unwrap_or(0);
         let dt = self.tune(note);
+        self.taken[slot] = self.clock;
         let v = &mut self.voices[slot];
-        if !v.sounding() {
-            v.phase = 0.0;
-        }
-        *v = Voice { note, dt, peak, held: true, started: self.clock, ..*v };
+        // A voice still sounding keeps its phase running (no jump); a silent one starts at 0.
+        let start = if v.sounding() && v.dt == dt { v.start } else { self.clock };
+        *v = Voice { note, dt, start, peak, held: true, ..*v };
     }
 
     pub fn note_off(&mut self, note: u8) {
@@ -217,24 +239,45 @@ impl Synth {
             }
         }
         let n = s.chord.intervals().len();
+        let now = self.clock;
         for (i, v) in self.voices[MIDI_VOICES..].iter_mut().enumerate() {
-            v.held = want && i < n;
+            let held = want && i < n;
+            if held && !v.sounding() {
+                // From silence, its phase counts from now: the chord starts the same way
+                // whenever it starts.
+                v.start = now;
+            }
+            v.held = held;
         }
     }
 
-    /// One sample of the carrier.
+    /// One sample of the carrier at stream sample `now`.
     #[inline]
-    pub fn tick(&mut self, s: &SynthSettings) -> f32 {
-        if self.clock % crate::dsp::CONTROL as u64 == 0 {
+    pub fn tick(&mut self, now: u64, s: &SynthSettings) -> f32 {
+        self.clock = now;
+        if now % crate::dsp::CONTROL as u64 == 0 {
             self.update_chord(s);
         }
-        self.clock += 1;
         let (up, down) = (self.up, self.down);
         let mut y = 0.0;
         for v in &mut self.voices {
-            y += v.tick(s.wave, up, down);
+            y += v.tick(now, s.wave, up, down);
         }
         // About a voice's level whatever the count (the bank normalises each band anyway).
         0.5 * y
+    }
+
+    /// `frames` samples passed unheard (the chain idle): every voice's amplitude where those
+    /// samples would have taken it (phases need nothing: they follow the clock).
+    pub fn skip(&mut self, frames: u64) {
+        let (up, down) = (self.up, self.down);
+        for v in &mut self.voices {
+            v.skip(frames, up, down);
+        }
+    }
+
+    /// Sets the clock note-ons are timed from (events applied outside `tick`).
+    pub fn set_clock(&mut self, now: u64) {
+        self.clock = now;
     }
 }

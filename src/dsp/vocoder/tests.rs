@@ -5,6 +5,7 @@
 use super::bank::{Bank, Layout, MAX_BANDS};
 use super::synth::{note_hz, Chord, Wave};
 use super::*;
+use crate::dsp::xorshift32;
 use realfft::RealFftPlanner;
 use std::f64::consts::PI;
 
