@@ -146,7 +146,7 @@ pub fn python_venv(root: &Path) -> Result<PathBuf> {
     let venv = root.join("target/venv");
     let python = venv.join("bin/python");
     let stamp = venv.join(".livechain-deps");
-    const PACKAGES: &[&str] = &["pedalboard==0.9.*", "dawdreamer==0.9.*", "numpy", "scipy"];
+    const PACKAGES: &[&str] = &["pedalboard==0.9.*", "dawdreamer==0.9.*", "numpy", "scipy", "pystoi==0.4.*"];
     let wanted = PACKAGES.join(" ");
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
         return Ok(python);
