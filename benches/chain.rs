@@ -58,7 +58,9 @@ fn stages(c: &mut Criterion) {
     let r = signal(SR as usize, 2);
     // Every stage off, then each stage of the chain's list alone.
     let rows = std::iter::once(("gains_only".to_string(), vec![]))
-        .chain(Stages::infos().map(|s| (s.name.to_lowercase().replace([' ', '-'], "_"), s.on().collect())));
+        .chain(Stages::infos().map(|s| (s.name.to_lowercase().replace([' ', '-'], "_"), s.on().collect())))
+        // The vocoder at its most bands (its own row is the default 16).
+        .chain(std::iter::once(("vocoder_64_bands".to_string(), vec![("voc_on", 1.0), ("voc_bands", 64.0)])));
     for (name, settings) in rows {
         let mut host = host_with(&settings);
         let (mut bl, mut br) = (vec![0.0f32; 64], vec![0.0f32; 64]);
@@ -126,6 +128,7 @@ fn summary(_: &mut Criterion) {
         let name = if with.is_empty() { s.name.to_string() } else { format!("{} ({})", s.name, with.join(", ")) };
         rows.push((name, s.on().collect(), None));
     }
+    rows.push(("Vocoder, 64 bands".into(), vec![("voc_on", 1.0), ("voc_bands", 64.0)], None));
     rows.push(("whole chain, every stage on".into(), all_on(), None));
     rows.push(("whole chain + meters, editor closed".into(), all_on(), Some(false)));
     rows.push(("whole chain + meters, editor open".into(), all_on(), Some(true)));

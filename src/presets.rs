@@ -228,6 +228,34 @@ pub fn factory() -> Vec<Preset> {
             ],
         ),
         Preset::new(
+            "Robot Choir",
+            &[
+                ("hp_on", 1.0),
+                ("hp_freq", 90.0),
+                // A levelled voice gives the bands steady envelopes.
+                ("comp_on", 1.0),
+                ("comp_thresh", -22.0),
+                ("comp_ratio", 3.0),
+                ("comp_attack", 5.0),
+                ("comp_release", 120.0),
+                // The built-in saw on a held C minor chord (C3): MIDI notes take over while held.
+                ("voc_on", 1.0),
+                ("voc_bands", 20.0),
+                ("voc_chord", 4.0),
+                ("voc_root", 48.0),
+                ("voc_attack", 1.5),
+                ("voc_release", 40.0),
+                ("voc_unvoiced", 100.0),
+                ("voc_level", 4.0),
+                ("rev_on", 1.0),
+                ("rev_size", 60.0),
+                ("rev_decay", 1.8),
+                ("rev_mix", 22.0),
+                ("ceiling_on", 1.0),
+                ("ceiling", -1.0),
+            ],
+        ),
+        Preset::new(
             "Tape Echo",
             &[
                 ("dly_on", 1.0),

@@ -14,6 +14,7 @@
 //! dB deep); alternated, the bank's sum is flat within about ±1.5 dB.
 
 use std::f32::consts::PI;
+use wide::f32x8;
 
 /// The most bands.
 pub const MAX_BANDS: usize = 64;
@@ -254,57 +255,57 @@ impl Bank {
     }
 
     /// One sample: the modulator `m` and the carrier `c` in, the vocoded sample out. `att` and
-    /// `rel` are the envelope follower's one-pole coefficients.
+    /// `rel` are the envelope follower's one-pole coefficients. Eight bands per vector.
     #[inline]
     pub fn tick(&mut self, m: f32, c: f32, att: f32, rel: f32) -> f32 {
-        let n = self.lanes;
-        let mut out = [0.0f32; LANES];
-        for g in (0..n).step_by(LANES) {
-            let r = g..g + LANES;
-            let (ma1, ma2, ma3, mk) = (&self.m.a1[r.clone()], &self.m.a2[r.clone()], &self.m.a3[r.clone()], &self.m.k[r.clone()]);
-            let (ca1, ca2, ca3, ck) = (&self.c.a1[r.clone()], &self.c.a2[r.clone()], &self.c.a3[r.clone()], &self.c.k[r.clone()]);
-            for j in 0..LANES {
-                let b = g + j;
-                // Modulator: two sections, the second's quadrature pair gives the power.
-                let (s1, s2) = (self.ms.s1[b], self.ms.s2[b]);
-                let v1 = ma1[j] * s1 + ma2[j] * (m - s2);
-                let v2 = s2 + ma2[j] * s1 + ma3[j] * (m - s2);
-                self.ms.s1[b] = 2.0 * v1 - s1;
-                self.ms.s2[b] = 2.0 * v2 - s2;
-                let x = mk[j] * v1;
-                let (t1, t2) = (self.ms.t1[b], self.ms.t2[b]);
-                let w1 = ma1[j] * t1 + ma2[j] * (x - t2);
-                let w2 = t2 + ma2[j] * t1 + ma3[j] * (x - t2);
-                self.ms.t1[b] = 2.0 * w1 - t1;
-                self.ms.t2[b] = 2.0 * w2 - t2;
-                let p = mk[j] * mk[j] * (w1 * w1 + w2 * w2);
-                let e = self.env[b];
-                let coef = if p > e { att } else { rel };
-                let e = e + (p - e) * coef;
-                self.env[b] = e;
+        let (m, c, att, rel) = (f32x8::splat(m), f32x8::splat(c), f32x8::splat(att), f32x8::splat(rel));
+        let (two, floor) = (f32x8::splat(2.0), f32x8::splat(CARRIER_FLOOR));
+        let mut acc = f32x8::ZERO;
+        for g in 0..self.lanes / LANES {
+            let lane = |a: &[f32; MAX_BANDS]| f32x8::from(<[f32; LANES]>::try_from(&a[g * LANES..(g + 1) * LANES]).unwrap_or([0.0; LANES]));
+            let store = |a: &mut [f32; MAX_BANDS], v: f32x8| a[g * LANES..(g + 1) * LANES].copy_from_slice(&v.to_array());
+            // Modulator: two sections, the second's quadrature pair gives the power.
+            let (a1, a2, a3, k) = (lane(&self.m.a1), lane(&self.m.a2), lane(&self.m.a3), lane(&self.m.k));
+            let (s1, s2) = (lane(&self.ms.s1), lane(&self.ms.s2));
+            let v3 = m - s2;
+            let v1 = a1 * s1 + a2 * v3;
+            let v2 = s2 + a2 * s1 + a3 * v3;
+            store(&mut self.ms.s1, two * v1 - s1);
+            store(&mut self.ms.s2, two * v2 - s2);
+            let x = k * v1;
+            let (t1, t2) = (lane(&self.ms.t1), lane(&self.ms.t2));
+            let w3 = x - t2;
+            let w1 = a1 * t1 + a2 * w3;
+            let w2 = t2 + a2 * t1 + a3 * w3;
+            store(&mut self.ms.t1, two * w1 - t1);
+            store(&mut self.ms.t2, two * w2 - t2);
+            let p = k * k * (w1 * w1 + w2 * w2);
+            let e = lane(&self.env);
+            let e = e + (p - e) * p.simd_gt(e).select(att, rel);
+            store(&mut self.env, e);
 
-                // Carrier: the same pair at the carrier's centre.
-                let (s1, s2) = (self.cs.s1[b], self.cs.s2[b]);
-                let v1 = ca1[j] * s1 + ca2[j] * (c - s2);
-                let v2 = s2 + ca2[j] * s1 + ca3[j] * (c - s2);
-                self.cs.s1[b] = 2.0 * v1 - s1;
-                self.cs.s2[b] = 2.0 * v2 - s2;
-                let x = ck[j] * v1;
-                let (t1, t2) = (self.cs.t1[b], self.cs.t2[b]);
-                let w1 = ca1[j] * t1 + ca2[j] * (x - t2);
-                let w2 = t2 + ca2[j] * t1 + ca3[j] * (x - t2);
-                self.cs.t1[b] = 2.0 * w1 - t1;
-                self.cs.t2[b] = 2.0 * w2 - t2;
-                let band = ck[j] * w1;
-                let q = ck[j] * ck[j] * (w1 * w1 + w2 * w2);
-                let cp = self.cpow[b];
-                let coef = if q > cp { att } else { rel };
-                let cp = cp + (q - cp) * coef;
-                self.cpow[b] = cp;
-                out[j] += self.sign[b] * band * (e / cp.max(CARRIER_FLOOR)).sqrt();
-            }
+            // Carrier: the same pair at the carrier's centre.
+            let (a1, a2, a3, k) = (lane(&self.c.a1), lane(&self.c.a2), lane(&self.c.a3), lane(&self.c.k));
+            let (s1, s2) = (lane(&self.cs.s1), lane(&self.cs.s2));
+            let v3 = c - s2;
+            let v1 = a1 * s1 + a2 * v3;
+            let v2 = s2 + a2 * s1 + a3 * v3;
+            store(&mut self.cs.s1, two * v1 - s1);
+            store(&mut self.cs.s2, two * v2 - s2);
+            let x = k * v1;
+            let (t1, t2) = (lane(&self.cs.t1), lane(&self.cs.t2));
+            let w3 = x - t2;
+            let w1 = a1 * t1 + a2 * w3;
+            let w2 = t2 + a2 * t1 + a3 * w3;
+            store(&mut self.cs.t1, two * w1 - t1);
+            store(&mut self.cs.t2, two * w2 - t2);
+            let q = k * k * (w1 * w1 + w2 * w2);
+            let cp = lane(&self.cpow);
+            let cp = cp + (q - cp) * q.simd_gt(cp).select(att, rel);
+            store(&mut self.cpow, cp);
+            acc += lane(&self.sign) * (k * w1) * (e / cp.max(floor)).sqrt();
         }
-        out.iter().sum()
+        acc.reduce_add()
     }
 
     /// The highest modulator power envelope of all bands.
