@@ -40,7 +40,7 @@ fn main() {
     // Switch the stages on, in the test host's ordinary way.
     let noise: Vec<Vec<f32>> = stereo_noise(second, 0.25, 9).into();
     for proc in procs.iter_mut() {
-        run_started(proc, &Spec { sample_rate: SR, blocks: &[BLOCK], in_place: false, events: &on }, &noise);
+        run_started(proc, &Spec { sample_rate: SR, blocks: &[BLOCK], in_place: false, events: &on, side: None, notes: &[] }, &noise);
     }
     // From here the host does what a DAW's engine does per block and nothing more: buffers
     // allocated once, no events, every instance's block in turn.

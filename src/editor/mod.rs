@@ -368,6 +368,35 @@ impl LivechainEditor {
                 },
                 |_| {},
             );
+            let vc = &p.vocoder;
+            stage(
+                &mut cols[1],
+                "Vocoder",
+                |ui| {
+                    for r in [
+                        &vc.on as &dyn AnyParam,
+                        &vc.carrier,
+                        &vc.wave,
+                        &vc.hold,
+                        &vc.root,
+                        &vc.chord,
+                        &vc.bands,
+                        &vc.lo,
+                        &vc.hi,
+                        &vc.width,
+                        &vc.attack,
+                        &vc.release,
+                        &vc.shift,
+                        &vc.unvoiced,
+                        &vc.noise,
+                        &vc.level,
+                        &vc.mix,
+                    ] {
+                        r.row(ui, setter);
+                    }
+                },
+                |ui| vocoder_bands(ui, &self.bridge, vc.on.value()),
+            );
             // The feedback suppressor sits right after the filters in the chain; its panel heads
             // the third column, where there is room for its notch list.
             let fb = &p.feedback;
@@ -443,6 +472,28 @@ impl LivechainEditor {
             );
         });
     }
+}
+
+/// The vocoder's band levels as bars from −60 to 0 dBFS (low bands left), with the notes held
+/// and how unvoiced the voice is.
+fn vocoder_bands(ui: &mut egui::Ui, bridge: &Bridge, on: bool) {
+    let count = (bridge.voc_bands.load(Ordering::Relaxed) as usize).clamp(1, bridge.voc_levels.len());
+    let size = egui::vec2(ui.available_width().max(40.0), 48.0);
+    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, egui::Color32::from_gray(24));
+    let w = rect.width() / count as f32;
+    for (k, level) in bridge.voc_levels.iter().take(count).enumerate() {
+        let db = crate::dsp::gain_to_db(level.load(Ordering::Relaxed));
+        let h = if on { ((db + 60.0) / 60.0).clamp(0.0, 1.0) * rect.height() } else { 0.0 };
+        let x = rect.left() + k as f32 * w;
+        let bar = egui::Rect::from_min_max(egui::pos2(x + 0.5, rect.bottom() - h), egui::pos2(x + w - 0.5, rect.bottom()));
+        painter.rect_filled(bar, 0.0, egui::Color32::from_rgb(90, 170, 230));
+    }
+    let notes = bridge.voc_notes.load(Ordering::Relaxed);
+    let unvoiced = bridge.voc_unvoiced.load(Ordering::Relaxed);
+    let text = format!("{count} bands · {notes} MIDI notes held · unvoiced {:.0} %", 100.0 * unvoiced);
+    ui.label(egui::RichText::new(text).size(10.0).color(egui::Color32::GRAY));
 }
 
 /// A titled group for one stage of the chain: its controls in a two-column grid, then `below`

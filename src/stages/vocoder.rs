@@ -122,8 +122,11 @@ fn note_name() -> Arc<dyn Fn(i32) -> String + Send + Sync> {
     Arc::new(|n| format!("{}{}", NAMES[n.rem_euclid(12) as usize], n.div_euclid(12) - 1))
 }
 
+/// A parameter's text parser, as nice-plug takes it.
+type Parser = Arc<dyn Fn(&str) -> Option<i32> + Send + Sync>;
+
 /// A note name ("C3", "f#2", "Bb4") or a number back to its MIDI number.
-fn note_from_name() -> Arc<dyn Fn(&str) -> Option<i32> + Send + Sync> {
+fn note_from_name() -> Parser {
     Arc::new(|s| {
         let s = s.trim();
         if let Ok(n) = s.parse::<i32>() {

@@ -268,7 +268,7 @@ impl Vocoder {
             let now = clock + i as u64;
             self.apply_notes(now);
             let s = settings(i);
-            if now % CONTROL as u64 == 0 {
+            if now.is_multiple_of(CONTROL as u64) {
                 self.bank.set_layout(s.layout);
                 self.att = follower(s.attack_ms, self.fs);
                 self.rel = follower(s.release_ms, self.fs);
@@ -280,7 +280,11 @@ impl Vocoder {
                 self.quiet = 0;
                 self.asleep = false;
             }
-            if now % CONTROL as u64 == 0 && !self.asleep && self.quiet >= CONTROL as u32 && self.bank.max_envelope() <= SILENT * SILENT {
+            if now.is_multiple_of(CONTROL as u64)
+                && !self.asleep
+                && self.quiet >= CONTROL as u32
+                && self.bank.max_envelope() <= SILENT * SILENT
+            {
                 self.sleep();
             }
             if self.asleep {

@@ -255,7 +255,7 @@ impl Synth {
     #[inline]
     pub fn tick(&mut self, now: u64, s: &SynthSettings) -> f32 {
         self.clock = now;
-        if now % crate::dsp::CONTROL as u64 == 0 {
+        if now.is_multiple_of(crate::dsp::CONTROL as u64) {
             self.update_chord(s);
         }
         let (up, down) = (self.up, self.down);
