@@ -158,6 +158,39 @@ impl Default for Bank {
     }
 }
 
+/// Lanes `g·8 .. g·8 + 8` of a per-band array.
+#[inline(always)]
+fn load(a: &[f32; MAX_BANDS], g: usize) -> f32x8 {
+    f32x8::from(<[f32; LANES]>::try_from(&a[g * LANES..(g + 1) * LANES]).unwrap_or([0.0; LANES]))
+}
+
+#[inline(always)]
+fn store(a: &mut [f32; MAX_BANDS], g: usize, v: f32x8) {
+    a[g * LANES..(g + 1) * LANES].copy_from_slice(&v.to_array());
+}
+
+/// One sample of `x` through lane group `g` of a band-pass pair: the band (unity gain at the
+/// centre) and its power from the second section's quadrature outputs, k²(v1² + v2²).
+#[inline(always)]
+fn pair(sec: &Sections, st: &mut States, g: usize, x: f32x8) -> (f32x8, f32x8) {
+    let two = f32x8::splat(2.0);
+    let (a1, a2, a3, k) = (load(&sec.a1, g), load(&sec.a2, g), load(&sec.a3, g), load(&sec.k, g));
+    let (s1, s2) = (load(&st.s1, g), load(&st.s2, g));
+    let v3 = x - s2;
+    let v1 = a1 * s1 + a2 * v3;
+    let v2 = s2 + a2 * s1 + a3 * v3;
+    store(&mut st.s1, g, two * v1 - s1);
+    store(&mut st.s2, g, two * v2 - s2);
+    let x = k * v1;
+    let (t1, t2) = (load(&st.t1, g), load(&st.t2, g));
+    let w3 = x - t2;
+    let w1 = a1 * t1 + a2 * w3;
+    let w2 = t2 + a2 * t1 + a3 * w3;
+    store(&mut st.t1, g, two * w1 - t1);
+    store(&mut st.t2, g, two * w2 - t2);
+    (k * w1, k * k * (w1 * w1 + w2 * w2))
+}
+
 /// The analog prototype of one band (two sections), at `f` Hz for a centre `fc` and Q `q`.
 fn band_response(f: f32, fc: f32, q: f32) -> (f32, f32) {
     // H(s) = (s/q) / (s² + s/q + 1) with s = j f/fc, squared.
@@ -259,51 +292,20 @@ impl Bank {
     #[inline]
     pub fn tick(&mut self, m: f32, c: f32, att: f32, rel: f32) -> f32 {
         let (m, c, att, rel) = (f32x8::splat(m), f32x8::splat(c), f32x8::splat(att), f32x8::splat(rel));
-        let (two, floor) = (f32x8::splat(2.0), f32x8::splat(CARRIER_FLOOR));
+        let floor = f32x8::splat(CARRIER_FLOOR);
         let mut acc = f32x8::ZERO;
         for g in 0..self.lanes / LANES {
-            let lane = |a: &[f32; MAX_BANDS]| f32x8::from(<[f32; LANES]>::try_from(&a[g * LANES..(g + 1) * LANES]).unwrap_or([0.0; LANES]));
-            let store = |a: &mut [f32; MAX_BANDS], v: f32x8| a[g * LANES..(g + 1) * LANES].copy_from_slice(&v.to_array());
             // Modulator: two sections, the second's quadrature pair gives the power.
-            let (a1, a2, a3, k) = (lane(&self.m.a1), lane(&self.m.a2), lane(&self.m.a3), lane(&self.m.k));
-            let (s1, s2) = (lane(&self.ms.s1), lane(&self.ms.s2));
-            let v3 = m - s2;
-            let v1 = a1 * s1 + a2 * v3;
-            let v2 = s2 + a2 * s1 + a3 * v3;
-            store(&mut self.ms.s1, two * v1 - s1);
-            store(&mut self.ms.s2, two * v2 - s2);
-            let x = k * v1;
-            let (t1, t2) = (lane(&self.ms.t1), lane(&self.ms.t2));
-            let w3 = x - t2;
-            let w1 = a1 * t1 + a2 * w3;
-            let w2 = t2 + a2 * t1 + a3 * w3;
-            store(&mut self.ms.t1, two * w1 - t1);
-            store(&mut self.ms.t2, two * w2 - t2);
-            let p = k * k * (w1 * w1 + w2 * w2);
-            let e = lane(&self.env);
+            let (_, p) = pair(&self.m, &mut self.ms, g, m);
+            let e = load(&self.env, g);
             let e = e + (p - e) * p.simd_gt(e).select(att, rel);
-            store(&mut self.env, e);
-
-            // Carrier: the same pair at the carrier's centre.
-            let (a1, a2, a3, k) = (lane(&self.c.a1), lane(&self.c.a2), lane(&self.c.a3), lane(&self.c.k));
-            let (s1, s2) = (lane(&self.cs.s1), lane(&self.cs.s2));
-            let v3 = c - s2;
-            let v1 = a1 * s1 + a2 * v3;
-            let v2 = s2 + a2 * s1 + a3 * v3;
-            store(&mut self.cs.s1, two * v1 - s1);
-            store(&mut self.cs.s2, two * v2 - s2);
-            let x = k * v1;
-            let (t1, t2) = (lane(&self.cs.t1), lane(&self.cs.t2));
-            let w3 = x - t2;
-            let w1 = a1 * t1 + a2 * w3;
-            let w2 = t2 + a2 * t1 + a3 * w3;
-            store(&mut self.cs.t1, two * w1 - t1);
-            store(&mut self.cs.t2, two * w2 - t2);
-            let q = k * k * (w1 * w1 + w2 * w2);
-            let cp = lane(&self.cpow);
+            store(&mut self.env, g, e);
+            // Carrier: the same pair at the carrier's centre, normalised by its own envelope.
+            let (band, q) = pair(&self.c, &mut self.cs, g, c);
+            let cp = load(&self.cpow, g);
             let cp = cp + (q - cp) * q.simd_gt(cp).select(att, rel);
-            store(&mut self.cpow, cp);
-            acc += lane(&self.sign) * (k * w1) * (e / cp.max(floor)).sqrt();
+            store(&mut self.cpow, g, cp);
+            acc += load(&self.sign, g) * band * (e / cp.max(floor)).sqrt();
         }
         acc.reduce_add()
     }
