@@ -129,6 +129,7 @@ fn summary(_: &mut Criterion) {
         rows.push((name, s.on().collect(), None));
     }
     rows.push(("Vocoder, 64 bands".into(), vec![("voc_on", 1.0), ("voc_bands", 64.0)], None));
+    rows.push(("Feedback Suppressor + canceller".into(), vec![("fb_on", 1.0), ("fb_mode", 3.0)], None));
     rows.push(("whole chain, every stage on".into(), all_on(), None));
     rows.push(("whole chain + meters, editor closed".into(), all_on(), Some(false)));
     rows.push(("whole chain + meters, editor open".into(), all_on(), Some(true)));

@@ -47,7 +47,7 @@ fn main() {
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found; time to the first notch, the output's highest", howl::STEP_DB);
     println!("100 ms level over the source's. SD: spectral distortion of the notches the ramp left, loop open.\n");
     println!(
-        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for room in rooms {
         for (name, src) in &sources {
@@ -58,8 +58,9 @@ fn main() {
             let asg_on = asg(f.off_db, f.on_db);
             let asg_shift = asg(f.off_db, f.shift_db);
             let asg_rung = asg(f.off_db, f.rung_db);
+            let asg_cancel = asg(f.off_db, f.cancel_db);
             println!(
-                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} |",
+                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} |",
                 f.room,
                 room.delay_ms,
                 room.rt60,
@@ -70,6 +71,8 @@ fn main() {
                 asg_on,
                 fmt(f.shift_db, howl::RAMP_TOP_DB),
                 asg_shift,
+                fmt(f.cancel_db, howl::RAMP_TOP_DB),
+                asg_cancel,
                 fmt(f.rung_db, howl::RAMP_TOP_DB),
                 asg_rung,
                 f.notches,
@@ -79,11 +82,12 @@ fn main() {
             );
         }
     }
-    println!("\nMusic with no loop (suppressor on, defaults): howls found and level change.\n");
-    println!("| signal | howls found | level change dB |\n| --- | --- | --- |");
+    println!("\nMusic with no loop: howls found and level change (suppressor on, defaults), and the level change with the canceller.\n");
+    println!("| signal | howls found | level change dB | with the canceller dB |\n| --- | --- | --- | --- |");
     let music = source::music(sr);
     for (name, x) in &music {
         let (found, change) = howl::music_check(x);
-        println!("| {name} | {found} | {change:+.3} |");
+        let (_, cancel) = howl::music_check_in(x, howl::CANCEL);
+        println!("| {name} | {found} | {change:+.3} | {cancel:+.3} |");
     }
 }

@@ -12,11 +12,13 @@ use crate::dsp::deesser::DeEsser;
 use crate::dsp::delay::Delay;
 use crate::dsp::delay_line::IntegerDelay;
 use crate::dsp::eq::Eq;
+use crate::dsp::feedback::afc::Canceller;
 use crate::dsp::gate::Gate;
 use crate::dsp::reverb::Reverb;
 use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize, MAX_CH};
 use crate::params::LivechainParams;
 use crate::stages::feedback::Feedback;
+use crate::stages::feedback::FeedbackMode;
 use crate::stages::filters::Filters;
 use crate::stages::vocoder::VocoderStage;
 use crate::stages::{fill, Ctx, Runner, Slot, StageInfo};
@@ -170,6 +172,14 @@ pub struct Chain {
     side: [[f32; CHUNK]; MAX_CH],
     /// Samples since the last reset, processed or skipped: the clock the note events are timed on.
     clock: u64,
+    /// The feedback suppressor's adaptive canceller (its mode "canceller"), run here because it
+    /// needs the chain's input and its final output; and whether it ran in the last chunk.
+    afc: Box<Canceller>,
+    afc_on: bool,
+    /// The input, the input after cancelling and the output (channels' means), per chunk.
+    afc_x: [f32; CHUNK],
+    afc_e: [f32; CHUNK],
+    afc_y: [f32; CHUNK],
     /// Consecutive silent input samples processed so far.
     silent_run: u64,
     /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
@@ -197,6 +207,11 @@ impl Default for Chain {
             dry: [[0.0; CHUNK]; MAX_CH],
             side: [[0.0; CHUNK]; MAX_CH],
             clock: 0,
+            afc: Box::default(),
+            afc_on: false,
+            afc_x: [0.0; CHUNK],
+            afc_e: [0.0; CHUNK],
+            afc_y: [0.0; CHUNK],
             silent_run: 0,
             skipped: 0,
             idle_total: 0,
@@ -217,6 +232,7 @@ impl Chain {
         }
         self.bypass.prepare(sample_rate);
         self.stages.prepare(sample_rate);
+        *self.afc = Canceller::new(sample_rate);
         self.in_rms = crate::analysis::rms::RmsMeter::new(sample_rate as f64);
     }
 
@@ -232,6 +248,13 @@ impl Chain {
         self.silent_run = 0;
         self.skipped = 0;
         self.clock = 0;
+        self.afc.reset();
+        self.afc_on = false;
+    }
+
+    /// The feedback suppressor is on in its mode "canceller".
+    fn afc_wanted(p: &LivechainParams) -> bool {
+        p.feedback.on.value() && p.feedback.mode.value() == FeedbackMode::Canceller
     }
 
     /// A note event for the vocoder's synth, `offset` samples into the next block `process` gets.
@@ -365,13 +388,24 @@ impl Chain {
             return Ran::Idle;
         }
         if self.skipped > 0 {
+            if self.afc_on {
+                self.afc.skip_silence(self.skipped);
+            }
             self.stages.skip_silence(self.skipped);
             self.skipped = 0;
         }
         self.silent_run = if silent { self.silent_run.saturating_add(len as u64) } else { 0 };
+        let afc = Self::afc_wanted(params);
+        if afc != self.afc_on {
+            // Switched on: it learns from nothing (a path learnt long ago is no guide).
+            self.afc.reset();
+            self.afc_on = afc;
+        }
         let mut start = 0;
         while start < len {
-            let n = CHUNK.min(len - start);
+            // The canceller's blocks: a chunk ends where one does (the next one's estimate needs
+            // this one's output).
+            let n = if afc { CHUNK.min(len - start).min(self.afc.room()) } else { CHUNK.min(len - start) };
             self.process_chunk(buffer, side, channels, start, n, params, bridge);
             start += n;
         }
@@ -425,6 +459,17 @@ impl Chain {
                 *raw = clean;
                 *x = clean * g;
                 *dry = *x;
+            }
+            if self.afc_on {
+                // What the canceller expects back from the speaker comes out before anything
+                // else sees the input (the bypass keeps the untouched input).
+                let inv = 1.0 / channels as f32;
+                for (i, ((x, dry), &g)) in block.iter_mut().zip(dry.iter_mut()).zip(&self.lanes.in_gain[..n]).enumerate() {
+                    let e = self.afc.cancel(i, raw[i]);
+                    self.afc_e[i] = if ch == 0 { e * inv } else { self.afc_e[i] + e * inv };
+                    *x = e * g;
+                    *dry = *x;
+                }
             }
             garbage |= bad > 0;
             bridge.input_peak.feed(ch, block);
@@ -481,6 +526,16 @@ impl Chain {
                 *x = flush_tiny(guard_output(*x));
             }
             bridge.output_peak.feed(ch, block);
+        }
+        if self.afc_on {
+            let inv = 1.0 / channels as f32;
+            for i in 0..n {
+                self.afc_y[i] = (0..channels).map(|ch| buffer[ch][start + i]).sum::<f32>() * inv;
+            }
+            for i in 0..n {
+                self.afc_x[i] = (0..channels).map(|ch| self.raw[ch][i]).sum::<f32>() * inv;
+            }
+            self.afc.feed(&self.afc_x[..n], &self.afc_e[..n], &self.afc_y[..n]);
         }
         // NaN, Inf or absurd input is a host fault: it was replaced by silence, and whatever the
         // stages built from the samples around it is cleared so no tail carries the damage on.

@@ -68,6 +68,8 @@ const ALL_ON: &[(&str, f32)] = &[
     ("lp_freq", 12_000.0),
     ("fb_on", 1.0),
     ("fb_sens", 80.0),
+    // The canceller too: it cuts the chain's chunks at its blocks and adapts on the output.
+    ("fb_mode", 3.0),
     ("gate_on", 1.0),
     ("gate_thresh", -45.0),
     ("gate_lookahead", 1.0),
@@ -121,7 +123,7 @@ fn automation(len: usize, seed: u64) -> Vec<Event> {
         ("fb_release", 1.0, 60.0),
         ("fb_learn", 0.0, 1.0),
         ("fb_clear", 0.0, 1.0),
-        ("fb_mode", 0.0, 2.0),
+        ("fb_mode", 0.0, 3.0),
         ("gate_thresh", -70.0, -20.0),
         ("gate_release", 5.0, 500.0),
         ("gate_on", 0.0, 1.0),

@@ -36,6 +36,26 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_speech() {
     assert!(sd < 4.0, "spectral distortion {sd:.2} dB");
 }
 
+/// Mode "canceller": the adaptive filter learns the loop (speech in the small room) and adds
+/// more stable gain than the notches; with music and no loop it leaves the level alone.
+#[test]
+fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
+    let sr = howl::SR;
+    let room = &Room::all(sr)[0];
+    let speech = source::speech(sr, source::SENTENCES).expect("espeak-ng and sox (cargo xtask test installs them)");
+    let (off, _) = howl::ramp_msg(room, &speech, None, -3.0, 8.0, 1.0);
+    let off = off.expect("with the suppressor off the loop runs away");
+    let (on, _) = howl::ramp_msg(room, &speech, Some(howl::CANCEL), -3.0, 20.0, 1.0);
+    let on = on.unwrap_or(20.0);
+    println!("speech, {}, canceller: ran away at {on:+.1} dB, off {off:+.1} dB: ASG {:.1} dB", room.name, on - off);
+    assert!(on - off >= 7.0, "ASG with the canceller {:.1} dB", on - off);
+    for (name, x) in source::music(sr) {
+        let (_, change) = howl::music_check_in(&x, howl::CANCEL);
+        println!("{name}: level change {change:+.3} dB with the canceller");
+        assert!(change.abs() <= 0.3, "{name}: the canceller changed the level by {change:+.3} dB");
+    }
+}
+
 /// The same with a sung vowel (glottal pulses through formants, with vibrato) in the shoebox
 /// room made by the image method.
 #[test]

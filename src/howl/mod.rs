@@ -33,6 +33,8 @@ fn rms_db(x: &[f32]) -> f32 {
 /// The suppressor's modes, as `fb_mode` values.
 pub const NOTCH: f32 = 1.0;
 pub const SHIFT: f32 = 2.0;
+/// Notches, shift and the adaptive canceller (`dsp::feedback::afc`).
+pub const CANCEL: f32 = 3.0;
 
 /// A chain set up for the loop: everything off but (with `mode` Some) the feedback suppressor in
 /// that mode (`NOTCH`, `SHIFT`).
@@ -151,6 +153,8 @@ pub struct Figures {
     pub on_db: Option<f32>,
     /// The same in mode "notch + fixed + shift".
     pub shift_db: Option<f32>,
+    /// The same with the canceller (mode "notch + fixed + shift + canceller").
+    pub cancel_db: Option<f32>,
     /// The same after a ring-out (`ring_out_msg`).
     pub rung_db: Option<f32>,
     /// A step to `STEP_DB` over the MSG: time to the first notch (ms) and the output's highest
@@ -173,6 +177,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     let (off_db, _) = ramp_msg(room, src, None, -3.0, 6.0, 1.0);
     let (on_db, on_run) = ramp_msg(room, src, Some(NOTCH), -3.0, RAMP_TOP_DB, 1.0);
     let (shift_db, _) = ramp_msg(room, src, Some(SHIFT), -3.0, RAMP_TOP_DB, 1.0);
+    let (cancel_db, _) = ramp_msg(room, src, Some(CANCEL), -3.0, RAMP_TOP_DB, 1.0);
     let (rung_db, _) = ring_out_msg(room, src, RAMP_TOP_DB);
     // The step goes over the MSG the rising loop found (the response's peak gain is an upper
     // bound: the loop howls only where its phase also comes round).
@@ -185,6 +190,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
         off_db,
         on_db,
         shift_db,
+        cancel_db,
         rung_db,
         detect_ms,
         peak_over_db,
@@ -265,7 +271,12 @@ pub fn frame_sd(x: &[f32], y: &[f32]) -> f32 {
 /// A music signal through the suppressor with no loop: how many howls it found and the level
 /// change (dB, output RMS over input RMS).
 pub fn music_check(src: &[f32]) -> (u32, f32) {
-    let mut h = host(Some(NOTCH));
+    music_check_in(src, NOTCH)
+}
+
+/// `music_check` in a given mode (`NOTCH`, `SHIFT`, `CANCEL`).
+pub fn music_check_in(src: &[f32], mode: f32) -> (u32, f32) {
+    let mut h = host(Some(mode));
     let (mut l, mut r) = (src.to_vec(), src.to_vec());
     for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
         h.process(&mut [cl, cr]);

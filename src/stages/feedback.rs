@@ -28,6 +28,11 @@ pub enum FeedbackMode {
     #[id = "notch_shift"]
     #[name = "Notch + Fixed + Shift"]
     NotchShift,
+    /// All of the above and an adaptive canceller (`dsp::feedback::afc`), run by the chain: it
+    /// learns the path from the output back to the input and subtracts what comes back.
+    #[id = "canceller"]
+    #[name = "Notch + Fixed + Shift + Canceller"]
+    Canceller,
 }
 
 /// The fixed notches as saved with the project (`fb_fixed`): written by the audio thread when a
@@ -254,7 +259,7 @@ impl Stage for Feedback {
     fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, _: &Ctx, fade: &[f32]) {
         self.sync(p);
         let mode = p.mode.value();
-        let (fixed_on, shift) = (mode != FeedbackMode::Notch, mode == FeedbackMode::NotchShift);
+        let (fixed_on, shift) = (mode != FeedbackMode::Notch, matches!(mode, FeedbackMode::NotchShift | FeedbackMode::Canceller));
         let (width_oct, release_s, learn) = (p.width.value(), p.release.value(), p.learn.value());
         let settings = |i: usize| {
             let i = if steady { 0 } else { i };

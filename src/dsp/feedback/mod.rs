@@ -8,6 +8,7 @@
 //! positions counted from the last reset, and every setting is read there, so the output does not
 //! depend on how the host cuts its blocks.
 
+pub mod afc;
 pub mod detect;
 pub mod notch;
 pub mod shift;
