@@ -15,12 +15,12 @@ use crate::dsp::eq::Eq;
 use crate::dsp::feedback::afc::Canceller;
 use crate::dsp::gate::Gate;
 use crate::dsp::reverb::Reverb;
+use crate::dsp::vocoder::Vocoder;
 use crate::dsp::{db_to_gain, flush_tiny, is_garbage, sanitize, MAX_CH};
 use crate::params::LivechainParams;
 use crate::stages::feedback::Feedback;
 use crate::stages::feedback::FeedbackMode;
 use crate::stages::filters::Filters;
-use crate::stages::vocoder::VocoderStage;
 use crate::stages::{fill, Ctx, Runner, Slot, StageInfo};
 use nice_plug::prelude::*;
 
@@ -96,7 +96,7 @@ stage_list! {
     agc: Slot<Agc>,
     comp: Slot<Compressor>,
     deess: Slot<DeEsser>,
-    vocoder: Slot<VocoderStage>,
+    vocoder: Slot<Vocoder>,
     delay: Slot<Delay>,
     reverb: Slot<Reverb>,
 }
@@ -259,7 +259,7 @@ impl Chain {
 
     /// A note event for the vocoder's synth, `offset` samples into the next block `process` gets.
     pub fn push_note(&mut self, offset: u32, msg: crate::dsp::vocoder::NoteMsg) {
-        self.stages.vocoder.dsp.dsp.push_note(self.clock + offset as u64, msg);
+        self.stages.vocoder.dsp.push_note(self.clock + offset as u64, msg);
     }
 
     /// Follows the settings that set the stages' latency; returns true when the total changed.
@@ -384,7 +384,7 @@ impl Chain {
             self.idle_total += len as u64;
             self.clock += len as u64;
             // Notes still move the synth (a chord held through silence sounds when the voice returns).
-            self.stages.vocoder.dsp.dsp.apply_notes(self.clock);
+            self.stages.vocoder.dsp.apply_notes(self.clock);
             return Ran::Idle;
         }
         if self.skipped > 0 {
@@ -466,7 +466,10 @@ impl Chain {
                 let inv = 1.0 / channels as f32;
                 for (i, ((x, dry), &g)) in block.iter_mut().zip(dry.iter_mut()).zip(&self.lanes.in_gain[..n]).enumerate() {
                     let e = self.afc.cancel(i, raw[i]);
-                    self.afc_e[i] = if ch == 0 { e * inv } else { self.afc_e[i] + e * inv };
+                    // The channels' means, accumulated channel by channel.
+                    let (mx, me) = if ch == 0 { (0.0, 0.0) } else { (self.afc_x[i], self.afc_e[i]) };
+                    self.afc_x[i] = mx + raw[i] * inv;
+                    self.afc_e[i] = me + e * inv;
                     *x = e * g;
                     *dry = *x;
                 }
@@ -531,9 +534,6 @@ impl Chain {
             let inv = 1.0 / channels as f32;
             for i in 0..n {
                 self.afc_y[i] = (0..channels).map(|ch| buffer[ch][start + i]).sum::<f32>() * inv;
-            }
-            for i in 0..n {
-                self.afc_x[i] = (0..channels).map(|ch| self.raw[ch][i]).sum::<f32>() * inv;
             }
             self.afc.feed(&self.afc_x[..n], &self.afc_e[..n], &self.afc_y[..n]);
         }

@@ -182,51 +182,44 @@ impl Default for VocoderParams {
 
 lanes!(VocoderLanes for VocoderParams { lo, hi, width, attack, release, shift, unvoiced, noise, level, mix });
 
-/// The vocoder with what the stage keeps around it.
-#[derive(Default)]
-pub struct VocoderStage {
-    pub dsp: Vocoder,
-}
-
-impl VocoderStage {
-    fn settings(p: &VocoderParams) -> impl Fn(&VocoderLanes, usize) -> VocoderSettings {
-        let carrier = match p.carrier.value() {
-            CarrierSource::Synth => Carrier::Synth,
-            CarrierSource::Sidechain => Carrier::Sidechain,
-            CarrierSource::Noise => Carrier::Noise,
-        };
-        let wave = match p.wave.value() {
-            SynthWave::Saw => Wave::Saw,
-            SynthWave::Square => Wave::Square,
-            SynthWave::Pulse => Wave::Pulse,
-        };
-        let chord = match p.chord.value() {
-            ChordKind::Single => Chord::Single,
-            ChordKind::Octave => Chord::Octave,
-            ChordKind::Fifth => Chord::Fifth,
-            ChordKind::Major => Chord::Major,
-            ChordKind::Minor => Chord::Minor,
-            ChordKind::Sus4 => Chord::Sus4,
-            ChordKind::Major7 => Chord::Major7,
-            ChordKind::Minor7 => Chord::Minor7,
-        };
-        let synth = SynthSettings { wave, hold: p.hold.value(), root: p.root.value().clamp(0, 127) as u8, chord };
-        let count = p.bands.value().clamp(4, MAX_BANDS as i32) as usize;
-        move |l: &VocoderLanes, i: usize| VocoderSettings {
-            carrier,
-            synth,
-            layout: Layout { count, lo: l.lo[i], hi: l.hi[i], width: 0.01 * l.width[i], shift: l.shift[i] },
-            attack_ms: l.attack[i],
-            release_ms: l.release[i],
-            unvoiced: 0.01 * l.unvoiced[i],
-            noise: 0.01 * l.noise[i],
-            level: db_to_gain(l.level[i]),
-            mix: 0.01 * l.mix[i],
-        }
+/// The settings for sample i of a chunk: the choices read once, the lanes per sample.
+fn settings(p: &VocoderParams) -> impl Fn(&VocoderLanes, usize) -> VocoderSettings {
+    let carrier = match p.carrier.value() {
+        CarrierSource::Synth => Carrier::Synth,
+        CarrierSource::Sidechain => Carrier::Sidechain,
+        CarrierSource::Noise => Carrier::Noise,
+    };
+    let wave = match p.wave.value() {
+        SynthWave::Saw => Wave::Saw,
+        SynthWave::Square => Wave::Square,
+        SynthWave::Pulse => Wave::Pulse,
+    };
+    let chord = match p.chord.value() {
+        ChordKind::Single => Chord::Single,
+        ChordKind::Octave => Chord::Octave,
+        ChordKind::Fifth => Chord::Fifth,
+        ChordKind::Major => Chord::Major,
+        ChordKind::Minor => Chord::Minor,
+        ChordKind::Sus4 => Chord::Sus4,
+        ChordKind::Major7 => Chord::Major7,
+        ChordKind::Minor7 => Chord::Minor7,
+    };
+    let synth = SynthSettings { wave, hold: p.hold.value(), root: p.root.value().clamp(0, 127) as u8, chord };
+    let count = p.bands.value().clamp(4, MAX_BANDS as i32) as usize;
+    move |l: &VocoderLanes, i: usize| VocoderSettings {
+        carrier,
+        synth,
+        layout: Layout { count, lo: l.lo[i], hi: l.hi[i], width: 0.01 * l.width[i], shift: l.shift[i] },
+        attack_ms: l.attack[i],
+        release_ms: l.release[i],
+        unvoiced: 0.01 * l.unvoiced[i],
+        noise: 0.01 * l.noise[i],
+        level: db_to_gain(l.level[i]),
+        mix: 0.01 * l.mix[i],
     }
 }
 
-impl Stage for VocoderStage {
+impl Stage for Vocoder {
     type Params = VocoderParams;
     type Lanes = VocoderLanes;
     const INFO: StageInfo = StageInfo { name: "Vocoder", switch: "voc_on", with: &[] };
@@ -235,17 +228,18 @@ impl Stage for VocoderStage {
         p.on.value()
     }
     fn prepare(&mut self, sample_rate: f32) {
-        self.dsp.prepare(sample_rate);
+        Vocoder::prepare(self, sample_rate);
     }
     fn reset(&mut self) {
-        self.dsp.reset();
+        Vocoder::reset(self);
     }
     /// Switched on again: the bands start from silence, the notes held meanwhile still sound.
     fn restart(&mut self) {
-        self.dsp.clear_bands();
+        self.clear_bands();
     }
     /// The envelopes release (a power falling 8.7 dB per release time) while the narrowest band
-    /// rings out (two sections of time constant Q/(π·f)): both past 150 dB within 18 of each.
+    /// rings out (two sections of time constant Q/(π·f)): both are `depth_db` down after
+    /// depth/8.7 of each, and three more are margin for the sections' slower start.
     fn tail_seconds(p: &VocoderParams, _: &Ctx, depth_db: f32) -> f32 {
         let layout = Layout {
             count: p.bands.value().max(4) as usize,
@@ -259,7 +253,7 @@ impl Stage for VocoderStage {
         (depth_db / 8.0 + 3.0) * (0.001 * p.release.value() + ring)
     }
     fn skip_silence(&mut self, frames: u64) {
-        self.dsp.skip_silence(frames);
+        Vocoder::skip_silence(self, frames);
     }
     #[inline]
     fn process(&mut self, chans: &mut [&mut [f32]], l: &VocoderLanes, steady: bool, p: &VocoderParams, ctx: &Ctx, fade: &[f32]) {
@@ -269,25 +263,25 @@ impl Stage for VocoderStage {
             *s = &c[..n];
         }
         let sides = &side[..ctx.side.len().min(MAX_CH)];
-        let at = Self::settings(p);
+        let at = settings(p);
         if steady {
             let s = at(l, 0);
-            self.dsp.process_block(chans, sides, ctx.clock, |_| s, fade);
+            self.process_block(chans, sides, ctx.clock, |_| s, fade);
         } else {
-            self.dsp.process_block(chans, sides, ctx.clock, |i| at(l, i), fade);
+            self.process_block(chans, sides, ctx.clock, |i| at(l, i), fade);
         }
     }
     /// Off, it still follows the notes, so a note held when it is switched on sounds.
     fn process_off(&mut self, _chans: &mut [&mut [f32]]) {
-        self.dsp.apply_notes(u64::MAX);
+        self.apply_notes(u64::MAX);
     }
     fn publish(&mut self, bridge: &Bridge) {
-        let count = self.dsp.bank().count();
+        let count = self.bank().count();
         bridge.voc_bands.store(count as u32, Ordering::Relaxed);
         for (k, level) in bridge.voc_levels.iter().enumerate().take(count) {
-            level.store(self.dsp.band_level(k), Ordering::Relaxed);
+            level.store(self.band_level(k), Ordering::Relaxed);
         }
-        bridge.voc_unvoiced.store(self.dsp.unvoiced_now, Ordering::Relaxed);
-        bridge.voc_notes.store(self.dsp.synth().held() as u32, Ordering::Relaxed);
+        bridge.voc_unvoiced.store(self.unvoiced_now, Ordering::Relaxed);
+        bridge.voc_notes.store(self.synth().held() as u32, Ordering::Relaxed);
     }
 }

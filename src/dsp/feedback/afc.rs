@@ -74,10 +74,9 @@ pub struct Canceller {
     lag: usize,
     beta: f32,
     blocks: usize,
-    /// The current block's input and cancelled-input energies, and the guard's count.
+    /// The current block's input and cancelled-input energies.
     x_energy: f32,
     e_energy: f32,
-    pub guarded: u32,
     head: usize,
     /// The filter, partition after partition (partition k: lags k·B .. (k+1)·B, k = 1..=parts).
     w: Vec<Complex32>,
@@ -132,7 +131,6 @@ impl Canceller {
             blocks: 0,
             x_energy: 0.0,
             e_energy: 0.0,
-            guarded: 0,
             head: 0,
             w: vec![Complex32::default(); parts * BINS],
             power: [0.0; BINS],
@@ -183,7 +181,7 @@ impl Canceller {
     /// nothing); the block position moves on.
     pub fn skip_silence(&mut self, frames: u64) {
         let w = std::mem::take(&mut self.w);
-        let (pos, blocks, next, guarded) = (self.pos, self.blocks, self.next_constrained, self.guarded);
+        let (pos, blocks, next) = (self.pos, self.blocks, self.next_constrained);
         self.reset();
         self.w = w;
         let total = pos as u64 + frames;
@@ -191,7 +189,6 @@ impl Canceller {
         self.pos = (total % B as u64) as usize;
         self.blocks = blocks.wrapping_add(n);
         self.next_constrained = (next + n % self.parts) % self.parts;
-        self.guarded = guarded;
     }
 
     /// Samples left in the current block: a caller's chunk must not run past it (the next
@@ -242,7 +239,6 @@ impl Canceller {
             for w in &mut self.w {
                 *w *= 0.5;
             }
-            self.guarded += 1;
         }
         self.x_energy = 0.0;
         self.e_energy = 0.0;

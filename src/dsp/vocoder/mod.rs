@@ -162,13 +162,9 @@ impl Vocoder {
 
     /// Clears every state; notes held stay queued for nobody (all released).
     pub fn reset(&mut self) {
-        self.bank.reset();
+        self.clear_bands();
         self.synth.reset();
-        self.uv_s = [0.0; 2];
-        self.p_hi = 0.0;
-        self.p_all = 0.0;
         self.len = 0;
-        self.unvoiced_now = 0.0;
         self.quiet = 0;
         self.asleep = false;
     }
@@ -287,28 +283,25 @@ impl Vocoder {
             {
                 self.sleep();
             }
-            if self.asleep {
+            let wet = if self.asleep {
                 // No voice, no output: the wet signal is exact silence, the notes glide on.
                 self.synth.skip(1);
-                let amount = s.mix * fade[i];
-                for ch in chans[..channels].iter_mut() {
-                    ch[i] -= ch[i] * amount;
-                }
-                continue;
-            }
-            let u = self.unvoiced(m) * s.unvoiced;
-            self.unvoiced_now = u;
-            let white = white(now);
-            let base = match s.carrier {
-                Carrier::Synth => {
-                    let tone = self.synth.tick(now, &s.synth);
-                    tone + (white - tone) * s.noise
-                }
-                Carrier::Sidechain => side.iter().map(|c| c.get(i).copied().unwrap_or(0.0)).sum::<f32>() * inv_side,
-                Carrier::Noise => white,
+                0.0
+            } else {
+                let u = self.unvoiced(m) * s.unvoiced;
+                self.unvoiced_now = u;
+                let white = white(now);
+                let base = match s.carrier {
+                    Carrier::Synth => {
+                        let tone = self.synth.tick(now, &s.synth);
+                        tone + (white - tone) * s.noise
+                    }
+                    Carrier::Sidechain => side.iter().map(|c| c.get(i).copied().unwrap_or(0.0)).sum::<f32>() * inv_side,
+                    Carrier::Noise => white,
+                };
+                let c = base + (white - base) * u;
+                self.bank.tick(m, c, self.att, self.rel) * s.level
             };
-            let c = base + (white - base) * u;
-            let wet = self.bank.tick(m, c, self.att, self.rel) * s.level;
             let amount = s.mix * fade[i];
             for ch in chans[..channels].iter_mut() {
                 let x = ch[i];

@@ -5,6 +5,7 @@
 use super::bank::{Bank, Layout, MAX_BANDS};
 use super::synth::{note_hz, Chord, Wave};
 use super::*;
+use crate::dsp::eq::design::SvfCoefs;
 use crate::dsp::xorshift32;
 use realfft::RealFftPlanner;
 use std::f64::consts::PI;
@@ -217,24 +218,11 @@ fn the_detector_tells_a_vowel_from_a_hiss() {
 fn a_hiss_keeps_its_energy_between_4_and_10_khz_over_a_saw() {
     let fs = 48_000.0;
     // An /s/-like hiss: white noise through two high-pass sections at 4 kHz.
-    let mut hp = [Bank::default(), Bank::default()];
-    let raw = noise(48_000, 11, 0.3);
-    let mut x = raw.clone();
-    for b in &mut hp {
-        b.prepare(fs);
-    }
-    let (mut s1, mut s2) = ([0.0f32; 2], [0.0f32; 2]);
     let g = (std::f32::consts::PI * 4_000.0 / fs).tan();
     let k = std::f32::consts::SQRT_2;
-    let a1 = 1.0 / (1.0 + g * (g + k));
-    for x in x.iter_mut() {
-        for s in [&mut s1, &mut s2] {
-            let v1 = a1 * s[0] + g * a1 * (*x - s[1]);
-            let v2 = s[1] + g * a1 * s[0] + g * g * a1 * (*x - s[1]);
-            *s = [2.0 * v1 - s[0], 2.0 * v2 - s[1]];
-            *x -= k * v1 + v2;
-        }
-    }
+    let hp = SvfCoefs::simper(g, k, [1.0, -k, -1.0]);
+    let mut st = [[0.0f32; 2]; 2];
+    let x: Vec<f32> = noise(48_000, 11, 0.3).into_iter().map(|v| st.iter_mut().fold(v, |v, s| hp.tick(s, v))).collect();
     for unvoiced in [1.0, 0.0] {
         let mut v = Vocoder::default();
         v.prepare(fs);
