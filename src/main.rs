@@ -71,13 +71,31 @@ fn main() {
             "Livechain's own flag: --measure-loop   once audio runs, play the loop probe on the outputs, find it\n\
              \x20                                      in the first input, print the round trip and exit (2 if\n\
              \x20                                      nothing came back; a dropout mid-measurement is\n\
-             \x20                                      measured again, up to 3 attempts)\n"
+             \x20                                      measured again, up to 3 attempts)\n\
+             \x20                  --connect-jack-outputs <PORTS>   JACK ports for Livechain's outputs, comma-separated;\n\
+             \x20                                      without it, system:playback_N, or where there is none\n\
+             \x20                                      (PipeWire) the physical playback ports in order\n"
         );
     }
-    // Livechain's own flag, taken out before nice-plug parses the rest.
+    // Livechain's own flags, taken out before nice-plug parses the rest.
+    let connect_outputs = has_flag(&args, "--connect-jack-outputs", None).map(|i| {
+        let inline = args[i].split_once('=').map(|(_, v)| v.to_string());
+        let value = match inline {
+            Some(v) => v,
+            None if i + 1 < args.len() => args.remove(i + 1),
+            None => String::new(),
+        };
+        args.remove(i);
+        value.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect::<Vec<_>>()
+    });
     if let Some(i) = has_flag(&args, "--measure-loop", None) {
         args.remove(i);
         std::thread::spawn(measure_loop);
+    }
+    // Windows: the system's own audio (WASAPI) unless the user asks for JACK or the dummy backend;
+    // nice-plug's "auto" would try JACK, which few Windows machines run, and then fall silent.
+    if cfg!(windows) && has_flag(&args, "--backend", Some("-b")).is_none() {
+        args.extend(["--backend".into(), "wasapi".into()]);
     }
     // Input buffering: two periods, not 150 ms, unless the user says otherwise.
     let period = match has_flag(&args, "--period-size", Some("-p")) {
@@ -102,6 +120,9 @@ fn main() {
         None => true,
     };
     let _monitor = if wants_jack { cli::jack_io::spawn_xrun_monitor() } else { None };
+    if wants_jack {
+        cli::jack_io::connect_outputs_when_ready(connect_outputs);
+    }
     let ok = nice_export_standalone_with_args::<Livechain, _>(args);
     // nice-plug returns false when the audio backend could not start (its log says why). In a
     // reopened run the device may still be coming back: try again, a bounded number of times.
@@ -164,6 +185,24 @@ fn measure_loop() {
     }
 }
 
+/// Runs `command` in this process's place: on Unix the same process (`exec`), keeping its ID;
+/// elsewhere (Windows has no `exec`) a new process that inherits the console, and this one ends at
+/// once so that its window closes and only the new one stays. Returns only the error when it could
+/// not be started.
+#[cfg(unix)]
+fn replace_process(mut command: std::process::Command) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    command.exec()
+}
+
+#[cfg(not(unix))]
+fn replace_process(mut command: std::process::Command) -> std::io::Error {
+    match command.spawn() {
+        Ok(_) => std::process::exit(0),
+        Err(e) => e,
+    }
+}
+
 /// How many times in a row the standalone reopens the device before it gives up.
 const MAX_REOPENS: u32 = 5;
 /// Counts the reopens in a row; a run that played for a minute starts the count again.
@@ -173,7 +212,6 @@ const REOPENS_ENV: &str = "LIVECHAIN_REOPENS";
 /// reopened) with the current settings. Returns only when it gives up, after saying why: then a
 /// window stays open with the error shown, and a headless run exits with status 2.
 fn reopen(user_args: &[String], started: Instant, why: &str) {
-    use std::os::unix::process::CommandExt;
     let previous = std::env::var(REOPENS_ENV).ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
     let attempt = if started.elapsed() > Duration::from_secs(60) { 1 } else { previous + 1 };
     if attempt > MAX_REOPENS {
@@ -191,7 +229,7 @@ fn reopen(user_args: &[String], started: Instant, why: &str) {
             Err(e) => eprintln!("livechain: the settings cannot go across ({e})"),
         }
         eprintln!("livechain: {why}: reopening it (attempt {attempt} of {MAX_REOPENS})");
-        let e = command.exec();
+        let e = replace_process(command);
         eprintln!("livechain: could not run Livechain again: {e}");
     }
     if livechain::HEADLESS.load(Ordering::Relaxed) {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn bin() -> PathBuf {
-    common::bundled("Livechain")
+    common::bundled(&format!("Livechain{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn tmp(name: &str) -> PathBuf {

@@ -89,6 +89,49 @@ pub fn spawn_xrun_monitor() -> Option<std::process::Child> {
     Some(child)
 }
 
+/// Connects the standalone's outputs once its ports exist: to `targets` when given (Livechain's
+/// `--connect-jack-outputs`), else, when nice-plug's own choice (`system:playback_N`) does not
+/// exist, to the server's physical playback ports in order. On PipeWire there is no "system"
+/// client, so without this the outputs would stay unconnected. Runs in its own thread with a
+/// short-lived client of its own, and says what it connected.
+pub fn connect_outputs_when_ready(targets: Option<Vec<String>>) {
+    std::thread::spawn(move || {
+        let Ok(client) = open_client("livechain-connect") else { return };
+        let started = Instant::now();
+        let ours = loop {
+            let ours: Vec<String> = client.ports(Some("^livechain:output_"), Some("32 bit float mono audio"), jack::PortFlags::IS_OUTPUT);
+            if !ours.is_empty() {
+                break ours;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let connected = |name: &str| client.port_by_name(name).is_some_and(|p| p.connected_count().unwrap_or(0) > 0);
+        let targets = match targets {
+            Some(t) => t,
+            // nice-plug connected them to system:playback_*, or the user did: leave them.
+            None if ours.iter().any(|p| connected(p))
+                || !client.ports(Some("^system:playback_"), None, jack::PortFlags::empty()).is_empty() =>
+            {
+                return;
+            }
+            None => client.ports(None, Some("32 bit float mono audio"), jack::PortFlags::IS_INPUT | jack::PortFlags::IS_PHYSICAL),
+        };
+        let mut done = Vec::new();
+        for (from, to) in ours.iter().zip(&targets) {
+            match client.connect_ports_by_name(from, to) {
+                Ok(()) => done.push(format!("{from} → {to}")),
+                Err(e) => eprintln!("livechain: could not connect {from} to {to} ({e:?})"),
+            }
+        }
+        if !done.is_empty() {
+            eprintln!("livechain: outputs connected: {}", done.join(", "));
+        }
+    });
+}
+
 pub fn open_client(name: &str) -> Result<jack::Client> {
     jack::Client::new(name, jack::ClientOptions::NO_START_SERVER).map(|(c, _)| c).map_err(|e| {
         anyhow!(
@@ -97,6 +140,39 @@ pub fn open_client(name: &str) -> Result<jack::Client> {
         )
     })
 }
+
+/// Whether the JACK library this process has loaded is PipeWire's (run through `pw-jack`, or
+/// PipeWire's libjack installed as the system's), read from the process's own memory map: call it
+/// once a client is open.
+pub fn on_pipewire() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        std::fs::read_to_string("/proc/self/maps")
+            .map(|m| m.lines().any(|l| l.contains("libjack") && l.contains("pipewire")))
+            .unwrap_or(false)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
+/// A client that copies its input to its output: the software loop's other end on PipeWire,
+/// whose graph (0.3.x) carries nothing from a node's output port to its own input port.
+struct Wire {
+    inp: jack::Port<jack::AudioIn>,
+    out: jack::Port<jack::AudioOut>,
+}
+
+impl jack::ProcessHandler for Wire {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        self.out.as_mut_slice(ps).copy_from_slice(self.inp.as_slice(ps));
+        jack::Control::Continue
+    }
+}
+
+/// The name of the loop's second client on PipeWire.
+pub const WIRE_CLIENT: &str = "livechain-loop";
 
 /// Plays `probe` in a loop on its output while recording its input.
 struct ProbeHandler {
@@ -143,6 +219,8 @@ pub struct ProbeRun {
     /// What the ports report: playback latency of where the probe goes plus capture latency of
     /// where the recording comes from (0 for a software loop).
     pub port_latency: u32,
+    /// The software loop went through a second client (PipeWire: see `Wire`).
+    pub through_wire: bool,
 }
 
 /// Plays `probe` for `frames` samples. With `connect`, our output is wired to our input (a
@@ -161,7 +239,16 @@ pub fn run_probe(probe: &[f32], frames: usize, connect: bool, playback: Option<&
     let active = client.activate_async(Xruns(xruns.clone()), handler)?;
     let c = active.as_client();
     let mut port_latency = 0;
-    if connect {
+    let mut wire = None;
+    if connect && on_pipewire() {
+        let w = open_client(WIRE_CLIENT)?;
+        let (wire_in, wire_out) = (w.register_port("in", jack::AudioIn::default())?, w.register_port("out", jack::AudioOut::default())?);
+        let (wi, wo) = (wire_in.name()?, wire_out.name()?);
+        let w = w.activate_async((), Wire { inp: wire_in, out: wire_out })?;
+        c.connect_ports_by_name(&out_name, &wi).context("connecting the software loop to its second client")?;
+        c.connect_ports_by_name(&wo, &in_name).context("connecting the software loop back from its second client")?;
+        wire = Some(w);
+    } else if connect {
         c.connect_ports_by_name(&out_name, &in_name).context("connecting the software loop")?;
     } else {
         let (Some(p), Some(q)) = (playback, capture) else {
@@ -184,7 +271,11 @@ pub fn run_probe(probe: &[f32], frames: usize, connect: bool, playback: Option<&
         std::thread::sleep(Duration::from_millis(10));
     }
     let (_, _, handler) = active.deactivate()?;
-    Ok(ProbeRun { sample_rate, buffer_size, recording: handler.rec, xruns: xruns.load(Ordering::Relaxed), port_latency })
+    let through_wire = wire.is_some();
+    if let Some(w) = wire {
+        w.deactivate()?;
+    }
+    Ok(ProbeRun { sample_rate, buffer_size, recording: handler.rec, xruns: xruns.load(Ordering::Relaxed), port_latency, through_wire })
 }
 
 /// Runs the chain (every stage on) live on JACK: our inputs fed from a probe player, our outputs
@@ -299,10 +390,39 @@ impl Drop for NoiseSource {
     }
 }
 
-/// Sets the JACK server's buffer size (jackd2 changes it live).
+/// PipeWire's forced quantum (`clock.force-quantum` in its "settings" metadata; 0 when none is
+/// forced), read with `pw-metadata`.
+pub fn pipewire_forced_quantum() -> Result<u32> {
+    let out = std::process::Command::new("pw-metadata")
+        .args(["-n", "settings", "0", "clock.force-quantum"])
+        .output()
+        .context("running pw-metadata (Debian's pipewire-bin) to read PipeWire's quantum")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.split("value:'").nth(1).and_then(|v| v.split('\'').next()).and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Forces PipeWire's quantum (0: back to what its clients ask for), as `pw-metadata -n settings 0
+/// clock.force-quantum N` does: PipeWire's JACK API ignores `jack_set_buffer_size`.
+pub fn force_pipewire_quantum(frames: u32) -> Result<()> {
+    let status = std::process::Command::new("pw-metadata")
+        .args(["-n", "settings", "0", "clock.force-quantum", &frames.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running pw-metadata (Debian's pipewire-bin) to set PipeWire's quantum")?;
+    if !status.success() {
+        bail!("pw-metadata could not set PipeWire's quantum to {frames} frames ({status})");
+    }
+    Ok(())
+}
+
+/// Sets the JACK server's buffer size (jackd2 changes it live; on PipeWire, its quantum).
 pub fn set_buffer_size(frames: u32) -> Result<u32> {
     let client = open_client("livechain-bufsize")?;
-    client.set_buffer_size(frames).map_err(|e| anyhow!("the JACK server refused a buffer size of {frames} frames ({e:?})"))?;
+    if on_pipewire() {
+        force_pipewire_quantum(frames)?;
+    } else {
+        client.set_buffer_size(frames).map_err(|e| anyhow!("the JACK server refused a buffer size of {frames} frames ({e:?})"))?;
+    }
     // The change applies at a cycle boundary: wait for it.
     let t = Instant::now();
     while client.buffer_size() != frames && t.elapsed() < Duration::from_secs(5) {

@@ -125,6 +125,13 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Devices => devices(),
+        Command::Latency { backend: Backend::Alsa, .. } | Command::Sweep { backend: Backend::Alsa, .. } if !cfg!(target_os = "linux") => {
+            bail!(
+                "--backend alsa: ALSA exists only on Linux, and this is {}. Use --backend jack with a JACK server running, \
+                 or measure the loop from the standalone's window (the \"Measure loop\" button) on the system's own audio",
+                std::env::consts::OS
+            )
+        }
         Command::Latency { backend: Backend::Jack, connect, playback, capture, repeats, .. } => {
             latency_jack(connect, playback.as_deref(), capture.as_deref(), repeats)
         }
@@ -185,28 +192,43 @@ pub fn run(cli: Cli) -> Result<()> {
 
 fn devices() -> Result<()> {
     use cpal::traits::{DeviceTrait, HostTrait};
-    println!("JACK:");
     match jack_io::open_client("livechain-devices") {
         Ok(c) => {
+            let pipewire = jack_io::on_pipewire();
+            println!("{}", if pipewire { "JACK (PipeWire's JACK API):" } else { "JACK:" });
             println!(
-                "  server running: {} Hz, buffer {} frames ({:.2} ms)",
+                "  {} running: {} Hz, buffer {} frames ({:.2} ms)",
+                if pipewire { "PipeWire" } else { "server" },
                 c.sample_rate(),
                 c.buffer_size(),
                 c.buffer_size() as f64 * 1000.0 / c.sample_rate() as f64
             );
-            for name in c.ports(None, Some("32 bit float mono audio"), jack::PortFlags::IS_PHYSICAL) {
-                if let Some(p) = c.port_by_name(&name) {
-                    let (mode, dir) = if p.flags().contains(jack::PortFlags::IS_OUTPUT) {
-                        (jack::LatencyType::Capture, "capture")
-                    } else {
-                        (jack::LatencyType::Playback, "playback")
-                    };
-                    let (lo, hi) = p.get_latency_range(mode);
-                    println!("  {name:32} {dir}, latency {lo}..{hi} frames");
+            // JACK: the hardware's ports. PipeWire: every node's audio ports (a sink's monitor
+            // ports, what a loop records from, are not "physical" there), one node per line group.
+            let flags = if pipewire { jack::PortFlags::empty() } else { jack::PortFlags::IS_PHYSICAL };
+            let mut node = String::new();
+            for name in c.ports(None, Some("32 bit float mono audio"), flags) {
+                let Some(p) = c.port_by_name(&name) else { continue };
+                let owner = name.split(':').next().unwrap_or("").to_string();
+                if pipewire && owner == "livechain-devices" {
+                    continue;
                 }
+                let (mode, dir) = if p.flags().contains(jack::PortFlags::IS_OUTPUT) {
+                    (jack::LatencyType::Capture, if name.contains(":monitor_") { "capture (sink monitor)" } else { "capture" })
+                } else {
+                    (jack::LatencyType::Playback, "playback")
+                };
+                if pipewire && owner != node {
+                    println!("  node \"{owner}\"");
+                    node = owner;
+                }
+                let (lo, hi) = p.get_latency_range(mode);
+                println!("  {name:32} {dir}, latency {lo}..{hi} frames");
             }
         }
-        Err(_) => println!("  no server running (start one with `jackd -d alsa` or `jackd -d dummy`)"),
+        Err(_) => println!(
+            "JACK:\n  no server running (start one with `jackd -d alsa` or `jackd -d dummy`; on PipeWire, run Livechain through `pw-jack`)"
+        ),
     }
     for id in cpal::available_hosts() {
         println!("{}:", id.name());
@@ -283,6 +305,13 @@ pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>
     }
     let mut results = Vec::with_capacity(repeats);
     let ms = |s: f64| s * 1000.0 / run.sample_rate as f64;
+    if run.through_wire {
+        println!(
+            "PipeWire's JACK API: PipeWire does not carry a client's output to its own input, so the software loop goes \
+             through a second client ({}), which copies its input to its output",
+            jack_io::WIRE_CLIENT
+        );
+    }
     println!("round trip at {} Hz, JACK buffer {} frames:", run.sample_rate, run.buffer_size);
     for k in 0..repeats {
         let start = n * (k + 1);
@@ -451,16 +480,29 @@ fn sweep_row(size: u32, xruns: usize, mean_load: f64, peak_load: f64, trip: &str
 /// Buffer sizes the sweep tries.
 pub const SWEEP_SIZES: [u32; 7] = [32, 64, 128, 256, 512, 1024, 2048];
 
-/// Puts the JACK server back to the buffer size it had, however the sweep ends.
-struct RestoreBufferSize(u32);
+/// Puts the JACK server back to the buffer size it had (PipeWire: the quantum it forced, or none),
+/// however the sweep ends.
+enum RestoreBufferSize {
+    Jack(u32),
+    PipeWire(u32),
+}
 impl Drop for RestoreBufferSize {
     fn drop(&mut self) {
-        let _ = jack_io::set_buffer_size(self.0);
+        let _ = match *self {
+            RestoreBufferSize::Jack(frames) => jack_io::set_buffer_size(frames).map(|_| ()),
+            RestoreBufferSize::PipeWire(forced) => jack_io::force_pipewire_quantum(forced),
+        };
     }
 }
 
 fn sweep(seconds: f64, margin: f64, soak: f64) -> Result<()> {
-    let _restore = RestoreBufferSize(jack_io::open_client("livechain-sweep-probe")?.buffer_size());
+    let client = jack_io::open_client("livechain-sweep-probe")?;
+    let _restore = if jack_io::on_pipewire() {
+        RestoreBufferSize::PipeWire(jack_io::pipewire_forced_quantum()?)
+    } else {
+        RestoreBufferSize::Jack(client.buffer_size())
+    };
+    drop(client);
     let params = std::sync::Arc::new(livechain::params::LivechainParams::default());
     {
         // Every stage on: the worst case the user can dial in.

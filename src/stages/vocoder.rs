@@ -248,7 +248,7 @@ impl Stage for Vocoder {
             width: 0.01 * p.width.value(),
             shift: 0.0,
         };
-        let lowest = layout.lo * 2f32.powf(p.shift.value().min(0.0) / 12.0);
+        let lowest = layout.lo * 2f64.powf(p.shift.value().min(0.0) as f64 / 12.0) as f32;
         let ring = layout.q() / (std::f32::consts::PI * lowest);
         (depth_db / 8.0 + 3.0) * (0.001 * p.release.value() + ring)
     }

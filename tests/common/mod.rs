@@ -75,5 +75,7 @@ impl Lcg {
 }
 pub mod clap;
 pub mod jack;
+pub mod pipewire;
+pub mod wine;
 pub mod xvfb;
 pub mod xwd;

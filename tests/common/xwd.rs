@@ -26,6 +26,27 @@ impl Image {
     }
 }
 
+impl Image {
+    /// Writes the picture as an 8-bit RGB PNG (for the README and for a reader of a failed run).
+    pub fn save_png(&self, path: &std::path::Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(std::fs::File::create(path)?), self.width as u32, self.height as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let bytes: Vec<u8> = self.rgb.iter().flatten().copied().collect();
+        enc.write_header().and_then(|mut w| w.write_image_data(&bytes)).map_err(std::io::Error::other)
+    }
+
+    /// The part of the picture inside `x0..x1`, `y0..y1` (clipped to it).
+    pub fn crop(&self, x0: usize, y0: usize, x1: usize, y1: usize) -> Image {
+        let (x1, y1) = (x1.min(self.width), y1.min(self.height));
+        let rgb = (y0..y1).flat_map(|y| (x0..x1).map(move |x| (y, x))).map(|(y, x)| self.rgb[y * self.width + x]).collect();
+        Image { width: x1 - x0, height: y1 - y0, rgb }
+    }
+}
+
 fn be(b: &[u8], i: usize) -> u32 {
     u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
 }

@@ -5,11 +5,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod system;
+mod windows;
+
+use windows::TARGET as WINDOWS_TARGET;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
   bundle livechain [--release]  build and bundle the CLAP, VST3 and standalone
   deps                          check (and on Debian as root, install) the system packages
+  windows [--test]              cross-build the Windows bundles (Livechain.clap, Livechain.vst3,
+                                Livechain.exe) into target/bundled-windows, installing mingw-w64
+                                and Rust's target first; --test: the test build, and its tests
+                                under Wine
   install                       copy the bundles to ~/.clap and ~/.vst3
   run                           deps, bundle --release, install, then start the standalone
   test                          every test: formatting and clippy first, then cargo test with the
@@ -56,6 +63,7 @@ fn run_command() -> Result<()> {
         "known-packages" => nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(cmd).chain(rest)),
         "deps" => system::ensure(system::BUILD),
         "install" => install(&root),
+        "windows" => windows_bundles(&root, rest.iter().any(|a| a == "--test")),
         "run" => run(&root, &rest),
         "test" => test(&root),
         "compare" => compare(&root, &rest),
@@ -96,20 +104,50 @@ const BUNDLED: &str = "target/bundled";
 /// Where the test bundles go: the debug build that aborts on an allocation in `process()`, never
 /// mixed with the release bundles.
 const TEST_BUNDLE: &str = "target/test-bundle";
+/// The Windows bundles, release and test, each in a folder of its own.
+const BUNDLED_WINDOWS: &str = "target/bundled-windows";
+const TEST_BUNDLE_WINDOWS: &str = "target/test-bundle-windows";
 /// The file in a bundle folder that says what kind of build it holds.
 const MARK: &str = ".livechain-build";
 const RELEASE: &str = "release";
 /// The three things a bundle holds.
 const ARTIFACTS: [&str; 3] = ["Livechain.clap", "Livechain.vst3", "Livechain"];
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Platform {
+    Linux,
+    Windows,
+}
+
+impl Platform {
+    /// What a bundle of this platform holds: on Windows the CLAP is a DLL named `.clap`, the VST3
+    /// a folder with `Contents/x86_64-win/Livechain.vst3`, the standalone `Livechain.exe`.
+    fn artifacts(self) -> [&'static str; 3] {
+        match self {
+            Platform::Linux => ARTIFACTS,
+            Platform::Windows => ["Livechain.clap", "Livechain.vst3", "Livechain.exe"],
+        }
+    }
+
+    fn folder(self, release: bool) -> &'static str {
+        match (self, release) {
+            (Platform::Linux, true) => BUNDLED,
+            (Platform::Linux, false) => TEST_BUNDLE,
+            (Platform::Windows, true) => BUNDLED_WINDOWS,
+            (Platform::Windows, false) => TEST_BUNDLE_WINDOWS,
+        }
+    }
+}
+
 fn mark(dir: &Path, kind: &str) -> Result<()> {
     std::fs::write(dir.join(MARK), format!("{kind}\n")).with_context(|| format!("writing {}", dir.join(MARK).display()))
 }
 
-/// Moves the artifacts from one folder to another (same file system), replacing what was there.
-fn move_artifacts(from: &Path, to: &Path) -> Result<()> {
+/// Moves the artifacts named `names` from one folder to another (same file system), replacing
+/// what was there.
+fn move_artifacts(from: &Path, to: &Path, names: &[&str]) -> Result<()> {
     std::fs::create_dir_all(to)?;
-    for name in ARTIFACTS {
+    for name in names {
         let (src, dst) = (from.join(name), to.join(name));
         if !src.exists() {
             continue;
@@ -124,31 +162,40 @@ fn move_artifacts(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Bundles the release build into `BUNDLED`, or the test build into `TEST_BUNDLE`. nice-plug's
-/// bundler always writes into `BUNDLED`: for a test build, the release bundles there are moved
-/// aside first and put back after, so running the tests never replaces them.
-fn bundle(root: &Path, release: bool) -> Result<()> {
+/// Bundles the release build into `BUNDLED`, or the test build into `TEST_BUNDLE` (the Windows
+/// builds into their own folders). nice-plug's bundler always writes into `BUNDLED`: for any
+/// other build, the Linux release bundles there are moved aside first and put back after, so
+/// running the tests or a Windows build never replaces them.
+fn bundle(root: &Path, release: bool, platform: Platform) -> Result<()> {
     let mut args = vec!["bundle".to_string(), "livechain".to_string()];
-    let bundled = root.join(BUNDLED);
     if release {
         args.push("--release".into());
+    } else {
+        // Test bundles abort on any allocation inside process(), in every host.
+        args.extend(["--features".into(), "assert_process_allocs".into()]);
+    }
+    if platform == Platform::Windows {
+        args.extend(["--target".into(), WINDOWS_TARGET.into()]);
+    }
+    let bundled = root.join(BUNDLED);
+    if release && platform == Platform::Linux {
         nice_plug_xtask::main_with_args("cargo xtask", args)?;
         return mark(&bundled, RELEASE);
     }
-    // Test bundles abort on any allocation inside process(), in every host.
-    args.extend(["--features".into(), "assert_process_allocs".into()]);
+    let every: Vec<&str> = ARTIFACTS.iter().chain(&Platform::Windows.artifacts()).copied().collect();
     let kept = root.join("target/bundled.kept");
-    move_artifacts(&bundled, &kept)?;
+    move_artifacts(&bundled, &kept, &every)?;
     let kept_mark = std::fs::read_to_string(bundled.join(MARK)).ok();
     let built = nice_plug_xtask::main_with_args("cargo xtask", args);
-    let moved = if built.is_ok() { move_artifacts(&bundled, &root.join(TEST_BUNDLE)) } else { Ok(()) };
-    move_artifacts(&kept, &bundled)?;
+    let dest = root.join(platform.folder(release));
+    let moved = if built.is_ok() { move_artifacts(&bundled, &dest, &platform.artifacts()) } else { Ok(()) };
+    move_artifacts(&kept, &bundled, &every)?;
     if let Some(m) = kept_mark {
         std::fs::write(bundled.join(MARK), m)?;
     }
     built?;
     moved?;
-    mark(&root.join(TEST_BUNDLE), "test (debug, assert_process_allocs): for the test hosts only")
+    mark(&dest, if release { RELEASE } else { "test (debug, assert_process_allocs): for the test hosts only" })
 }
 
 /// The release bundle folder, refusing one that holds anything else: a test build is 2.5x slower
@@ -211,6 +258,15 @@ fn jack_running() -> bool {
         .unwrap_or(false)
 }
 
+/// A PipeWire daemon of this user's: its socket in the runtime folder.
+fn pipewire_running() -> bool {
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).or_else(|| {
+        let uid = Command::new("id").arg("-u").output().ok()?;
+        Some(PathBuf::from(format!("/run/user/{}", String::from_utf8_lossy(&uid.stdout).trim())))
+    });
+    runtime.is_some_and(|d| d.join("pipewire-0").exists())
+}
+
 fn alsa_card_present() -> bool {
     std::fs::read_to_string("/proc/asound/cards")
         .map(|s| s.lines().any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())))
@@ -219,18 +275,28 @@ fn alsa_card_present() -> bool {
 
 fn run(root: &Path, extra: &[String]) -> Result<()> {
     system::ensure(system::BUILD)?;
-    bundle(root, true)?;
+    bundle(root, true, Platform::Linux)?;
     install(root)?;
     let standalone = root.join(BUNDLED).join("Livechain");
     let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
+    // A running JACK server first, then PipeWire (through its JACK API: the lowest latency it
+    // offers, and every node's ports to connect to), then ALSA, then the demo.
+    let mut through_pw_jack = false;
     let backend = if jack_running() {
+        println!("a JACK server is running: using it");
+        "jack"
+    } else if pipewire_running() {
+        system::ensure(&[system::Need { check: system::Check::Command("pw-jack"), debian: "pipewire-jack" }])?;
+        println!("PipeWire is running: using it through its JACK API (pw-jack)");
+        through_pw_jack = true;
         "jack"
     } else if alsa_card_present() {
+        println!("no JACK server and no PipeWire, but an ALSA sound card: using ALSA");
         "alsa"
     } else {
         // No audio device: do the main job offline on the built-in demo, so the chain, the
         // meters and the DSP load can still be seen.
-        println!("no audio device (no JACK server, no ALSA card): rendering the built-in demo");
+        println!("no audio device (no JACK server, no PipeWire, no ALSA card): rendering the built-in demo");
         run_cmd(Command::new(&standalone).args(["demo", "target/livechain-demo.wav"]))?;
         if !display {
             return Ok(());
@@ -238,7 +304,13 @@ fn run(root: &Path, extra: &[String]) -> Result<()> {
         "dummy"
     };
     println!("starting the standalone with the {backend} backend");
-    let mut cmd = Command::new(standalone);
+    let mut cmd = if through_pw_jack {
+        let mut c = Command::new("pw-jack");
+        c.arg(standalone);
+        c
+    } else {
+        Command::new(standalone)
+    };
     cmd.args(["--backend", backend]).args(extra);
     run_cmd(&mut cmd)
 }
@@ -246,12 +318,35 @@ fn run(root: &Path, extra: &[String]) -> Result<()> {
 fn compare(root: &Path, rest: &[String]) -> Result<()> {
     system::ensure(system::BUILD)?;
     system::ensure(system::TEST)?;
-    bundle(root, true)?;
+    bundle(root, true, Platform::Linux)?;
     let bundled = release_bundles(root)?;
     let python = system::python_venv(root)?;
     let mut cmd = Command::new(&python);
     cmd.arg(root.join("benches/compare.py")).arg(bundled.join("Livechain.vst3")).args(rest);
     run_cmd(&mut cmd)
+}
+
+/// `cargo xtask windows`: the release bundles for Windows, or with `--test` the test bundles and
+/// the tests that run them under Wine.
+fn windows_bundles(root: &Path, test: bool) -> Result<()> {
+    windows::ensure_toolchain()?;
+    if !test {
+        bundle(root, true, Platform::Windows)?;
+        println!("Windows bundles in {}: Livechain.clap, Livechain.vst3, Livechain.exe", root.join(BUNDLED_WINDOWS).display());
+        return Ok(());
+    }
+    system::ensure(system::TEST)?;
+    bundle(root, false, Platform::Windows)?;
+    let env = windows::prefix(root)?;
+    let result = windows::run_tests(root, &env).and_then(|_| {
+        run_cmd(
+            Command::new("cargo")
+                .args(["test", "--features", "livechain/assert_process_allocs", "--test", "windows", "--", "--include-ignored"])
+                .envs(env.iter().cloned()),
+        )
+    });
+    windows::stop(&env);
+    result
 }
 
 fn fuzz(root: &Path, rest: &[String]) -> Result<()> {
@@ -263,7 +358,7 @@ fn fuzz(root: &Path, rest: &[String]) -> Result<()> {
         },
     };
     system::ensure(system::BUILD)?;
-    bundle(root, false)?;
+    bundle(root, false, Platform::Linux)?;
     // Both targets at once, one per core; a case that kills the process stays in target/fuzz/.
     run_cmd(
         Command::new("cargo")
@@ -300,18 +395,25 @@ fn test(root: &Path) -> Result<()> {
         "warnings",
     ]))
     .context("clippy found something: fix it (a deliberate habit is allowed in Cargo.toml's [lints.clippy], with the reason)")?;
-    bundle(root, false)?;
+    bundle(root, false, Platform::Linux)?;
+    // The Windows test build too: tests/windows.rs compares it under Wine with the Linux one, and
+    // the CLAP host tests run on it as Windows programs after the Linux run.
+    windows::ensure_toolchain()?;
+    bundle(root, false, Platform::Windows)?;
+    let mut wine = windows::prefix(root)?;
+    // tests/pipewire.rs reaches PipeWire through ALSA with this configuration.
+    wine.push(("LIVECHAIN_PIPEWIRE_ALSA_CONF".into(), system::pipewire_alsa(root)?.display().to_string()));
     // Plain `cargo test` runs the tests that need nothing but the crate; the system tests (the
     // bundled plugin in a CLAP host and the validator, the standalone under JACK, ALSA and Xvfb)
     // are `#[ignore]`d there, and run here after the bundle they need.
-    run_cmd(Command::new("cargo").args([
-        "test",
-        "--workspace",
-        "--features",
-        "livechain/assert_process_allocs",
-        "--",
-        "--include-ignored",
-    ]))?;
+    run_cmd(
+        Command::new("cargo")
+            .args(["test", "--workspace", "--features", "livechain/assert_process_allocs", "--", "--include-ignored"])
+            .envs(wine.iter().cloned()),
+    )?;
+    let on_wine = windows::run_tests(root, &wine);
+    windows::stop(&wine);
+    on_wine?;
     let python = system::python_venv(root)?;
     for host in ["tests/hosts/test_vst3.py", "tests/hosts/test_dawdreamer.py", "tests/hosts/test_vocoder.py"] {
         // The plugin's log goes to a file: pedalboard passes no buffers for the sidechain bus,

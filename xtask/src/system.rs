@@ -45,9 +45,16 @@ pub const TEST: &[Need] = &[
     Need { check: Command("pulseaudio"), debian: "pulseaudio" },
     Need { check: Command("pactl"), debian: "pulseaudio-utils" },
     Need { check: Package, debian: "libasound2-plugins" },
+    // PipeWire without hardware (tests/pipewire.rs): the daemon, its JACK API (pw-jack), its
+    // tools, and WirePlumber to link ALSA clients. Its ALSA plugin comes from `pipewire_alsa`:
+    // Debian's pipewire-alsa package conflicts with pulseaudio, which the ALSA tests use.
+    Need { check: Command("pipewire"), debian: "pipewire" },
+    Need { check: Command("pw-jack"), debian: "pipewire-jack" },
+    Need { check: Command("pw-metadata"), debian: "pipewire-bin" },
+    Need { check: Command("wireplumber"), debian: "wireplumber" },
 ];
 
-fn on_path(cmd: &str) -> bool {
+pub fn on_path(cmd: &str) -> bool {
     std::env::var_os("PATH").map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file())).unwrap_or(false)
 }
 
@@ -139,6 +146,39 @@ fn apt_get(args: &[&str]) -> Result<()> {
         }
         std::thread::sleep(std::time::Duration::from_secs(5));
     }
+}
+
+/// PipeWire's ALSA plugin without installing Debian's pipewire-alsa (which would remove
+/// pulseaudio): the package is downloaded and unpacked under target/, and a configuration file
+/// there defines the `pipewire` device with the plugin's full path. Returns that file, for
+/// `ALSA_CONFIG_PATH` after ALSA's own `alsa.conf`.
+pub fn pipewire_alsa(root: &Path) -> Result<PathBuf> {
+    let dir = root.join("target/pipewire-alsa");
+    let lib = dir.join("usr/lib/x86_64-linux-gnu/alsa-lib");
+    let conf = dir.join("livechain-alsa.conf");
+    if !lib.join("libasound_module_pcm_pipewire.so").exists() {
+        std::fs::create_dir_all(&dir)?;
+        let download =
+            || Command::new("apt-get").args(["download", "-qq", "pipewire-alsa"]).current_dir(&dir).status().is_ok_and(|s| s.success());
+        if !download() {
+            apt_get(&["update", "-qq"])?;
+            if !download() {
+                bail!("could not download Debian's pipewire-alsa package (apt-get download pipewire-alsa)");
+            }
+        }
+        let deb = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "deb"))
+            .context("apt-get download left no .deb")?;
+        crate::run_cmd(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
+    }
+    let text = format!(
+        "pcm_type.pipewire {{ lib \"{0}/libasound_module_pcm_pipewire.so\" }}\nctl_type.pipewire {{ lib \"{0}/libasound_module_ctl_pipewire.so\" }}\n<{1}>\n",
+        lib.display(),
+        dir.join("usr/share/alsa/alsa.conf.d/50-pipewire.conf").display()
+    );
+    std::fs::write(&conf, text)?;
+    Ok(conf)
 }
 
 /// A Python virtual environment under target/ with the VST3 hosts used by the tests.

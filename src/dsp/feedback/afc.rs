@@ -65,6 +65,9 @@ pub struct Canceller {
     /// The last `HIST` samples of the cancelled input and of the output, oldest first.
     e_hist: Vec<f32>,
     y_hist: Vec<f32>,
+    /// The fit's Hann window, worked out once (in f64, so every platform's build has the same
+    /// bits: Windows' `cosf` is not glibc's).
+    fit_window: Vec<f32>,
     /// The prewhitened output's previous block.
     yw_prev: [f32; B],
     /// The short-term residuals (after `a`) of the cancelled input and of the output, and the
@@ -123,6 +126,7 @@ impl Canceller {
             a: unit_filter(),
             e_hist: vec![0.0; HIST],
             y_hist: vec![0.0; HIST],
+            fit_window: (0..FIT).map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * (i as f64 + 0.5) / FIT as f64).cos()) as f32).collect(),
             yw_prev: [0.0; B],
             re_hist: vec![0.0; RHIST],
             ry_hist: vec![0.0; RHIST],
@@ -354,7 +358,7 @@ impl Canceller {
     fn refit(&mut self) {
         let x = &self.e_hist[HIST - FIT..];
         let mut r = [0.0f64; ORDER + 1];
-        let w = |i: usize| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / FIT as f32).cos();
+        let w = |i: usize| self.fit_window[i];
         for (lag, r) in r.iter_mut().enumerate() {
             let mut acc = 0.0f64;
             for i in lag..FIT {

@@ -43,7 +43,7 @@ impl Default for Sections {
 
 impl Sections {
     fn set(&mut self, band: usize, freq: f32, q: f32, fs: f32) {
-        let g = (PI * freq / fs).tan();
+        let g = portable_tan(PI as f64 * freq as f64 / fs as f64);
         let k = 1.0 / q;
         let a1 = 1.0 / (1.0 + g * (g + k));
         self.a1[band] = a1;
@@ -97,25 +97,26 @@ impl Layout {
     pub fn clamped(self, fs: f32) -> Layout {
         let count = self.count.clamp(4, MAX_BANDS);
         let hi = self.hi.clamp(40.0, Self::top(fs));
-        let lo = self.lo.clamp(20.0, hi / 2f32.powf(1.0 / 3.0));
+        // A third of an octave: 2^(1/3).
+        let lo = self.lo.clamp(20.0, hi / 1.259_921_1);
         Layout { count, lo, hi, width: self.width.clamp(0.25, 4.0), shift: self.shift.clamp(-24.0, 24.0) }
     }
 
     /// Band `k`'s centre, Hz.
     pub fn centre(&self, k: usize) -> f32 {
-        self.lo * (self.hi / self.lo).powf(k as f32 / (self.count - 1) as f32)
+        (self.lo as f64 * (self.hi as f64 / self.lo as f64).powf(k as f64 / (self.count - 1) as f64)) as f32
     }
 
     /// Each section's Q: its −3 dB band `width` × the spacing of the centres.
     pub fn q(&self) -> f32 {
-        let octaves = (self.hi / self.lo).log2() / (self.count - 1) as f32 * self.width;
-        let r = 2f32.powf(octaves);
-        r.sqrt() / (r - 1.0)
+        let octaves = (self.hi as f64 / self.lo as f64).log2() / (self.count - 1) as f64 * self.width as f64;
+        let r = 2f64.powf(octaves);
+        (r.sqrt() / (r - 1.0)) as f32
     }
 
     /// Band `k`'s carrier centre: its centre moved by the shift, kept below 0.45 fs.
     pub fn carrier_centre(&self, k: usize, fs: f32) -> f32 {
-        (self.centre(k) * 2f32.powf(self.shift / 12.0)).clamp(10.0, Self::top(fs))
+        (self.centre(k) * 2f64.powf(self.shift as f64 / 12.0) as f32).clamp(10.0, Self::top(fs))
     }
 }
 
@@ -192,6 +193,14 @@ fn pair(sec: &Sections, st: &mut States, g: usize, x: f32x8) -> (f32x8, f32x8) {
 }
 
 /// The analog prototype of one band (two sections), at `f` Hz for a centre `fc` and Q `q`.
+/// `tan` worked out in double precision and rounded: the platforms' single-precision `tanf`,
+/// `powf` and `expf` differ in their last bits (glibc's against mingw's), and the vocoder's
+/// coefficients are worked out in f64 so that Windows and Linux builds give the same samples
+/// (tests/windows.rs).
+pub(super) fn portable_tan(x: f64) -> f32 {
+    x.tan() as f32
+}
+
 fn band_response(f: f32, fc: f32, q: f32) -> (f32, f32) {
     // H(s) = (s/q) / (s² + s/q + 1) with s = j f/fc, squared.
     let w = f / fc;
@@ -274,7 +283,7 @@ impl Bank {
         let (lo, hi) = (layout.centre(0), layout.centre(layout.count - 1));
         let mut acc = 0.0f64;
         for i in 0..POINTS {
-            let f = lo * (hi / lo).powf((i as f32 + 0.5) / POINTS as f32);
+            let f = (lo as f64 * (hi as f64 / lo as f64).powf((i as f64 + 0.5) / POINTS as f64)) as f32;
             let (mut re, mut im) = (0.0f32, 0.0f32);
             for k in 0..layout.count {
                 let (r, j) = band_response(f, layout.centre(k), q);

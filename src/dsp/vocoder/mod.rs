@@ -144,7 +144,7 @@ fn white(now: u64) -> f32 {
 /// A one-pole's coefficient for the power envelope of an amplitude time constant `ms` (the
 /// power's time constant is half the amplitude's: both fall the same decibels per second).
 fn follower(ms: f32, fs: f32) -> f32 {
-    1.0 - (-2.0 / (ms.max(0.01) * 0.001 * fs)).exp()
+    (1.0 - (-2.0 / (ms.max(0.01) as f64 * 0.001 * fs as f64)).exp()) as f32
 }
 
 impl Vocoder {
@@ -152,11 +152,11 @@ impl Vocoder {
         self.fs = fs;
         self.bank.prepare(fs);
         self.synth.prepare(fs);
-        let g = (std::f32::consts::PI * UV_SPLIT_HZ.min(0.4 * fs) / fs).tan();
+        let g = bank::portable_tan(std::f64::consts::PI * UV_SPLIT_HZ.min(0.4 * fs) as f64 / fs as f64);
         let k = std::f32::consts::SQRT_2;
         let a1 = 1.0 / (1.0 + g * (g + k));
         self.uv = [k, a1, g * a1, g * g * a1];
-        self.uv_a = 1.0 - (-1.0 / (UV_SMOOTH_S * fs)).exp();
+        self.uv_a = (1.0 - (-1.0 / (UV_SMOOTH_S as f64 * fs as f64)).exp()) as f32;
         self.reset();
     }
 

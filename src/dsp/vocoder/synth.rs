@@ -49,7 +49,7 @@ impl Chord {
 
 /// A note's frequency in equal temperament, A4 (note 69) = 440 Hz.
 pub fn note_hz(note: f32) -> f32 {
-    440.0 * 2f32.powf((note - 69.0) / 12.0)
+    (440.0 * 2f64.powf((note as f64 - 69.0) / 12.0)) as f32
 }
 
 /// The polyBLEP residual: subtracted at a saw's jump, it takes the aliasing step's harmonics
