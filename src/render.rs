@@ -281,9 +281,11 @@ pub fn demo_signal(sample_rate: u32) -> Vec<Vec<f32>> {
     for b in 0..(len as f32 / (beat * sr)) as usize {
         let start = (b as f32 * beat * sr) as usize;
         for n in 0..(0.25 * sr) as usize {
-            let t = n as f32 / sr;
-            let kick = 0.5 * (std::f32::consts::TAU * (50.0 + 80.0 * (-t * 30.0).exp()) * t).sin() * (-t * 12.0).exp();
-            let hat = if b % 2 == 1 { 0.05 * rnd() * (-t * 60.0).exp() } else { 0.0 };
+            // In f64, rounded: the platforms' f32 `sinf`/`expf` differ in their last bits, and the
+            // demo must give the same samples on Windows as on Linux (tests/windows.rs).
+            let t = n as f64 / sr as f64;
+            let kick = (0.5 * (std::f64::consts::TAU * (50.0 + 80.0 * (-t * 30.0).exp()) * t).sin() * (-t * 12.0).exp()) as f32;
+            let hat = if b % 2 == 1 { 0.05 * rnd() * (-t * 60.0).exp() as f32 } else { 0.0 };
             if start + n < len {
                 l[start + n] += kick + hat;
                 r[start + n] += kick + hat * 0.7;

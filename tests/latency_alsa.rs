@@ -184,7 +184,7 @@ fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
 /// Item 6, the standalone's own duplex path on ALSA, measured: the standalone's `--measure-loop`
 /// plays the in-plugin probe through the same PulseAudio loop that `livechain latency` measures.
 /// With the default input buffering (two periods, not nice-plug's 150 ms) the standalone's round
-/// trip is the device loop plus at most four periods.
+/// trip is the device loop plus a few periods (at most eight), far from 150 ms.
 #[test]
 #[ignore = "system: runs the bundled standalone on a PulseAudio null sink (cargo xtask test)"]
 fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
@@ -225,8 +225,9 @@ fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
         println!("{l}");
     }
     println!("device loop {device_loop:.2} samples, standalone round trip {trip:.2} samples");
-    // How the two streams start against each other adds up to a period more on a loaded machine
-    // (1227 samples seen during a full `cargo xtask test`, loop 343): four periods still tell two
-    // periods of buffering from nice-plug's 150 ms (7200 samples).
-    assert!(trip >= device_loop - 1.0 && trip <= device_loop + 4.0 * 256.0, "standalone {trip} vs device loop {device_loop}");
+    // How the two streams start against each other varies from run to run: 861 to 1560 samples
+    // over a 343-397 sample device loop in five runs on 2026-12-01 (518 to 847 in earlier
+    // sessions). Eight periods (2048) still tell two periods of buffering from nice-plug's
+    // 150 ms (7200 samples).
+    assert!(trip >= device_loop - 1.0 && trip <= device_loop + 8.0 * 256.0, "standalone {trip} vs device loop {device_loop}");
 }
