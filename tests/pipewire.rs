@@ -148,4 +148,33 @@ fn alsa_clients_reach_pipewire_through_its_plugin() {
         let off = (r - runs[0]).rem_euclid(1024.0);
         assert!(off.min(1024.0 - off) < 1.0, "the runs of one stream disagree by other than whole periods: {runs:?}\n{text}");
     }
+    // The standalone on the same device (cpal names it by its description), measuring its own
+    // round trip: the device loop plus its input buffering (two periods by default), give or take
+    // how the two streams start against each other.
+    let text = output(
+        alsa(&[
+            "--backend",
+            "alsa",
+            "-p",
+            "1024",
+            "--output-device",
+            "PipeWire Sound Server",
+            "--input-device",
+            "PipeWire Sound Server",
+            "--measure-loop",
+        ])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY"),
+        "the standalone on ALSA's PipeWire plugin with --measure-loop",
+    );
+    let trip: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("loop round trip: ")?.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no round trip in:\n{text}"));
+    eprintln!("the standalone over ALSA through PipeWire, 1024-frame periods: {trip} samples (device loop {:?})", runs);
+    let device = runs.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        (device - 1.0..=device + 8.0 * 1024.0).contains(&trip),
+        "the standalone measured {trip} samples over a {device} sample device loop"
+    );
 }
