@@ -83,13 +83,7 @@ fn standalone() -> PathBuf {
     common::bundled("Livechain")
 }
 
-fn runs(stdout: &str) -> Vec<f64> {
-    stdout
-        .lines()
-        .filter(|l| l.trim_start().starts_with("run "))
-        .filter_map(|l| l.split(':').nth(1)?.split_whitespace().next()?.parse().ok())
-        .collect()
-}
+use common::latency_runs as runs;
 
 #[test]
 #[ignore = "system: runs the bundled standalone on a PulseAudio null sink (cargo xtask test)"]

@@ -28,13 +28,7 @@ fn output(cmd: &mut std::process::Command, what: &str) -> String {
     text
 }
 
-/// `latency`'s runs, in samples.
-fn runs(text: &str) -> Vec<f64> {
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("run ").and_then(|r| r.split(':').nth(1)).and_then(|v| v.split_whitespace().next()))
-        .map(|v| v.parse().unwrap())
-        .collect()
-}
+use common::latency_runs as runs;
 
 /// `latency`'s runs over JACK, in samples, and what it says the buffers explain.
 fn jack_runs(text: &str) -> (Vec<f64>, f64) {

@@ -13,6 +13,15 @@ pub fn bundled(name: &str) -> std::path::PathBuf {
     p
 }
 
+/// The runs `livechain latency` printed ("  run 1:   256.000 samples   5.333 ms"), in samples.
+pub fn latency_runs(stdout: &str) -> Vec<f64> {
+    stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("run "))
+        .filter_map(|l| l.split(':').nth(1)?.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
 /// Deterministic white noise in [-amp, amp] (xorshift32), so tests need no randomness crate.
 pub fn noise(frames: usize, amp: f32, seed: u32) -> Vec<f32> {
     let mut s = seed.max(1);
