@@ -1,9 +1,9 @@
-//! The filters' combined magnitude response and the compressor's static curve, drawn from the
-//! same formulas the DSP is tested against, with the compressor's live operating point.
+//! Pictures the detail area draws without taking the mouse: the filters' magnitude response
+//! (from the same formulas the DSP is tested against), the vocoder's band levels, the delay's
+//! taps and the reverb's decay.
 
-use crate::dsp::compressor::static_curve_db;
 use crate::dsp::svf::{Filter, Mode, Slope};
-use egui::{Color32, Sense, Shape, Stroke, Vec2};
+use egui::{Color32, Stroke, Vec2};
 
 /// The settings the filter curve shows.
 pub struct FilterCurve {
@@ -27,111 +27,88 @@ impl FilterCurve {
     }
 }
 
-pub fn draw_filters(ui: &mut egui::Ui, curve: &FilterCurve, size: Vec2) {
-    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+/// The vocoder's band levels as bars from −60 to 0 dBFS (low bands left), with the notes held
+/// and how unvoiced the voice is.
+pub fn vocoder_bands(ui: &egui::Ui, rect: egui::Rect, bridge: &crate::bridge::Bridge, on: bool) {
+    use std::sync::atomic::Ordering;
+    let count = (bridge.voc_bands.load(Ordering::Relaxed) as usize).clamp(1, bridge.voc_levels.len());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 3.0, Color32::from_gray(18));
-    let hi = 20_000f32.min(curve.sample_rate * 0.499);
-    let (lo, top, bottom) = (20.0f32, 6.0f32, -36.0f32);
-    let y_of = |db: f32| rect.top() + rect.height() * ((top - db) / (top - bottom)).clamp(0.0, 1.0);
-    let grid = Stroke::new(1.0, Color32::from_gray(45));
-    for f in [100.0f32, 1_000.0, 10_000.0] {
-        painter.vline(rect.left() + rect.width() * (f / lo).ln() / (hi / lo).ln(), rect.y_range(), grid);
+    let w = rect.width() / count as f32;
+    for (k, level) in bridge.voc_levels.iter().take(count).enumerate() {
+        let db = crate::dsp::gain_to_db(level.load(Ordering::Relaxed));
+        let h = if on { ((db + 60.0) / 60.0).clamp(0.0, 1.0) * (rect.height() - 16.0) } else { 0.0 };
+        let x = rect.left() + k as f32 * w;
+        let bar = egui::Rect::from_min_max(egui::pos2(x + 0.5, rect.bottom() - h), egui::pos2(x + w - 0.5, rect.bottom()));
+        painter.rect_filled(bar, 0.0, Color32::from_rgb(90, 170, 230));
     }
-    for db in [0.0, -12.0, -24.0] {
-        painter.hline(rect.x_range(), y_of(db), grid);
-    }
-    let n = rect.width().max(2.0) as usize;
-    let points: Vec<egui::Pos2> = (0..=n)
-        .map(|i| {
-            let f = lo * (hi / lo).powf(i as f32 / n as f32);
-            egui::pos2(rect.left() + i as f32 * rect.width() / n as f32, y_of(curve.gain_db(f)))
-        })
-        .collect();
-    painter.add(Shape::line(points, Stroke::new(1.5, Color32::from_rgb(120, 210, 140))));
-    painter.text(rect.left_top() + Vec2::new(3.0, 2.0), egui::Align2::LEFT_TOP, "0 dB", egui::FontId::monospace(9.0), Color32::GRAY);
+    let notes = bridge.voc_notes.load(Ordering::Relaxed);
+    let unvoiced = bridge.voc_unvoiced.load(Ordering::Relaxed);
+    let text = format!("{count} bands · {notes} MIDI notes held · unvoiced {:.0} %", 100.0 * unvoiced);
+    painter.text(rect.left_top() + Vec2::new(4.0, 2.0), egui::Align2::LEFT_TOP, text, egui::FontId::proportional(10.0), Color32::GRAY);
 }
 
-/// The EQ's curve (the bands' analog prototypes, which the running bands follow within 0.1 dB)
-/// over ±24 dB, with a dot at each band that acts.
-pub fn draw_eq(ui: &mut egui::Ui, s: &crate::dsp::eq::EqSettings, on: bool, size: Vec2) {
-    use crate::dsp::eq::design::{analog_db, Band};
-    use crate::dsp::eq::KINDS;
-    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+/// The delay's echoes on a time line: one tap per repeat, its height the repeat's level
+/// (feedback to the power of the repeat), above the line for left and below for right when
+/// ping-pong alternates them.
+pub fn delay_taps(ui: &egui::Ui, rect: egui::Rect, time_ms: f32, synced: Option<String>, feedback: f32, ping_pong: bool, on: bool) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 3.0, Color32::from_gray(18));
-    let (lo, hi, range) = (20.0f32, 20_000.0f32, 24.0f32);
-    let x_of = |f: f32| rect.left() + rect.width() * (f / lo).ln() / (hi / lo).ln();
-    let y_of = |db: f32| rect.center().y - rect.height() * 0.5 * (db / range).clamp(-1.0, 1.0);
-    let grid = Stroke::new(1.0, Color32::from_gray(45));
-    for f in [100.0f32, 1_000.0, 10_000.0] {
-        painter.vline(x_of(f), rect.y_range(), grid);
+    let span_ms = (time_ms * 8.0).max(100.0);
+    let x_of = |ms: f32| rect.left() + 8.0 + (rect.width() - 16.0) * ms / span_ms;
+    let mid = rect.center().y;
+    let half = rect.height() * 0.5 - 14.0;
+    painter.hline(rect.x_range(), mid, Stroke::new(1.0, Color32::from_gray(60)));
+    let colour = if on { Color32::from_rgb(120, 190, 245) } else { Color32::from_gray(110) };
+    painter.line_segment([egui::pos2(x_of(0.0), mid - half), egui::pos2(x_of(0.0), mid)], Stroke::new(3.0, Color32::from_gray(200)));
+    let mut level = 1.0f32;
+    for n in 1..=8 {
+        let sign = if ping_pong && n % 2 == 0 { 1.0 } else { -1.0 };
+        painter.line_segment(
+            [egui::pos2(x_of(n as f32 * time_ms), mid), egui::pos2(x_of(n as f32 * time_ms), mid + sign * half * level)],
+            Stroke::new(3.0, colour),
+        );
+        level *= feedback;
     }
-    for db in [-12.0, 0.0, 12.0] {
-        painter.hline(rect.x_range(), y_of(db), grid);
-    }
-    let bands: Vec<Band> = s
-        .bands
-        .iter()
-        .zip(KINDS)
-        .filter(|(b, _)| b.on && b.gain_db != 0.0)
-        .map(|(b, kind)| Band { kind, freq: b.freq as f64, gain_db: b.gain_db as f64, q: b.q as f64 })
-        .collect();
-    let db_at = |f: f32| bands.iter().map(|b| analog_db(b, f as f64)).sum::<f64>() as f32;
-    let n = rect.width().max(2.0) as usize;
-    let points: Vec<egui::Pos2> = (0..=n)
-        .map(|i| {
-            let f = lo * (hi / lo).powf(i as f32 / n as f32);
-            egui::pos2(rect.left() + i as f32 * rect.width() / n as f32, y_of(db_at(f)))
-        })
-        .collect();
-    let colour = if on { Color32::from_rgb(120, 190, 240) } else { Color32::from_gray(110) };
-    painter.add(Shape::line(points, Stroke::new(1.5, colour)));
-    for b in &bands {
-        let f = b.freq as f32;
-        painter.circle_filled(egui::pos2(x_of(f), y_of(db_at(f))), 3.5, colour);
-    }
-    painter.text(rect.left_top() + Vec2::new(3.0, 2.0), egui::Align2::LEFT_TOP, "±24 dB", egui::FontId::monospace(9.0), Color32::GRAY);
+    let label = match synced {
+        Some(note) => format!("synced: {note} (taps drawn at {time_ms:.0} ms)"),
+        None => {
+            format!("{time_ms:.0} ms · feedback {:.0} %{}", feedback * 100.0, if ping_pong { " · ping-pong (L up, R down)" } else { "" })
+        }
+    };
+    painter.text(rect.left_top() + Vec2::new(4.0, 2.0), egui::Align2::LEFT_TOP, label, egui::FontId::proportional(10.0), Color32::GRAY);
 }
 
-/// A round light: green while the gate is open, dim red while it is closed, with its gain.
-pub fn gate_light(ui: &mut egui::Ui, open: bool, gain_db: f32) {
-    ui.horizontal(|ui| {
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(14.0, 14.0), Sense::hover());
-        let colour = if open { Color32::from_rgb(60, 220, 90) } else { Color32::from_rgb(110, 40, 40) };
-        ui.painter().circle_filled(rect.center(), 6.0, colour);
-        ui.label(if open { "open".to_string() } else { format!("closed ({gain_db:.0} dB)") });
-    });
-}
-
-/// The compressor's input → output curve (−60…0 dB on both axes) and a dot at the level the
-/// detector saw last.
-pub fn draw_compressor(ui: &mut egui::Ui, threshold: f32, ratio: f32, knee: f32, input_db: f32, on: bool, size: f32) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::splat(size), Sense::hover());
+/// The reverb's decay: level in dB against time, silent through the pre-delay, early
+/// reflections as spikes, then a straight fall of 60 dB over the decay time.
+pub fn reverb_decay(ui: &egui::Ui, rect: egui::Rect, predelay_ms: f32, decay_s: f32, early: f32, on: bool) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 3.0, Color32::from_gray(18));
-    let (lo, hi) = (-60.0f32, 0.0f32);
-    let x_of = |db: f32| rect.left() + rect.width() * ((db - lo) / (hi - lo)).clamp(0.0, 1.0);
-    let y_of = |db: f32| rect.bottom() - rect.height() * ((db - lo) / (hi - lo)).clamp(0.0, 1.0);
-    let grid = Stroke::new(1.0, Color32::from_gray(45));
-    for db in [-48.0, -36.0, -24.0, -12.0] {
-        painter.vline(x_of(db), rect.y_range(), grid);
+    let span_s = (predelay_ms / 1000.0 + decay_s) * 1.15;
+    let x_of = |s: f32| rect.left() + 8.0 + (rect.width() - 16.0) * s / span_s;
+    let y_of = |db: f32| rect.top() + 16.0 + (rect.height() - 24.0) * (-db / 72.0).clamp(0.0, 1.0);
+    let grid = Stroke::new(1.0, Color32::from_gray(40));
+    for db in [-20.0, -40.0, -60.0] {
         painter.hline(rect.x_range(), y_of(db), grid);
     }
-    painter.line_segment([egui::pos2(x_of(lo), y_of(lo)), egui::pos2(x_of(hi), y_of(hi))], Stroke::new(1.0, Color32::from_gray(70)));
-    let n = 120;
-    let points: Vec<egui::Pos2> = (0..=n)
-        .map(|i| {
-            let x = lo + (hi - lo) * i as f32 / n as f32;
-            egui::pos2(x_of(x), y_of(static_curve_db(x, threshold, ratio, knee)))
-        })
-        .collect();
-    let color = if on { Color32::from_rgb(230, 160, 60) } else { Color32::from_gray(110) };
-    painter.add(Shape::line(points, Stroke::new(1.5, color)));
-    if on && input_db > lo {
-        let x = input_db.min(hi);
-        painter.circle_filled(egui::pos2(x_of(x), y_of(static_curve_db(x, threshold, ratio, knee))), 3.5, Color32::WHITE);
+    let colour = if on { Color32::from_rgb(190, 150, 240) } else { Color32::from_gray(110) };
+    let start = predelay_ms / 1000.0;
+    for k in 0..6 {
+        let t = start + 0.007 * (k as f32 + 1.0) * 1.7;
+        painter.line_segment(
+            [egui::pos2(x_of(t), y_of(-6.0 - 4.0 * k as f32 - 40.0 * (1.0 - early))), egui::pos2(x_of(t), y_of(-72.0))],
+            Stroke::new(1.5, colour.gamma_multiply(0.7)),
+        );
     }
+    painter.line_segment([egui::pos2(x_of(start), y_of(0.0)), egui::pos2(x_of(start + decay_s), y_of(-60.0))], Stroke::new(2.0, colour));
+    painter.vline(x_of(start + decay_s), rect.y_range(), Stroke::new(1.0, Color32::from_gray(90)));
+    painter.text(
+        rect.left_top() + Vec2::new(4.0, 2.0),
+        egui::Align2::LEFT_TOP,
+        format!("−60 dB after {decay_s:.2} s · pre-delay {predelay_ms:.0} ms"),
+        egui::FontId::proportional(10.0),
+        Color32::GRAY,
+    );
 }
 
 #[cfg(test)]

@@ -103,14 +103,15 @@ fn channel_meter(ui: &mut egui::Ui, m: &mut ChannelMeter, height: f32) {
 }
 
 /// A horizontal bar growing to the left from 0 dB, for the compressor's gain reduction.
-pub fn gain_reduction_bar(ui: &mut egui::Ui, gr_db: f32) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(160.0, 12.0), Sense::hover());
+pub fn gain_reduction_bar(ui: &mut egui::Ui, gr_db: f32) -> Rect {
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(ui.available_width().clamp(60.0, 160.0), 12.0), Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 2.0, Color32::from_gray(24));
     let t = (-gr_db / 24.0).clamp(0.0, 1.0);
     let bar = Rect::from_min_max(egui::pos2(rect.right() - t * rect.width(), rect.top()), rect.max);
     painter.rect_filled(bar, 1.0, Color32::from_rgb(230, 140, 40));
     painter.text(rect.left_center(), egui::Align2::LEFT_CENTER, format!("{gr_db:.1} dB"), egui::FontId::monospace(10.0), Color32::WHITE);
+    rect
 }
 
 /// The output's loudness readings, in LUFS / LU / dBTP.
@@ -132,7 +133,7 @@ pub fn loudness_panel(ui: &mut egui::Ui, r: &LoudnessReadings) -> bool {
     egui::Grid::new("loudness").num_columns(3).spacing([8.0, 2.0]).show(ui, |ui| {
         let row = |ui: &mut egui::Ui, name: &str, value: String, unit: &str, tip: &str| {
             ui.label(name).on_hover_text(tip);
-            ui.label(egui::RichText::new(value).monospace().size(15.0));
+            ui.label(egui::RichText::new(value).monospace().size(12.5));
             ui.label(unit);
             ui.end_row();
         };
@@ -140,7 +141,7 @@ pub fn loudness_panel(ui: &mut egui::Ui, r: &LoudnessReadings) -> bool {
         row(ui, "Short-term", lufs(r.short_term), "LUFS", "3 s window");
         row(ui, "Integrated", opt(r.integrated, 1), "LUFS", "Gated (−70 LUFS absolute, −10 LU relative) since reset");
         row(ui, "Range", opt(r.range, 1), "LU", "Loudness range (EBU Tech 3342) since reset");
-        row(ui, "Max momentary", lufs(r.momentary_max), "LUFS", "Highest momentary loudness since reset");
+        row(ui, "Max mom.", lufs(r.momentary_max), "LUFS", "Highest momentary loudness since reset");
         let tp = if r.true_peak_db > -120.0 { format!("{:6.1}", r.true_peak_db) } else { "   ---".into() };
         row(ui, "True peak", tp, "dBTP", "Highest 4× oversampled peak since reset (BS.1770-4)");
     });

@@ -1,10 +1,16 @@
-//! The egui editor: every control grouped by stage, and the meters. It reads `Bridge` and sends
-//! every user change through `ParamSetter`, so the host records it as automation.
+//! The egui editor: a header (status, presets, A/B, undo, zoom), the signal-flow strip of the
+//! stages, the selected stage's picture and controls, and a meter column. It reads `Bridge` and
+//! sends every user change through `Edits` as a host gesture, so the host records it as
+//! automation and the editor can undo it.
 
+pub mod controls;
 mod curves;
+pub mod edits;
+mod graph;
 mod meters;
 mod presets;
 mod spectrum;
+pub mod stages;
 
 use crate::analysis::probe::ProbeStatus;
 use crate::analysis::spectrum::Analyzer;
@@ -13,18 +19,21 @@ use crate::dsp::MAX_CH;
 #[cfg(test)]
 use crate::params::EditorGeometry;
 use crate::params::LivechainParams;
+use controls::{Ctl, Layout};
+use edits::{Edits, Slot};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
-use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp};
+use stages::Stage;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 pub const MIN_SIZE: (f32, f32) = (480.0, 320.0);
+/// The meter column's width.
+const METERS_WIDTH: f32 = 206.0;
 /// The zoom steps offered in the editor (the host or the user may also set any value between).
-const SPECTRUM_HEIGHT: f32 = 150.0;
 pub const ZOOMS: [f32; 7] = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
 
 pub fn create(
@@ -32,7 +41,11 @@ pub fn create(
     bridge: Arc<Bridge>,
     repaint: nice_plug_egui::RepaintNotifier,
 ) -> Option<EguiEditor<LivechainEditor>> {
-    let geo = params.editor_size.read().map(|g| *g).unwrap_or_default();
+    let mut geo = params.editor_size.read().map(|g| *g).unwrap_or_default();
+    // Scripted screenshots and the layout tests open the window at a given size and zoom.
+    if let Some(g) = std::env::var("LIVECHAIN_EDITOR_GEOMETRY").ok().and_then(|v| parse_geometry(&v)) {
+        geo = g;
+    }
     let state = EguiEditorState::from_size(
         LogicalSize::new(geo.width.max(MIN_SIZE.0 as u32) as f64, geo.height.max(MIN_SIZE.1 as u32) as f64),
         geo.zoom.clamp(0.5, 2.0),
@@ -41,6 +54,21 @@ pub fn create(
         EguiNiceSettings::new().with_resize_hint(ResizeHint::resizable().with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1)));
     let settings = EguiNiceSettings { title: "Livechain".into(), ..settings };
     create_egui_editor(state, repaint, settings, LivechainEditor::new(params, bridge))
+}
+
+/// "WIDTHxHEIGHT@ZOOM" (e.g. "1180x860@1.5"), as `LIVECHAIN_EDITOR_GEOMETRY` gives it.
+pub fn parse_geometry(v: &str) -> Option<crate::params::EditorGeometry> {
+    let (size, zoom) = v.split_once('@').unwrap_or((v, "1"));
+    let (w, h) = size.split_once('x')?;
+    Some(crate::params::EditorGeometry { width: w.trim().parse().ok()?, height: h.trim().parse().ok()?, zoom: zoom.trim().parse().ok()? })
+}
+
+/// What the strip's tiles show live, with the meters' ballistics applied.
+pub struct Live {
+    pub in_peak_db: f32,
+    pub out_peak_db: f32,
+    pub gr_db: f32,
+    pub deess_gr_db: f32,
 }
 
 pub struct LivechainEditor {
@@ -59,6 +87,14 @@ pub struct LivechainEditor {
     spectrum_rx: Option<rtrb::Consumer<f32>>,
     presets: presets::PresetsBar,
     probe: ProbeStatus,
+    edits: Edits,
+    selected: Stage,
+    layout: Layout,
+    /// Where the layout record goes (`LIVECHAIN_EDITOR_LAYOUT`), and when it was last written.
+    layout_file: Option<std::path::PathBuf>,
+    layout_written: Option<Instant>,
+    /// When "Clear fixed notches" was pressed (the momentary parameter goes back to off).
+    clear_pressed: Option<Instant>,
 }
 
 impl LivechainEditor {
@@ -66,7 +102,6 @@ impl LivechainEditor {
     /// the window opens.
     pub fn new(params: Arc<LivechainParams>, bridge: Arc<Bridge>) -> Self {
         Self {
-            params,
             bridge,
             gui: None,
             input: Default::default(),
@@ -79,6 +114,13 @@ impl LivechainEditor {
             spectrum_rx: None,
             presets: presets::PresetsBar::new(),
             probe: ProbeStatus::Idle,
+            edits: Edits::new(params.param_map()),
+            selected: Stage::Eq,
+            layout: Layout::default(),
+            layout_file: std::env::var_os("LIVECHAIN_EDITOR_LAYOUT").map(Into::into),
+            layout_written: None,
+            clear_pressed: None,
+            params,
         }
     }
 
@@ -130,6 +172,7 @@ impl LivechainEditor {
              finds it in its input: route the output back to the input (a loopback cable on the interface, or \
              the host's routing) to measure that loop's round trip",
         );
+        self.layout.add(ui, "header:probe", button.rect);
         if button.clicked() {
             self.bridge.probe.request();
             self.probe = ProbeStatus::Measuring;
@@ -142,7 +185,10 @@ impl LivechainEditor {
             ProbeStatus::Failed(why) => (why.clone(), true),
         };
         let color = if error { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(200) };
-        ui.label(egui::RichText::new(text).color(color).size(11.5));
+        if !text.is_empty() {
+            let r = ui.label(egui::RichText::new(text).color(color).size(11.5));
+            self.layout.add(ui, "header:probe-result", r.rect);
+        }
     }
 
     fn loudness(&self) -> meters::LoudnessReadings {
@@ -157,12 +203,14 @@ impl LivechainEditor {
         }
     }
 
+    /// The header: name, zoom, presets, A/B, undo/redo on one line, the status on the next; each
+    /// wraps onto more lines when the window is narrow.
     fn header(&mut self, ui: &mut egui::Ui, gui: &GuiContext, dt: f32) {
-        ui.horizontal(|ui| {
-            ui.heading("Livechain");
-            ui.separator();
+        ui.horizontal_wrapped(|ui| {
+            let r = ui.heading("Livechain");
+            self.layout.add(ui, "header:title", r.rect);
             let zoom = ui.ctx().zoom_factor();
-            egui::ComboBox::from_id_salt("zoom")
+            let z = egui::ComboBox::from_id_salt("zoom")
                 .width(64.0)
                 .selected_text(format!("{:.0} %", zoom * 100.0))
                 .show_ui(ui, |ui| {
@@ -174,36 +222,64 @@ impl LivechainEditor {
                 })
                 .response
                 .on_hover_text("Zoom");
-            ui.separator();
-            self.presets.ui(ui, &self.params, gui);
+            self.layout.add(ui, "header:zoom", z.rect);
+            self.presets.ui(ui, &self.params, gui, &mut self.edits, &mut self.layout);
+            for (slot, name) in [(Slot::A, "A"), (Slot::B, "B")] {
+                let r = ui
+                    .selectable_label(self.edits.active == slot, egui::RichText::new(name).strong())
+                    .on_hover_text("Two complete settings to compare: click to switch (undoable)");
+                self.layout.add(ui, format!("header:{name}"), r.rect);
+                if r.clicked() {
+                    self.edits.switch_to(slot, gui);
+                }
+            }
+            let copy = if self.edits.active == Slot::A { "Copy to B" } else { "Copy to A" };
+            let r = ui.button(copy).on_hover_text("Copy the settings you hear to the other slot");
+            self.layout.add(ui, "header:copy", r.rect);
+            if r.clicked() {
+                self.edits.copy_to_other();
+            }
+            let r = ui.add_enabled(self.edits.can_undo(), egui::Button::new("Undo")).on_hover_text("Undo the last edit (Ctrl+Z)");
+            self.layout.add(ui, "header:undo", r.rect);
+            if r.clicked() {
+                self.edits.undo(gui);
+            }
+            let r = ui.add_enabled(self.edits.can_redo(), egui::Button::new("Redo")).on_hover_text("Redo (Ctrl+Shift+Z or Ctrl+Y)");
+            self.layout.add(ui, "header:redo", r.rect);
+            if r.clicked() {
+                self.edits.redo(gui);
+            }
         });
-        ui.horizontal(|ui| {
-            let b = &self.bridge;
+        ui.horizontal_wrapped(|ui| {
+            let b = self.bridge.clone();
             let sr = b.sample_rate.load(Ordering::Relaxed);
             let lat = b.latency();
             let load = b.dsp_load.load(Ordering::Relaxed);
             let peak = b.dsp_load_peak.swap(0.0, Ordering::Relaxed);
             self.load_peak = (self.load_peak - 0.2 * dt).max(peak);
-            ui.label(egui::RichText::new(format!("DSP {:5.1} %  peak {:5.1} %", load * 100.0, self.load_peak * 100.0)).monospace())
+            let r = ui
+                .label(egui::RichText::new(format!("DSP {:4.1} % (peak {:4.1} %)", load * 100.0, self.load_peak * 100.0)).monospace())
                 .on_hover_text("Time process() takes against the block's deadline (block length ÷ sample rate)");
-            ui.separator();
+            self.layout.add(ui, "header:load", r.rect);
             let block = b.block.load(Ordering::Relaxed);
-            ui.label(format!(
-                "{:.1} kHz · block {} (max {}) · latency {} samples ({:.2} ms)",
-                sr / 1000.0,
-                block,
-                b.max_block.load(Ordering::Relaxed),
-                lat,
-                if sr > 0.0 { lat as f32 * 1000.0 / sr } else { 0.0 }
-            ))
-            .on_hover_text("The latency is what Livechain reports to the host (the compressor's lookahead)");
-            ui.separator();
+            let r = ui
+                .label(format!(
+                    "{:.1} kHz · block {} (max {}) · latency {} ({:.2} ms)",
+                    sr / 1000.0,
+                    block,
+                    b.max_block.load(Ordering::Relaxed),
+                    lat,
+                    if sr > 0.0 { lat as f32 * 1000.0 / sr } else { 0.0 }
+                ))
+                .on_hover_text("The latency, in samples, is what Livechain reports to the host (lookaheads)");
+            self.layout.add(ui, "header:rate", r.rect);
             let xruns = crate::devlog::DEVICE_XRUNS.load(Ordering::Relaxed);
             let over = b.overloads.load(Ordering::Relaxed);
             let color = if xruns + over > 0 { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
-            ui.label(egui::RichText::new(format!("xruns {xruns} · overloads {over}")).color(color)).on_hover_text(
+            let r = ui.label(egui::RichText::new(format!("xruns {xruns} · overloads {over}")).color(color)).on_hover_text(
                 "xruns: dropouts the audio device reported (the standalone on JACK or ALSA). Overloads: blocks Livechain took longer to process than the audio they hold.",
             );
+            self.layout.add(ui, "header:xruns", r.rect);
             let device = &crate::devlog::DEVICE;
             if device.errors() > 0 {
                 let last = device.last();
@@ -216,8 +292,9 @@ impl LivechainEditor {
                 };
                 // nice-plug's "Error during playback: " is what `head` already says.
                 let cause = last.strip_prefix("Error during playback: ").or(last.strip_prefix("Error during capture: ")).unwrap_or(&last);
-                let short: String = cause.chars().take(56).collect();
-                ui.label(egui::RichText::new(format!("{head}: {short}")).color(egui::Color32::from_rgb(240, 90, 70)))
+                let short: String = cause.chars().take(48).collect();
+                let r = ui
+                    .label(egui::RichText::new(format!("{head}: {short}")).color(egui::Color32::from_rgb(240, 90, 70)))
                     .on_hover_text(format!(
                         "{} device error(s); the latest: {last}\n{}",
                         device.errors(),
@@ -229,303 +306,76 @@ impl LivechainEditor {
                             "The audio keeps running."
                         }
                     ));
+                self.layout.add(ui, "header:device", r.rect);
             }
-            ui.separator();
             self.probe_ui(ui);
         });
     }
 
-    fn stages(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        let p = &self.params;
-        let sr = self.bridge.sample_rate.load(Ordering::Relaxed);
-        // Three columns in chain order: input and filters (and the output stage at the end of
-        // the chain, under them), dynamics, delay and reverb.
-        ui.columns(3, |cols| {
-            stage(&mut cols[0], "Input", |ui| row(ui, &p.input.gain, setter), |_| {});
-            let f = &p.filters;
-            stage(
-                &mut cols[0],
-                "Filters",
-                |ui| {
-                    for r in [&f.hp_on as &dyn AnyParam, &f.hp_freq, &f.hp_slope, &f.lp_on, &f.lp_freq, &f.lp_slope] {
-                        r.row(ui, setter);
-                    }
-                },
-                |ui| {
-                    let curve = curves::FilterCurve {
-                        hp: f.hp_on.value().then(|| (f.hp_freq.value(), f.hp_slope.value().into())),
-                        lp: f.lp_on.value().then(|| (f.lp_freq.value(), f.lp_slope.value().into())),
-                        sample_rate: if sr > 0.0 { sr } else { 48_000.0 },
-                    };
-                    curves::draw_filters(ui, &curve, egui::vec2(ui.available_width().max(40.0), 70.0));
-                },
-            );
-            let g = &p.gate;
-            stage(
-                &mut cols[0],
-                "Gate",
-                |ui| {
-                    for r in [
-                        &g.on as &dyn AnyParam,
-                        &g.threshold,
-                        &g.hysteresis,
-                        &g.attack,
-                        &g.hold,
-                        &g.release,
-                        &g.range,
-                        &g.lookahead,
-                        &g.sc_hp,
-                        &g.sc_lp,
-                    ] {
-                        r.row(ui, setter);
-                    }
-                },
-                |ui| {
-                    let open = self.bridge.gate_open.load(Ordering::Relaxed);
-                    curves::gate_light(ui, open && g.on.value(), self.bridge.gate_gain_db.load(Ordering::Relaxed));
-                },
-            );
-            let e = &p.eq;
-            stage(
-                &mut cols[1],
-                "EQ",
-                |ui| {
-                    for r in [
-                        &e.on as &dyn AnyParam,
-                        &e.ls_on,
-                        &e.ls_freq,
-                        &e.ls_gain,
-                        &e.ls_q,
-                        &e.b1_on,
-                        &e.b1_freq,
-                        &e.b1_gain,
-                        &e.b1_q,
-                        &e.b2_on,
-                        &e.b2_freq,
-                        &e.b2_gain,
-                        &e.b2_q,
-                        &e.b3_on,
-                        &e.b3_freq,
-                        &e.b3_gain,
-                        &e.b3_q,
-                        &e.hs_on,
-                        &e.hs_freq,
-                        &e.hs_gain,
-                        &e.hs_q,
-                    ] {
-                        r.row(ui, setter);
-                    }
-                },
-                |ui| curves::draw_eq(ui, &e.settings(), e.on.value(), egui::vec2(ui.available_width().max(40.0), 80.0)),
-            );
-            let (a, d) = (&p.agc, &p.comp);
-            stage(
-                &mut cols[1],
-                "Dynamics",
-                |ui| {
-                    for r in [
-                        &a.on as &dyn AnyParam,
-                        &a.target,
-                        &a.range,
-                        &a.speed,
-                        &a.gate,
-                        &d.on,
-                        &d.threshold,
-                        &d.ratio,
-                        &d.knee,
-                        &d.attack,
-                        &d.release,
-                        &d.makeup,
-                        &d.auto_makeup,
-                        &d.lookahead,
-                    ] {
-                        r.row(ui, setter);
-                    }
-                    ui.label("Gain reduction");
-                    meters::gain_reduction_bar(ui, self.gain_reduction_db);
-                    ui.end_row();
-                },
-                |ui| {
-                    let input = self.bridge.comp_input_db.load(Ordering::Relaxed);
-                    let (t, r, k) = (d.threshold.value(), d.ratio.value(), d.knee.value());
-                    ui.horizontal(|ui| {
-                        curves::draw_compressor(ui, t, r, k, input, d.on.value(), 110.0);
-                        ui.label(egui::RichText::new("in vs out\n−60 to 0 dB").size(10.0).color(egui::Color32::GRAY));
-                    });
-                },
-            );
-            let ds = &p.deess;
-            stage(
-                &mut cols[1],
-                "De-esser",
-                |ui| {
-                    for r in [&ds.on as &dyn AnyParam, &ds.freq, &ds.width, &ds.threshold, &ds.range, &ds.mode, &ds.listen] {
-                        r.row(ui, setter);
-                    }
-                    ui.label("Reduction");
-                    meters::gain_reduction_bar(ui, self.deess_gr_db);
-                    ui.end_row();
-                },
-                |_| {},
-            );
-            let vc = &p.vocoder;
-            stage(
-                &mut cols[1],
-                "Vocoder",
-                |ui| {
-                    for r in [
-                        &vc.on as &dyn AnyParam,
-                        &vc.carrier,
-                        &vc.wave,
-                        &vc.hold,
-                        &vc.root,
-                        &vc.chord,
-                        &vc.bands,
-                        &vc.lo,
-                        &vc.hi,
-                        &vc.width,
-                        &vc.attack,
-                        &vc.release,
-                        &vc.shift,
-                        &vc.unvoiced,
-                        &vc.noise,
-                        &vc.level,
-                        &vc.mix,
-                    ] {
-                        r.row(ui, setter);
-                    }
-                },
-                |ui| vocoder_bands(ui, &self.bridge, vc.on.value()),
-            );
-            // The feedback suppressor sits right after the filters in the chain; its panel heads
-            // the third column, where there is room for its notch list.
-            let fb = &p.feedback;
-            stage(
-                &mut cols[2],
-                "Feedback Suppressor",
-                |ui| {
-                    for r in
-                        [&fb.on as &dyn AnyParam, &fb.mode, &fb.sensitivity, &fb.max_depth, &fb.width, &fb.release, &fb.learn, &fb.clear]
-                    {
-                        r.row(ui, setter);
-                    }
-                },
-                |ui| {
-                    let mut notches = self.bridge.fb_notches();
-                    notches.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    let text = if notches.is_empty() {
-                        "no notches".to_string()
-                    } else {
-                        notches
-                            .iter()
-                            .map(|&(f, d, fixed)| format!("{f:.0} Hz −{d:.0} dB{}", if fixed { " (fixed)" } else { "" }))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    };
-                    ui.label(egui::RichText::new(text).size(10.0).color(egui::Color32::GRAY));
-                },
-            );
-            let dl = &p.delay;
-            stage(
-                &mut cols[2],
-                "Delay",
-                |ui| {
-                    for r in
-                        [&dl.on as &dyn AnyParam, &dl.time, &dl.sync, &dl.note, &dl.feel, &dl.feedback, &dl.tone, &dl.ping_pong, &dl.mix]
-                    {
-                        r.row(ui, setter);
-                    }
-                },
-                |_| {},
-            );
-            let rv = &p.reverb;
-            stage(
-                &mut cols[2],
-                "Reverb",
-                |ui| {
-                    for q in [
-                        &rv.on as &dyn AnyParam,
-                        &rv.predelay,
-                        &rv.size,
-                        &rv.decay,
-                        &rv.damping,
-                        &rv.modulation,
-                        &rv.width,
-                        &rv.early,
-                        &rv.mix,
-                    ] {
-                        q.row(ui, setter);
-                    }
-                },
-                |_| {},
-            );
-            let o = &p.output;
-            stage(
-                &mut cols[0],
-                "Output",
-                |ui| {
-                    for r in [&o.gain as &dyn AnyParam, &o.mix, &o.ceiling_on, &o.ceiling, &o.bypass] {
-                        r.row(ui, setter);
-                    }
-                },
-                |_| {},
-            );
+    /// The meter column: input and output meters, gain reduction, loudness.
+    fn meters(&mut self, ui: &mut egui::Ui) {
+        let channels = (self.bridge.channels.load(Ordering::Relaxed) as usize).clamp(1, MAX_CH);
+        let r = ui.horizontal(|ui| {
+            ui.set_height(300.0);
+            ui.spacing_mut().item_spacing.x = 4.0;
+            meters::meter_group(ui, "IN", &mut self.input[..channels]);
+            meters::meter_group(ui, "OUT", &mut self.output[..channels]);
         });
+        self.layout.add(ui, "meters:levels", r.response.rect);
+        ui.separator();
+        let r = ui.label("Compressor GR");
+        self.layout.add(ui, "meters:gr-label", r.rect);
+        let r = meters::gain_reduction_bar(ui, self.gain_reduction_db);
+        self.layout.add(ui, "meters:gr", r);
+        let r = ui.label("De-esser GR");
+        self.layout.add(ui, "meters:deess-label", r.rect);
+        let r = meters::gain_reduction_bar(ui, self.deess_gr_db);
+        self.layout.add(ui, "meters:deess", r);
+        ui.separator();
+        let readings = self.loudness();
+        let r = ui.vertical(|ui| meters::loudness_panel(ui, &readings));
+        self.layout.add(ui, "meters:loudness", r.response.rect);
+        if r.inner {
+            self.bridge.loudness.reset();
+        }
     }
-}
 
-/// The vocoder's band levels as bars from −60 to 0 dBFS (low bands left), with the notes held
-/// and how unvoiced the voice is.
-fn vocoder_bands(ui: &mut egui::Ui, bridge: &Bridge, on: bool) {
-    let count = (bridge.voc_bands.load(Ordering::Relaxed) as usize).clamp(1, bridge.voc_levels.len());
-    let size = egui::vec2(ui.available_width().max(40.0), 48.0);
-    let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 2.0, egui::Color32::from_gray(24));
-    let w = rect.width() / count as f32;
-    for (k, level) in bridge.voc_levels.iter().take(count).enumerate() {
-        let db = crate::dsp::gain_to_db(level.load(Ordering::Relaxed));
-        let h = if on { ((db + 60.0) / 60.0).clamp(0.0, 1.0) * rect.height() } else { 0.0 };
-        let x = rect.left() + k as f32 * w;
-        let bar = egui::Rect::from_min_max(egui::pos2(x + 0.5, rect.bottom() - h), egui::pos2(x + w - 0.5, rect.bottom()));
-        painter.rect_filled(bar, 0.0, egui::Color32::from_rgb(90, 170, 230));
-    }
-    let notes = bridge.voc_notes.load(Ordering::Relaxed);
-    let unvoiced = bridge.voc_unvoiced.load(Ordering::Relaxed);
-    let text = format!("{count} bands · {notes} MIDI notes held · unvoiced {:.0} %", 100.0 * unvoiced);
-    ui.label(egui::RichText::new(text).size(10.0).color(egui::Color32::GRAY));
-}
-
-/// A titled group for one stage of the chain: its controls in a two-column grid, then `below`
-/// (a curve) under them.
-fn stage(ui: &mut egui::Ui, title: &str, grid: impl FnOnce(&mut egui::Ui), below: impl FnOnce(&mut egui::Ui)) {
-    ui.group(|ui| {
-        ui.set_width(ui.available_width());
-        ui.vertical(|ui| {
-            ui.label(egui::RichText::new(title).strong());
-            egui::Grid::new(title).num_columns(2).spacing([12.0, 4.0]).show(ui, grid);
-            below(ui);
+    /// Writes the layout record and every parameter's value (for the layout and interaction
+    /// tests), at most four times a second.
+    fn write_layout(&mut self, ctx: &egui::Context) {
+        let Some(path) = &self.layout_file else { return };
+        if self.layout_written.is_some_and(|t| t.elapsed().as_millis() < 250) {
+            return;
+        }
+        self.layout_written = Some(Instant::now());
+        let rect = |r: egui::Rect| [r.min.x, r.min.y, r.max.x, r.max.y];
+        let widgets: Vec<serde_json::Value> = self
+            .layout
+            .widgets
+            .iter()
+            .map(|w| serde_json::json!({"id": w.id, "parent": w.parent, "rect": rect(w.rect), "clip": rect(w.clip), "scrolling": w.scrolling}))
+            .collect();
+        let params: serde_json::Map<String, serde_json::Value> = self
+            .params
+            .param_map()
+            .into_iter()
+            // SAFETY: the plugin's own parameters.
+            .map(|(id, p, _)| (id, serde_json::json!(unsafe { p.unmodulated_plain_value() })))
+            .collect();
+        let screen = ctx.content_rect();
+        let doc = serde_json::json!({
+            "window": [screen.width(), screen.height()],
+            "zoom": ctx.zoom_factor(),
+            "selected": self.selected.key(),
+            "slot": if self.edits.active == Slot::A { "A" } else { "B" },
+            "widgets": widgets,
+            "params": params,
         });
-    });
-}
-
-/// Any parameter type, so a stage's controls can be listed in one array.
-trait AnyParam {
-    fn row(&self, ui: &mut egui::Ui, setter: &ParamSetter);
-}
-
-impl<P: Param> AnyParam for P {
-    fn row(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        row(ui, self, setter);
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, doc.to_string()).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
+        }
     }
-}
-
-/// One parameter: its name, then a slider that drags (shift for fine), double-clicks to its
-/// default and takes a typed value on click; every change is a host automation gesture.
-fn row<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
-    ui.label(param.name());
-    ui.add(ParamSlider::for_param(param, setter).with_width(130.0));
-    ui.end_row();
 }
 
 impl NiceEguiApp for LivechainEditor {
@@ -559,36 +409,60 @@ impl NiceEguiApp for LivechainEditor {
         self.update_meters(dt);
 
         let Some(gui) = self.gui.clone() else { return };
-        let setter = gui.param_setter();
-        let channels = (self.bridge.channels.load(Ordering::Relaxed) as usize).clamp(1, MAX_CH);
+        let ctx = ui.ctx().clone();
+        self.layout.widgets.clear();
+        self.layout.on = self.layout_file.is_some();
+        self.layout.scrolling = false;
+
+        // Undo and redo from the keyboard, unless a text field has the keys.
+        if !ctx.egui_wants_keyboard_input() {
+            let (undo, redo) = ctx.input_mut(|i| {
+                let redo = i.consume_key(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z)
+                    || i.consume_key(egui::Modifiers::COMMAND, egui::Key::Y);
+                (i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z), redo)
+            });
+            if undo {
+                self.edits.undo(&gui);
+            }
+            if redo {
+                self.edits.redo(&gui);
+            }
+        }
+        // "Clear fixed notches" is a momentary button: back to off once the audio thread has seen it.
+        if self.clear_pressed.is_some_and(|t| t.elapsed().as_millis() > 150) {
+            self.clear_pressed = None;
+            let c = self.params.feedback.clear.as_ptr();
+            edits::Sink::begin(&gui, c);
+            edits::Sink::set(&gui, c, 0.0);
+            edits::Sink::end(&gui, c);
+        }
 
         egui::Panel::top("header").show(ui, |ui| self.header(ui, &gui, dt));
-        egui::Panel::left("in_meters").resizable(false).exact_size(74.0).show(ui, |ui| {
-            meters::meter_group(ui, "IN", &mut self.input[..channels]);
-        });
-        egui::Panel::right("out_meters").resizable(false).exact_size(74.0).show(ui, |ui| {
-            meters::meter_group(ui, "OUT", &mut self.output[..channels]);
-        });
-        egui::Panel::bottom("analysis").resizable(false).exact_size(SPECTRUM_HEIGHT + 36.0).show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let sr = self.bridge.sample_rate.load(Ordering::Relaxed);
-                let w = (ui.available_width() - 250.0).max(200.0);
-                ui.vertical(|ui| {
-                    ui.label(egui::RichText::new("Output spectrum").strong());
-                    spectrum::draw(ui, &self.analyzer, sr, egui::vec2(w, SPECTRUM_HEIGHT));
-                });
-                ui.separator();
-                ui.vertical(|ui| {
-                    if meters::loudness_panel(ui, &self.loudness()) {
-                        self.bridge.loudness.reset();
-                    }
-                });
+        egui::Panel::right("meters").resizable(false).exact_size(METERS_WIDTH).show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("meters-scroll").auto_shrink([false, false]).show(ui, |ui| {
+                self.layout.scrolling = true;
+                self.meters(ui);
+                self.layout.scrolling = false;
             });
         });
+        let live = Live {
+            in_peak_db: self.input.iter().map(|m| m.peak.level_db).fold(-120.0, f32::max),
+            out_peak_db: self.output.iter().map(|m| m.peak.level_db).fold(-120.0, f32::max),
+            gr_db: self.gain_reduction_db,
+            deess_gr_db: self.deess_gr_db,
+        };
         egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.stages(ui, &setter));
+            egui::ScrollArea::vertical().id_salt("detail-scroll").auto_shrink([false, false]).show(ui, |ui| {
+                self.layout.scrolling = true;
+                let mut ctl = Ctl { edits: &mut self.edits, sink: &gui, layout: &mut self.layout };
+                stages::strip(ui, &mut ctl, &self.params, &live, &self.bridge, &mut self.selected);
+                ui.separator();
+                stages::detail(ui, &mut ctl, &self.params, &live, &self.bridge, &self.analyzer, self.selected, &mut self.clear_pressed);
+                self.layout.scrolling = false;
+            });
         });
-        ui.ctx().request_repaint_after(std::time::Duration::from_millis(33));
+        self.write_layout(&ctx);
+        ctx.request_repaint_after(std::time::Duration::from_millis(33));
     }
 
     fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {

@@ -2,6 +2,8 @@
 //! user's preset folder, and a message line that says what happened (or what is wrong with a
 //! file). Loading a preset is a host automation gesture on every parameter it changes.
 
+use super::controls::Layout;
+use super::edits::Edits;
 use crate::params::LivechainParams;
 use crate::presets::{self, Preset};
 use nice_plug::context::gui::GuiContext;
@@ -91,32 +93,41 @@ impl PresetsBar {
         self.refresh();
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, params: &LivechainParams, gui: &GuiContext) {
+    /// The preset menu, name field, Save button and last message. A load is one undo step.
+    pub fn ui(&mut self, ui: &mut egui::Ui, params: &LivechainParams, gui: &GuiContext, edits: &mut Edits, layout: &mut Layout) {
         let mut chosen = None;
-        egui::ComboBox::from_id_salt("preset").width(170.0).selected_text(self.current.clone()).show_ui(ui, |ui| {
+        let combo = egui::ComboBox::from_id_salt("preset").width(150.0).selected_text(self.current.clone()).show_ui(ui, |ui| {
             for (i, e) in self.entries.iter().enumerate() {
                 if ui.selectable_label(false, e.label()).clicked() {
                     chosen = Some(i);
                 }
             }
         });
+        layout.add(ui, "header:preset", combo.response.rect);
         if let Some(i) = chosen {
             match &self.entries[i] {
                 Entry::Factory(p) | Entry::User(_, Ok(p)) => {
                     let p = p.clone();
+                    edits.end(gui);
+                    edits.checkpoint();
                     self.apply(&p, params, gui);
                 }
                 Entry::User(_, Err(e)) => self.message = Some((e.clone(), true)),
             }
         }
-        ui.add(egui::TextEdit::singleline(&mut self.save_name).hint_text("preset name").desired_width(110.0));
+        let name = ui.add(egui::TextEdit::singleline(&mut self.save_name).hint_text("preset name").desired_width(100.0));
+        layout.add(ui, "header:preset-name", name.rect);
         let tip = self.dir.as_ref().map_or("no preset folder".to_string(), |d| format!("Save to {}", d.display()));
-        if ui.button("Save").on_hover_text(tip).clicked() {
+        let save = ui.button("Save").on_hover_text(tip);
+        layout.add(ui, "header:preset-save", save.rect);
+        if save.clicked() {
             self.save(params);
         }
         if let Some((text, error)) = &self.message {
             let color = if *error { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
-            ui.label(egui::RichText::new(text).color(color).size(11.0)).on_hover_text(text);
+            let short: String = text.chars().take(48).collect();
+            let r = ui.label(egui::RichText::new(short).color(color).size(11.0)).on_hover_text(text);
+            layout.add(ui, "header:preset-message", r.rect);
         }
     }
 }

@@ -2,10 +2,10 @@
 //! −96…0 dB, the smoothed spectrum as a filled trace and its peak hold as a thin line.
 
 use crate::analysis::spectrum::{Analyzer, FFT_SIZE};
-use egui::{Color32, Pos2, Sense, Shape, Stroke, Vec2};
+use egui::{Color32, Pos2, Shape, Stroke};
 
-const LO_HZ: f32 = 20.0;
-const HI_HZ: f32 = 20_000.0;
+pub const LO_HZ: f32 = 20.0;
+pub const HI_HZ: f32 = 20_000.0;
 const TOP_DB: f32 = 6.0;
 const BOTTOM_DB: f32 = -96.0;
 
@@ -27,8 +27,8 @@ pub fn column_value(values: &[f32], f0: f32, f1: f32, sample_rate: f32) -> f32 {
     }
 }
 
-pub fn draw(ui: &mut egui::Ui, analyzer: &Analyzer, sample_rate: f32, size: Vec2) {
-    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+/// The spectrum painted into `rect`, behind whatever is drawn over it afterwards.
+pub fn paint(ui: &egui::Ui, rect: egui::Rect, analyzer: &Analyzer, sample_rate: f32, db_labels: bool) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 3.0, Color32::from_gray(18));
     let hi = HI_HZ.min(sample_rate * 0.5);
@@ -47,7 +47,9 @@ pub fn draw(ui: &mut egui::Ui, analyzer: &Analyzer, sample_rate: f32, size: Vec2
     for db in [0.0, -24.0, -48.0, -72.0] {
         let y = y_of(db);
         painter.hline(rect.x_range(), y, grid);
-        label(egui::pos2(rect.left() + 2.0, y), format!("{db}"), egui::Align2::LEFT_TOP);
+        if db_labels {
+            label(egui::pos2(rect.left() + 2.0, y), format!("{db}"), egui::Align2::LEFT_TOP);
+        }
     }
     if !(sample_rate > 0.0) {
         return;
