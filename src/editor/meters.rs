@@ -126,24 +126,28 @@ pub struct LoudnessReadings {
 }
 
 /// The loudness panel; returns true when the reset button was pressed.
-pub fn loudness_panel(ui: &mut egui::Ui, r: &LoudnessReadings) -> bool {
+pub fn loudness_panel(ui: &mut egui::Ui, r: &LoudnessReadings, compact: bool) -> bool {
     let lufs = |v: f32| if v.is_finite() && v > -70.0 { format!("{v:6.1}") } else { "   ---".into() };
     let opt = |v: Option<f64>, d: usize| v.map_or("   ---".to_string(), |v| format!("{v:6.d$}"));
-    ui.label(egui::RichText::new("Loudness (EBU R128)").strong());
-    egui::Grid::new("loudness").num_columns(3).spacing([8.0, 2.0]).show(ui, |ui| {
-        let row = |ui: &mut egui::Ui, name: &str, value: String, unit: &str, tip: &str| {
-            ui.label(name).on_hover_text(tip);
-            ui.label(egui::RichText::new(value).monospace().size(12.5));
-            ui.label(unit);
+    ui.label(egui::RichText::new(if compact { "Loudness" } else { "Loudness (EBU R128)" }).strong());
+    // Narrow windows get short names and the units in the tooltips.
+    egui::Grid::new("loudness").num_columns(if compact { 2 } else { 3 }).spacing([6.0, 2.0]).show(ui, |ui| {
+        let row = |ui: &mut egui::Ui, name: &str, short: &str, value: String, unit: &str, tip: &str| {
+            let tip = format!("{name} ({unit}): {tip}");
+            ui.label(if compact { short } else { name }).on_hover_text(&tip);
+            ui.label(egui::RichText::new(value).monospace().size(12.5)).on_hover_text(&tip);
+            if !compact {
+                ui.label(unit);
+            }
             ui.end_row();
         };
-        row(ui, "Momentary", lufs(r.momentary), "LUFS", "400 ms window");
-        row(ui, "Short-term", lufs(r.short_term), "LUFS", "3 s window");
-        row(ui, "Integrated", opt(r.integrated, 1), "LUFS", "Gated (−70 LUFS absolute, −10 LU relative) since reset");
-        row(ui, "Range", opt(r.range, 1), "LU", "Loudness range (EBU Tech 3342) since reset");
-        row(ui, "Max mom.", lufs(r.momentary_max), "LUFS", "Highest momentary loudness since reset");
+        row(ui, "Momentary", "M", lufs(r.momentary), "LUFS", "400 ms window");
+        row(ui, "Short-term", "S", lufs(r.short_term), "LUFS", "3 s window");
+        row(ui, "Integrated", "I", opt(r.integrated, 1), "LUFS", "Gated (−70 LUFS absolute, −10 LU relative) since reset");
+        row(ui, "Range", "LRA", opt(r.range, 1), "LU", "Loudness range (EBU Tech 3342) since reset");
+        row(ui, "Max mom.", "M max", lufs(r.momentary_max), "LUFS", "Highest momentary loudness since reset");
         let tp = if r.true_peak_db > -120.0 { format!("{:6.1}", r.true_peak_db) } else { "   ---".into() };
-        row(ui, "True peak", tp, "dBTP", "Highest 4× oversampled peak since reset (BS.1770-4)");
+        row(ui, "True peak", "TP", tp, "dBTP", "Highest 4× oversampled peak since reset (BS.1770-4)");
     });
     ui.button("Reset").on_hover_text("Start a new integrated / range / maximum measurement").clicked()
 }

@@ -31,8 +31,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub const MIN_SIZE: (f32, f32) = (480.0, 320.0);
-/// The meter column's width.
+/// The meter column's width, and in a narrow window (below `NARROW` points wide).
 const METERS_WIDTH: f32 = 206.0;
+const METERS_NARROW: f32 = 124.0;
+const NARROW: f32 = 800.0;
 /// The zoom steps offered in the editor (the host or the user may also set any value between).
 pub const ZOOMS: [f32; 7] = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
 
@@ -186,7 +188,7 @@ impl LivechainEditor {
         };
         let color = if error { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(200) };
         if !text.is_empty() {
-            let r = ui.label(egui::RichText::new(text).color(color).size(11.5));
+            let r = ui.add(egui::Label::new(egui::RichText::new(text).color(color).size(11.5)).extend());
             self.layout.add(ui, "header:probe-result", r.rect);
         }
     }
@@ -258,25 +260,20 @@ impl LivechainEditor {
             let peak = b.dsp_load_peak.swap(0.0, Ordering::Relaxed);
             self.load_peak = (self.load_peak - 0.2 * dt).max(peak);
             let r = ui
-                .label(egui::RichText::new(format!("DSP {:4.1} % (peak {:4.1} %)", load * 100.0, self.load_peak * 100.0)).monospace())
+                .add(egui::Label::new(egui::RichText::new(format!("DSP {:4.1} % (peak {:4.1} %)", load * 100.0, self.load_peak * 100.0)).monospace()).extend())
                 .on_hover_text("Time process() takes against the block's deadline (block length ÷ sample rate)");
             self.layout.add(ui, "header:load", r.rect);
             let block = b.block.load(Ordering::Relaxed);
-            let r = ui
-                .label(format!(
-                    "{:.1} kHz · block {} (max {}) · latency {} ({:.2} ms)",
-                    sr / 1000.0,
-                    block,
-                    b.max_block.load(Ordering::Relaxed),
-                    lat,
-                    if sr > 0.0 { lat as f32 * 1000.0 / sr } else { 0.0 }
-                ))
-                .on_hover_text("The latency, in samples, is what Livechain reports to the host (lookaheads)");
+            let r = ui.add(egui::Label::new(format!("{:.1} kHz · block {} (max {})", sr / 1000.0, block, b.max_block.load(Ordering::Relaxed))).extend());
             self.layout.add(ui, "header:rate", r.rect);
+            let r = ui
+                .add(egui::Label::new(format!("latency {} ({:.2} ms)", lat, if sr > 0.0 { lat as f32 * 1000.0 / sr } else { 0.0 })).extend())
+                .on_hover_text("The latency, in samples, is what Livechain reports to the host (lookaheads)");
+            self.layout.add(ui, "header:latency", r.rect);
             let xruns = crate::devlog::DEVICE_XRUNS.load(Ordering::Relaxed);
             let over = b.overloads.load(Ordering::Relaxed);
             let color = if xruns + over > 0 { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
-            let r = ui.label(egui::RichText::new(format!("xruns {xruns} · overloads {over}")).color(color)).on_hover_text(
+            let r = ui.add(egui::Label::new(egui::RichText::new(format!("xruns {xruns} · overloads {over}")).color(color)).extend()).on_hover_text(
                 "xruns: dropouts the audio device reported (the standalone on JACK or ALSA). Overloads: blocks Livechain took longer to process than the audio they hold.",
             );
             self.layout.add(ui, "header:xruns", r.rect);
@@ -294,7 +291,7 @@ impl LivechainEditor {
                 let cause = last.strip_prefix("Error during playback: ").or(last.strip_prefix("Error during capture: ")).unwrap_or(&last);
                 let short: String = cause.chars().take(48).collect();
                 let r = ui
-                    .label(egui::RichText::new(format!("{head}: {short}")).color(egui::Color32::from_rgb(240, 90, 70)))
+                    .add(egui::Label::new(egui::RichText::new(format!("{head}: {short}")).color(egui::Color32::from_rgb(240, 90, 70))).extend())
                     .on_hover_text(format!(
                         "{} device error(s); the latest: {last}\n{}",
                         device.errors(),
@@ -313,10 +310,10 @@ impl LivechainEditor {
     }
 
     /// The meter column: input and output meters, gain reduction, loudness.
-    fn meters(&mut self, ui: &mut egui::Ui) {
+    fn meters(&mut self, ui: &mut egui::Ui, compact: bool) {
         let channels = (self.bridge.channels.load(Ordering::Relaxed) as usize).clamp(1, MAX_CH);
         let r = ui.horizontal(|ui| {
-            ui.set_height(300.0);
+            ui.set_height(if compact { 200.0 } else { 300.0 });
             ui.spacing_mut().item_spacing.x = 4.0;
             meters::meter_group(ui, "IN", &mut self.input[..channels]);
             meters::meter_group(ui, "OUT", &mut self.output[..channels]);
@@ -333,7 +330,7 @@ impl LivechainEditor {
         self.layout.add(ui, "meters:deess", r);
         ui.separator();
         let readings = self.loudness();
-        let r = ui.vertical(|ui| meters::loudness_panel(ui, &readings));
+        let r = ui.vertical(|ui| meters::loudness_panel(ui, &readings, compact));
         self.layout.add(ui, "meters:loudness", r.response.rect);
         if r.inner {
             self.bridge.loudness.reset();
@@ -438,10 +435,11 @@ impl NiceEguiApp for LivechainEditor {
         }
 
         egui::Panel::top("header").show(ui, |ui| self.header(ui, &gui, dt));
-        egui::Panel::right("meters").resizable(false).exact_size(METERS_WIDTH).show(ui, |ui| {
+        let narrow = ctx.content_rect().width() < NARROW;
+        egui::Panel::right("meters").resizable(false).exact_size(if narrow { METERS_NARROW } else { METERS_WIDTH }).show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("meters-scroll").auto_shrink([false, false]).show(ui, |ui| {
                 self.layout.scrolling = true;
-                self.meters(ui);
+                self.meters(ui, narrow);
                 self.layout.scrolling = false;
             });
         });
@@ -451,12 +449,17 @@ impl NiceEguiApp for LivechainEditor {
             gr_db: self.gain_reduction_db,
             deess_gr_db: self.deess_gr_db,
         };
+        // The strip stays in view whatever the detail area scrolls to: it is how one gets around.
+        egui::Panel::top("strip").show(ui, |ui| {
+            let mut ctl = Ctl { edits: &mut self.edits, sink: &gui, layout: &mut self.layout };
+            ui.add_space(4.0);
+            stages::strip(ui, &mut ctl, &self.params, &live, &self.bridge, &mut self.selected, narrow);
+            ui.add_space(2.0);
+        });
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("detail-scroll").auto_shrink([false, false]).show(ui, |ui| {
                 self.layout.scrolling = true;
                 let mut ctl = Ctl { edits: &mut self.edits, sink: &gui, layout: &mut self.layout };
-                stages::strip(ui, &mut ctl, &self.params, &live, &self.bridge, &mut self.selected);
-                ui.separator();
                 stages::detail(ui, &mut ctl, &self.params, &live, &self.bridge, &self.analyzer, self.selected, &mut self.clear_pressed);
                 self.layout.scrolling = false;
             });

@@ -126,7 +126,7 @@ impl PresetsBar {
         if let Some((text, error)) = &self.message {
             let color = if *error { egui::Color32::from_rgb(240, 120, 90) } else { egui::Color32::from_gray(170) };
             let short: String = text.chars().take(48).collect();
-            let r = ui.label(egui::RichText::new(short).color(color).size(11.0)).on_hover_text(text);
+            let r = ui.add(egui::Label::new(egui::RichText::new(short).color(color).size(11.0)).extend()).on_hover_text(text);
             layout.add(ui, "header:preset-message", r.rect);
         }
     }

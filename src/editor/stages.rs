@@ -44,6 +44,8 @@ pub const ORDER: [Stage; 12] = [
 ];
 
 pub const TILE: Vec2 = Vec2::new(88.0, 58.0);
+/// A narrow window's tiles: name and switch only.
+pub const TILE_COMPACT: Vec2 = Vec2::new(76.0, 24.0);
 
 impl Stage {
     pub fn key(self) -> &'static str {
@@ -116,11 +118,11 @@ impl Stage {
 }
 
 /// The strip: tiles in chain order that wrap onto more rows when the window is narrow.
-pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live, bridge: &Bridge, selected: &mut Stage) {
+pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live, bridge: &Bridge, selected: &mut Stage, compact: bool) {
     ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing = Vec2::new(12.0, 8.0);
+        ui.spacing_mut().item_spacing = if compact { Vec2::new(10.0, 4.0) } else { Vec2::new(12.0, 8.0) };
         for (k, stage) in ORDER.into_iter().enumerate() {
-            let (rect, r) = ui.allocate_exact_size(TILE, Sense::click());
+            let (rect, r) = ui.allocate_exact_size(if compact { TILE_COMPACT } else { TILE }, Sense::click());
             let key = format!("tile:{}", stage.key());
             ctl.layout.add(ui, &key, rect);
             let r = r.on_hover_text(format!("{}: {} Click to show its controls.", stage.name(), stage.about()));
@@ -146,15 +148,19 @@ pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live,
                 ));
             }
             let text = if on { Color32::from_gray(230) } else { Color32::from_gray(140) };
-            painter.text(
-                rect.left_top() + Vec2::new(7.0, 6.0),
-                egui::Align2::LEFT_TOP,
-                stage.name(),
-                egui::FontId::proportional(12.5),
-                text,
-            );
+            if compact {
+                let name = Rect::from_min_max(rect.min + Vec2::new(3.0, 0.0), egui::pos2(rect.right() - 28.0, rect.bottom()));
+                let short = if stage == Stage::Comp { "Comp" } else { stage.name() };
+                ui.painter_at(name).text(name.left_center(), egui::Align2::LEFT_CENTER, short, egui::FontId::proportional(11.0), text);
+            } else {
+                painter.text(rect.left_top() + Vec2::new(7.0, 6.0), egui::Align2::LEFT_TOP, stage.name(), egui::FontId::proportional(12.5), text);
+            }
             if let Some(s) = stage.switch(p) {
-                let at = Rect::from_min_size(egui::pos2(rect.right() - 32.0, rect.bottom() - 22.0), Vec2::new(26.0, 15.0));
+                let at = if compact {
+                    Rect::from_min_size(egui::pos2(rect.right() - 26.0, rect.center().y - 6.5), Vec2::new(22.0, 13.0))
+                } else {
+                    Rect::from_min_size(egui::pos2(rect.right() - 32.0, rect.bottom() - 22.0), Vec2::new(26.0, 15.0))
+                };
                 let sw = ui
                     .interact(at, ui.scope_id().with(("tile-switch", stage.key())), Sense::click())
                     .on_hover_text(format!("{} on/off", stage.name()));
@@ -165,11 +171,10 @@ pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live,
                 }
                 super::controls::switch_shape(ui, at, unsafe { s.unmodulated_normalized_value() } > 0.5, sw.hovered());
             }
-            let cue = Rect::from_min_max(
-                egui::pos2(rect.left() + 7.0, rect.bottom() - 24.0),
-                egui::pos2(rect.right() - 38.0, rect.bottom() - 6.0),
-            );
-            activity(ui, cue, stage, on, p, live, bridge);
+            if !compact {
+                let cue = Rect::from_min_max(egui::pos2(rect.left() + 7.0, rect.bottom() - 24.0), egui::pos2(rect.right() - 38.0, rect.bottom() - 6.0));
+                activity(ui, cue, stage, on, p, live, bridge);
+            }
         }
     });
 }
@@ -297,13 +302,15 @@ pub fn detail(
     clear_pressed: &mut Option<std::time::Instant>,
 ) {
     let sr = bridge.sample_rate.load(Ordering::Relaxed);
-    ui.horizontal_wrapped(|ui| {
-        ui.heading(stage.name());
+    ui.horizontal(|ui| {
+        let r = ui.heading(stage.name());
+        ctl.layout.add(ui, "detail:title", r.rect);
         if let Some(s) = stage.switch(p) {
             ctl.switch(ui, s, Some("On"), &format!("{} on/off (a 10 ms fade, no click)", stage.name()));
         }
-        ui.label(egui::RichText::new(stage.about()).color(Color32::GRAY).size(11.5));
     });
+    let r = ui.label(egui::RichText::new(stage.about()).color(Color32::GRAY).size(11.5));
+    ctl.layout.add(ui, "detail:about", r.rect);
     ui.add_space(4.0);
     let w = ui.available_width().max(120.0);
     let pic = Vec2::new(w, (ui.available_height() * 0.45).clamp(120.0, 260.0));

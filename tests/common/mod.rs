@@ -83,6 +83,7 @@ impl Lcg {
     }
 }
 pub mod clap;
+pub mod editor;
 pub mod jack;
 pub mod pipewire;
 pub mod wine;
