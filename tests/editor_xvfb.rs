@@ -1,7 +1,8 @@
 //! The editor in a real window: the standalone under Xvfb on a dummy JACK server, a tone fed to
 //! its inputs, and screenshots that show the meters and the spectrum move with the signal and
 //! fall back when it stops; then the in-plugin loop probe, clicked with xdotool, measures a JACK
-//! loop from its output to its input. Needs Xvfb, xwd, jackd and the bundled binary (`cargo xtask test`).
+//! loop from its output to its input. Where the spectrum and the button are comes from the
+//! editor's layout record (`LIVECHAIN_EDITOR_LAYOUT`). Needs Xvfb, xwd, jackd and the bundled binary (`cargo xtask test`).
 
 mod common;
 use common::jack::{ports, start_server, wait_for, Stop};
@@ -18,13 +19,14 @@ fn meter_pixels(img: &Image) -> usize {
     METER_COLOURS.iter().map(|&c| img.count(c, 6, 0, img.width)).sum()
 }
 
-/// Blue-tinted pixels in the bottom panel (the spectrum's trace and the area under it).
-fn spectrum_pixels(img: &Image) -> usize {
+/// Blue-tinted pixels in the EQ's picture (the spectrum's trace and the area under it), whose
+/// rectangle `r` the editor's layout record gives.
+fn spectrum_pixels(img: &Image, r: [f32; 4]) -> usize {
     let mut n = 0;
-    for y in 660..img.height.min(860) {
-        for x in 80..1100.min(img.width) {
-            let [r, _, b] = img.rgb[y * img.width + x];
-            if b as i32 - r as i32 > 25 {
+    for y in r[1] as usize..img.height.min(r[3] as usize) {
+        for x in r[0] as usize..img.width.min(r[2] as usize) {
+            let [red, _, b] = img.rgb[y * img.width + x];
+            if b as i32 - red as i32 > 25 {
                 n += 1;
             }
         }
@@ -45,8 +47,11 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
 
     let server = format!("livechain-editor-{}", std::process::id());
     let _jackd = start_server(&server, 256);
+    let layout = std::env::temp_dir().join(format!("livechain-editor-xvfb-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&layout);
     let mut app = Command::new(&bin)
         .args(["--backend", "jack"])
+        .env("LIVECHAIN_EDITOR_LAYOUT", &layout)
         .env("DISPLAY", &display)
         .env("JACK_DEFAULT_SERVER", &server)
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
@@ -68,6 +73,16 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     // The window is up once egui has painted its dark panels over the black root window.
     wait_for("the editor window", Duration::from_secs(30), || screenshot(&display).count([27, 27, 27], 4, 0, 1280) > 100_000);
     std::thread::sleep(Duration::from_secs(1));
+    // Where the EQ's picture (over the live spectrum) and the loop probe's button are.
+    let record = || -> Option<serde_json::Value> { serde_json::from_str(&std::fs::read_to_string(&layout).ok()?).ok() };
+    let rect_of = |id: &str| -> Option<[f32; 4]> {
+        let v = record()?;
+        let w = v["widgets"].as_array()?.iter().find(|w| w["id"] == id)?.clone();
+        let r: Vec<f32> = w["rect"].as_array()?.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect();
+        Some([r[0], r[1], r[2], r[3]])
+    };
+    wait_for("the layout record", Duration::from_secs(20), || rect_of("graph:response").is_some_and(|r| r[2] < 1300.0));
+    let graph = rect_of("graph:response").unwrap();
     let silent = screenshot(&display);
     assert!(meter_pixels(&silent) < 50, "meters lit with no signal: {} pixels", meter_pixels(&silent));
 
@@ -99,8 +114,12 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     }
     let lit = meter_pixels(&playing);
     assert!(lit > 2_000, "meters did not rise with the signal: {lit} pixels");
-    let trace = spectrum_pixels(&playing);
-    assert!(trace > 2 * spectrum_pixels(&silent) + 3_000, "no spectrum with the signal: {trace} vs {} pixels", spectrum_pixels(&silent));
+    let trace = spectrum_pixels(&playing, graph);
+    assert!(
+        trace > 2 * spectrum_pixels(&silent, graph) + 3_000,
+        "no spectrum with the signal: {trace} vs {} pixels",
+        spectrum_pixels(&silent, graph)
+    );
 
     // Signal off: the peak bars fall at 20 dB/s and the RMS empties within 300 ms.
     assert!(jack(&server, &["jack_disconnect", "jack_simple_client:output1", "livechain:input_1"]));
@@ -112,13 +131,14 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     eprintln!(
         "meter pixels: silent {}, playing {lit}, 2.5 s after {after}; spectrum {} then {trace}",
         meter_pixels(&silent),
-        spectrum_pixels(&silent)
+        spectrum_pixels(&silent, graph)
     );
 
     // The in-plugin loop probe, through its button: a JACK loop from Livechain's first output
     // to its first input delays by one period (256 frames), which is what it must measure.
     assert!(jack(&server, &["jack_connect", "livechain:output_1", "livechain:input_1"]));
-    let (x, y) = find_button(&screenshot(&display)).expect("the Measure loop button in the header");
+    let b = rect_of("header:probe").expect("the Measure loop button in the header");
+    let (x, y) = (((b[0] + b[2]) / 2.0) as usize, ((b[1] + b[3]) / 2.0) as usize);
     eprintln!("Measure loop button at ({x}, {y})");
     let clicked = Command::new("xdotool")
         .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
@@ -137,27 +157,4 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
         .unwrap_or_else(|| panic!("no measurement in: {line}"));
     eprintln!("{line}");
     assert!((samples - 256.0).abs() <= 1.0, "the probe measured {samples} samples for a 256-frame JACK loop");
-}
-
-/// The header's only button on its second row ("Measure loop"): the longest run of the button
-/// fill colour, shorter than a separator line, between y = 28 and 44 at zoom 100 %.
-fn find_button(img: &Image) -> Option<(usize, usize)> {
-    let fill = [50u8, 50, 50];
-    let mut best: Option<(usize, usize, usize)> = None;
-    for y in 28..44 {
-        let mut run = 0;
-        for x in 0..=img.width {
-            let same = x < img.width && img.rgb[y * img.width + x].iter().zip(fill).all(|(&a, b)| a.abs_diff(b) <= 3);
-            if same {
-                run += 1;
-                continue;
-            }
-            // A run ends here: a button is 40 to 250 pixels wide; a separator spans the window.
-            if (40..250).contains(&run) && best.is_none_or(|b| run > b.0) {
-                best = Some((run, x - run, y));
-            }
-            run = 0;
-        }
-    }
-    best.map(|(len, x0, y)| (x0 + len / 2, y))
 }

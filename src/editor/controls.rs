@@ -186,7 +186,14 @@ impl Ctl<'_> {
             self.edits.begin(p, self.sink);
         }
         if response.dragged() {
-            let dy = -response.drag_delta().y / DRAG_RANGE_PX / if Self::fine(ui) { FINE } else { 1.0 };
+            // egui reports a drag once the pointer has moved a few points; the first frame counts
+            // the whole way from where the button went down, so no movement is lost.
+            let moved = if response.drag_started() {
+                ui.input(|i| i.pointer.press_origin().zip(i.pointer.interact_pos()).map_or(0.0, |(a, b)| b.y - a.y))
+            } else {
+                response.drag_delta().y
+            };
+            let dy = -moved / DRAG_RANGE_PX / if Self::fine(ui) { FINE } else { 1.0 };
             if dy != 0.0 {
                 // Remember the unrounded position, so stepped and fine drags still move.
                 let mem = ui_id.with("pos");

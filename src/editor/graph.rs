@@ -290,7 +290,13 @@ pub fn transfer(ui: &mut egui::Ui, ctl: &mut Ctl, t: Transfer, size: Vec2, out_o
     }
     if r.dragged() {
         let fine = ui.input(|i| i.modifiers.shift || i.modifiers.ctrl);
-        let dx = r.drag_delta().x / rect.width() * (t.x.1 - t.x.0) / if fine { 10.0 } else { 1.0 };
+        // The first frame of a drag counts from where the button went down (see `Ctl::knob`).
+        let moved = if r.drag_started() {
+            ui.input(|i| i.pointer.press_origin().zip(i.pointer.interact_pos()).map_or(0.0, |(a, b)| b.x - a.x))
+        } else {
+            r.drag_delta().x
+        };
+        let dx = moved / rect.width() * (t.x.1 - t.x.0) / if fine { 10.0 } else { 1.0 };
         let mem = r.id.with("thresh");
         let pos = ui.data(|d| d.get_temp::<f32>(mem)).unwrap_or(th) + dx;
         ui.data_mut(|d| d.insert_temp(mem, pos));

@@ -153,7 +153,13 @@ pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live,
                 let short = if stage == Stage::Comp { "Comp" } else { stage.name() };
                 ui.painter_at(name).text(name.left_center(), egui::Align2::LEFT_CENTER, short, egui::FontId::proportional(11.0), text);
             } else {
-                painter.text(rect.left_top() + Vec2::new(7.0, 6.0), egui::Align2::LEFT_TOP, stage.name(), egui::FontId::proportional(12.5), text);
+                painter.text(
+                    rect.left_top() + Vec2::new(7.0, 6.0),
+                    egui::Align2::LEFT_TOP,
+                    stage.name(),
+                    egui::FontId::proportional(12.5),
+                    text,
+                );
             }
             if let Some(s) = stage.switch(p) {
                 let at = if compact {
@@ -172,7 +178,10 @@ pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live,
                 super::controls::switch_shape(ui, at, unsafe { s.unmodulated_normalized_value() } > 0.5, sw.hovered());
             }
             if !compact {
-                let cue = Rect::from_min_max(egui::pos2(rect.left() + 7.0, rect.bottom() - 24.0), egui::pos2(rect.right() - 38.0, rect.bottom() - 6.0));
+                let cue = Rect::from_min_max(
+                    egui::pos2(rect.left() + 7.0, rect.bottom() - 24.0),
+                    egui::pos2(rect.right() - 38.0, rect.bottom() - 6.0),
+                );
                 activity(ui, cue, stage, on, p, live, bridge);
             }
         }

@@ -91,7 +91,8 @@ impl Editor {
     }
 
     pub fn xdotool(&self, args: &[String]) {
-        let ok = Command::new("xdotool").args(args).env("DISPLAY", &self.display).status().expect("xdotool (Debian xdotool) must be installed");
+        let ok =
+            Command::new("xdotool").args(args).env("DISPLAY", &self.display).status().expect("xdotool (Debian xdotool) must be installed");
         assert!(ok.success(), "xdotool {args:?}");
     }
 
@@ -144,7 +145,7 @@ impl Editor {
     }
 
     pub fn type_text(&self, text: &str) {
-        self.xdotool(&["type".into(), "--delay".into(), "60".into(), text.into()]);
+        self.xdotool(&["type".into(), "--delay".into(), "60".into(), "--".into(), text.into()]);
         std::thread::sleep(Duration::from_millis(150));
     }
 
