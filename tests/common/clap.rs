@@ -90,6 +90,31 @@ impl HostHandlers for TestHost {
     }
 }
 
+/// What the plugin sent the host from `process()`, in order: gesture begins and ends and values
+/// (kind, parameter, value), as the editor's edits arrive at a host.
+pub static OUT_EVENTS: std::sync::Mutex<Vec<(OutKind, u32, f64)>> = std::sync::Mutex::new(Vec::new());
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutKind {
+    Begin,
+    Value,
+    End,
+}
+
+fn record_out_events(buffer: &EventBuffer) {
+    use clack_host::events::event_types::{ParamGestureBeginEvent, ParamGestureEndEvent};
+    let mut out = OUT_EVENTS.lock().unwrap_or_else(|e| e.into_inner());
+    for e in buffer.iter() {
+        if let Some(b) = e.as_event::<ParamGestureBeginEvent>() {
+            out.push((OutKind::Begin, b.param_id().map_or(u32::MAX, |i| i.get()), 0.0));
+        } else if let Some(b) = e.as_event::<ParamGestureEndEvent>() {
+            out.push((OutKind::End, b.param_id().map_or(u32::MAX, |i| i.get()), 0.0));
+        } else if let Some(v) = e.as_event::<ParamValueEvent>() {
+            out.push((OutKind::Value, v.param_id().map_or(u32::MAX, |i| i.get()), v.value()));
+        }
+    }
+}
+
 pub const PLUGIN_ID: &str = "audio.livechain.livechain";
 
 pub fn bundle_path() -> PathBuf {
@@ -412,6 +437,7 @@ fn run_blocks(
             out_audio.as_raw_buffers()[0].data32 = in_ptrs.as_mut_ptr();
         }
         statuses.push(proc.process(&in_audio, &mut out_audio, &in_events, &mut out_events, None, None).expect("process"));
+        record_out_events(&out_events_buf);
         let result = if spec.in_place { &ib } else { &ob };
         for ch in 0..channels {
             out[ch][start..start + n].copy_from_slice(&result[ch]);
