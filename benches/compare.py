@@ -11,13 +11,16 @@ where the two chains' costs differ.
 
 Run by `cargo xtask compare` (release bundle, venv with pedalboard, numpy and scipy). Prints the
 time of each, its real-time factor (seconds of audio per second of processing) and its cost
-relative to Livechain. Usage: compare.py LIVECHAIN.vst3 [SECONDS]
+relative to Livechain. Usage: compare.py LIVECHAIN.vst3 [SECONDS] [--csv FILE]; with --csv it also
+writes the figures to FILE in the long form `cargo xtask charts` reads (chart,category,series,value:
+"compare" in % of one core, "compare-stages" in ns per stereo frame), which `cargo xtask compare`
+draws as SVG charts beside it.
 """
 
+import argparse
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 import wave
@@ -196,7 +199,12 @@ def alternating(plugins, audio, rounds):
     return best
 
 
-def main(vst3, seconds):
+def csv_field(text):
+    """A field of the charts' CSV: no commas inside."""
+    return str(text).replace(",", ";")
+
+
+def main(vst3, seconds, csv_path=None):
     s = speech(seconds / 2)
     audio = np.concatenate([music(seconds / 2), np.stack([s, s])], axis=1).astype(np.float32)
     dur = audio.shape[1] / SR
@@ -229,13 +237,21 @@ def main(vst3, seconds):
         raise SystemExit("the numpy chain produced non-finite output")
 
     print(f"{'way':58s} {'time':>9s} {'x real time':>12s} {'core at 64':>11s} {'vs Livechain':>13s}")
-    for name, t in [
-        ("Livechain VST3 in pedalboard, every stage on", t_lc),
-        ("pedalboard's own chain (7 plugins), same host", t_pb),
-        ("seed's approach: numpy/scipy in 64-frame callbacks", t_np),
+    rows = []
+    for name, short, t in [
+        ("Livechain VST3 in pedalboard, every stage on", "Livechain's VST3 (every stage on)", t_lc),
+        ("pedalboard's own chain (7 plugins), same host", "pedalboard's own chain (7 plugins)", t_pb),
+        ("seed's approach: numpy/scipy in 64-frame callbacks", "numpy/scipy in 64-frame callbacks", t_np),
     ]:
         print(f"{name:58s} {t:8.3f}s {dur / t:11.1f}x {100 * t / dur:10.2f}% {t / t_lc:12.2f}x")
-    stage_by_stage(lc, board, audio, stages)
+        rows.append(("compare", short, "this run", f"{100 * t / dur:.3g}"))
+    rows += stage_by_stage(lc, board, audio, stages)
+    if csv_path:
+        with open(csv_path, "w") as f:
+            f.write("chart,category,series,value\n")
+            for row in rows:
+                f.write(",".join(csv_field(x) for x in row) + "\n")
+        print(f"figures written to {csv_path}")
 
 
 def stage_by_stage(lc, board, audio, switches):
@@ -243,7 +259,7 @@ def stage_by_stage(lc, board, audio, switches):
     pedalboard plugin that stands for it. Livechain's row for "none" is what every instance pays
     with all stages off (input and output gain, dry/wet, bypass, the meters), pedalboard's is one
     Gain; a stage's own cost is its row minus that one. Said beside the total, this is where the
-    two chains differ, stage by stage."""
+    two chains differ, stage by stage. Returns the figures as rows for the CSV."""
     stages = [
         ("none (gains, mix, meters)", None, 0),
         ("high-pass 12 dB/oct", "high_pass", 1),
@@ -258,17 +274,28 @@ def stage_by_stage(lc, board, audio, switches):
     print(f"stage by stage, same host, {BLOCK}-frame blocks (ns per stereo frame; a stage's own cost is its row minus 'none')")
     print(f"{'stage':40s} {'Livechain':>10s} {'pedalboard':>11s}")
     frames = audio.shape[1]
+    rows = []
     for label, switch, index in stages:
         for name in switches:
             setattr(lc, name, name == switch)
         if index is None:
             (t_lc,) = alternating([lc], audio, 3)
-            pb = "-"
+            t_pb = None
         else:
             t_lc, t_pb = alternating([lc, pedalboard.Pedalboard([board[index]])], audio, 3)
+        rows.append(("compare-stages", label, "Livechain", f"{1e9 * t_lc / frames:.1f}"))
+        pb = "-"
+        if t_pb is not None:
             pb = f"{1e9 * t_pb / frames:10.1f}"
+            rows.append(("compare-stages", label, "pedalboard", f"{1e9 * t_pb / frames:.1f}"))
         print(f"{label:40s} {1e9 * t_lc / frames:10.1f} {pb:>11s}")
+    return rows
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 30.0)
+    parser = argparse.ArgumentParser(description="Livechain against pedalboard and a numpy chain, side by side.")
+    parser.add_argument("vst3", help="Livechain.vst3 (the release bundle)")
+    parser.add_argument("seconds", nargs="?", type=float, default=30.0, help="seconds of audio (default 30)")
+    parser.add_argument("--csv", help="also write the figures to this file (chart,category,series,value)")
+    args = parser.parse_args()
+    main(args.vst3, args.seconds, args.csv)

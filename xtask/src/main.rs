@@ -1,9 +1,11 @@
-//! `cargo xtask`: bundling (nice-plug-xtask), system packages, install, run and the full test.
+//! `cargo xtask`: bundling (nice-plug-xtask), system packages, install, run, the full test, the
+//! benches' side-by-side comparison and the charts of the recorded figures.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod charts;
 mod system;
 mod windows;
 
@@ -23,7 +25,11 @@ const USAGE: &str = "usage: cargo xtask <command>
                                 system tests (the CLAP host, the validator, the standalone under
                                 JACK and Xvfb), then the VST3 hosts
   compare [SECONDS]             the same audio through Livechain (VST3 in pedalboard), pedalboard's
-                                own chain and a numpy/scipy chain in 64-frame callbacks: times, ratios
+                                own chain and a numpy/scipy chain in 64-frame callbacks: times, ratios;
+                                the figures also in target/compare/compare.csv, drawn as SVG charts
+                                beside it
+  charts [--data F] [--out D]   draw the benchmark figures recorded in docs/bench-data.csv as the SVG
+                                charts in docs/ that docs/benchmarks.md shows
   worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max
   howl [--quick]                the feedback suppressor in a simulated closed acoustic loop: MSG
                                 with it off and on, ASG, detection, distortion per room and source,
@@ -67,6 +73,7 @@ fn run_command() -> Result<()> {
         "run" => run(&root, &rest),
         "test" => test(&root),
         "compare" => compare(&root, &rest),
+        "charts" => charts::command(&root, &rest),
         "worst-case" => run_cmd(Command::new("cargo").args(["bench", "--bench", "worst_case"])),
         "fuzz" => fuzz(&root, &rest),
         "howl" => {
@@ -107,6 +114,8 @@ const TEST_BUNDLE: &str = "target/test-bundle";
 /// The Windows bundles, release and test, each in a folder of its own.
 const BUNDLED_WINDOWS: &str = "target/bundled-windows";
 const TEST_BUNDLE_WINDOWS: &str = "target/test-bundle-windows";
+/// Where `compare` leaves its figures (CSV) and their charts (SVG).
+const COMPARE_OUT: &str = "target/compare";
 /// The file in a bundle folder that says what kind of build it holds.
 const MARK: &str = ".livechain-build";
 const RELEASE: &str = "release";
@@ -321,9 +330,22 @@ fn compare(root: &Path, rest: &[String]) -> Result<()> {
     bundle(root, true, Platform::Linux)?;
     let bundled = release_bundles(root)?;
     let python = system::python_venv(root)?;
+    let out = root.join(COMPARE_OUT);
+    std::fs::create_dir_all(&out)?;
+    let csv = out.join("compare.csv");
+    // A stale file from an earlier run must not be drawn as this one's.
+    let _ = std::fs::remove_file(&csv);
     let mut cmd = Command::new(&python);
-    cmd.arg(root.join("benches/compare.py")).arg(bundled.join("Livechain.vst3")).args(rest);
-    run_cmd(&mut cmd)
+    cmd.arg(root.join("benches/compare.py")).arg(bundled.join("Livechain.vst3")).args(rest).arg("--csv").arg(&csv);
+    run_cmd(&mut cmd)?;
+    if !csv.exists() {
+        eprintln!("compare.py wrote no {}: no charts drawn", csv.display());
+        return Ok(());
+    }
+    for path in charts::draw_file(&csv, &out)? {
+        println!("chart: {}", path.display());
+    }
+    Ok(())
 }
 
 /// `cargo xtask windows`: the release bundles for Windows, or with `--test` the test bundles and
