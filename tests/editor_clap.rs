@@ -11,24 +11,11 @@ use clack_extensions::gui::{GuiApiType, GuiConfiguration, PluginGui, Window};
 use common::clap::*;
 use common::xwd::screenshot;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The editor's dark panel colour (egui's dark theme) covers most of its window.
 fn panel_pixels(display: &str) -> usize {
     screenshot(display).count([27, 27, 27], 4, 0, 1280)
-}
-
-/// Waits for `cond`, running the plugin's main-thread callbacks as a host's event loop does.
-fn pump_until(inst: &mut PluginInstance<TestHost>, what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    loop {
-        pump_main_thread(inst);
-        if cond() {
-            return;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -141,17 +141,20 @@ fn the_windows_standalone_opens_its_editor_under_wine() {
     wait_for("the editor to paint", Duration::from_secs(60), || painted().0 > w * h / 3);
     std::thread::sleep(Duration::from_secs(2));
     let (dark, img) = painted();
-    // Its text and widgets: light pixels (labels, values) and the sliders' blue.
+    // Its text and widgets: light pixels (labels, values), the knobs' blue arcs and the EQ's
+    // green response curve (src/editor/controls.rs, graph.rs).
     let light = img.rgb.iter().filter(|p| p.iter().all(|&c| c > 150)).count();
-    let blue = img.count([0, 92, 128], 30, 0, img.width);
+    let blue = img.count([110, 190, 245], 30, 0, img.width);
+    let curve = img.count([120, 210, 140], 30, 0, img.width);
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/windows-editor.png");
     img.save_png(&out).unwrap();
     eprintln!(
-        "Livechain.exe's editor under Wine: {w}x{h} at ({x}, {y}); {dark} panel, {light} text, {blue} slider pixels; {}",
+        "Livechain.exe's editor under Wine: {w}x{h} at ({x}, {y}); {dark} panel, {light} text, {blue} knob and {curve} curve pixels; {}",
         out.display()
     );
     assert!(light > 5_000, "hardly any text drawn ({light} light pixels): see {}", out.display());
-    assert!(blue > 2_000, "no sliders drawn ({blue} blue pixels): see {}", out.display());
+    assert!(blue > 700, "no knobs drawn ({blue} blue pixels): see {}", out.display());
+    assert!(curve > 900, "no EQ curve drawn ({curve} green pixels): see {}", out.display());
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
     assert!(errors.is_empty(), "the Windows standalone logged errors:\n{}", errors.join("\n"));

@@ -112,23 +112,7 @@ impl Ctl<'_> {
 
     /// Wheel notches over `response` this frame (up is positive), eaten so no scroll area moves.
     fn wheel(&self, ui: &egui::Ui, response: &Response) -> f32 {
-        if !response.hovered() {
-            return 0.0;
-        }
-        ui.input_mut(|i| {
-            let notches: f32 = i
-                .events
-                .iter()
-                .filter_map(|e| match e {
-                    egui::Event::MouseWheel { delta, .. } if delta.y != 0.0 => Some(delta.y.signum()),
-                    _ => None,
-                })
-                .sum();
-            if notches != 0.0 {
-                i.smooth_scroll_delta = Vec2::ZERO;
-            }
-            notches
-        })
+        super::graph::wheel_notches(ui, response)
     }
 
     fn fine(ui: &egui::Ui) -> bool {

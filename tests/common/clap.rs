@@ -169,6 +169,19 @@ pub fn param_id(table: &[(String, ClapId, f64, f64, f64)], name: &str) -> ClapId
 }
 
 /// Runs the main-thread callback the plugin asked for, if it asked, as a host's event loop does.
+/// Waits for `cond`, running the plugin's main-thread callbacks as a host's event loop does.
+pub fn pump_until(inst: &mut PluginInstance<TestHost>, what: &str, timeout: std::time::Duration, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    loop {
+        pump_main_thread(inst);
+        if cond() {
+            return;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 pub fn pump_main_thread(inst: &mut PluginInstance<TestHost>) {
     if inst.access_shared_handler(|s| s.callback_requested.swap(false, std::sync::atomic::Ordering::AcqRel)) {
         inst.call_on_main_thread_callback();

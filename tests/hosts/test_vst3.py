@@ -46,7 +46,7 @@ def main(path):
     plugin.output_gain_db = 3.25
     plugin.dry_wet = 40.0
     # nice-plug's VST3 wrapper applies a controller-side change while processing only at the next
-    # process() call (see ../shared/NICE-PLUG-NOTES.md), so let one block through first.
+    # process() call (its wrapper.rs, setParamNormalized), so let one block through first.
     plugin.process(noise[:, :256], SR, buffer_size=256)
     state = plugin.raw_state
     other = pedalboard.load_plugin(path)
