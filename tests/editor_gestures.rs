@@ -9,15 +9,11 @@
 mod common;
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, PluginGui, Window};
 use common::clap::*;
-use common::editor::Editor;
+use common::editor::{dial, read_record as record, Editor};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
-
-fn record(path: &std::path::Path) -> Option<serde_json::Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
-}
 
 fn xdotool(display: &str, args: &[String]) {
     assert!(Command::new("xdotool").args(args).env("DISPLAY", display).status().expect("xdotool").success());
@@ -113,7 +109,7 @@ fn editor_edits_reach_the_host_as_gestures() {
 
         // Bell 2's gain knob dragged up 40 points: one gesture, rising to +9.6 dB.
         let r = Editor::rect(&v, "knob:eq3_gain");
-        let (x, y) = ((r[0] + r[2]) / 2.0, (r[1] + 13.0 + r[3] - 15.0) / 2.0);
+        let (x, y) = dial(r);
         let [sx, sy] = px(x, y);
         xdotool(&display, &["mousemove".into(), sx, sy, "mousedown".into(), "1".into()]);
         for k in 1..=20 {

@@ -7,19 +7,10 @@
 //! xdotool and the test bundle (`cargo xtask test`).
 
 mod common;
-use common::editor::{start, Editor};
+use common::editor::{dial, start, value_line, Editor};
 
 fn near(got: f64, want: f64, tol: f64, what: &str) {
     assert!((got - want).abs() <= tol, "{what}: {got}, expected {want} ± {tol}");
-}
-
-/// The dial's centre and the value line of a knob (`src/editor/controls.rs`: the name takes the
-/// top 13 points, the value the bottom 15).
-fn dial(r: [f32; 4]) -> (f32, f32) {
-    ((r[0] + r[2]) / 2.0, (r[1] + 13.0 + r[3] - 15.0) / 2.0)
-}
-fn value_line(r: [f32; 4]) -> (f32, f32) {
-    ((r[0] + r[2]) / 2.0, r[3] - 7.0)
 }
 
 #[test]

@@ -74,13 +74,7 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     wait_for("the editor window", Duration::from_secs(30), || screenshot(&display).count([27, 27, 27], 4, 0, 1280) > 100_000);
     std::thread::sleep(Duration::from_secs(1));
     // Where the EQ's picture (over the live spectrum) and the loop probe's button are.
-    let record = || -> Option<serde_json::Value> { serde_json::from_str(&std::fs::read_to_string(&layout).ok()?).ok() };
-    let rect_of = |id: &str| -> Option<[f32; 4]> {
-        let v = record()?;
-        let w = v["widgets"].as_array()?.iter().find(|w| w["id"] == id)?.clone();
-        let r: Vec<f32> = w["rect"].as_array()?.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect();
-        Some([r[0], r[1], r[2], r[3]])
-    };
+    let rect_of = |id: &str| common::editor::read_record(&layout).and_then(|v| common::editor::find_rect(&v, id));
     wait_for("the layout record", Duration::from_secs(20), || rect_of("graph:response").is_some_and(|r| r[2] < 1300.0));
     let graph = rect_of("graph:response").unwrap();
     let silent = screenshot(&display);

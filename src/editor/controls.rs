@@ -9,7 +9,7 @@ use nice_plug::prelude::*;
 
 /// Pixels of vertical drag for the whole range; ten times as many with Shift or Ctrl.
 const DRAG_RANGE_PX: f32 = 200.0;
-const FINE: f32 = 10.0;
+pub const FINE: f32 = 10.0;
 /// One wheel notch: 1 % of the range (0.1 % fine), or one step of a stepped parameter.
 const WHEEL_STEP: f32 = 0.01;
 
@@ -59,7 +59,7 @@ pub struct Ctl<'a> {
     pub layout: &'a mut Layout,
 }
 
-fn normalized(p: ParamPtr) -> f32 {
+pub fn normalized(p: ParamPtr) -> f32 {
     // SAFETY: pointers come from the plugin's parameter map, alive as long as the editor.
     unsafe { p.unmodulated_normalized_value() }
 }
@@ -110,15 +110,6 @@ impl Ctl<'_> {
         self.edits.id_of(p)
     }
 
-    /// Wheel notches over `response` this frame (up is positive), eaten so no scroll area moves.
-    fn wheel(&self, ui: &egui::Ui, response: &Response) -> f32 {
-        super::graph::wheel_notches(ui, response)
-    }
-
-    fn fine(ui: &egui::Ui) -> bool {
-        ui.input(|i| i.modifiers.shift || i.modifiers.command || i.modifiers.ctrl)
-    }
-
     /// Moves `p` by `notches` wheel steps, as one gesture per frame.
     fn step(&mut self, ui: &egui::Ui, p: ParamPtr, notches: f32) {
         let now = normalized(p);
@@ -136,7 +127,7 @@ impl Ctl<'_> {
             }
             v
         } else {
-            now + notches * WHEEL_STEP / if Self::fine(ui) { FINE } else { 1.0 }
+            now + notches * WHEEL_STEP / if fine(ui) { FINE } else { 1.0 }
         };
         self.edits.edit(p, target.clamp(0.0, 1.0), self.sink);
     }
@@ -170,14 +161,7 @@ impl Ctl<'_> {
             self.edits.begin(p, self.sink);
         }
         if response.dragged() {
-            // egui reports a drag once the pointer has moved a few points; the first frame counts
-            // the whole way from where the button went down, so no movement is lost.
-            let moved = if response.drag_started() {
-                ui.input(|i| i.pointer.press_origin().zip(i.pointer.interact_pos()).map_or(0.0, |(a, b)| b.y - a.y))
-            } else {
-                response.drag_delta().y
-            };
-            let dy = -moved / DRAG_RANGE_PX / if Self::fine(ui) { FINE } else { 1.0 };
+            let dy = -drag_moved(ui, &response).y / DRAG_RANGE_PX / if fine(ui) { FINE } else { 1.0 };
             if dy != 0.0 {
                 // Remember the unrounded position, so stepped and fine drags still move.
                 let mem = ui_id.with("pos");
@@ -191,7 +175,7 @@ impl Ctl<'_> {
             ui.data_mut(|d| d.remove::<f32>(ui_id.with("pos")));
             self.edits.end(self.sink);
         }
-        let notches = self.wheel(ui, &response);
+        let notches = wheel_notches(ui, &response);
         if notches != 0.0 {
             self.step(ui, p, notches);
         }
@@ -241,7 +225,7 @@ impl Ctl<'_> {
             let value = ui
                 .interact(value_rect, ui_id.with("value"), Sense::click())
                 .on_hover_text("Click to type a value (units optional: \"250 ms\", \"-3 dB\", \"2k\")");
-            let wheel = self.wheel(ui, &value);
+            let wheel = wheel_notches(ui, &value);
             if wheel != 0.0 {
                 self.step(ui, p, wheel);
             }
@@ -263,17 +247,10 @@ impl Ctl<'_> {
     /// An on/off switch drawn as a switch, with its label to the right (or none).
     pub fn switch(&mut self, ui: &mut egui::Ui, p: ParamPtr, label: Option<&str>, tip: &str) -> Response {
         let id = self.id(p).to_string();
-        let text_w = label.map_or(0.0, |l| {
-            ui.fonts_mut(|f| f.layout_no_wrap(l.to_string(), egui::FontId::proportional(12.0), Color32::WHITE).size().x) + 6.0
-        });
-        let (rect, response) = ui.allocate_exact_size(Vec2::new(32.0 + text_w, 18.0), Sense::click());
-        self.layout.add(ui, format!("switch:{id}"), rect);
-        let response = response.on_hover_text(tip);
-        let on = normalized(p) > 0.5;
-        if response.clicked() {
-            self.edits.edit(p, if on { 0.0 } else { 1.0 }, self.sink);
-        }
-        switch_shape(ui, Rect::from_min_size(rect.min, Vec2::new(32.0, 18.0)), normalized(p) > 0.5, response.hovered());
+        let text_w = label.map_or(0.0, |l| text_width(ui, l, 12.0) + 6.0);
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(32.0 + text_w, 18.0), Sense::hover());
+        let pill = Rect::from_min_size(rect.min, Vec2::new(32.0, 18.0));
+        let response = self.toggle_at(ui, p, [rect, pill], &format!("switch:{id}"), None, tip);
         if let Some(l) = label {
             ui.painter().text(
                 egui::pos2(rect.left() + 38.0, rect.center().y),
@@ -283,6 +260,26 @@ impl Ctl<'_> {
                 Color32::from_gray(210),
             );
         }
+        response
+    }
+
+    /// A switch's behaviour: `hit` (the first rectangle) takes the click, recorded as `key`
+    /// inside `parent`, and flips `p` as one gesture; the switch is drawn in the second.
+    pub fn toggle_at(
+        &mut self,
+        ui: &egui::Ui,
+        p: ParamPtr,
+        [hit, pill]: [Rect; 2],
+        key: &str,
+        parent: Option<&str>,
+        tip: &str,
+    ) -> Response {
+        let response = ui.interact(hit, ui.scope_id().with(("toggle", key)), Sense::click()).on_hover_text(tip);
+        self.layout.add_in(ui, key, parent, hit);
+        if response.clicked() {
+            self.edits.edit(p, if normalized(p) > 0.5 { 0.0 } else { 1.0 }, self.sink);
+        }
+        switch_shape(ui, pill, normalized(p) > 0.5, response.hovered());
         response
     }
 
@@ -323,9 +320,50 @@ impl Ctl<'_> {
     }
 }
 
+/// Wheel notches over `r` this frame (up positive), eaten so nothing scrolls.
+pub fn wheel_notches(ui: &egui::Ui, r: &Response) -> f32 {
+    if !r.hovered() {
+        return 0.0;
+    }
+    ui.input_mut(|i| {
+        let n: f32 = i
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                egui::Event::MouseWheel { delta, .. } if delta.y != 0.0 => Some(delta.y.signum()),
+                _ => None,
+            })
+            .sum();
+        if n != 0.0 {
+            i.smooth_scroll_delta = Vec2::ZERO;
+        }
+        n
+    })
+}
+
+/// Shift or Ctrl (Cmd) held: drags and the wheel move ten times finer.
+pub fn fine(ui: &egui::Ui) -> bool {
+    ui.input(|i| i.modifiers.shift || i.modifiers.command || i.modifiers.ctrl)
+}
+
+/// How far a drag moved this frame. egui reports a drag once the pointer has moved a few points;
+/// its first frame counts the whole way from where the button went down, so no movement is lost.
+pub fn drag_moved(ui: &egui::Ui, r: &Response) -> Vec2 {
+    if r.drag_started() {
+        ui.input(|i| i.pointer.press_origin().zip(i.pointer.interact_pos()).map_or(Vec2::ZERO, |(a, b)| b - a))
+    } else {
+        r.drag_delta()
+    }
+}
+
+/// The width of `text` on one line in the proportional font of `size`.
+fn text_width(ui: &egui::Ui, text: &str, size: f32) -> f32 {
+    ui.fonts_mut(|f| f.layout_no_wrap(text.to_string(), egui::FontId::proportional(size), Color32::WHITE).size().x)
+}
+
 /// `text` centred in `rect`, in a smaller font or cut short with "…" when it does not fit.
 pub fn fitted_text(ui: &egui::Ui, rect: Rect, text: &str, colour: Color32) {
-    let width = |t: &str, size: f32| ui.fonts_mut(|f| f.layout_no_wrap(t.to_string(), egui::FontId::proportional(size), colour).size().x);
+    let width = |t: &str, size: f32| text_width(ui, t, size);
     let mut size = 10.5;
     if width(text, size) > rect.width() {
         size = 9.5;
@@ -341,8 +379,7 @@ pub fn fitted_text(ui: &egui::Ui, rect: Rect, text: &str, colour: Color32) {
 
 /// The width a control for `p` takes in a row of controls.
 pub fn control_width(ui: &egui::Ui, p: ParamPtr) -> f32 {
-    let text_w =
-        |t: &str, size: f32| ui.fonts_mut(|f| f.layout_no_wrap(t.to_string(), egui::FontId::proportional(size), Color32::WHITE).size().x);
+    let text_w = |t: &str, size: f32| text_width(ui, t, size);
     match p {
         // SAFETY: as above.
         ParamPtr::BoolParam(_) => 38.0 + text_w(&super::stages::short_name(unsafe { p.name() }), 12.0),

@@ -31,21 +31,36 @@ impl FilterCurve {
 /// and how unvoiced the voice is.
 pub fn vocoder_bands(ui: &egui::Ui, rect: egui::Rect, bridge: &crate::bridge::Bridge, on: bool) {
     use std::sync::atomic::Ordering;
-    let count = (bridge.voc_bands.load(Ordering::Relaxed) as usize).clamp(1, bridge.voc_levels.len());
+    let count = band_count(bridge);
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 3.0, Color32::from_gray(18));
-    let w = rect.width() / count as f32;
-    for (k, level) in bridge.voc_levels.iter().take(count).enumerate() {
-        let db = crate::dsp::gain_to_db(level.load(Ordering::Relaxed));
-        let h = if on { ((db + 60.0) / 60.0).clamp(0.0, 1.0) * (rect.height() - 16.0) } else { 0.0 };
-        let x = rect.left() + k as f32 * w;
-        let bar = egui::Rect::from_min_max(egui::pos2(x + 0.5, rect.bottom() - h), egui::pos2(x + w - 0.5, rect.bottom()));
-        painter.rect_filled(bar, 0.0, Color32::from_rgb(90, 170, 230));
+    if on {
+        // Below the line of text.
+        band_bars(&painter, egui::Rect::from_min_max(rect.min + Vec2::new(0.0, 16.0), rect.max), bridge, 0.5);
     }
     let notes = bridge.voc_notes.load(Ordering::Relaxed);
     let unvoiced = bridge.voc_unvoiced.load(Ordering::Relaxed);
     let text = format!("{count} bands · {notes} MIDI notes held · unvoiced {:.0} %", 100.0 * unvoiced);
     painter.text(rect.left_top() + Vec2::new(4.0, 2.0), egui::Align2::LEFT_TOP, text, egui::FontId::proportional(10.0), Color32::GRAY);
+}
+
+/// How many bands the vocoder runs now.
+pub fn band_count(bridge: &crate::bridge::Bridge) -> usize {
+    (bridge.voc_bands.load(std::sync::atomic::Ordering::Relaxed) as usize).clamp(1, bridge.voc_levels.len())
+}
+
+/// One bar per vocoder band across `rect`, low bands left, from −60 dBFS at the bottom to 0 at
+/// the top, with `gap` points left clear at each side of a bar.
+pub fn band_bars(painter: &egui::Painter, rect: egui::Rect, bridge: &crate::bridge::Bridge, gap: f32) {
+    let count = band_count(bridge);
+    let w = rect.width() / count as f32;
+    for (k, level) in bridge.voc_levels.iter().take(count).enumerate() {
+        let db = crate::dsp::gain_to_db(level.load(std::sync::atomic::Ordering::Relaxed));
+        let h = ((db + 60.0) / 60.0).clamp(0.0, 1.0) * rect.height();
+        let x = rect.left() + k as f32 * w;
+        let bar = egui::Rect::from_min_max(egui::pos2(x + gap, rect.bottom() - h), egui::pos2((x + w - gap).max(x + 1.0), rect.bottom()));
+        painter.rect_filled(bar, 0.0, Color32::from_rgb(90, 170, 230));
+    }
 }
 
 /// The delay's echoes on a time line: one tap per repeat, its height the repeat's level

@@ -11,6 +11,13 @@ pub trait Sink {
     fn begin(&self, p: ParamPtr);
     fn set(&self, p: ParamPtr, normalized: f32);
     fn end(&self, p: ParamPtr);
+
+    /// One complete change: begin, set, end.
+    fn gesture(&self, p: ParamPtr, normalized: f32) {
+        self.begin(p);
+        self.set(p, normalized);
+        self.end(p);
+    }
 }
 
 impl Sink for GuiContext {
@@ -97,9 +104,7 @@ impl Edits {
         for ((_, p), &v) in self.params.iter().zip(&s.0) {
             // SAFETY: see `Sink for GuiContext`.
             if (unsafe { p.unmodulated_normalized_value() } - v).abs() > 1e-7 {
-                sink.begin(*p);
-                sink.set(*p, v);
-                sink.end(*p);
+                sink.gesture(*p, v);
             }
         }
     }

@@ -2,7 +2,7 @@
 //! spectrum with draggable nodes, and the dynamics stages' transfer curves with a draggable
 //! threshold. They change parameters only through `Ctl`, so every drag is a host gesture.
 
-use super::controls::Ctl;
+use super::controls::{self, Ctl};
 use super::curves::FilterCurve;
 use super::spectrum;
 use crate::analysis::spectrum::Analyzer;
@@ -132,7 +132,7 @@ pub fn response(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, analyzer:
         if r.double_clicked() {
             ctl.edits.reset(freq.as_ptr(), ctl.sink);
         }
-        let wheel = wheel_notches(ui, &r);
+        let wheel = controls::wheel_notches(ui, &r);
         if wheel != 0.0 {
             let v = slope.unmodulated_normalized_value();
             let target = if wheel > 0.0 { slope.next_normalized_step(v, false) } else { slope.previous_normalized_step(v, false) };
@@ -187,7 +187,7 @@ pub fn response(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, analyzer:
         if r.double_clicked() {
             ctl.edits.reset(gain, ctl.sink);
         }
-        let wheel = wheel_notches(ui, &r);
+        let wheel = controls::wheel_notches(ui, &r);
         if wheel != 0.0 {
             // One notch: Q by a sixth of an octave's worth, 2^(±1/4).
             let target = qv * 2f32.powf(wheel * 0.25);
@@ -206,27 +206,6 @@ fn node(ui: &mut egui::Ui, ctl: &mut Ctl, key: &str, centre: Pos2, on: bool, col
     painter.circle_filled(centre, if r.hovered() || r.dragged() { 7.0 } else { 5.5 }, fill);
     painter.circle_stroke(centre, 6.5, Stroke::new(1.0, Color32::from_gray(20)));
     r
-}
-
-/// Wheel notches over `r` this frame (up positive), eaten so nothing scrolls.
-pub fn wheel_notches(ui: &egui::Ui, r: &egui::Response) -> f32 {
-    if !r.hovered() {
-        return 0.0;
-    }
-    ui.input_mut(|i| {
-        let n: f32 = i
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                egui::Event::MouseWheel { delta, .. } if delta.y != 0.0 => Some(delta.y.signum()),
-                _ => None,
-            })
-            .sum();
-        if n != 0.0 {
-            i.smooth_scroll_delta = Vec2::ZERO;
-        }
-        n
-    })
 }
 
 /// A dynamics stage's static curve: `out_of(x)` over x in `[lo, hi]` dB (y in `[ylo, yhi]`),
@@ -289,14 +268,7 @@ pub fn transfer(ui: &mut egui::Ui, ctl: &mut Ctl, t: Transfer, size: Vec2, out_o
         ctl.edits.begin(t.threshold, ctl.sink);
     }
     if r.dragged() {
-        let fine = ui.input(|i| i.modifiers.shift || i.modifiers.ctrl);
-        // The first frame of a drag counts from where the button went down (see `Ctl::knob`).
-        let moved = if r.drag_started() {
-            ui.input(|i| i.pointer.press_origin().zip(i.pointer.interact_pos()).map_or(0.0, |(a, b)| b.x - a.x))
-        } else {
-            r.drag_delta().x
-        };
-        let dx = moved / rect.width() * (t.x.1 - t.x.0) / if fine { 10.0 } else { 1.0 };
+        let dx = controls::drag_moved(ui, &r).x / rect.width() * (t.x.1 - t.x.0) / if controls::fine(ui) { controls::FINE } else { 1.0 };
         let mem = r.id.with("thresh");
         let pos = ui.data(|d| d.get_temp::<f32>(mem)).unwrap_or(th) + dx;
         ui.data_mut(|d| d.insert_temp(mem, pos));

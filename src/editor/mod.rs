@@ -428,10 +428,7 @@ impl NiceEguiApp for LivechainEditor {
         // "Clear fixed notches" is a momentary button: back to off once the audio thread has seen it.
         if self.clear_pressed.is_some_and(|t| t.elapsed().as_millis() > 150) {
             self.clear_pressed = None;
-            let c = self.params.feedback.clear.as_ptr();
-            edits::Sink::begin(&gui, c);
-            edits::Sink::set(&gui, c, 0.0);
-            edits::Sink::end(&gui, c);
+            edits::Sink::gesture(&gui, self.params.feedback.clear.as_ptr(), 0.0);
         }
 
         egui::Panel::top("header").show(ui, |ui| self.header(ui, &gui, dt));

@@ -3,7 +3,7 @@
 //! file). Loading a preset is a host automation gesture on every parameter it changes.
 
 use super::controls::Layout;
-use super::edits::Edits;
+use super::edits::{Edits, Sink};
 use crate::params::LivechainParams;
 use crate::presets::{self, Preset};
 use nice_plug::context::gui::GuiContext;
@@ -53,12 +53,8 @@ impl PresetsBar {
         for (ptr, norm) in targets {
             // SAFETY: the pointers come from this plugin's live parameters. Each change is a
             // begin/set/end gesture, so the host records the preset load as automation.
-            unsafe {
-                if (ptr.unmodulated_normalized_value() - norm).abs() > f32::EPSILON {
-                    gui.raw_begin_set_parameter(ptr);
-                    gui.raw_set_parameter_normalized(ptr, norm);
-                    gui.raw_end_set_parameter(ptr);
-                }
+            if (unsafe { ptr.unmodulated_normalized_value() } - norm).abs() > f32::EPSILON {
+                gui.gesture(ptr, norm);
             }
         }
         self.current = preset.name.clone();

@@ -2,7 +2,7 @@
 //! cue of what it is doing) and the detail area of the selected stage: its picture and its
 //! controls.
 
-use super::controls::Ctl;
+use super::controls::{normalized, Ctl};
 use super::graph::{self, Transfer};
 use super::{curves, Live};
 use crate::bridge::Bridge;
@@ -102,8 +102,7 @@ impl Stage {
     /// The stage's on/off switch (Input and Output have none).
     pub fn switch(self, p: &LivechainParams) -> Option<ParamPtr> {
         Some(match self {
-            Stage::Input | Stage::Output => return None,
-            Stage::Filters => return None,
+            Stage::Input | Stage::Filters | Stage::Output => return None,
             Stage::Feedback => p.feedback.on.as_ptr(),
             Stage::Gate => p.gate.on.as_ptr(),
             Stage::Eq => p.eq.on.as_ptr(),
@@ -129,7 +128,7 @@ pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live,
             if r.clicked() {
                 *selected = stage;
             }
-            let on = stage.switch(p).is_none_or(|s| unsafe { s.unmodulated_normalized_value() } > 0.5)
+            let on = stage.switch(p).is_none_or(|s| normalized(s) > 0.5)
                 && (stage != Stage::Filters || p.filters.hp_on.value() || p.filters.lp_on.value());
             let painter = ui.painter();
             let fill =
@@ -167,15 +166,7 @@ pub fn strip(ui: &mut egui::Ui, ctl: &mut Ctl, p: &LivechainParams, live: &Live,
                 } else {
                     Rect::from_min_size(egui::pos2(rect.right() - 32.0, rect.bottom() - 22.0), Vec2::new(26.0, 15.0))
                 };
-                let sw = ui
-                    .interact(at, ui.scope_id().with(("tile-switch", stage.key())), Sense::click())
-                    .on_hover_text(format!("{} on/off", stage.name()));
-                ctl.layout.add_in(ui, format!("switch:{}", stage.key()), Some(&key), at);
-                if sw.clicked() {
-                    let now = unsafe { s.unmodulated_normalized_value() } > 0.5;
-                    ctl.edits.edit(s, if now { 0.0 } else { 1.0 }, ctl.sink);
-                }
-                super::controls::switch_shape(ui, at, unsafe { s.unmodulated_normalized_value() } > 0.5, sw.hovered());
+                ctl.toggle_at(ui, s, [at, at], &format!("switch:{}", stage.key()), Some(&key), &format!("{} on/off", stage.name()));
             }
             if !compact {
                 let cue = Rect::from_min_max(
@@ -228,19 +219,7 @@ fn activity(ui: &egui::Ui, rect: Rect, stage: Stage, on: bool, p: &LivechainPara
             let n = bridge.fb_notches().len();
             text(format!("notch {n}"), if n > 0 { Color32::from_rgb(240, 180, 90) } else { dim });
         }
-        Stage::Vocoder if on => {
-            let count = (bridge.voc_bands.load(Ordering::Relaxed) as usize).clamp(1, bridge.voc_levels.len());
-            let w = rect.width() / count as f32;
-            for (k, level) in bridge.voc_levels.iter().take(count).enumerate() {
-                let t = ((crate::dsp::gain_to_db(level.load(Ordering::Relaxed)) + 60.0) / 60.0).clamp(0.0, 1.0);
-                let x = rect.left() + k as f32 * w;
-                painter.rect_filled(
-                    Rect::from_min_max(egui::pos2(x, rect.bottom() - t * rect.height()), egui::pos2(x + w.max(1.0), rect.bottom())),
-                    0.0,
-                    Color32::from_rgb(90, 170, 230),
-                );
-            }
-        }
+        Stage::Vocoder if on => curves::band_bars(&painter, rect, bridge, 0.0),
         Stage::Eq if on => {
             let n = p.eq.settings().bands.iter().filter(|b| b.on && b.gain_db != 0.0).count();
             text(format!("{n} band{}", if n == 1 { "" } else { "s" }), dim);
@@ -399,10 +378,7 @@ pub fn detail(
                 let b = ui.button("Clear fixed notches").on_hover_text("Forget the fixed set learned while ringing out");
                 ctl.layout.add(ui, "button:fb_clear", b.rect);
                 if b.clicked() {
-                    let c = fb.clear.as_ptr();
-                    ctl.sink.begin(c);
-                    ctl.sink.set(c, 1.0);
-                    ctl.sink.end(c);
+                    ctl.sink.gesture(fb.clear.as_ptr(), 1.0);
                     *clear_pressed = Some(std::time::Instant::now());
                 }
                 ui.label(

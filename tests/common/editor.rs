@@ -9,6 +9,27 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// The layout record in `path`, once it is there and whole.
+pub fn read_record(path: &std::path::Path) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// The rectangle of widget `id` in a record, in logical points [x0, y0, x1, y1].
+pub fn find_rect(v: &Value, id: &str) -> Option<[f32; 4]> {
+    let w = v["widgets"].as_array()?.iter().find(|w| w["id"] == id)?;
+    let r: Vec<f32> = w["rect"].as_array()?.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect();
+    Some([*r.first()?, *r.get(1)?, *r.get(2)?, *r.get(3)?])
+}
+
+/// A knob's dial centre and value line (`src/editor/controls.rs`: the name takes the top 13
+/// points, the value the bottom 15).
+pub fn dial(r: [f32; 4]) -> (f32, f32) {
+    ((r[0] + r[2]) / 2.0, (r[1] + 13.0 + r[3] - 15.0) / 2.0)
+}
+pub fn value_line(r: [f32; 4]) -> (f32, f32) {
+    ((r[0] + r[2]) / 2.0, r[3] - 7.0)
+}
+
 pub struct Editor {
     _app: Stop,
     _xvfb: Stop,
@@ -41,7 +62,7 @@ pub fn start(geometry: &str, name: &str) -> Editor {
 
 impl Editor {
     fn try_read(&self) -> Option<Value> {
-        serde_json::from_str(&std::fs::read_to_string(&self.layout).ok()?).ok()
+        read_record(&self.layout)
     }
 
     pub fn read(&self) -> Value {
@@ -80,9 +101,7 @@ impl Editor {
 
     /// The widget's rectangle in logical points, [x0, y0, x1, y1].
     pub fn rect(v: &Value, id: &str) -> [f32; 4] {
-        let w = v["widgets"].as_array().unwrap().iter().find(|w| w["id"] == id).unwrap_or_else(|| panic!("no widget {id} on screen"));
-        let r: Vec<f32> = w["rect"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
-        [r[0], r[1], r[2], r[3]]
+        find_rect(v, id).unwrap_or_else(|| panic!("no widget {id} on screen"))
     }
 
     /// Screen pixels of a logical point.
