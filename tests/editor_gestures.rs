@@ -137,6 +137,11 @@ fn editor_edits_reach_the_host_as_gestures() {
         eprintln!("host automation to 2500 Hz shows in the editor");
         let _ = gui.hide(&inst.plugin_handle());
         gui.destroy(&inst.plugin_handle());
+        // The window's thread must be gone before Xvfb is: Xlib ends the whole process (exit
+        // status 1) when its server vanishes under an open connection.
+        pump_until(&mut inst, "the editor window to close", Duration::from_secs(20), || {
+            common::xwd::screenshot(&display).count([27, 27, 27], 4, 0, 1280) < 1_000
+        });
         done.store(true, Ordering::Relaxed);
         audio.join().expect("the audio thread")
     });
