@@ -1,6 +1,7 @@
 //! The feedback suppressor in the closed loop (`livechain::howl`): MSG, ASG, detection and
 //! distortion per room and source, and the music that must be left alone. `cargo xtask howl`
-//! runs it; `--quick` measures one room and source only.
+//! runs it; `--quick` measures one room and source only; `--detect` only the detection (every
+//! room and source) and the music.
 
 use livechain::howl::{self, room::Room, source};
 
@@ -23,6 +24,7 @@ fn asg(off: Option<f32>, on: Option<f32>) -> String {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let detect_only = std::env::args().any(|a| a == "--detect");
     let sr = howl::SR;
     let speech = match source::speech(sr, source::SENTENCES) {
         Ok(s) => s,
@@ -38,6 +40,11 @@ fn main() {
     }
     let rooms = Room::all(sr);
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
+    if detect_only {
+        detection(rooms, &sources);
+        music(sr);
+        return;
+    }
     println!(
         "Closed loop at {} kHz, {}-sample blocks; the loop gain rises 1 dB/s from 3 dB under the room's MSG.",
         sr / 1000.0,
@@ -45,9 +52,12 @@ fn main() {
     );
     println!("MSG: the gain at which the rising loop ran away, in dB over the MSG of the room's response; ASG = on − off.");
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found; time to the first notch, the output's highest", howl::STEP_DB);
-    println!("100 ms level over the source's. SD: spectral distortion of the notches the ramp left, loop open.\n");
     println!(
-        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "100 ms level over the source's. SD: spectral distortion of the notches the ramp left, loop open; + shift, + canceller: of the"
+    );
+    println!("suppressor in those modes, fresh, loop open.\n");
+    println!(
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for room in rooms {
         for (name, src) in &sources {
@@ -60,7 +70,7 @@ fn main() {
             let asg_rung = asg(f.off_db, f.rung_db);
             let asg_cancel = asg(f.off_db, f.cancel_db);
             println!(
-                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} |",
+                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} | {:.2} | {:.2} |",
                 f.room,
                 room.delay_ms,
                 room.rt60,
@@ -78,16 +88,38 @@ fn main() {
                 f.notches,
                 f.detect_ms.map_or("none".into(), |v| format!("{v:.0}")),
                 f.peak_over_db,
-                f.sd_db
+                f.sd_db,
+                f.sd_shift_db,
+                f.sd_cancel_db
             );
         }
     }
+    music(sr);
+}
+
+/// Detection alone: the step over the MSG the rising loop found with the suppressor off.
+fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
+    println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found.\n", howl::STEP_DB);
+    println!("| room | source | off | detection ms | howl peak dB |\n| --- | --- | --- | --- | --- |");
+    for room in rooms {
+        for (name, src) in sources {
+            let (off, _) = howl::ramp_msg(room, src, None, -3.0, 6.0, 1.0);
+            let (ms, peak) = howl::step(room, src, off.unwrap_or(0.0) + howl::STEP_DB);
+            println!("| {} | {name} | {} | {} | {peak:+.1} |", room.name, fmt(off, 6.0), ms.map_or("none".into(), |v| format!("{v:.0}")));
+        }
+    }
+}
+
+/// Music with no loop: nothing may be notched, the level must stay.
+fn music(sr: f32) {
     println!("\nMusic with no loop: howls found and level change (suppressor on, defaults), and the level change with the canceller.\n");
-    println!("| signal | howls found | level change dB | with the canceller dB |\n| --- | --- | --- | --- |");
+    println!(
+        "| signal | howls found | level change dB | with the canceller: howls found | level change dB |\n| --- | --- | --- | --- | --- |"
+    );
     let music = source::music(sr);
     for (name, x) in &music {
         let (found, change) = howl::music_check(x);
-        let (_, cancel) = howl::music_check_in(x, howl::CANCEL);
-        println!("| {name} | {found} | {change:+.3} | {cancel:+.3} |");
+        let (cancel_found, cancel) = howl::music_check_in(x, howl::CANCEL);
+        println!("| {name} | {found} | {change:+.3} | {cancel_found} | {cancel:+.3} |");
     }
 }

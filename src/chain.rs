@@ -180,6 +180,9 @@ pub struct Chain {
     afc_x: [f32; CHUNK],
     afc_e: [f32; CHUNK],
     afc_y: [f32; CHUNK],
+    /// The microphone before cancellation, after the input gain (the channels' mean): what the
+    /// feedback suppressor's detector hears while the canceller is on.
+    afc_listen: [f32; CHUNK],
     /// Consecutive silent input samples processed so far.
     silent_run: u64,
     /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
@@ -212,6 +215,7 @@ impl Default for Chain {
             afc_x: [0.0; CHUNK],
             afc_e: [0.0; CHUNK],
             afc_y: [0.0; CHUNK],
+            afc_listen: [0.0; CHUNK],
             silent_run: 0,
             skipped: 0,
             idle_total: 0,
@@ -291,7 +295,7 @@ impl Chain {
 
     /// The context for questions about the settings (tails, settling): no chunk, no sidechain.
     fn ctx(&self) -> Ctx<'static> {
-        Ctx { sample_rate: self.sample_rate, tempo: self.tempo, clock: self.clock, side: &[] }
+        Ctx { sample_rate: self.sample_rate, tempo: self.tempo, clock: self.clock, side: &[], listen: &[] }
     }
 
     /// How long the output rings on after the input stops at the current settings, in seconds,
@@ -493,8 +497,21 @@ impl Chain {
         }
 
         // The stages, in the list's order.
-        let ctx =
-            Ctx { sample_rate: self.sample_rate, tempo: self.tempo, clock: self.clock + start as u64, side: &self.side[..side_channels] };
+        let listen: &[f32] = if self.afc_on {
+            for ((l, &x), &g) in self.afc_listen[..n].iter_mut().zip(&self.afc_x[..n]).zip(&self.lanes.in_gain[..n]) {
+                *l = x * g;
+            }
+            &self.afc_listen[..n]
+        } else {
+            &[]
+        };
+        let ctx = Ctx {
+            sample_rate: self.sample_rate,
+            tempo: self.tempo,
+            clock: self.clock + start as u64,
+            side: &self.side[..side_channels],
+            listen,
+        };
         let mut chans = chunk_slices(buffer, channels, start, n);
         self.stages.chunk(&mut chans[..channels], p, &ctx);
 

@@ -48,10 +48,15 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
     let (on, _) = howl::ramp_msg(room, &speech, Some(howl::CANCEL), -3.0, 20.0, 1.0);
     let on = on.unwrap_or(20.0);
     println!("speech, {}, canceller: ran away at {on:+.1} dB, off {off:+.1} dB: ASG {:.1} dB", room.name, on - off);
-    assert!(on - off >= 7.0, "ASG with the canceller {:.1} dB", on - off);
+    // (The goal on speech: 10 dB.)
+    assert!(on - off >= 10.0, "ASG with the canceller {:.1} dB", on - off);
+    // With the canceller on the detector listens to the microphone before cancellation: the
+    // canceller's misadjustment beating against a held note (the accented note, the chord) once
+    // looked like a growing howl and was notched.
     for (name, x) in source::music(sr) {
-        let (_, change) = howl::music_check_in(&x, howl::CANCEL);
-        println!("{name}: level change {change:+.3} dB with the canceller");
+        let (found, change) = howl::music_check_in(&x, howl::CANCEL);
+        println!("{name}: {found} howls found, level change {change:+.3} dB with the canceller");
+        assert_eq!(found, 0, "{name}: a howl was found in music with the canceller on");
         assert!(change.abs() <= 0.3, "{name}: the canceller changed the level by {change:+.3} dB");
     }
 }
@@ -73,10 +78,11 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_a_sung_vowel() {
         on - off,
         run.notches.len()
     );
-    assert!(on - off >= 2.0, "ASG {:.1} dB", on - off);
+    assert!(on - off >= 3.0, "ASG {:.1} dB", on - off);
 }
 
-/// Music with no loop: held vibrato notes, a chord of prime-harmonic partials, a whistled tune
+/// Music with no loop: held vibrato notes, a chord of prime-harmonic partials, a whistled tune,
+/// an accented note (its steps up slide into the detector's window faster than any howl grows)
 /// and a slow sweep pass untouched (no howl found, level within 0.1 dB).
 #[test]
 fn music_without_feedback_is_left_alone() {
@@ -87,5 +93,26 @@ fn music_without_feedback_is_left_alone() {
         println!("{name}: {found} howls found, level change {change:+.3} dB");
         assert_eq!(found, 0, "{name}: a howl was found in music");
         assert!(change.abs() <= 0.1, "{name}: level changed {change:+.3} dB");
+    }
+}
+
+/// A step over the MSG (the loop 6 dB under the response's MSG, then 3 dB over the MSG the
+/// rising loop found with the suppressor off): the first howl is notched quickly and the output
+/// does not get far over the source. Pink noise and speech in the small room. (The detector
+/// that analysed every 21 ms and waited for four levels of growth took 112 and 219 ms, and the
+/// output rose 14 and 15 dB over the source.)
+#[test]
+fn a_howl_is_notched_soon_after_the_loop_crosses_unity() {
+    let sr = howl::SR;
+    let room = &Room::all(sr)[0];
+    let speech = source::speech(sr, source::SENTENCES).expect("espeak-ng and sox (cargo xtask test installs them)");
+    for (name, src, most_ms, most_db) in [("pink noise", source::pink_noise(sr, 6.0, 9), 100.0, 9.0), ("speech", speech, 160.0, 13.0)] {
+        let (off, _) = howl::ramp_msg(room, &src, None, -3.0, 8.0, 1.0);
+        let off = off.expect("with the suppressor off the loop runs away");
+        let (ms, peak) = howl::step(room, &src, off + howl::STEP_DB);
+        println!("{name}, {}: first notch {ms:?} ms after the step, output at most {peak:+.1} dB over the source", room.name);
+        let ms = ms.expect("a notch placed after the step, none before it");
+        assert!(ms <= most_ms, "{name}: first notch after {ms:.0} ms");
+        assert!(peak <= most_db, "{name}: the output rose {peak:+.1} dB over the source");
     }
 }

@@ -163,6 +163,10 @@ pub struct Figures {
     pub peak_over_db: f32,
     /// The spectral distortion of the notches the ramp left, on the source with the loop open.
     pub sd_db: f32,
+    /// The spectral distortion of the whole suppressor on the source with the loop open, fresh,
+    /// in mode "notch + fixed + shift" and with the canceller (`mode_sd`).
+    pub sd_shift_db: f32,
+    pub sd_cancel_db: f32,
     /// Notches held at the top of the ramp.
     pub notches: usize,
 }
@@ -195,6 +199,8 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
         detect_ms,
         peak_over_db,
         sd_db,
+        sd_shift_db: mode_sd(src, SHIFT),
+        sd_cancel_db: mode_sd(src, CANCEL),
         notches: on_run.notches.len(),
     }
 }
@@ -235,6 +241,19 @@ pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> f32 {
         let n = c.len();
         fs.process_block(&mut [c], |_| s, &[1.0; crate::dsp::BLOCK][..n]);
     }
+    frame_sd(src, &y)
+}
+
+/// The spectral distortion (as `frame_sd`) the chain with the suppressor in `mode` does to `src`
+/// with the loop open: the shift's detune, and the canceller's estimate of a path that is not
+/// there.
+pub fn mode_sd(src: &[f32], mode: f32) -> f32 {
+    let mut h = host(Some(mode));
+    let (mut l, mut r) = (src.to_vec(), src.to_vec());
+    for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
+        h.process(&mut [cl, cr]);
+    }
+    let y: Vec<f32> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect();
     frame_sd(src, &y)
 }
 

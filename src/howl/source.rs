@@ -117,6 +117,23 @@ pub fn whistle(sr: f32, secs: f32, seed: u32) -> Vec<f32> {
     to_rms_db(x, -20.0)
 }
 
+/// A held note played with accents: a 440 Hz tone (three partials) whose level steps between
+/// two, 18 dB apart, every 250 ms, over a little noise; −20 dBFS RMS. Each step up, sliding into
+/// the detector's window, rises faster than any howl for a moment.
+pub fn accents(sr: f32, secs: f32, f0: f32) -> Vec<f32> {
+    let mut seed = 5u32;
+    let n = (secs * sr) as usize;
+    let step = (0.25 * sr) as usize;
+    let x = (0..n)
+        .map(|i| {
+            let env = if (i / step).is_multiple_of(2) { 1.0 } else { 0.125 };
+            let ph = TAU * f0 * i as f32 / sr;
+            env * (ph.sin() + 0.3 * (2.0 * ph).sin() + 0.1 * (3.0 * ph).sin()) + 0.05 * noise(&mut seed)
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
 /// A slow logarithmic sine sweep from 100 Hz to 6.4 kHz (six octaves) over `secs`; −20 dBFS RMS.
 pub fn sweep(sr: f32, secs: f32) -> Vec<f32> {
     let n = (secs * sr) as usize;
@@ -216,6 +233,7 @@ pub fn music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
         ("held note with vibrato (sawtooth 440 Hz, ±40 cents)", vibrato_note(sr, 8.0, 440.0)),
         ("chord of prime-harmonic partials (C4 E4 G4)", prime_chord(sr, 8.0)),
         ("whistled tune (1.2–2.4 kHz)", whistle(sr, 8.0, 4)),
+        ("accented note (440 Hz stepping 18 dB up and down every 250 ms)", accents(sr, 8.0, 440.0)),
         ("slow sine sweep (100 Hz–6.4 kHz in 20 s)", sweep(sr, 20.0)),
     ]
 }

@@ -256,7 +256,7 @@ impl Stage for Feedback {
         self.dsp.reset();
     }
     #[inline]
-    fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, _: &Ctx, fade: &[f32]) {
+    fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, ctx: &Ctx, fade: &[f32]) {
         self.sync(p);
         let mode = p.mode.value();
         let (fixed_on, shift) = (mode != FeedbackMode::Notch, matches!(mode, FeedbackMode::NotchShift | FeedbackMode::Canceller));
@@ -273,6 +273,7 @@ impl Stage for Feedback {
                 shift,
             }
         };
+        self.dsp.listen_to(ctx.listen);
         self.dsp.process_block(chans, settings, fade);
         self.save(p);
     }

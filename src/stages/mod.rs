@@ -33,12 +33,16 @@ pub struct Ctx<'a> {
     pub clock: u64,
     /// The sidechain input for this chunk (0 to 2 channels, sanitised; at least the chunk long).
     pub side: &'a [[f32; BLOCK]],
+    /// With the feedback canceller on: the microphone before cancellation for this chunk (the
+    /// channels' mean, after the input gain), what the feedback suppressor's detector listens
+    /// to. Empty otherwise.
+    pub listen: &'a [f32],
 }
 
 impl Ctx<'_> {
     /// A context with no sidechain, at stream position 0 (tests and tools).
     pub fn plain(sample_rate: f32) -> Ctx<'static> {
-        Ctx { sample_rate, tempo: None, clock: 0, side: &[] }
+        Ctx { sample_rate, tempo: None, clock: 0, side: &[], listen: &[] }
     }
 }
 

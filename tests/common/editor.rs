@@ -148,7 +148,11 @@ impl Editor {
             self.xdotool(&["mousemove".into(), px.to_string(), py.to_string()]);
             std::thread::sleep(Duration::from_millis(40));
         }
-        std::thread::sleep(Duration::from_millis(150));
+        // The editor must have drawn a frame with the pointer at its last place before the
+        // button goes up (a release in the same frame as the last moves ends the drag short):
+        // two fresh records, each written after a frame, however slow the frames are.
+        self.fresh();
+        self.fresh();
         self.xdotool(&["mouseup".into(), "1".into()]);
         if let Some(m) = modifier {
             self.xdotool(&["keyup".into(), m.into()]);

@@ -77,6 +77,8 @@ fn run_command() -> Result<()> {
         "worst-case" => run_cmd(Command::new("cargo").args(["bench", "--bench", "worst_case"])),
         "fuzz" => fuzz(&root, &rest),
         "howl" => {
+            // The example builds the crate (ALSA, JACK, X11 headers) and reads espeak-ng/sox.
+            system::ensure(system::BUILD)?;
             system::ensure(system::TEST)?;
             run_cmd(Command::new("cargo").args(["run", "--release", "--example", "howl", "--"]).args(&rest))
         }

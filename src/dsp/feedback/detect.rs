@@ -12,11 +12,18 @@
 //! - **magnitude slope**: a howl grows steadily (its level in dB rises on a straight line, at a
 //!   rate set by the loop's excess gain and delay), where a note's onset rises and stops.
 //!
-//! A peak is a howl when it is narrow, lone, steady in frequency and has grown over `FRAMES` to
-//! `GROW_FRAMES` frames on a line at least as steep as the sensitivity asks; or, the howl having
-//! already saturated (a limiter holds it), when it has stayed a lone, narrow tone louder than
-//! `SATURATED_DB`, steadier than any voice or instrument, for `LONG_FRAMES` frames (a pure test
-//! tone that loud and that steady is taken for one too).
+//! A peak is a howl when it is narrow, lone, steady in frequency and has grown on a line at least
+//! as steep as the sensitivity asks, either
+//! - fast: by `FAST_RISE_DB` or more over `FAST_FRAMES` consecutive analyses (27 to 85 ms at
+//!   48 kHz), without slowing down, and rising in a window a quarter as long too: a howl's level in dB rises on a straight line, or bends upward
+//!   while it comes out of the source, where a note's onset sliding into the window, an attack
+//!   or a swell bends downward as it levels off; or
+//! - steadily: over `FRAMES` to `GROW_FRAMES` levels half a window apart (64 to 235 ms), the
+//!   slow howl of a loop barely over unity;
+//!
+//! or, the howl having already saturated (a limiter holds it), when it has stayed a lone, narrow
+//! tone louder than `SATURATED_DB`, steadier than any voice or instrument, for `LONG_FRAMES`
+//! levels (a pure test tone that loud and that steady is taken for one too).
 
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
@@ -25,25 +32,46 @@ use std::sync::Arc;
 use crate::dsp::fastmath;
 
 /// Peaks followed at once, and peaks taken from a frame (the loudest that qualify).
-pub const TRACKS: usize = 16;
-pub const PEAKS: usize = 10;
-/// Frames a howl must have grown through (with a hop of a quarter window: about 32 ms of growth
-/// at 48 kHz, on spectra 43 ms long).
+pub const TRACKS: usize = 24;
+pub const PEAKS: usize = 20;
+/// Analyses per window length: one every eighth of a window (5.3 ms at 48 kHz).
+pub const HOPS_PER_WINDOW: usize = 8;
+/// The steady test's levels are half a window apart (21 ms at 48 kHz): this many analyses.
+pub const STRIDE: usize = HOPS_PER_WINDOW / 2;
+/// Levels (`STRIDE` analyses apart) a howl must have grown through in the steady test: 64 ms of
+/// growth at 48 kHz, longer than a window, so a note's onset sliding in cannot pass for one.
 pub const FRAMES: usize = 4;
-/// Frames a saturated, steady, lone tone must have held.
+/// Levels (`STRIDE` apart) a saturated, steady, lone tone must have held.
 pub const LONG_FRAMES: usize = 16;
-/// The longest stretch a growth is looked for over (about 170 ms at 48 kHz).
+/// The longest stretch the steady test looks over (12 levels: 235 ms at 48 kHz).
 pub const GROW_FRAMES: usize = 12;
-/// The least a howl must have risen over the stretch (dB).
+/// The least a howl must have risen over the stretch in the steady test (dB).
 pub const RISE_DB: f32 = 3.0;
+/// The fast test: consecutive analyses looked over (6 to 16: 27 to 85 ms at 48 kHz) ...
+pub const FAST_FRAMES: std::ops::RangeInclusive<usize> = 6..=16;
+/// ... the least rise over them (dB) ...
+pub const FAST_RISE_DB: f32 = 3.0;
+/// ... and the least the second half's mean step may be of the first half's (no slowing down) ...
+pub const FAST_BEND: f32 = 0.85;
+/// ... and the least share of the window's last rise (over a quarter window) that a window a
+/// quarter as long must show at the same frequency over the same time. An exponential rises at
+/// the same rate in dB whatever the window; a tone that stepped up has filled the short window
+/// while the long one still slides over the step.
+pub const FAST_SHORT_SHARE: f32 = 0.5;
+/// The steady test's: the second half's mean step at least half the first half's.
+pub const STEADY_BEND: f32 = 0.5;
 /// How far under the frame's loudest bin a howl may still be (dB): quieter peaks are left alone.
 pub const RELATIVE_DB: f32 = 25.0;
 /// The least level (dB re full scale) of a steady lone tone taken for a howl a limiter holds.
 pub const SATURATED_DB: f32 = -10.0;
-/// Levels kept per track.
-const HIST: usize = LONG_FRAMES;
+/// Analyses kept per track.
+const HIST: usize = LONG_FRAMES * STRIDE;
 /// A peak's least height over its neighbours (dB).
-pub const PNPR_DB: f32 = 10.0;
+pub const PNPR_DB: f32 = 6.0;
+/// A harmonic series' other members must be narrow peaks too, this far over their neighbours
+/// (dB): in noise, or among the many peaks of a loop howling at several frequencies, a mere
+/// local maximum in tune with a howl is no partial of anything.
+pub const MEMBER_PNPR_DB: f32 = 6.0;
 /// The lowest level a howl is looked for at (dB re a full-scale sine).
 pub const FLOOR_DB: f32 = -75.0;
 /// The frequency range searched.
@@ -59,7 +87,7 @@ pub struct Howl {
     pub slope_db_s: f32,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Track {
     active: bool,
     /// Frames matched in a row (capped), frames missed in a row.
@@ -73,6 +101,22 @@ struct Track {
     /// Whether the peak looked like a partial of a harmonic series in that frame.
     harmonic: [bool; HIST],
     matched: bool,
+}
+
+impl Default for Track {
+    fn default() -> Self {
+        Self {
+            active: false,
+            count: 0,
+            missed: 0,
+            head: 0,
+            freq: [0.0; HIST],
+            level: [0.0; HIST],
+            pnpr: [0.0; HIST],
+            harmonic: [false; HIST],
+            matched: false,
+        }
+    }
 }
 
 impl Track {
@@ -120,8 +164,55 @@ pub fn min_slope_for(sensitivity: f32) -> f32 {
     60.0 * 0.1f32.powf(sensitivity.clamp(0.0, 1.0))
 }
 
+/// The short window of the fast test's check: its FFT, its buffers and its Hann window.
+#[derive(Clone, Default)]
+struct Short {
+    fft: Option<Arc<dyn RealToComplex<f32>>>,
+    frame: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    window: Vec<f32>,
+}
+
+impl Short {
+    fn prepare(&mut self, len: usize) {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(len);
+        self.frame = fft.make_input_vec();
+        self.spectrum = fft.make_output_vec();
+        self.scratch = fft.make_scratch_vec();
+        // (In f64: every platform's build gets the same bits.)
+        self.window = (0..len).map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / len as f64).cos()) as f32).collect();
+        self.fft = Some(fft);
+    }
+
+    /// The power at `freq` (the most of the three nearest bins) of the `len` samples of the
+    /// ring (oldest at `pos`) that end `back` samples before its newest.
+    fn power(&mut self, ring: &[f32], pos: usize, back: usize, freq: f32, sr: f32) -> f32 {
+        let Some(fft) = self.fft.as_ref() else { return 0.0 };
+        let (n, len) = (ring.len(), self.frame.len());
+        let start = pos + n - back - len;
+        for (i, (f, &w)) in self.frame.iter_mut().zip(&self.window).enumerate() {
+            *f = ring[(start + i) & (n - 1)] * w;
+        }
+        if fft.process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch).is_err() {
+            return 0.0;
+        }
+        let k = ((freq * len as f32 / sr).round() as usize).clamp(1, self.spectrum.len() - 2);
+        self.spectrum[k - 1..=k + 1].iter().map(|c| c.re * c.re + c.im * c.im).fold(0.0f32, f32::max)
+    }
+
+    /// How far (dB) the short window's power at `freq` rose over its own length, to now.
+    fn rise_db(&mut self, ring: &[f32], pos: usize, freq: f32, sr: f32) -> f32 {
+        let len = self.frame.len();
+        let (now, then) = (self.power(ring, pos, 0, freq, sr), self.power(ring, pos, len, freq, sr));
+        // (The detector's own log: the same bits on every platform.)
+        (fastmath::log2(now + 1e-30) - fastmath::log2(then + 1e-30)) * (10.0 * std::f32::consts::LOG10_2)
+    }
+}
+
 pub struct Detector {
     sr: f32,
+    short: Short,
     n: usize,
     hop: usize,
     ring: Vec<f32>,
@@ -155,6 +246,7 @@ impl Clone for Detector {
             sr: self.sr,
             n: self.n,
             hop: self.hop,
+            short: self.short.clone(),
             ring: self.ring.clone(),
             pos: self.pos,
             since_hop: self.since_hop,
@@ -177,6 +269,7 @@ impl Default for Detector {
     fn default() -> Self {
         Self {
             sr: 0.0,
+            short: Short::default(),
             n: 0,
             hop: 1,
             ring: Vec::new(),
@@ -208,7 +301,7 @@ impl Detector {
         let n = Self::size_for(sr);
         self.sr = sr;
         self.n = n;
-        self.hop = n / 2;
+        self.hop = n / HOPS_PER_WINDOW;
         self.ring = vec![0.0; n];
         self.window = (0..n).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / n as f32).cos()).collect();
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
@@ -216,6 +309,7 @@ impl Detector {
         self.spectrum = fft.make_output_vec();
         self.scratch = fft.make_scratch_vec();
         self.fft = Some(fft);
+        self.short.prepare(n / 4);
         self.pow = vec![0.0; n / 2 + 1];
         self.peak_flags = vec![0; n / 2 + 1];
         self.norm_db = 20.0 * (n as f32 / 4.0).log10();
@@ -304,17 +398,30 @@ impl Detector {
         ((k as f32 + d) * self.bin_hz(), b - 0.25 * (a - c) * d)
     }
 
+    /// The neighbours a peak at k stands over: the loudest of the bins 3 to 5 away on either
+    /// side (k must be 5 bins in).
+    fn neighbours(&self, k: usize) -> f32 {
+        let side = |sign: isize| (3..=5).fold(0.0f32, |m, d| m.max(self.pow[(k as isize + sign * d) as usize]));
+        side(-1).max(side(1))
+    }
+
     /// Whether bin k is a local maximum.
     fn is_max(&self, k: usize) -> bool {
         k >= 1 && k + 1 < self.pow.len() && self.pow[k] > self.pow[k - 1] && self.pow[k] >= self.pow[k + 1]
     }
 
-    /// A local maximum within a bin of `freq` with at least `power_min`, in tune to `tol` Hz:
-    /// its level, or None.
+    /// A narrow local maximum (`MEMBER_PNPR_DB` over the bins 3 to 5 away) within a bin of
+    /// `freq` with at least `power_min`, in tune to `tol` Hz: its level, or None.
     fn partial_near(&self, freq: f32, power_min: f32, tol: f32) -> Option<f32> {
         let k = (freq / self.bin_hz()).round() as usize;
+        let ratio = 10f32.powf(MEMBER_PNPR_DB / 10.0);
         for kk in k.saturating_sub(1)..=k + 1 {
-            if kk >= 2 && kk + 2 < self.pow.len() && self.pow[kk] >= power_min && self.is_max(kk) {
+            if kk >= 5
+                && kk + 5 < self.pow.len()
+                && self.pow[kk] >= power_min
+                && self.is_max(kk)
+                && self.pow[kk] >= ratio * self.neighbours(kk)
+            {
                 let (f, l) = self.refine(kk);
                 if (f - freq).abs() <= tol {
                     return Some(l);
@@ -344,17 +451,13 @@ impl Detector {
             let flags = &mut self.peak_flags[..len];
             for i in 0..len {
                 let x = c0[i];
-                let nb = m5[i].max(m4[i]).max(m3[i]).max(p3[i]).max(p4[i]).max(p5[i]);
+                let nb = m5[i].max(m4[i]).max(m3[i]).max(p3[i].max(p4[i]).max(p5[i]));
                 flags[i] = ((x >= floor) & (x > m1[i]) & (x >= p1[i]) & (x >= nb * pnpr_ratio)) as u8;
             }
         }
         for k in lo..hi {
             if self.peak_flags[k - lo] != 0 {
-                let mut neighbours = 0.0f32;
-                for m in 3..=5 {
-                    neighbours = neighbours.max(self.pow[k - m]).max(self.pow[k + m]);
-                }
-                let pnpr = self.db(k) - self.power_db(neighbours);
+                let pnpr = self.db(k) - self.power_db(self.neighbours(k));
                 let (freq, level) = self.refine(k);
                 let peak = Peak { freq, level, pnpr, harmonic: false };
                 // Keep the loudest PEAKS.
@@ -415,7 +518,7 @@ impl Detector {
     }
 
     /// Matches the frame's peaks to the tracks (nearest within half a bin), starts tracks for the
-    /// rest, ends tracks missed twice.
+    /// rest, ends tracks missed for more than `STRIDE` analyses in a row.
     fn follow(&mut self, count: usize) {
         let bin = self.bin_hz();
         for t in self.tracks.iter_mut() {
@@ -455,7 +558,7 @@ impl Detector {
             if t.active && !t.matched {
                 t.missed += 1;
                 t.count = 0;
-                if t.missed > 1 {
+                if t.missed as usize > STRIDE {
                     t.active = false;
                 }
             }
@@ -467,24 +570,35 @@ impl Detector {
         let bin = self.bin_hz();
         let frame_s = self.hop as f32 / self.sr;
         let mut found = 0;
-        for t in self.tracks.iter_mut() {
+        let short_hops = self.short.frame.len() / self.hop;
+        let (sr, pos) = (self.sr, self.pos);
+        let Self { tracks, short, ring, top_db, .. } = self;
+        for t in tracks.iter_mut() {
             if !t.active || !t.matched || found >= out.len() {
                 continue;
             }
             let mut howl = None;
-            // Growth, over the shortest stretch of the last frames (at least FRAMES, at most
-            // GROW_FRAMES) that shows it: a fast howl in a few frames, a slow one over more.
-            let loud_enough = t.level[t.head] >= self.top_db - RELATIVE_DB;
-            let mut w = FRAMES;
-            while howl.is_none() && loud_enough && w <= t.count.min(GROW_FRAMES) {
-                if let Some(slope) = growth(t, w, bin, frame_s) {
-                    if slope >= s.min_slope_db_s {
+            // Growth, over the shortest stretch that shows it: first the fast test over
+            // consecutive analyses, then the steady one over levels `STRIDE` apart (at least
+            // FRAMES, at most GROW_FRAMES): a fast howl in a few frames, a slow one over more.
+            let loud_enough = t.level[t.head] >= *top_db - RELATIVE_DB;
+            let tests = FAST_FRAMES.map(|w| (w, 1)).chain((FRAMES..=GROW_FRAMES).map(|w| (w, STRIDE)));
+            for (w, stride) in tests {
+                if howl.is_some() || !loud_enough || (w - 1) * stride + 1 > t.count {
+                    continue;
+                }
+                if let Some(slope) = growth(t, w, stride, bin, frame_s) {
+                    // The fast test's howl must rise in the short window too.
+                    let short_ok = stride > 1 || {
+                        let long = t.at(&t.level, 0) - t.at(&t.level, short_hops);
+                        short.rise_db(ring, pos, t.latest_freq(), sr) >= FAST_SHORT_SHARE * long.max(0.0)
+                    };
+                    if short_ok && slope >= s.min_slope_db_s {
                         howl = Some(Howl { freq: t.latest_freq(), level_db: t.level[t.head], slope_db_s: slope });
                     }
                 }
-                w += 1;
             }
-            if howl.is_none() && t.count >= LONG_FRAMES {
+            if howl.is_none() && t.count >= HIST {
                 let never_harmonic = t.harmonic.iter().all(|&h| !h);
                 let (flo, fhi) = span_all(&t.freq);
                 let (llo, _) = span_all(&t.level);
@@ -504,27 +618,37 @@ impl Detector {
     }
 }
 
-/// The track's growth over its last `w` frames, when it is a howl's: lone (a partial of a
-/// series in at most a quarter of them), steady in frequency (within a quarter of a bin), rising
-/// by `RISE_DB` or more, and on a line.
+/// The track's growth over `w` levels `stride` analyses apart (the newest last), when it is a
+/// howl's: lone (a partial of a series in at most a quarter of the analyses), steady in
+/// frequency (within a quarter of a bin), rising by `RISE_DB` or more (`FAST_RISE_DB` and not
+/// slowing down, for consecutive analyses), and on a line.
 /// Returns the slope of its least-squares line (dB per second).
-fn growth(t: &Track, w: usize, bin: f32, frame_s: f32) -> Option<f32> {
-    let harmonic = (0..w).filter(|&b| t.harmonic[(t.head + HIST - b) % HIST]).count();
-    if 4 * harmonic > w {
+fn growth(t: &Track, w: usize, stride: usize, bin: f32, hop_s: f32) -> Option<f32> {
+    let span = (w - 1) * stride + 1;
+    let harmonic = (0..span).filter(|&b| t.harmonic[(t.head + HIST - b) % HIST]).count();
+    if 4 * harmonic > span {
         return None;
     }
-    let (flo, fhi) = (0..w).map(|b| t.at(&t.freq, b)).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (flo, fhi) = (0..span).map(|b| t.at(&t.freq, b)).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if fhi - flo > 0.25 * bin {
         return None;
     }
-    let level = |x: usize| t.at(&t.level, w - 1 - x);
-    if level(w - 1) - level(0) < RISE_DB {
+    let level = |x: usize| t.at(&t.level, (w - 1 - x) * stride);
+    let fast = stride == 1;
+    if level(w - 1) - level(0) < if fast { FAST_RISE_DB } else { RISE_DB } {
         return None;
     }
-    // On a line: a growing exponential's windowed level rises by the same step every frame
-    // (shifting an exponential only scales it), so every step lies within half to twice the
-    // mean step. An onset levelling off, a level stepping up, a window sliding over an attack
-    // do not.
+    // Not slowing down: the second half's mean step against the first half's. A howl's level
+    // rises on a line, or bends upward while it comes out of the source; an onset levelling
+    // off, a level stepping up, a window sliding over an attack bend downward.
+    let half = ((w - 1) / 2).max(1);
+    let first = (level(half) - level(0)) / half as f32;
+    let last = (level(w - 1) - level(w - 1 - half)) / half as f32;
+    if last < if fast { FAST_BEND } else { STEADY_BEND } * first {
+        return None;
+    }
+    // A growing exponential's windowed level rises by the same step from analysis to analysis
+    // (shifting an exponential only scales it): every step within half to twice the mean step.
     let mean_step = (level(w - 1) - level(0)) / (w - 1) as f32;
     if (1..w).any(|x| {
         let step = level(x) - level(x - 1);
@@ -539,7 +663,8 @@ fn growth(t: &Track, w: usize, bin: f32, frame_s: f32) -> Option<f32> {
         sxy += (x as f32 - mean_x) * (level(x) - mean_y);
         sxx += (x as f32 - mean_x).powi(2);
     }
-    Some(sxy / sxx / frame_s)
+    let slope = sxy / sxx;
+    Some(slope / (stride as f32 * hop_s))
 }
 
 fn span_all(a: &[f32; HIST]) -> (f32, f32) {

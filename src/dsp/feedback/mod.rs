@@ -4,7 +4,7 @@
 //! and eight fixed ones that a ring-out ("learn") fills and that stay until cleared.
 //!
 //! Zero latency: the detector looks at the past (its spectra end at the current sample), the
-//! audio only goes through the notches. The analysis runs every quarter window, at stream
+//! audio only goes through the notches. The analysis runs every eighth of a window, at stream
 //! positions counted from the last reset, and every setting is read there, so the output does not
 //! depend on how the host cuts its blocks.
 
@@ -63,6 +63,9 @@ pub struct FeedbackSuppressor {
     keep: [f32; NOTCHES],
     width_oct: f32,
     mono: [f32; BLOCK],
+    /// What the detector hears instead of the input for the next block, when set (`listen_to`).
+    listen: [f32; BLOCK],
+    listen_len: usize,
     dry: [[f32; BLOCK]; MAX_CH],
     howls: [Howl; 8],
     shift: FreqShift,
@@ -85,6 +88,8 @@ impl Default for FeedbackSuppressor {
             keep: [0.0; NOTCHES],
             width_oct: FeedbackSettings::default().width_oct,
             mono: [0.0; BLOCK],
+            listen: [0.0; BLOCK],
+            listen_len: 0,
             dry: [[0.0; BLOCK]; MAX_CH],
             howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0 }; 8],
             shift: FreqShift::default(),
@@ -196,6 +201,16 @@ impl FeedbackSuppressor {
         self.notches.iter().any(Notch::has_subnormal_state)
     }
 
+    /// For the next block only: the detector hears `mono` instead of the block's input (with the
+    /// canceller on, the microphone before cancellation: the loop's growth shows there as well,
+    /// and the canceller's misadjustment, beating against a held note, does not). Empty: the
+    /// input.
+    pub fn listen_to(&mut self, mono: &[f32]) {
+        let n = mono.len().min(BLOCK);
+        self.listen[..n].copy_from_slice(&mono[..n]);
+        self.listen_len = n;
+    }
+
     /// Processes a block (1 or 2 channels, at most `BLOCK` frames) in place; `fade[i]` is the
     /// stage's switch. The settings are read where an analysis falls.
     pub fn process_block(&mut self, chans: &mut [&mut [f32]], settings: impl Fn(usize) -> FeedbackSettings, fade: &[f32]) {
@@ -212,11 +227,16 @@ impl FeedbackSuppressor {
             }
         }
         let attack = ATTACK_DB_PER_S / self.sr;
+        let listen = self.listen_len >= n;
+        self.listen_len = 0;
         let mut a = 0;
         while a < n {
             let m = (n - a).min(self.detector.until_hop());
-            // The detector hears the input (before the notches) of both channels.
-            if channels == 2 {
+            // The detector hears the input (before the notches) of both channels, or what it was
+            // given to listen to.
+            if listen {
+                self.mono[..m].copy_from_slice(&self.listen[a..a + m]);
+            } else if channels == 2 {
                 for ((o, &x), &y) in self.mono[..m].iter_mut().zip(&chans[0][a..a + m]).zip(&chans[1][a..a + m]) {
                     *o = 0.5 * (x + y);
                 }
