@@ -248,13 +248,20 @@ pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> f32 {
 /// with the loop open: the shift's detune, and the canceller's estimate of a path that is not
 /// there.
 pub fn mode_sd(src: &[f32], mode: f32) -> f32 {
+    let (_, l, r) = open_loop(src, mode);
+    let y: Vec<f32> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect();
+    frame_sd(src, &y)
+}
+
+/// `src` on both channels through the chain with the suppressor in `mode`, no loop: the host
+/// after it and the two output channels.
+fn open_loop(src: &[f32], mode: f32) -> (OfflineHost, Vec<f32>, Vec<f32>) {
     let mut h = host(Some(mode));
     let (mut l, mut r) = (src.to_vec(), src.to_vec());
     for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
         h.process(&mut [cl, cr]);
     }
-    let y: Vec<f32> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect();
-    frame_sd(src, &y)
+    (h, l, r)
 }
 
 /// The frame-averaged spectral distortion of `y` against `x` (see `spectral_distortion`).
@@ -295,11 +302,7 @@ pub fn music_check(src: &[f32]) -> (u32, f32) {
 
 /// `music_check` in a given mode (`NOTCH`, `SHIFT`, `CANCEL`).
 pub fn music_check_in(src: &[f32], mode: f32) -> (u32, f32) {
-    let mut h = host(Some(mode));
-    let (mut l, mut r) = (src.to_vec(), src.to_vec());
-    for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
-        h.process(&mut [cl, cr]);
-    }
+    let (h, l, _) = open_loop(src, mode);
     let found = h.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
     (found, rms_db(&l) - rms_db(src))
 }
