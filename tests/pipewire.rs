@@ -144,7 +144,10 @@ fn alsa_clients_reach_pipewire_through_its_plugin() {
     }
     // The standalone on the same device (cpal names it by its description), measuring its own
     // round trip: the device loop plus its input buffering (two periods by default), give or take
-    // how the two streams start against each other.
+    // how the two streams start against each other. The plugin's loop is not the same from one
+    // launch to the next by a few samples either (3070.74 to 3076 seen for three periods), and the
+    // standalone runs in a launch of its own: it measured 3072 over a 3074.18 sample loop of the
+    // latency tool's launch. So it may come in up to `LAUNCHES` under that loop, never more.
     let text = output(
         alsa(&[
             "--backend",
@@ -167,8 +170,9 @@ fn alsa_clients_reach_pipewire_through_its_plugin() {
         .unwrap_or_else(|| panic!("no round trip in:\n{text}"));
     eprintln!("the standalone over ALSA through PipeWire, 1024-frame periods: {trip} samples (device loop {:?})", runs);
     let device = runs.iter().cloned().fold(f64::MAX, f64::min);
+    const LAUNCHES: f64 = 16.0;
     assert!(
-        (device - 1.0..=device + 8.0 * 1024.0).contains(&trip),
+        (device - LAUNCHES..=device + 8.0 * 1024.0).contains(&trip),
         "the standalone measured {trip} samples over a {device} sample device loop"
     );
 }
