@@ -1,7 +1,7 @@
 //! The feedback suppressor in the closed loop (`livechain::howl`): MSG, ASG, detection and
 //! distortion per room and source, and the music that must be left alone. `cargo xtask howl`
 //! runs it; `--quick` measures one room and source only; `--detect` only the detection (every
-//! room and source) and the music.
+//! room and source) and the music; `--canceller` only the canceller's figures and the music.
 
 use livechain::howl::{self, room::Room, source};
 
@@ -25,6 +25,7 @@ fn asg(off: Option<f32>, on: Option<f32>) -> String {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let detect_only = std::env::args().any(|a| a == "--detect");
+    let canceller_only = std::env::args().any(|a| a == "--canceller");
     let sr = howl::SR;
     let speech = match source::speech(sr, source::SENTENCES) {
         Ok(s) => s,
@@ -40,8 +41,12 @@ fn main() {
     }
     let rooms = Room::all(sr);
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
-    if detect_only {
-        detection(rooms, &sources);
+    if detect_only || canceller_only {
+        if detect_only {
+            detection(rooms, &sources);
+        } else {
+            canceller(rooms, &sources);
+        }
         music(sr);
         return;
     }
@@ -106,6 +111,21 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
             let (off, _) = howl::ramp_msg(room, src, None, -3.0, 6.0, 1.0);
             let (ms, peak) = howl::step(room, src, off.unwrap_or(0.0) + howl::STEP_DB);
             println!("| {} | {name} | {} | {} | {peak:+.1} |", room.name, fmt(off, 6.0), ms.map_or("none".into(), |v| format!("{v:.0}")));
+        }
+    }
+}
+
+/// The canceller alone: where the rising loop runs away without the suppressor and with it in
+/// mode "canceller", and the canceller's distortion of the source with the loop open.
+fn canceller(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
+    println!("Canceller: the rising loop (1 dB/s) with the suppressor off and in mode canceller; SD with the loop open.\n");
+    println!("| room | source | off | + canceller | ASG dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- |");
+    for room in rooms {
+        for (name, src) in sources {
+            let (off, _) = howl::ramp_msg(room, src, None, -3.0, 6.0, 1.0);
+            let (on, _) = howl::ramp_msg(room, src, Some(howl::CANCEL), -3.0, howl::RAMP_TOP_DB, 1.0);
+            let sd = howl::mode_sd(src, howl::CANCEL);
+            println!("| {} | {name} | {} | {} | {} | {sd:.2} |", room.name, fmt(off, 6.0), fmt(on, howl::RAMP_TOP_DB), asg(off, on));
         }
     }
 }

@@ -35,6 +35,11 @@ const MU: f32 = 0.15;
 const POWER_SMOOTH: f32 = 0.1;
 /// The step's floor, as a share of the unwhitened output's mean bin power.
 const FLOOR: f32 = 0.01;
+/// The floor while urged (`urge`): a tenth, so the filter learns about as fast on a vowel or a
+/// held note, which the source model predicts almost wholly, as on speech.
+const URGENT_FLOOR: f32 = 0.0003;
+/// How long an urge lasts (s).
+const URGENT_S: f32 = 3.0;
 /// The source model's order and the stretch of signal it is fitted to (samples).
 const ORDER: usize = 20;
 const FIT: usize = 1024;
@@ -47,8 +52,9 @@ const HIST: usize = FIT + ORDER + B;
 const LAG_MIN: usize = 120;
 const LAG_MAX: usize = 600;
 const PITCH_FIT: usize = 512;
-/// The short-term residual's history kept for the pitch predictor.
-const RHIST: usize = LAG_MAX + PITCH_FIT;
+/// The short-term residual's history kept for the pitch predictor (its three taps reach one
+/// sample past the longest lag).
+const RHIST: usize = LAG_MAX + 1 + PITCH_FIT;
 
 pub struct Canceller {
     fft: Arc<dyn RealToComplex<f32>>,
@@ -71,12 +77,18 @@ pub struct Canceller {
     /// The prewhitened output's previous block.
     yw_prev: [f32; B],
     /// The short-term residuals (after `a`) of the cancelled input and of the output, and the
-    /// pitch predictor on them: the lag and the gain (0: none).
+    /// pitch predictor on them: the lag and the gains of its three taps, at the lag less one,
+    /// the lag and the lag plus one (all 0: none). Three taps follow a period that is not a
+    /// whole number of samples, and one that glides (a vibrato), where one tap leaves the
+    /// upper harmonics unpredicted.
     re_hist: Vec<f32>,
     ry_hist: Vec<f32>,
     lag: usize,
-    beta: f32,
+    beta: [f32; 3],
     blocks: usize,
+    /// Blocks left of the urge, and how many one lasts.
+    urgent: usize,
+    urgent_blocks: usize,
     /// The current block's input and cancelled-input energies.
     x_energy: f32,
     e_energy: f32,
@@ -131,8 +143,10 @@ impl Canceller {
             re_hist: vec![0.0; RHIST],
             ry_hist: vec![0.0; RHIST],
             lag: LAG_MIN,
-            beta: 0.0,
+            beta: [0.0; 3],
             blocks: 0,
+            urgent: 0,
+            urgent_blocks: (URGENT_S * sample_rate / B as f32) as usize,
             x_energy: 0.0,
             e_energy: 0.0,
             head: 0,
@@ -163,8 +177,9 @@ impl Canceller {
         self.re_hist.fill(0.0);
         self.ry_hist.fill(0.0);
         self.lag = LAG_MIN;
-        self.beta = 0.0;
+        self.beta = [0.0; 3];
         self.blocks = 0;
+        self.urgent = 0;
         self.x_energy = 0.0;
         self.e_energy = 0.0;
         self.w.fill(Complex32::default());
@@ -193,6 +208,15 @@ impl Canceller {
         self.pos = (total % B as u64) as usize;
         self.blocks = blocks.wrapping_add(n);
         self.next_constrained = (next + n % self.parts) % self.parts;
+    }
+
+    /// A howl was found building (the suppressor's detector): the loop is near its edge, and the
+    /// filter must learn the path now. For `URGENT_S` its step's floor falls to `URGENT_FLOOR`,
+    /// so it learns at full step even where the source model predicts the output nearly wholly.
+    /// Without a howl the floor stays high: then a held note moves the filter too little to
+    /// change its level with no loop at all.
+    pub fn urge(&mut self) {
+        self.urgent = self.urgent_blocks;
     }
 
     /// Samples left in the current block: a caller's chunk must not run past it (the next
@@ -279,8 +303,10 @@ impl Canceller {
         self.ry_hist[RHIST - B..].copy_from_slice(&yw);
         for i in 0..B {
             let t = RHIST - B + i;
-            ew[i] -= self.beta * self.re_hist[t - self.lag];
-            yw[i] -= self.beta * self.ry_hist[t - self.lag];
+            for (k, &b) in self.beta.iter().enumerate() {
+                ew[i] -= b * self.re_hist[t + 1 - self.lag - k];
+                yw[i] -= b * self.ry_hist[t + 1 - self.lag - k];
+            }
         }
         self.time[..B].copy_from_slice(&self.yw_prev);
         self.time[B..].copy_from_slice(&yw);
@@ -299,7 +325,13 @@ impl Canceller {
         // The step's floor follows the output before whitening: where the source model predicts
         // nearly all of it (a whistle, a held tone), what is left is too little to learn from,
         // and the filter barely moves rather than chasing it at full step.
-        let floor = FLOOR * self.raw_power + 1e-10;
+        let share = if self.urgent > 0 {
+            self.urgent -= 1;
+            URGENT_FLOOR
+        } else {
+            FLOOR
+        };
+        let floor = share * self.raw_power + 1e-10;
         let mu = MU / self.parts as f32;
         for (s, p) in self.spec.iter_mut().zip(&self.power) {
             *s *= mu / (p + floor);
@@ -394,17 +426,20 @@ impl Canceller {
     }
 
     /// The lag (`LAG_MIN..LAG_MAX`) at which the short-term residual of the cancelled input best
-    /// predicts itself, and the gain that does it (kept within 0..1; none when the best
-    /// normalised correlation is under 0.3).
+    /// predicts itself (one tap's normalised correlation; none when it is under 0.3), then the
+    /// three taps around it that predict it best (least squares; one tap if the three are
+    /// ill-conditioned or predict no better).
     fn refit_pitch(&mut self) {
         let r = &self.re_hist;
-        let now = &r[RHIST - PITCH_FIT..];
+        let at = RHIST - PITCH_FIT;
+        let now = &r[at..];
+        let past = |lag: usize| &r[at - lag..RHIST - lag];
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x * y) as f64).sum::<f64>();
         let e0: f32 = now.iter().map(|v| v * v).sum();
         let (mut best, mut best_lag, mut best_cross, mut best_e) = (0.0f32, LAG_MIN, 0.0f32, 0.0f32);
-        for lag in LAG_MIN..=LAG_MAX.min(RHIST - PITCH_FIT) {
-            let past = &r[RHIST - PITCH_FIT - lag..RHIST - lag];
+        for lag in LAG_MIN..=LAG_MAX {
             let (mut cross, mut e1) = (0.0f32, 0.0f32);
-            for (a, b) in now.iter().zip(past) {
+            for (a, b) in now.iter().zip(past(lag)) {
                 cross += a * b;
                 e1 += b * b;
             }
@@ -413,13 +448,61 @@ impl Canceller {
                 (best, best_lag, best_cross, best_e) = (score, lag, cross, e1);
             }
         }
-        if best > 0.09 && best_e > 0.0 {
-            self.lag = best_lag;
-            self.beta = (best_cross / best_e).clamp(0.0, 1.0);
-        } else {
-            self.beta = 0.0;
+        self.beta = [0.0; 3];
+        if best <= 0.09 || best_e <= 0.0 {
+            return;
+        }
+        self.lag = best_lag;
+        let one = (best_cross / best_e).clamp(0.0, 1.0);
+        // The three taps: the normal equations R·b = c over lags best_lag - 1, best_lag,
+        // best_lag + 1 (in f64, so every platform's build has the same bits).
+        let lags = [best_lag - 1, best_lag, best_lag + 1];
+        let mut m = [[0.0f64; 4]; 3];
+        for i in 0..3 {
+            for j in 0..3 {
+                m[i][j] = dot(past(lags[i]), past(lags[j]));
+            }
+            m[i][3] = dot(now, past(lags[i]));
+        }
+        let c = [m[0][3], m[1][3], m[2][3]];
+        let taps = solve3(m);
+        // What each predicts of `now`'s energy: one tap c·b = cross²/e1, three taps c·b.
+        let gain_one = (best_cross as f64) * (one as f64);
+        match taps {
+            Some(b) if b.iter().all(|v| v.abs() <= 2.0) && c.iter().zip(&b).map(|(c, b)| c * b).sum::<f64>() > gain_one => {
+                self.beta = [b[0] as f32, b[1] as f32, b[2] as f32];
+            }
+            _ => self.beta = [0.0, one, 0.0],
         }
     }
+}
+
+/// Solves the 3×3 system in `m` (its fourth column the right-hand side) by Gaussian elimination
+/// with partial pivoting; None when it is (nearly) singular.
+fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
+    let scale = m[0][0].abs().max(m[1][1].abs()).max(m[2][2].abs());
+    if scale <= 0.0 {
+        return None;
+    }
+    for col in 0..3 {
+        let piv = (col..3).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+        if m[piv][col].abs() <= 1e-9 * scale {
+            return None;
+        }
+        m.swap(col, piv);
+        for row in col + 1..3 {
+            let f = m[row][col] / m[col][col];
+            for k in col..4 {
+                m[row][k] -= f * m[col][k];
+            }
+        }
+    }
+    let mut b = [0.0f64; 3];
+    for row in (0..3).rev() {
+        let acc: f64 = (row + 1..3).map(|k| m[row][k] * b[k]).sum();
+        b[row] = (m[row][3] - acc) / m[row][row];
+    }
+    Some(b)
 }
 
 /// The prediction-error filter of a white source: passes everything.
