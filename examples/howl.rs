@@ -1,7 +1,8 @@
 //! The feedback suppressor in the closed loop (`livechain::howl`): MSG, ASG, detection and
 //! distortion per room and source, and the music that must be left alone. `cargo xtask howl`
 //! runs it; `--quick` measures one room and source only; `--detect` only the detection (every
-//! room and source) and the music; `--canceller` only the canceller's figures and the music.
+//! room and source) and the music; `--canceller` only the canceller's figures, on more sources
+//! (speech at two rates, sung vowels at four pitches), and the music.
 
 use livechain::howl::{self, room::Room, source};
 
@@ -45,7 +46,15 @@ fn main() {
         if detect_only {
             detection(rooms, &sources);
         } else {
-            canceller(rooms, &sources);
+            let mut more = vec![(String::from("speech (espeak-ng)"), sources[0].1.clone())];
+            match source::speech_at(sr, source::SENTENCES, 220) {
+                Ok(fast) => more.push(("speech, 220 words/min".into(), fast)),
+                Err(e) => eprintln!("livechain howl: {e}"),
+            }
+            for (f0, seed) in [(220.0, 5), (196.0, 7), (262.0, 9), (147.0, 11)] {
+                more.push((format!("sung vowel /a/ {f0} Hz"), source::sung_vowel(sr, 6.0, f0, 30.0, seed)));
+            }
+            canceller(rooms, &more);
         }
         music(sr);
         return;
@@ -116,16 +125,32 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
 }
 
 /// The canceller alone: where the rising loop runs away without the suppressor and with it in
-/// mode "canceller", and the canceller's distortion of the source with the loop open.
-fn canceller(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
+/// mode "canceller", the canceller's distortion of the source with the loop open; then the mean
+/// and the least ASG of the speech rows and of the vowel rows.
+fn canceller(rooms: &[Room], sources: &[(String, Vec<f32>)]) {
     println!("Canceller: the rising loop (1 dB/s) with the suppressor off and in mode canceller; SD with the loop open.\n");
     println!("| room | source | off | + canceller | ASG dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- |");
+    let (mut speech, mut vowel) = (Vec::new(), Vec::new());
     for room in rooms {
         for (name, src) in sources {
             let (off, _) = howl::ramp_msg(room, src, None, -3.0, 6.0, 1.0);
             let (on, _) = howl::ramp_msg(room, src, Some(howl::CANCEL), -3.0, howl::RAMP_TOP_DB, 1.0);
             let sd = howl::mode_sd(src, howl::CANCEL);
             println!("| {} | {name} | {} | {} | {} | {sd:.2} |", room.name, fmt(off, 6.0), fmt(on, howl::RAMP_TOP_DB), asg(off, on));
+            // (A loop that never ran away counts at the ramp's top: at least that.)
+            let gain = on.unwrap_or(howl::RAMP_TOP_DB) - off.unwrap_or(6.0);
+            if name.starts_with("speech") {
+                speech.push(gain)
+            } else {
+                vowel.push(gain)
+            }
+        }
+    }
+    for (kind, v) in [("speech", &speech), ("sung vowels", &vowel)] {
+        if !v.is_empty() {
+            let mean = v.iter().sum::<f32>() / v.len() as f32;
+            let least = v.iter().cloned().fold(f32::MAX, f32::min);
+            println!("\n{kind}: ASG {mean:.1} dB on average over {} rows, {least:.1} dB at least.", v.len());
         }
     }
 }
