@@ -117,8 +117,7 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!("| room | source | off | detection ms | howl peak dB |\n| --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
-            let (off, _) = howl::ramp_msg(room, src, None, -3.0, 6.0, 1.0);
-            let (ms, peak) = howl::step(room, src, off.unwrap_or(0.0) + howl::STEP_DB);
+            let (off, ms, peak) = howl::detection(room, src);
             println!("| {} | {name} | {} | {} | {peak:+.1} |", room.name, fmt(off, 6.0), ms.map_or("none".into(), |v| format!("{v:.0}")));
         }
     }

@@ -205,6 +205,16 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     }
 }
 
+/// The detection measure on its own: where the rising loop runs away with the suppressor off
+/// (dB over the response's MSG, None: not by 6 dB over it), then `step` to `STEP_DB` over that
+/// (over the response's MSG when it never ran away): (off, ms to the first notch, the howl's
+/// peak over the source in dB).
+pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Option<f32>, f32) {
+    let (off, _) = ramp_msg(room, src, None, -3.0, 6.0, 1.0);
+    let (ms, peak) = step(room, src, off.unwrap_or(0.0) + STEP_DB);
+    (off, ms, peak)
+}
+
 /// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two more
 /// (suppressor on): ms from the step to the first notch, and the highest 100 ms output level
 /// after the step over the source's level.
