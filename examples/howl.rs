@@ -71,7 +71,7 @@ fn main() {
     );
     println!("suppressor in those modes, fresh, loop open.\n");
     println!(
-        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB (ERB / flat) | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for room in rooms {
         for (name, src) in &sources {
@@ -128,7 +128,7 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
 /// and the least ASG of the speech rows and of the vowel rows.
 fn canceller(rooms: &[Room], sources: &[(String, Vec<f32>)]) {
     println!("Canceller: the rising loop (1 dB/s) with the suppressor off and in mode canceller; SD with the loop open.\n");
-    println!("| room | source | off | + canceller | ASG dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- |");
+    println!("| room | source | off | + canceller | ASG dB | SD + canceller dB (ERB / flat) |\n| --- | --- | --- | --- | --- | --- |");
     let (mut speech, mut vowel) = (Vec::new(), Vec::new());
     for room in rooms {
         for (name, src) in sources {

@@ -162,11 +162,11 @@ pub struct Figures {
     pub detect_ms: Option<f32>,
     pub peak_over_db: f32,
     /// The spectral distortion of the notches the ramp left, on the source with the loop open.
-    pub sd_db: f32,
+    pub sd_db: Distortion,
     /// The spectral distortion of the whole suppressor on the source with the loop open, fresh,
     /// in mode "notch + fixed + shift" and with the canceller (`mode_sd`).
-    pub sd_shift_db: f32,
-    pub sd_cancel_db: f32,
+    pub sd_shift_db: Distortion,
+    pub sd_cancel_db: Distortion,
     /// Notches held at the top of the ramp.
     pub notches: usize,
 }
@@ -236,10 +236,9 @@ pub fn step(room: &Room, src: &[f32], over_db: f32) -> (Option<f32>, f32) {
     (detect, peak - ref_db)
 }
 
-/// The spectral distortion (dB) of a set of notches on `src` (loop open): per 2048-sample frame
-/// (hop 1024, Hann), the RMS over the bins from 100 Hz to 8 kHz of the dB difference between the
-/// notched and the dry power spectra, averaged over the frames with signal.
-pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> f32 {
+/// The spectral distortion (`frame_sd`) of a set of notches on `src` (loop open): the notched
+/// against the dry signal.
+pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> Distortion {
     use crate::dsp::feedback::{FeedbackSettings, FeedbackSuppressor};
     let mut fs = FeedbackSuppressor::default();
     fs.prepare(SR);
@@ -257,7 +256,7 @@ pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> f32 {
 /// The spectral distortion (as `frame_sd`) the chain with the suppressor in `mode` does to `src`
 /// with the loop open: the shift's detune, and the canceller's estimate of a path that is not
 /// there.
-pub fn mode_sd(src: &[f32], mode: f32) -> f32 {
+pub fn mode_sd(src: &[f32], mode: f32) -> Distortion {
     let (_, l, r) = open_loop(src, mode);
     let y: Vec<f32> = l.iter().zip(&r).map(|(a, b)| 0.5 * (a + b)).collect();
     frame_sd(src, &y)
@@ -274,34 +273,82 @@ fn open_loop(src: &[f32], mode: f32) -> (OfflineHost, Vec<f32>, Vec<f32>) {
     (h, l, r)
 }
 
-/// The frame-averaged spectral distortion of `y` against `x` (see `spectral_distortion`).
-pub fn frame_sd(x: &[f32], y: &[f32]) -> f32 {
-    use realfft::RealFftPlanner;
+/// A spectral distortion in two weightings (dB): `erb` the literature's, `flat` every bin alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Distortion {
+    /// As van Waterschoot & Moonen ("Fifty years of acoustic feedback control", Proc. IEEE 2011)
+    /// define it: per frame of 4096 samples (85 ms; hop 2048, Hann), the root of the weighted mean
+    /// over the bins of the squared dB difference between the two power spectra, each of the 17
+    /// equally contributing critical bands of ANSI S3.5-1997 (300 Hz to 6.4 kHz) weighing the
+    /// same, averaged over the frames with signal (within 40 dB of the loudest).
+    pub erb: f32,
+    /// The same with every bin from 100 Hz to 8 kHz weighing alike, in frames of 2048 (the
+    /// measure this report used first: it weighs the top octaves most, where a synthetic vowel's
+    /// bins between harmonics are nearly empty).
+    pub flat: f32,
+}
+
+impl std::fmt::Display for Distortion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2} / {:.2}", self.erb, self.flat)
+    }
+}
+
+/// The band edges (Hz) of ANSI S3.5-1997's 17 equally contributing critical bands.
+const ANSI_BANDS: [f64; 18] = [
+    300.0, 400.0, 510.0, 630.0, 770.0, 920.0, 1080.0, 1270.0, 1480.0, 1720.0, 2000.0, 2320.0, 2700.0, 3150.0, 3700.0, 4400.0, 5300.0,
+    6400.0,
+];
+
+/// The frame-averaged spectral distortion of `y` against `x` in both weightings (see
+/// `Distortion`).
+pub fn frame_sd(x: &[f32], y: &[f32]) -> Distortion {
+    // The literature's: each band's weight shared by its bins.
+    let n = 4096;
+    let bin = SR as f64 / n as f64;
+    let mut erb = vec![0.0f64; n / 2 + 1];
+    for edge in ANSI_BANDS.windows(2) {
+        let bins: Vec<usize> = (0..erb.len()).filter(|&k| (edge[0]..edge[1]).contains(&(k as f64 * bin))).collect();
+        for &k in &bins {
+            erb[k] = 1.0 / ((ANSI_BANDS.len() - 1) * bins.len()) as f64;
+        }
+    }
+    let erb = weighted_sd(x, y, n, &erb, |e, loudest| e > 1e-4 * loudest);
     let n = 2048;
+    let bin = SR as f64 / n as f64;
+    let (lo, hi) = ((100.0 / bin) as usize, (8_000.0 / bin) as usize);
+    let flat: Vec<f64> = (0..=n / 2).map(|k| if (lo..hi).contains(&k) { 1.0 / (hi - lo) as f64 } else { 0.0 }).collect();
+    let flat = weighted_sd(x, y, n, &flat, |e, _| e > 1e-6);
+    Distortion { erb, flat }
+}
+
+/// Per `n`-sample frame (hop n/2, Hann), the root of the `weight`ed sum over the bins of the
+/// squared dB difference between `y`'s and `x`'s power spectra, averaged over the frames whose
+/// weighted bins' energy in `x` passes `active(energy, the loudest frame's)`.
+fn weighted_sd(x: &[f32], y: &[f32], n: usize, weight: &[f64], active: impl Fn(f64, f64) -> bool) -> f32 {
+    use realfft::RealFftPlanner;
     let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
     let (mut a, mut b) = (fft.make_input_vec(), fft.make_input_vec());
     let (mut sa, mut sb) = (fft.make_output_vec(), fft.make_output_vec());
-    let bin = SR as f64 / n as f64;
-    let (lo, hi) = ((100.0 / bin) as usize, (8_000.0 / bin) as usize);
-    let (mut total, mut frames) = (0.0f64, 0usize);
+    let hann: Vec<f64> = (0..n).map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()).collect();
+    let mut frames = Vec::new();
     let mut start = 0;
     while start + n <= x.len().min(y.len()) {
         for i in 0..n {
-            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos();
-            a[i] = x[start + i] as f64 * w;
-            b[i] = y[start + i] as f64 * w;
+            a[i] = x[start + i] as f64 * hann[i];
+            b[i] = y[start + i] as f64 * hann[i];
         }
         fft.process(&mut a, &mut sa).expect("fft sizes");
         fft.process(&mut b, &mut sb).expect("fft sizes");
-        let energy: f64 = sa[lo..hi].iter().map(|c| c.norm_sqr()).sum();
-        if energy > 1e-6 {
-            let sq: f64 = (lo..hi).map(|k| (10.0 * ((sb[k].norm_sqr() + 1e-20) / (sa[k].norm_sqr() + 1e-20)).log10()).powi(2)).sum();
-            total += (sq / (hi - lo) as f64).sqrt();
-            frames += 1;
-        }
+        let used = || weight.iter().enumerate().filter(|(_, &w)| w > 0.0);
+        let energy: f64 = used().map(|(k, _)| sa[k].norm_sqr()).sum();
+        let sq: f64 = used().map(|(k, &w)| w * (10.0 * ((sb[k].norm_sqr() + 1e-20) / (sa[k].norm_sqr() + 1e-20)).log10()).powi(2)).sum();
+        frames.push((energy, sq.sqrt()));
         start += n / 2;
     }
-    (total / frames.max(1) as f64) as f32
+    let loudest = frames.iter().map(|f| f.0).fold(0.0, f64::max);
+    let kept: Vec<f64> = frames.iter().filter(|f| active(f.0, loudest)).map(|f| f.1).collect();
+    (kept.iter().sum::<f64>() / kept.len().max(1) as f64) as f32
 }
 
 /// A music signal through the suppressor with no loop: how many howls it found and the level
