@@ -4,6 +4,15 @@
 
 use livechain::howl::{self, room::Room, source};
 
+/// Where the rising loop runs away with the suppressor off (it must, by 8 dB over the response's
+/// MSG) and in `mode` (20 dB when it never does), and what the second run saw.
+fn off_and_on(room: &Room, src: &[f32], mode: f32) -> (f32, f32, howl::LoopRun) {
+    let (off, _) = howl::ramp_msg(room, src, None, -3.0, 8.0, 1.0);
+    let off = off.expect("with the suppressor off the loop runs away");
+    let (on, run) = howl::ramp_msg(room, src, Some(mode), -3.0, 20.0, 1.0);
+    (off, on.unwrap_or(20.0), run)
+}
+
 /// A loop whose gain rises 1 dB/s runs away near the room's MSG with the suppressor off, and
 /// several dB later with it on (speech in the small room); the notches it leaves distort the
 /// speech little.
@@ -47,10 +56,7 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
     let sr = howl::SR;
     let room = &Room::all(sr)[0];
     let speech = source::speech(sr, source::SENTENCES).expect("espeak-ng and sox (cargo xtask test installs them)");
-    let (off, _) = howl::ramp_msg(room, &speech, None, -3.0, 8.0, 1.0);
-    let off = off.expect("with the suppressor off the loop runs away");
-    let (on, _) = howl::ramp_msg(room, &speech, Some(howl::CANCEL), -3.0, 20.0, 1.0);
-    let on = on.unwrap_or(20.0);
+    let (off, on, _) = off_and_on(room, &speech, howl::CANCEL);
     println!("speech, {}, canceller: ran away at {on:+.1} dB, off {off:+.1} dB: ASG {:.1} dB", room.name, on - off);
     // (The goal on speech: 10 dB.)
     assert!(on - off >= 10.0, "ASG with the canceller {:.1} dB", on - off);
@@ -58,10 +64,7 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
     // learns slowly on it until a howl found urges it (5.9 dB of ASG without the urge).
     let club = &Room::all(sr)[1];
     let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
-    let (off, _) = howl::ramp_msg(club, &vowel, None, -3.0, 8.0, 1.0);
-    let off = off.expect("with the suppressor off the loop runs away");
-    let (on, _) = howl::ramp_msg(club, &vowel, Some(howl::CANCEL), -3.0, 20.0, 1.0);
-    let on = on.unwrap_or(20.0);
+    let (off, on, _) = off_and_on(club, &vowel, howl::CANCEL);
     println!("sung vowel, {}, canceller: ran away at {on:+.1} dB, off {off:+.1} dB: ASG {:.1} dB", club.name, on - off);
     assert!(on - off >= 7.0, "ASG with the canceller on the sung vowel {:.1} dB", on - off);
     // With the canceller on the detector listens to the microphone before cancellation: the
@@ -82,10 +85,7 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_a_sung_vowel() {
     let sr = howl::SR;
     let room = &Room::all(sr)[2];
     let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
-    let (off, _) = howl::ramp_msg(room, &vowel, None, -3.0, 8.0, 1.0);
-    let off = off.expect("with the suppressor off the loop runs away");
-    let (on, run) = howl::ramp_msg(room, &vowel, Some(howl::NOTCH), -3.0, 20.0, 1.0);
-    let on = on.unwrap_or(20.0);
+    let (off, on, run) = off_and_on(room, &vowel, howl::NOTCH);
     println!(
         "sung vowel, {}: ran away at {off:+.1} dB off, {on:+.1} dB on: ASG {:.1} dB, {} notches",
         room.name,
