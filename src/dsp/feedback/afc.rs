@@ -35,8 +35,8 @@ const MU: f32 = 0.15;
 const POWER_SMOOTH: f32 = 0.1;
 /// The step's floor, as a share of the unwhitened output's mean bin power.
 const FLOOR: f32 = 0.01;
-/// The floor while urged (`urge`): a tenth, so the filter learns about as fast on a vowel or a
-/// held note, which the source model predicts almost wholly, as on speech.
+/// The floor while urged (`urge`): a thirtieth of `FLOOR`, so the filter learns on a vowel or a
+/// held note, which the source model predicts almost wholly, nearly as fast as on speech.
 const URGENT_FLOOR: f32 = 0.0003;
 /// How long an urge lasts (s).
 const URGENT_S: f32 = 3.0;
