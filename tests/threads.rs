@@ -73,6 +73,15 @@ fn parameters_written_from_another_thread_while_audio_runs() {
                 std::thread::yield_now();
             }
         });
+        // `done` is set however this thread leaves, a failed assertion too: the scope waits for
+        // the other two threads, which would otherwise spin for ever and hide the failure.
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&done);
         let mut rng = common::Lcg(3);
         for b in 0..blocks {
             let mut l = common::noise(64, 0.3, b as u32 + 1);
@@ -86,7 +95,6 @@ fn parameters_written_from_another_thread_while_audio_runs() {
                 worst = worst.max(x.abs());
             }
         }
-        done.store(true, Ordering::Relaxed);
     });
     let (w, r) = (writes.load(Ordering::Relaxed), reads.load(Ordering::Relaxed));
     println!(
