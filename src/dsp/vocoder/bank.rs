@@ -95,11 +95,14 @@ impl Layout {
     /// The band count within 4..=64, the range within 20 Hz..0.45 fs and at least a third of an
     /// octave wide.
     pub fn clamped(self, fs: f32) -> Layout {
+        // `max` then `min` rather than `clamp`: a NaN (a parameter read while another thread
+        // writes it) becomes the lower bound instead of a panic (`clamp` panics when its upper
+        // bound is NaN, as `hi / 1.26` is for a NaN `hi`); other values are clamped alike.
         let count = self.count.clamp(4, MAX_BANDS);
-        let hi = self.hi.clamp(40.0, Self::top(fs));
+        let hi = self.hi.max(40.0).min(Self::top(fs));
         // A third of an octave: 2^(1/3).
-        let lo = self.lo.clamp(20.0, hi / 1.259_921_1);
-        Layout { count, lo, hi, width: self.width.clamp(0.25, 4.0), shift: self.shift.clamp(-24.0, 24.0) }
+        let lo = self.lo.max(20.0).min(hi / 1.259_921_1);
+        Layout { count, lo, hi, width: self.width.max(0.25).min(4.0), shift: self.shift.max(-24.0).min(24.0) }
     }
 
     /// Band `k`'s centre, Hz.
