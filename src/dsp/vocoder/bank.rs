@@ -94,6 +94,8 @@ impl Layout {
 
     /// The band count within 4..=64, the range within 20 Hz..0.45 fs and at least a third of an
     /// octave wide.
+    // (Not `clamp`: see below; its NaN behaviour is the point.)
+    #[allow(clippy::manual_clamp)]
     pub fn clamped(self, fs: f32) -> Layout {
         // `max` then `min` rather than `clamp`: a NaN (a parameter read while another thread
         // writes it) becomes the lower bound instead of a panic (`clamp` panics when its upper
