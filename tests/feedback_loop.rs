@@ -50,7 +50,7 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_speech() {
 
 /// Mode "canceller": the adaptive filter learns the loop (speech in the small room, a sung vowel
 /// in the club) and adds more stable gain than the notches; with music and no loop it leaves
-/// the level alone.
+/// the level alone (within 0.1 dB).
 #[test]
 fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
     let sr = howl::SR;
@@ -74,7 +74,9 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
         let (found, change) = howl::music_check_in(&x, howl::CANCEL);
         println!("{name}: {found} howls found, level change {change:+.3} dB with the canceller");
         assert_eq!(found, 0, "{name}: a howl was found in music with the canceller on");
-        assert!(change.abs() <= 0.3, "{name}: the canceller changed the level by {change:+.3} dB");
+        // (The goal, 0.1 dB: the long-term guard in `afc.rs` holds it; without it the chord and
+        // the accented note moved by +0.14 dB.)
+        assert!(change.abs() <= 0.1, "{name}: the canceller changed the level by {change:+.3} dB");
     }
 }
 

@@ -38,6 +38,10 @@ const FLOOR: f32 = 0.01;
 /// The floor while urged (`urge`): a thirtieth of `FLOOR`, so the filter learns on a vowel or a
 /// held note, which the source model predicts almost wholly, nearly as fast as on speech.
 const URGENT_FLOOR: f32 = 0.0003;
+/// The cancelled input's and the input's energies are compared over this long (s) ...
+const LONG_S: f32 = 0.3;
+/// ... and the filter shrinks by this share per block while the first is the larger.
+const SHRINK: f32 = 0.01;
 /// How long an urge lasts (s).
 const URGENT_S: f32 = 3.0;
 /// The source model's order and the stretch of signal it is fitted to (samples).
@@ -92,6 +96,11 @@ pub struct Canceller {
     /// The current block's input and cancelled-input energies.
     x_energy: f32,
     e_energy: f32,
+    /// The input's and the cancelled input's block energies, smoothed over `LONG_S`.
+    x_long: f32,
+    e_long: f32,
+    /// Their smoothing per block.
+    long_smooth: f32,
     head: usize,
     /// The filter, partition after partition (partition k: lags k·B .. (k+1)·B, k = 1..=parts).
     w: Vec<Complex32>,
@@ -149,6 +158,9 @@ impl Canceller {
             urgent_blocks: (URGENT_S * sample_rate / B as f32) as usize,
             x_energy: 0.0,
             e_energy: 0.0,
+            x_long: 0.0,
+            e_long: 0.0,
+            long_smooth: (B as f32 / (LONG_S * sample_rate)).min(1.0),
             head: 0,
             w: vec![Complex32::default(); parts * BINS],
             power: [0.0; BINS],
@@ -182,6 +194,8 @@ impl Canceller {
         self.urgent = 0;
         self.x_energy = 0.0;
         self.e_energy = 0.0;
+        self.x_long = 0.0;
+        self.e_long = 0.0;
         self.w.fill(Complex32::default());
         self.power = [0.0; BINS];
         self.raw_power = 0.0;
@@ -266,6 +280,15 @@ impl Canceller {
         if self.e_energy > 4.0 * self.x_energy + 1e-9 {
             for w in &mut self.w {
                 *w *= 0.5;
+            }
+        }
+        // The softer guard: over `LONG_S`, an estimate that takes out less than it puts in
+        // (the cancelled input louder than the input) is no path's: it shrinks until it is not.
+        self.x_long += (self.x_energy - self.x_long) * self.long_smooth;
+        self.e_long += (self.e_energy - self.e_long) * self.long_smooth;
+        if self.e_long > self.x_long + 1e-12 {
+            for w in &mut self.w {
+                *w *= 1.0 - SHRINK;
             }
         }
         self.x_energy = 0.0;
