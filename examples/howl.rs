@@ -42,20 +42,21 @@ fn main() {
     }
     let rooms = Room::all(sr);
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
-    if detect_only || canceller_only {
-        if detect_only {
-            detection(rooms, &sources);
-        } else {
-            let mut more = vec![(String::from("speech (espeak-ng)"), sources[0].1.clone())];
-            match source::speech_at(sr, source::SENTENCES, 220) {
-                Ok(fast) => more.push(("speech, 220 words/min".into(), fast)),
-                Err(e) => eprintln!("livechain howl: {e}"),
-            }
-            for (f0, seed) in [(220.0, 5), (196.0, 7), (262.0, 9), (147.0, 11)] {
-                more.push((format!("sung vowel /a/ {f0} Hz"), source::sung_vowel(sr, 6.0, f0, 30.0, seed)));
-            }
-            canceller(rooms, &more);
+    if detect_only {
+        detection(rooms, &sources);
+        music(sr);
+        return;
+    }
+    if canceller_only {
+        let mut more = vec![(String::from("speech (espeak-ng)"), sources[0].1.clone())];
+        match source::speech_at(sr, source::SENTENCES, 220) {
+            Ok(fast) => more.push(("speech, 220 words/min".into(), fast)),
+            Err(e) => eprintln!("livechain howl: {e}"),
         }
+        for (f0, seed) in [(220.0, 5), (196.0, 7), (262.0, 9), (147.0, 11)] {
+            more.push((format!("sung vowel /a/ {f0} Hz"), source::sung_vowel(sr, 6.0, f0, 30.0, seed)));
+        }
+        canceller(rooms, &more);
         music(sr);
         return;
     }
@@ -132,12 +133,12 @@ fn canceller(rooms: &[Room], sources: &[(String, Vec<f32>)]) {
     let (mut speech, mut vowel) = (Vec::new(), Vec::new());
     for room in rooms {
         for (name, src) in sources {
-            let (off, _) = howl::ramp_msg(room, src, None, -3.0, 6.0, 1.0);
-            let (on, _) = howl::ramp_msg(room, src, Some(howl::CANCEL), -3.0, howl::RAMP_TOP_DB, 1.0);
+            let off = howl::off_msg(room, src);
+            let (on, _) = howl::on_msg(room, src, howl::CANCEL);
             let sd = howl::mode_sd(src, howl::CANCEL);
             println!("| {} | {name} | {} | {} | {} | {sd:.2} |", room.name, fmt(off, 6.0), fmt(on, howl::RAMP_TOP_DB), asg(off, on));
             // (A loop that never ran away counts at the ramp's top: at least that.)
-            let gain = on.unwrap_or(howl::RAMP_TOP_DB) - off.unwrap_or(6.0);
+            let gain = on.unwrap_or(howl::RAMP_TOP_DB) - off.unwrap_or(howl::OFF_TOP_DB);
             if name.starts_with("speech") {
                 speech.push(gain)
             } else {

@@ -7,10 +7,10 @@ use livechain::howl::{self, room::Room, source};
 /// Where the rising loop runs away with the suppressor off (it must, by 8 dB over the response's
 /// MSG) and in `mode` (20 dB when it never does), and what the second run saw.
 fn off_and_on(room: &Room, src: &[f32], mode: f32) -> (f32, f32, howl::LoopRun) {
-    let (off, _) = howl::ramp_msg(room, src, None, -3.0, 8.0, 1.0);
+    let off = howl::off_msg(room, src);
     let off = off.expect("with the suppressor off the loop runs away");
-    let (on, run) = howl::ramp_msg(room, src, Some(mode), -3.0, 20.0, 1.0);
-    (off, on.unwrap_or(20.0), run)
+    let (on, run) = howl::on_msg(room, src, mode);
+    (off, on.unwrap_or(howl::RAMP_TOP_DB), run)
 }
 
 /// A loop whose gain rises 1 dB/s runs away near the room's MSG with the suppressor off, and
@@ -21,22 +21,22 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_speech() {
     let sr = howl::SR;
     let room = &Room::all(sr)[0];
     let speech = source::speech(sr, source::SENTENCES).expect("espeak-ng and sox (cargo xtask test installs them)");
-    let (off, _) = howl::ramp_msg(room, &speech, None, -3.0, 8.0, 1.0);
+    let off = howl::off_msg(room, &speech);
     let off = off.expect("with the suppressor off the loop runs away");
     assert!((-1.0..4.0).contains(&off), "off: ran away at {off:+.1} dB over the response's MSG");
-    let (on, run) = howl::ramp_msg(room, &speech, Some(howl::NOTCH), -3.0, 20.0, 1.0);
-    let on = on.unwrap_or(20.0);
+    let (on, run) = howl::on_msg(room, &speech, howl::NOTCH);
+    let on = on.unwrap_or(howl::RAMP_TOP_DB);
     let asg = on - off;
     println!("speech, {}: ran away at {off:+.1} dB off, {on:+.1} dB on: ASG {asg:.1} dB, {} notches", room.name, run.notches.len());
     assert!(asg >= 3.0, "ASG {asg:.1} dB");
     // Mode "notch + fixed + shift": the 5 Hz shift decorrelates the loop on top of the notches.
-    let (shifted, _) = howl::ramp_msg(room, &speech, Some(howl::SHIFT), -3.0, 20.0, 1.0);
-    let shifted = shifted.unwrap_or(20.0);
+    let (shifted, _) = howl::on_msg(room, &speech, howl::SHIFT);
+    let shifted = shifted.unwrap_or(howl::RAMP_TOP_DB);
     println!("with the shift: ran away at {shifted:+.1} dB: ASG {:.1} dB", shifted - off);
     assert!(shifted - off >= 3.0, "ASG with the shift {:.1} dB", shifted - off);
     // A ring-out (learn on while the gain rises, then off): its fixed notches hold the loop.
     let (rung, fixed) = howl::ring_out_msg(room, &speech, 20.0);
-    let rung = rung.unwrap_or(20.0);
+    let rung = rung.unwrap_or(howl::RAMP_TOP_DB);
     println!("after a ring-out ({fixed} fixed notches): ran away at {rung:+.1} dB: ASG {:.1} dB", rung - off);
     assert!(fixed >= 1, "the ring-out placed no fixed notch");
     assert!(rung - off >= 3.0, "ASG after a ring-out {:.1} dB", rung - off);

@@ -175,13 +175,29 @@ pub struct Figures {
 pub const STEP_DB: f32 = 3.0;
 /// The ramp: from 3 dB under the MSG, 1 dB per second, up to this far over it.
 pub const RAMP_TOP_DB: f32 = 20.0;
+pub const RAMP_START_DB: f32 = -3.0;
+pub const RAMP_RATE_DB_S: f32 = 1.0;
+/// The suppressor-off ramp stops this far over the MSG (every room's loop runs away by then).
+pub const OFF_TOP_DB: f32 = 6.0;
+
+/// Where the rising loop runs away with the suppressor off, in dB over the response's MSG
+/// (None: not by `OFF_TOP_DB`).
+pub fn off_msg(room: &Room, src: &[f32]) -> Option<f32> {
+    ramp_msg(room, src, None, RAMP_START_DB, OFF_TOP_DB, RAMP_RATE_DB_S).0
+}
+
+/// Where the rising loop runs away with the suppressor in `mode` (None: not by `RAMP_TOP_DB`),
+/// and the run.
+pub fn on_msg(room: &Room, src: &[f32], mode: f32) -> (Option<f32>, LoopRun) {
+    ramp_msg(room, src, Some(mode), RAMP_START_DB, RAMP_TOP_DB, RAMP_RATE_DB_S)
+}
 
 /// Every figure for one room and source.
 pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
-    let (off_db, _) = ramp_msg(room, src, None, -3.0, 6.0, 1.0);
-    let (on_db, on_run) = ramp_msg(room, src, Some(NOTCH), -3.0, RAMP_TOP_DB, 1.0);
-    let (shift_db, _) = ramp_msg(room, src, Some(SHIFT), -3.0, RAMP_TOP_DB, 1.0);
-    let (cancel_db, _) = ramp_msg(room, src, Some(CANCEL), -3.0, RAMP_TOP_DB, 1.0);
+    let off_db = off_msg(room, src);
+    let (on_db, on_run) = on_msg(room, src, NOTCH);
+    let (shift_db, _) = on_msg(room, src, SHIFT);
+    let (cancel_db, _) = on_msg(room, src, CANCEL);
     let (rung_db, _) = ring_out_msg(room, src, RAMP_TOP_DB);
     // The step goes over the MSG the rising loop found (the response's peak gain is an upper
     // bound: the loop howls only where its phase also comes round).
@@ -210,7 +226,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
 /// (over the response's MSG when it never ran away): (off, ms to the first notch, the howl's
 /// peak over the source in dB).
 pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Option<f32>, f32) {
-    let (off, _) = ramp_msg(room, src, None, -3.0, 6.0, 1.0);
+    let off = off_msg(room, src);
     let (ms, peak) = step(room, src, off.unwrap_or(0.0) + STEP_DB);
     (off, ms, peak)
 }
