@@ -12,6 +12,11 @@
 //! estimate toward cancelling the source itself: the suppressor's 5 Hz frequency shift, on in this
 //! mode, decorrelates them (Schroeder's shift as the decorrelating prefilter of the literature).
 //!
+//! Two guards keep a wrong estimate from doing harm: a block it made 6 dB louder than its input
+//! halves the filter at once, and while the cancelled input's energy over `LONG_S` is above the
+//! input's (an estimate that puts in more than it takes out is no real path's) the filter shrinks
+//! by `SHRINK` per block.
+//!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
 //! microphone on a stereo track carries the same signal on both).
 
