@@ -368,8 +368,9 @@ impl Canceller {
             // Partition k + 1 saw X_{j-1-k}.
             let x = ((self.head + 2 * ring - 1 - k) % ring) * BINS;
             let w = k * BINS;
-            for b in 0..BINS {
-                self.w[w + b] += self.ws[x + b].conj() * self.spec[b];
+            // (Slices zipped: no bounds check per bin, the same arithmetic bin by bin.)
+            for ((w, x), s) in self.w[w..w + BINS].iter_mut().zip(&self.ws[x..x + BINS]).zip(&self.spec[..BINS]) {
+                *w += x.conj() * *s;
             }
         }
         // One partition's gradient kept to a linear correlation: its taps' second half zeroed.
@@ -391,8 +392,8 @@ impl Canceller {
         for k in 0..self.parts {
             let x = ((self.head + ring - k) % ring) * BINS;
             let w = k * BINS;
-            for b in 0..BINS {
-                self.acc[b] += self.w[w + b] * self.xs[x + b];
+            for ((a, w), x) in self.acc[..BINS].iter_mut().zip(&self.w[w..w + BINS]).zip(&self.xs[x..x + BINS]) {
+                *a += *w * *x;
             }
         }
         self.spec.copy_from_slice(&self.acc);
@@ -465,16 +466,42 @@ impl Canceller {
         let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x * y) as f64).sum::<f64>();
         let e0: f32 = now.iter().map(|v| v * v).sum();
         let (mut best, mut best_lag, mut best_cross, mut best_e) = (0.0f32, LAG_MIN, 0.0f32, 0.0f32);
-        for lag in LAG_MIN..=LAG_MAX {
-            let (mut cross, mut e1) = (0.0f32, 0.0f32);
-            for (a, b) in now.iter().zip(past(lag)) {
-                cross += a * b;
-                e1 += b * b;
+        // `LANES` lags at a time: each lag's sums run in the same order as one lag alone would
+        // (the same bits), but the lanes are independent, so they go side by side instead of
+        // waiting on one running sum (the search was most of the canceller's time, all of it in
+        // the one block in `REFIT_BLOCKS` that refits).
+        const LANES: usize = 8;
+        let mut lag0 = LAG_MIN;
+        while lag0 <= LAG_MAX {
+            let lanes = (LAG_MAX + 1 - lag0).min(LANES);
+            let (mut cross, mut e1) = ([0.0f32; LANES], [0.0f32; LANES]);
+            if lanes == LANES {
+                // past(lag0 + j)[i] = r[at - lag0 - j + i]: the lanes read one stretch backwards.
+                let base = at - lag0 - (LANES - 1);
+                for (i, &a) in now.iter().enumerate() {
+                    let b: &[f32; LANES] = r[base + i..base + i + LANES].try_into().unwrap_or(&[0.0; LANES]);
+                    for j in 0..LANES {
+                        let v = b[LANES - 1 - j];
+                        cross[j] += a * v;
+                        e1[j] += v * v;
+                    }
+                }
+            } else {
+                for j in 0..lanes {
+                    for (a, b) in now.iter().zip(past(lag0 + j)) {
+                        cross[j] += a * b;
+                        e1[j] += b * b;
+                    }
+                }
             }
-            let score = if cross > 0.0 { cross * cross / (e1 * e0 + 1e-20) } else { 0.0 };
-            if score > best {
-                (best, best_lag, best_cross, best_e) = (score, lag, cross, e1);
+            for j in 0..lanes {
+                let (cross, e1) = (cross[j], e1[j]);
+                let score = if cross > 0.0 { cross * cross / (e1 * e0 + 1e-20) } else { 0.0 };
+                if score > best {
+                    (best, best_lag, best_cross, best_e) = (score, lag0 + j, cross, e1);
+                }
             }
+            lag0 += lanes;
         }
         self.beta = [0.0; 3];
         if best <= 0.09 || best_e <= 0.0 {
