@@ -3,7 +3,8 @@
 //! are automated, every block timed. Prints p50, p99, p99.9, p99.99 and the maximum block time
 //! against the block's deadline (32 / 48000 s = 667 µs). `cargo bench --bench worst_case`
 //! (or `cargo xtask worst-case`); `-- BLOCKS` sets another count, `-- --steady` runs without the
-//! automation (what is left of the tail then is the machine's, not the parameters').
+//! automation (what is left of the tail then is the machine's, not the parameters');
+//! `-- --canceller` puts the feedback suppressor in mode canceller (its costliest), held there.
 
 use livechain::host::OfflineHost;
 use std::time::Instant;
@@ -14,13 +15,18 @@ const BLOCK: usize = 32;
 fn main() {
     let blocks: usize = std::env::args().skip(1).filter(|a| !a.starts_with('-')).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let steady = std::env::args().any(|a| a == "--steady");
+    let canceller = std::env::args().any(|a| a == "--canceller");
     let mut host = OfflineHost::new(SR, 2);
     for (id, v) in livechain::host::all_on() {
         host.set(id, v).unwrap();
     }
+    if canceller {
+        host.set("fb_mode", 3.0).unwrap();
+    }
     host.settle();
     host.enable_analysis(false);
-    let automated = livechain::host::AUTOMATED;
+    // (With the canceller held, automation leaves the suppressor's mode alone.)
+    let automated: Vec<_> = livechain::host::AUTOMATED.iter().filter(|(id, ..)| !(canceller && *id == "fb_mode")).copied().collect();
     let mut rng = 0x1234_5678u32;
     let mut next = move || livechain::dsp::xorshift32(&mut rng);
     let (mut l, mut r) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
@@ -49,7 +55,8 @@ fn main() {
     let deadline_ns = BLOCK as f64 / SR as f64 * 1e9;
     let total: u64 = times.iter().sum();
     println!(
-        "worst case: {blocks} blocks of {BLOCK} frames, stereo {SR} Hz, every stage on, meters on, {}",
+        "worst case: {blocks} blocks of {BLOCK} frames, stereo {SR} Hz, every stage on{}, meters on, {}",
+        if canceller { " (the feedback suppressor in mode canceller)" } else { "" },
         if steady { "no automation" } else { "automation every 16 blocks" }
     );
     println!(
