@@ -59,8 +59,7 @@ fn stages(c: &mut Criterion) {
     // Every stage off, then each stage of the chain's list alone.
     let rows = std::iter::once(("gains_only".to_string(), vec![]))
         .chain(Stages::infos().map(|s| (s.name.to_lowercase().replace([' ', '-'], "_"), s.on().collect())))
-        // The vocoder at its most bands (its own row is the default 16), and the suppressor's
-        // canceller.
+        // The vocoder at its most bands (its own row is the default 16).
         .chain(std::iter::once(("vocoder_64_bands".to_string(), vec![("voc_on", 1.0), ("voc_bands", 64.0)])))
         // The feedback suppressor in mode canceller (its own row is mode notch + fixed).
         .chain(std::iter::once(("feedback_suppressor_canceller".to_string(), vec![("fb_on", 1.0), ("fb_mode", 3.0)])));

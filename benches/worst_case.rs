@@ -25,8 +25,8 @@ fn main() {
     }
     host.settle();
     host.enable_analysis(false);
-    // (With the canceller held, automation leaves the suppressor's mode alone.)
-    let automated: Vec<_> = livechain::host::AUTOMATED.iter().filter(|(id, ..)| !(canceller && *id == "fb_mode")).copied().collect();
+    // (The automated parameters do not include the suppressor's mode: the canceller stays.)
+    let automated = livechain::host::AUTOMATED;
     let mut rng = 0x1234_5678u32;
     let mut next = move || livechain::dsp::xorshift32(&mut rng);
     let (mut l, mut r) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);

@@ -91,7 +91,7 @@ fn main() {
                 room.rt60,
                 f.source,
                 f.msg_db,
-                fmt(f.off_db, 6.0),
+                fmt(f.off_db, howl::OFF_TOP_DB),
                 fmt(f.on_db, howl::RAMP_TOP_DB),
                 asg_on,
                 fmt(f.shift_db, howl::RAMP_TOP_DB),
@@ -119,7 +119,12 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     for room in rooms {
         for (name, src) in sources {
             let (off, ms, peak) = howl::detection(room, src);
-            println!("| {} | {name} | {} | {} | {peak:+.1} |", room.name, fmt(off, 6.0), ms.map_or("none".into(), |v| format!("{v:.0}")));
+            println!(
+                "| {} | {name} | {} | {} | {peak:+.1} |",
+                room.name,
+                fmt(off, howl::OFF_TOP_DB),
+                ms.map_or("none".into(), |v| format!("{v:.0}"))
+            );
         }
     }
 }
@@ -136,7 +141,13 @@ fn canceller(rooms: &[Room], sources: &[(String, Vec<f32>)]) {
             let off = howl::off_msg(room, src);
             let (on, _) = howl::on_msg(room, src, howl::CANCEL);
             let sd = howl::mode_sd(src, howl::CANCEL);
-            println!("| {} | {name} | {} | {} | {} | {sd:.2} |", room.name, fmt(off, 6.0), fmt(on, howl::RAMP_TOP_DB), asg(off, on));
+            println!(
+                "| {} | {name} | {} | {} | {} | {sd:.2} |",
+                room.name,
+                fmt(off, howl::OFF_TOP_DB),
+                fmt(on, howl::RAMP_TOP_DB),
+                asg(off, on)
+            );
             // (A loop that never ran away counts at the ramp's top: at least that.)
             let gain = on.unwrap_or(howl::RAMP_TOP_DB) - off.unwrap_or(howl::OFF_TOP_DB);
             if name.starts_with("speech") {

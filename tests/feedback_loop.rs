@@ -4,8 +4,9 @@
 
 use livechain::howl::{self, room::Room, source};
 
-/// Where the rising loop runs away with the suppressor off (it must, by 8 dB over the response's
-/// MSG) and in `mode` (20 dB when it never does), and what the second run saw.
+/// Where the rising loop runs away with the suppressor off (it must, by `howl::OFF_TOP_DB` over
+/// the response's MSG) and in `mode` (`howl::RAMP_TOP_DB` when it never does), and what the
+/// second run saw.
 fn off_and_on(room: &Room, src: &[f32], mode: f32) -> (f32, f32, howl::LoopRun) {
     let off = howl::off_msg(room, src);
     let off = off.expect("with the suppressor off the loop runs away");
@@ -35,7 +36,7 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_speech() {
     println!("with the shift: ran away at {shifted:+.1} dB: ASG {:.1} dB", shifted - off);
     assert!(shifted - off >= 3.0, "ASG with the shift {:.1} dB", shifted - off);
     // A ring-out (learn on while the gain rises, then off): its fixed notches hold the loop.
-    let (rung, fixed) = howl::ring_out_msg(room, &speech, 20.0);
+    let (rung, fixed) = howl::ring_out_msg(room, &speech, howl::RAMP_TOP_DB);
     let rung = rung.unwrap_or(howl::RAMP_TOP_DB);
     println!("after a ring-out ({fixed} fixed notches): ran away at {rung:+.1} dB: ASG {:.1} dB", rung - off);
     assert!(fixed >= 1, "the ring-out placed no fixed notch");

@@ -122,8 +122,8 @@ pub fn ramp_msg(room: &Room, src: &[f32], mode: Option<f32>, start_db: f32, stop
 pub fn ring_out_msg(room: &Room, src: &[f32], stop_db: f32) -> (Option<f32>, usize) {
     let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
-    let frames = ((stop_db + 3.0) * SR) as usize;
-    let over = |pos: usize| -3.0 + pos as f32 / SR;
+    let frames = ((stop_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
+    let over = |pos: usize| RAMP_START_DB + RAMP_RATE_DB_S * pos as f32 / SR;
     let mut h = host(Some(NOTCH));
     h.set("fb_learn", 1.0).expect("fb_learn");
     let learned = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
@@ -173,7 +173,8 @@ pub struct Figures {
 
 /// The step for the detection measure (dB over the MSG).
 pub const STEP_DB: f32 = 3.0;
-/// The ramp: from 3 dB under the MSG, 1 dB per second, up to this far over it.
+/// The ramp: from `RAMP_START_DB` over the MSG (3 dB under it), `RAMP_RATE_DB_S` (1 dB per
+/// second), up to `RAMP_TOP_DB` over it.
 pub const RAMP_TOP_DB: f32 = 20.0;
 pub const RAMP_START_DB: f32 = -3.0;
 pub const RAMP_RATE_DB_S: f32 = 1.0;
