@@ -591,16 +591,16 @@ mod tests {
     use super::*;
     use crate::dsp::xorshift32;
 
-    /// Open loop: the "output" is white noise, the input is that noise through a known path (a
-    /// delay and two echoes). The canceller learns the path: what is left of the input falls
-    /// more than 30 dB under it within 11 s (the step is slow on purpose: see `MU`).
-    #[test]
-    fn it_learns_a_known_path_and_cancels_it() {
-        let fs = 48_000.0;
-        let mut c = Canceller::new(fs);
+    const FS: f32 = 48_000.0;
+
+    /// White noise at 0.3 of full scale as the output (silent over `quiet`) and the input it
+    /// makes through a known path (300 samples of delay and two echoes), through a fresh
+    /// canceller: the input and what the canceller left of it.
+    fn through_a_known_path(n: usize, quiet: std::ops::Range<usize>) -> (Vec<f32>, Vec<f32>) {
+        let mut c = Canceller::new(FS);
         let mut st = 0x1234_5678u32;
-        let n = (12.0 * fs) as usize;
-        let y: Vec<f32> = (0..n).map(|_| (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * 0.3).collect();
+        let y: Vec<f32> =
+            (0..n).map(|t| if quiet.contains(&t) { 0.0 } else { (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * 0.3 }).collect();
         let path = [(300usize, 0.5f32), (900, -0.3), (2_000, 0.2)];
         let x: Vec<f32> = (0..n).map(|t| path.iter().map(|&(d, g)| if t >= d { g * y[t - d] } else { 0.0 }).sum()).collect();
         let mut e = vec![0.0f32; n];
@@ -613,9 +613,22 @@ mod tests {
             c.feed(&x[t..t + m], &e[t..t + m], &y[t..t + m]);
             t += m;
         }
+        (x, e)
+    }
+
+    /// What is left of `x` in `e` over `span` (dB).
+    fn residual_db(x: &[f32], e: &[f32], span: std::ops::Range<usize>) -> f64 {
         let pow = |s: &[f32]| s.iter().map(|v| (v * v) as f64).sum::<f64>() / s.len() as f64;
-        let last = n - fs as usize..n;
-        let db = 10.0 * (pow(&e[last.clone()]) / pow(&x[last])).log10();
+        10.0 * (pow(&e[span.clone()]) / pow(&x[span])).log10()
+    }
+
+    /// The canceller learns a known path: what is left of the input falls more than 30 dB under
+    /// it within 11 s (the step is slow on purpose: see `MU`).
+    #[test]
+    fn it_learns_a_known_path_and_cancels_it() {
+        let n = (12.0 * FS) as usize;
+        let (x, e) = through_a_known_path(n, 0..0);
+        let db = residual_db(&x, &e, n - FS as usize..n);
         println!("residual after 11 s: {db:.1} dB");
         assert!(db < -30.0, "residual {db:.1} dB");
     }
@@ -626,30 +639,11 @@ mod tests {
     /// 2 s of silence the path is cancelled at once again.
     #[test]
     fn a_silence_leaves_the_learnt_path_alone() {
-        let fs = 48_000.0;
-        let mut c = Canceller::new(fs);
-        let mut st = 0x1234_5678u32;
-        let (learn, quiet, after) = ((12.0 * fs) as usize, (2.0 * fs) as usize, (0.2 * fs) as usize);
+        let (learn, quiet, after) = ((12.0 * FS) as usize, (2.0 * FS) as usize, (0.2 * FS) as usize);
         let n = learn + quiet + after;
-        let y: Vec<f32> = (0..n)
-            .map(|t| if (learn..learn + quiet).contains(&t) { 0.0 } else { (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * 0.3 })
-            .collect();
-        let path = [(300usize, 0.5f32), (900, -0.3), (2_000, 0.2)];
-        let x: Vec<f32> = (0..n).map(|t| path.iter().map(|&(d, g)| if t >= d { g * y[t - d] } else { 0.0 }).sum()).collect();
-        let mut e = vec![0.0f32; n];
-        let mut t = 0;
-        while t < n {
-            let m = c.room().min(n - t);
-            for i in 0..m {
-                e[t + i] = c.cancel(i, x[t + i]);
-            }
-            c.feed(&x[t..t + m], &e[t..t + m], &y[t..t + m]);
-            t += m;
-        }
-        let pow = |s: &[f32]| s.iter().map(|v| (v * v) as f64).sum::<f64>() / s.len() as f64;
+        let (x, e) = through_a_known_path(n, learn..learn + quiet);
         // From 50 ms after the sound is back (the path's longest lag is 42 ms).
-        let back = learn + quiet + (0.05 * fs) as usize..n;
-        let db = 10.0 * (pow(&e[back.clone()]) / pow(&x[back])).log10();
+        let db = residual_db(&x, &e, learn + quiet + (0.05 * FS) as usize..n);
         println!("residual 50-200 ms after 2 s of silence: {db:.1} dB");
         assert!(db < -30.0, "residual {db:.1} dB: the silence undid the learnt path");
     }
