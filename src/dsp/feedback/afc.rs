@@ -16,7 +16,7 @@
 //! halves the filter at once, and while the cancelled input's energy over `LONG_S` is above the
 //! input's (an estimate that puts in more than it takes out is no real path's) the filter shrinks
 //! by `SHRINK` per block. Neither acts while the input is nearly silent (`QUIET`), and the filter
-//! does not adapt on a silent one (`SILENT`): a muted microphone must not wipe the learnt path.
+//! does not adapt on a digitally silent one: a muted microphone must not wipe the learnt path.
 //!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
 //! microphone on a stereo track carries the same signal on both).
@@ -49,10 +49,9 @@ const LONG_S: f32 = 0.3;
 /// ... and the filter shrinks by this share per block (at 48 kHz; the same rate in time at any
 /// other) while the first is the larger.
 const SHRINK: f32 = 0.01;
-/// A block whose input's mean square is under this (−80 dB re full scale) is not guarded, and
-/// one under `SILENT` (−120 dB) not adapted on either (see `block`).
+/// A block whose input's mean square is under this (−80 dB re full scale) is not guarded, and a
+/// digitally silent one not adapted on either (see `block`).
 const QUIET: f32 = 1e-8;
-const SILENT: f32 = 0.0;
 /// How long an urge lasts (s).
 const URGENT_S: f32 = 3.0;
 /// The source model's order and the stretch of signal it is fitted to (samples).
@@ -292,12 +291,12 @@ impl Canceller {
     fn block(&mut self) {
         // Silence says nothing of the path (a muted microphone, a pause between takes): the
         // estimate's own tail, taken out of a silent input for up to `LENGTH_S`, looked like
-        // harm, and the guards wiped the path. Under `QUIET` they do not act; under `SILENT`
-        // (digital silence, a muted channel) the filter does not adapt either, and the learnt
-        // path waits for sound. (A room's decaying tail in a pause, the clearest view of the
-        // path there is, is still learnt from.)
+        // harm, and the guards wiped the path. Under `QUIET` they do not act; on digital silence
+        // (a muted channel) the filter does not adapt either, and the learnt path waits for
+        // sound. (A room's decaying tail in a pause, the clearest view of the path there is, is
+        // still learnt from: freezing under −80 dB took a bench row from 10.7 to 9.2 dB.)
         let quiet = self.x_energy <= QUIET * B as f32;
-        let silent = self.x_energy <= SILENT * B as f32;
+        let silent = self.x_energy == 0.0;
         // A guard: a block the canceller made 6 dB louder than what came in means its estimate
         // has gone wrong (a loop of its own through the chain): it is halved.
         if !quiet && self.e_energy > 4.0 * self.x_energy + 1e-9 {
