@@ -7,7 +7,7 @@
 //! xdotool and the test bundle (`cargo xtask test`).
 
 mod common;
-use common::editor::{dial, start, value_line, Editor};
+use common::editor::{dial, start, Editor};
 
 fn near(got: f64, want: f64, tol: f64, what: &str) {
     assert!((got - want).abs() <= tol, "{what}: {got}, expected {want} ± {tol}");
@@ -50,12 +50,7 @@ fn the_editor_answers_the_mouse_and_keyboard_like_a_plugin() {
     eprintln!("double-click: {} Hz", p(&v, "eq3_freq"));
 
     // Typed with its unit.
-    let gain_knob = Editor::rect(&v, "knob:eq3_gain");
-    let (x, y) = value_line(gain_knob);
-    ed.click(x, y);
-    ed.keys(&["ctrl+a"]);
-    ed.type_text("-3 dB");
-    ed.keys(&["Return"]);
+    ed.type_value("eq3_gain", "-3 dB");
     let v = ed.until("the typed gain", |v| (p(v, "eq3_gain") + 3.0).abs() < 0.01);
     eprintln!("typed -3 dB: {}", p(&v, "eq3_gain"));
 
@@ -69,7 +64,7 @@ fn the_editor_answers_the_mouse_and_keyboard_like_a_plugin() {
 
     // Dragging the gain knob up 40 points moves it a fifth of its 48 dB range; with Shift, a
     // tenth of that.
-    let (x, y) = dial(gain_knob);
+    let (x, y) = dial(Editor::rect(&v, "knob:eq3_gain"));
     ed.drag((x, y), (x, y - 40.0), None);
     let v = ed.until("the knob drag", |v| (p(v, "eq3_gain") + 3.0).abs() > 1.0);
     let coarse = p(&v, "eq3_gain") + 3.0;

@@ -359,8 +359,13 @@ impl LivechainEditor {
             // SAFETY: the plugin's own parameters.
             .map(|(id, p, _)| (id, serde_json::json!(unsafe { p.unmodulated_plain_value() })))
             .collect();
+        // The parameter whose value is being typed, once its text field is up (a test types only
+        // after a frame has shown the field: keys sent before that go nowhere).
+        let typing =
+            self.edits.typing.as_ref().and_then(|(t, _)| self.params.param_map().into_iter().find(|(_, p, _)| p == t).map(|(id, _, _)| id));
         let screen = ctx.content_rect();
         let doc = serde_json::json!({
+            "typing": typing,
             "window": [screen.width(), screen.height()],
             "zoom": ctx.zoom_factor(),
             "selected": self.selected.key(),

@@ -167,6 +167,22 @@ impl Editor {
         std::thread::sleep(Duration::from_millis(150));
     }
 
+    /// Clicks knob `id`'s value line and types `text` and Return into the field that opens,
+    /// once a frame has shown the field with the focus (on a loaded machine a click and the keys
+    /// after it can land in one frame, before the field exists, and the keys go nowhere).
+    pub fn type_value(&self, id: &str, text: &str) {
+        let v = self.read();
+        let (x, y) = value_line(Self::rect(&v, &format!("knob:{id}")));
+        self.click(x, y);
+        self.until(&format!("the text field of {id}"), |v| v["typing"] == id);
+        // The record that showed it may have been written in the frame that asked for the focus;
+        // one more frame and the field has it.
+        self.fresh();
+        self.keys(&["ctrl+a"]);
+        self.type_text(text);
+        self.keys(&["Return"]);
+    }
+
     pub fn type_text(&self, text: &str) {
         self.xdotool(&["type".into(), "--delay".into(), "60".into(), "--".into(), text.into()]);
         std::thread::sleep(Duration::from_millis(150));
