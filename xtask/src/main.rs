@@ -103,7 +103,10 @@ fn workspace_root() -> Result<PathBuf> {
 
 pub fn run_cmd(cmd: &mut Command) -> Result<()> {
     eprintln!("+ {cmd:?}");
+    let started = std::time::Instant::now();
     let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
+    // How long each step took: CI's whole run has a budget, and this says where it goes.
+    eprintln!("+ {:.0} s: {:?}", started.elapsed().as_secs_f64(), cmd.get_program());
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -422,11 +425,15 @@ fn test(root: &Path) -> Result<()> {
         "warnings",
     ]))
     .context("clippy found something: fix it (a deliberate habit is allowed in Cargo.toml's [lints.clippy], with the reason)")?;
+    let t = std::time::Instant::now();
     bundle(root, false, Platform::Linux)?;
+    eprintln!("+ {:.0} s: the Linux test bundle", t.elapsed().as_secs_f64());
     // The Windows test build too: tests/windows.rs compares it under Wine with the Linux one, and
     // the CLAP host tests run on it as Windows programs after the Linux run.
+    let t = std::time::Instant::now();
     windows::ensure_toolchain()?;
     bundle(root, false, Platform::Windows)?;
+    eprintln!("+ {:.0} s: the Windows toolchain and test bundle", t.elapsed().as_secs_f64());
     let mut wine = windows::prefix(root)?;
     // tests/pipewire.rs reaches PipeWire through ALSA with this configuration.
     wine.push(("LIVECHAIN_PIPEWIRE_ALSA_CONF".into(), system::pipewire_alsa(root)?.display().to_string()));
