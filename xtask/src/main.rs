@@ -190,6 +190,15 @@ fn bundle(root: &Path, release: bool, platform: Platform) -> Result<()> {
     } else {
         // Test bundles abort on any allocation inside process(), in every host.
         args.extend(["--features".into(), "assert_process_allocs".into()]);
+        // The same build also makes the tests that run after it: building a test turns on the
+        // features the dev-dependencies ask of shared crates (serde, syn, zerocopy, miniz_oxide),
+        // so a bundle built without them was built again, with two dozen crates under it, by
+        // the `cargo test` that followed.
+        args.extend(["--lib".into(), "--bins".into()]);
+        match platform {
+            Platform::Linux => args.extend(["--tests".into(), "--examples".into()]),
+            Platform::Windows => args.extend(windows::WINE_TESTS.iter().flat_map(|t| ["--test".to_string(), t.to_string()])),
+        }
     }
     if platform == Platform::Windows {
         args.extend(["--target".into(), WINDOWS_TARGET.into()]);
@@ -442,9 +451,12 @@ fn test(root: &Path) -> Result<()> {
     // are `#[ignore]`d there, and run here after the bundle they need.
     run_cmd(
         Command::new("cargo")
-            .args(["test", "--workspace", "--features", "livechain/assert_process_allocs", "--", "--include-ignored"])
+            .args(["test", "-p", "livechain", "--features", "livechain/assert_process_allocs", "--", "--include-ignored"])
             .envs(wine.iter().cloned()),
     )?;
+    // xtask's own tests on their own: built with the plugin's, its dependencies' features
+    // (serde_json's) would change the plugin's build from the bundle's above.
+    run_cmd(Command::new("cargo").args(["test", "-p", "xtask"]))?;
     let on_wine = windows::run_tests(root, &wine);
     windows::stop(&wine);
     on_wine?;
