@@ -455,8 +455,9 @@ fn test(root: &Path) -> Result<()> {
             .envs(wine.iter().cloned()),
     )?;
     // xtask's own tests on their own: built with the plugin's, its dependencies' features
-    // (serde_json's) would change the plugin's build from the bundle's above.
-    run_cmd(Command::new("cargo").args(["test", "-p", "xtask"]))?;
+    // (serde_json's) would change the plugin's build from the bundle's above. In release, on the
+    // dependencies `cargo xtask` itself was built with (in dev they took 82 s to build again).
+    run_cmd(Command::new("cargo").args(["test", "-p", "xtask", "--release"]))?;
     let on_wine = windows::run_tests(root, &wine);
     windows::stop(&wine);
     on_wine?;
