@@ -5,7 +5,7 @@
 //! editor's layout record (`LIVECHAIN_EDITOR_LAYOUT`). Needs Xvfb, xwd, jackd and the bundled binary (`cargo xtask test`).
 
 mod common;
-use common::jack::{ports, start_server, wait_for, Stop};
+use common::jack::{ports, start_server, wait_for, wait_or, Stop};
 use common::xwd::{screenshot, Image};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -32,6 +32,43 @@ fn spectrum_pixels(img: &Image, r: [f32; 4]) -> usize {
         }
     }
     n
+}
+
+/// What to know when the meters stay dark: whether the editor is still drawing (its frame count
+/// over a second), what its meters read (the audio path), where they are and what colours that
+/// part of the screen holds (the drawing), the JACK graph and the standalone's log.
+fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &str) -> String {
+    let before = common::editor::read_record(layout);
+    std::thread::sleep(Duration::from_secs(1));
+    let record = common::editor::read_record(layout);
+    let frames = |r: &Option<serde_json::Value>| r.as_ref().map(|v| v["frames"].clone()).unwrap_or_default();
+    let mut out = format!("editor frames: {} then, a second later, {}\n", frames(&before), frames(&record));
+    if let Some(v) = &record {
+        out += &format!("the editor's meter readings (dBFS): {}; window {}, zoom {}\n", v["levels"], v["window"], v["zoom"]);
+        let img = screenshot(display);
+        match common::editor::find_rect(v, "meters:levels") {
+            Some(r) => {
+                let mut census = std::collections::HashMap::<[u8; 3], usize>::new();
+                for y in r[1].max(0.0) as usize..img.height.min(r[3] as usize) {
+                    for x in r[0].max(0.0) as usize..img.width.min(r[2] as usize) {
+                        *census.entry(img.rgb[y * img.width + x]).or_default() += 1;
+                    }
+                }
+                let mut top: Vec<_> = census.into_iter().collect();
+                top.sort_by_key(|c| std::cmp::Reverse(c.1));
+                out += &format!("the meters at {r:?}; their commonest colours: {:?}\n", &top[..top.len().min(6)]);
+            }
+            None => out += "no meters in the layout record\n",
+        }
+    } else {
+        out += "no layout record\n";
+    }
+    let graph = Command::new("jack_lsp").args(["-c"]).env("JACK_DEFAULT_SERVER", server).output();
+    out += &format!(
+        "JACK ports and connections:\n{}\nthe standalone's log:\n{log}",
+        graph.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    );
+    out
 }
 
 fn jack(server: &str, args: &[&str]) -> bool {
@@ -94,28 +131,19 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     assert!(jack(&server, &["jack_connect", "jack_simple_client:output2", "livechain:input_2"]));
     // The meters rise within a frame or two; a loaded machine rendering with llvmpipe may take
     // longer, so wait for it rather than for a fixed time.
-    let mut playing = screenshot(&display);
-    let start = std::time::Instant::now();
-    while meter_pixels(&playing) < 2_000 && start.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(250));
-        playing = screenshot(&display);
-    }
+    wait_or(
+        "the meters to rise with the signal",
+        Duration::from_secs(30),
+        || meter_pixels(&screenshot(&display)) >= 2_000,
+        || why_no_meters(&server, &display, &layout, &log.lock().unwrap()),
+    );
     std::thread::sleep(Duration::from_millis(500));
-    playing = screenshot(&display);
+    let playing = screenshot(&display);
     if let Ok(path) = std::env::var("LIVECHAIN_SCREENSHOT") {
         let out = Command::new("xwd").args(["-root", "-silent", "-display", &display, "-out", &path]).status().unwrap();
         assert!(out.success());
     }
     let lit = meter_pixels(&playing);
-    if lit <= 2_000 {
-        // What the JACK graph and the standalone said, for whoever reads the failure.
-        let graph = Command::new("jack_lsp").args(["-c"]).env("JACK_DEFAULT_SERVER", &server).output();
-        panic!(
-            "meters did not rise with the signal in 30 s: {lit} pixels\nJACK ports and connections:\n{}\nthe standalone's log:\n{}",
-            graph.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default(),
-            log.lock().unwrap()
-        );
-    }
     let trace = spectrum_pixels(&playing, graph);
     assert!(
         trace > 2 * spectrum_pixels(&silent, graph) + 3_000,

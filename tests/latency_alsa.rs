@@ -4,7 +4,7 @@
 //! (`cargo xtask test` installs them).
 
 mod common;
-use common::jack::{wait_for, Stop};
+use common::jack::{wait_for, wait_or, Stop};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -166,16 +166,12 @@ fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
     pulse.kill_server();
     // (30 s: a loaded machine is slow to run the driver's error through; failing, what the
     // standalone said, and whether it still runs, is the first thing to know.)
-    let t = std::time::Instant::now();
-    while !read().contains("the audio device ended the output stream") {
-        let running = standalone.0.try_wait().ok().flatten().is_none();
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the standalone did not see its stream end in 30 s (still running: {running}); its log:\n{}",
-            read()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_or(
+        "the standalone to see its stream end",
+        Duration::from_secs(30),
+        || read().contains("the audio device ended the output stream"),
+        || format!("still running: {}; its log:\n{}", standalone.0.try_wait().ok().flatten().is_none(), read()),
+    );
     pulse.start_server();
     wait_for("the reopened stream", Duration::from_secs(30), || pulse.playing());
     let text = read();

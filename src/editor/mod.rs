@@ -95,6 +95,9 @@ pub struct LivechainEditor {
     /// Where the layout record goes (`LIVECHAIN_EDITOR_LAYOUT`), and when it was last written.
     layout_file: Option<std::path::PathBuf>,
     layout_written: Option<Instant>,
+    /// Frames drawn since the editor opened (in the layout record: a test tells a stalled
+    /// window from one that draws what it was given).
+    frames: u64,
     /// When "Clear fixed notches" was pressed (the momentary parameter goes back to off).
     clear_pressed: Option<Instant>,
 }
@@ -121,6 +124,7 @@ impl LivechainEditor {
             layout: Layout::default(),
             layout_file: std::env::var_os("LIVECHAIN_EDITOR_LAYOUT").map(Into::into),
             layout_written: None,
+            frames: 0,
             clear_pressed: None,
             params,
         }
@@ -352,20 +356,31 @@ impl LivechainEditor {
             .iter()
             .map(|w| serde_json::json!({"id": w.id, "parent": w.parent, "rect": rect(w.rect), "clip": rect(w.clip), "scrolling": w.scrolling}))
             .collect();
-        let params: serde_json::Map<String, serde_json::Value> = self
-            .params
-            .param_map()
+        let map = self.params.param_map();
+        // The parameter whose value is being typed, once its text field is up (a test types only
+        // after a frame has shown the field: keys sent before that go nowhere).
+        let typing = self.edits.typing.as_ref().and_then(|(t, _)| map.iter().find(|(_, p, _)| p == t).map(|(id, _, _)| id.clone()));
+        let params: serde_json::Map<String, serde_json::Value> = map
             .into_iter()
             // SAFETY: the plugin's own parameters.
             .map(|(id, p, _)| (id, serde_json::json!(unsafe { p.unmodulated_plain_value() })))
             .collect();
-        // The parameter whose value is being typed, once its text field is up (a test types only
-        // after a frame has shown the field: keys sent before that go nowhere).
-        let typing =
-            self.edits.typing.as_ref().and_then(|(t, _)| self.params.param_map().into_iter().find(|(_, p, _)| p == t).map(|(id, _, _)| id));
+        // What the meters showed in this frame (dBFS; the floor when silent), to tell the audio
+        // path from the drawing when a test's screenshot disagrees.
+        let db = |m: &[meters::ChannelMeter], f: fn(&meters::ChannelMeter) -> f32| {
+            m.iter().map(f).fold(crate::analysis::peak::FLOOR_DB, f32::max)
+        };
+        let levels = serde_json::json!({
+            "in_peak": db(&self.input, |m| m.peak.level_db),
+            "out_peak": db(&self.output, |m| m.peak.level_db),
+            "in_rms": db(&self.input, |m| m.rms_db.max(crate::analysis::peak::FLOOR_DB)),
+            "out_rms": db(&self.output, |m| m.rms_db.max(crate::analysis::peak::FLOOR_DB)),
+        });
         let screen = ctx.content_rect();
         let doc = serde_json::json!({
             "typing": typing,
+            "frames": self.frames,
+            "levels": levels,
             "window": [screen.width(), screen.height()],
             "zoom": ctx.zoom_factor(),
             "selected": self.selected.key(),
@@ -408,6 +423,7 @@ impl NiceEguiApp for LivechainEditor {
         let now = Instant::now();
         let dt = self.last_frame.map_or(0.0, |t| (now - t).as_secs_f32()).min(0.5);
         self.last_frame = Some(now);
+        self.frames += 1;
         self.update_meters(dt);
 
         let Some(gui) = self.gui.clone() else { return };

@@ -44,10 +44,20 @@ pub fn ports(server: &str) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+#[track_caller]
+pub fn wait_for(what: &str, timeout: Duration, f: impl FnMut() -> bool) {
+    wait_or(what, timeout, f, String::new);
+}
+
+/// `wait_for`, and on a timeout the panic adds what `detail` says then (a log, the state a
+/// process was in): what whoever reads a failure needs first.
+#[track_caller]
+pub fn wait_or(what: &str, timeout: Duration, mut f: impl FnMut() -> bool, detail: impl FnOnce() -> String) {
     let t = Instant::now();
     while !f() {
-        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        if t.elapsed() >= timeout {
+            panic!("timed out after {} s waiting for {what}\n{}", timeout.as_secs_f32(), detail());
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
