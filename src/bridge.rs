@@ -23,6 +23,9 @@ pub struct Bridge {
     pub max_block: AtomicU32,
     /// The length of the last block the host sent.
     pub block: AtomicU32,
+    /// Blocks processed since the plugin was made (wrapping): the editor's layout record shows
+    /// it, so a test can tell audio that stopped from a window that did.
+    pub blocks: AtomicU32,
     pub channels: AtomicU32,
     pub latency_samples: AtomicU32,
     /// The compressor's deepest gain reduction since the editor last read it, dB (≤ 0).

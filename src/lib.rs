@@ -290,6 +290,7 @@ impl Plugin for Livechain {
             self.meters.process(buffer.as_slice(), editor_open, &b.output_rms, &b.loudness, &mut self.spectrum_tx);
         }
         self.bridge.block.store(buffer.samples() as u32, Ordering::Relaxed);
+        self.bridge.blocks.fetch_add(1, Ordering::Relaxed);
         let deadline = buffer.samples() as f32 / self.chain.sample_rate();
         if deadline > 0.0 {
             let load = started.elapsed().as_secs_f32() / deadline;

@@ -34,15 +34,21 @@ fn spectrum_pixels(img: &Image, r: [f32; 4]) -> usize {
     n
 }
 
-/// What to know when the meters stay dark: whether the editor is still drawing (its frame count
-/// over a second), what its meters read (the audio path), where they are and what colours that
+/// What to know when the meters stay dark: whether the editor is still drawing and the audio
+/// still running (the frames drawn and blocks processed over a second), what its meters read (the audio path), where they are and what colours that
 /// part of the screen holds (the drawing), the JACK graph and the standalone's log.
 fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &str) -> String {
     let before = common::editor::read_record(layout);
     std::thread::sleep(Duration::from_secs(1));
     let record = common::editor::read_record(layout);
-    let frames = |r: &Option<serde_json::Value>| r.as_ref().map(|v| v["frames"].clone()).unwrap_or_default();
-    let mut out = format!("editor frames: {} then, a second later, {}\n", frames(&before), frames(&record));
+    let field = |r: &Option<serde_json::Value>, f: &str| r.as_ref().map(|v| v[f].clone()).unwrap_or_default();
+    let mut out = format!(
+        "editor frames: {} then, a second later, {}; audio blocks processed: {} then {}\n",
+        field(&before, "frames"),
+        field(&record, "frames"),
+        field(&before, "audio_blocks"),
+        field(&record, "audio_blocks")
+    );
     if let Some(v) = &record {
         out += &format!("the editor's meter readings (dBFS): {}; window {}, zoom {}\n", v["levels"], v["window"], v["zoom"]);
         let img = screenshot(display);

@@ -380,6 +380,7 @@ impl LivechainEditor {
         let doc = serde_json::json!({
             "typing": typing,
             "frames": self.frames,
+            "audio_blocks": self.bridge.blocks.load(Ordering::Relaxed),
             "levels": levels,
             "window": [screen.width(), screen.height()],
             "zoom": ctx.zoom_factor(),

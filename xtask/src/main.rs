@@ -103,14 +103,20 @@ fn workspace_root() -> Result<PathBuf> {
 
 pub fn run_cmd(cmd: &mut Command) -> Result<()> {
     eprintln!("+ {cmd:?}");
-    let started = std::time::Instant::now();
-    let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
-    // How long each step took: CI's whole run has a budget, and this says where it goes.
-    eprintln!("+ {:.0} s: {:?}", started.elapsed().as_secs_f64(), cmd.get_program());
+    let status = timed(&format!("{:?}", cmd.get_program()), || cmd.status()).with_context(|| format!("could not start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
     Ok(())
+}
+
+/// Runs `f` and says how long it took, as "+ N s: label": CI's whole run has a budget, and this
+/// says where it goes.
+pub fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    eprintln!("+ {:.0} s: {label}", started.elapsed().as_secs_f64());
+    out
 }
 
 /// Where the release bundles land (nice-plug-xtask's folder), what `install` copies and
@@ -434,15 +440,13 @@ fn test(root: &Path) -> Result<()> {
         "warnings",
     ]))
     .context("clippy found something: fix it (a deliberate habit is allowed in Cargo.toml's [lints.clippy], with the reason)")?;
-    let t = std::time::Instant::now();
-    bundle(root, false, Platform::Linux)?;
-    eprintln!("+ {:.0} s: the Linux test bundle", t.elapsed().as_secs_f64());
+    timed("the Linux test bundle", || bundle(root, false, Platform::Linux))?;
     // The Windows test build too: tests/windows.rs compares it under Wine with the Linux one, and
     // the CLAP host tests run on it as Windows programs after the Linux run.
-    let t = std::time::Instant::now();
-    windows::ensure_toolchain()?;
-    bundle(root, false, Platform::Windows)?;
-    eprintln!("+ {:.0} s: the Windows toolchain and test bundle", t.elapsed().as_secs_f64());
+    timed("the Windows toolchain and test bundle", || {
+        windows::ensure_toolchain()?;
+        bundle(root, false, Platform::Windows)
+    })?;
     let mut wine = windows::prefix(root)?;
     // tests/pipewire.rs reaches PipeWire through ALSA with this configuration.
     wine.push(("LIVECHAIN_PIPEWIRE_ALSA_CONF".into(), system::pipewire_alsa(root)?.display().to_string()));
