@@ -7,7 +7,7 @@
 
 use super::{lanes, Ctx, Stage, StageInfo};
 use crate::bridge::Bridge;
-use crate::dsp::feedback::{FeedbackSettings, FeedbackSuppressor, FIXED, NOTCHES};
+use crate::dsp::feedback::{shift, FeedbackSettings, FeedbackSuppressor, FIXED, NOTCHES};
 use crate::param_kinds::{linear_param, switch};
 use nice_plug::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,8 +23,8 @@ pub enum FeedbackMode {
     #[id = "notch_fixed"]
     #[name = "Notch + Fixed"]
     NotchFixed,
-    /// Both sets of notches and a 5 Hz frequency shift (decorrelates the loop: more stable gain,
-    /// at the cost of a slight detune).
+    /// Both sets of notches and a 2 Hz frequency shift (decorrelates the loop: more stable gain,
+    /// at the cost of a slight detune; the canceller's mode shifts by 5 Hz).
     #[id = "notch_shift"]
     #[name = "Notch + Fixed + Shift"]
     NotchShift,
@@ -259,7 +259,12 @@ impl Stage for Feedback {
     fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, ctx: &Ctx, fade: &[f32]) {
         self.sync(p);
         let mode = p.mode.value();
-        let (fixed_on, shift) = (mode != FeedbackMode::Notch, matches!(mode, FeedbackMode::NotchShift | FeedbackMode::Canceller));
+        let fixed_on = mode != FeedbackMode::Notch;
+        let shift_hz = match mode {
+            FeedbackMode::NotchShift => shift::NOTCH_SHIFT_HZ,
+            FeedbackMode::Canceller => shift::CANCELLER_SHIFT_HZ,
+            _ => 0.0,
+        };
         let (width_oct, release_s, learn) = (p.width.value(), p.release.value(), p.learn.value());
         let settings = |i: usize| {
             let i = if steady { 0 } else { i };
@@ -270,7 +275,7 @@ impl Stage for Feedback {
                 width_oct,
                 release_s,
                 learn,
-                shift,
+                shift_hz,
             }
         };
         self.dsp.listen_to(ctx.listen);

@@ -9,7 +9,7 @@
 //! step is normalised per frequency bin by the output's smoothed power; the gradient's
 //! time-domain constraint (no wrap-around) is applied to one partition per block, round robin.
 //! The closed loop makes the source and the output correlated, which biases a plain NLMS
-//! estimate toward cancelling the source itself: the suppressor's 5 Hz frequency shift, on in this
+//! estimate toward cancelling the source itself: the suppressor's frequency shift, 5 Hz in this
 //! mode, decorrelates them (Schroeder's shift as the decorrelating prefilter of the literature).
 //!
 //! Two guards keep a wrong estimate from doing harm: a block it made 6 dB louder than its input

@@ -43,13 +43,14 @@ pub struct FeedbackSettings {
     pub release_s: f32,
     /// Ring-out: found howls go to the fixed notches.
     pub learn: bool,
-    /// Shift everything up by `shift::SHIFT_HZ` (mode "notch + fixed + shift").
-    pub shift: bool,
+    /// Shift everything up by this much (Hz; 0: no shift): `shift::NOTCH_SHIFT_HZ` in mode
+    /// "notch + fixed + shift", `shift::CANCELLER_SHIFT_HZ` under the canceller.
+    pub shift_hz: f32,
 }
 
 impl Default for FeedbackSettings {
     fn default() -> Self {
-        Self { fixed_on: true, sensitivity: 0.5, max_depth_db: 18.0, width_oct: 1.0 / 20.0, release_s: 30.0, learn: false, shift: false }
+        Self { fixed_on: true, sensitivity: 0.5, max_depth_db: 18.0, width_oct: 1.0 / 20.0, release_s: 30.0, learn: false, shift_hz: 0.0 }
     }
 }
 
@@ -263,7 +264,12 @@ impl FeedbackSuppressor {
         }
         // The frequency shift, gliding in and out over 50 ms with its mode (a switch: the host's
         // events split blocks, so the block's first sample speaks for it).
-        let shift_on = settings(0).shift;
+        let shift_hz = settings(0).shift_hz;
+        let shift_on = shift_hz > 0.0;
+        if shift_on {
+            // (Off, the glide out keeps the shift it had.)
+            self.shift.set_hz(shift_hz);
+        }
         if shift_on || self.shift_amount > 0.0 {
             if self.shift_amount == 0.0 {
                 self.shift.reset();

@@ -196,8 +196,8 @@ fn the_analysis_window_scales_with_the_rate() {
 }
 
 /// The Hilbert pair is 90° apart (within 1°) from 30 Hz to 20 kHz at 48 kHz, and the shifter
-/// moves a 1 kHz sine to 1005 Hz with its level kept: the only component left, the rest more
-/// than 40 dB down.
+/// moves a 1 kHz sine up by each mode's shift (1002 Hz, 1005 Hz) with its level kept: the only
+/// component left, the rest more than 40 dB down.
 #[test]
 fn the_shifter_moves_a_sine_up_by_its_shift() {
     let mut fs = shift::FreqShift::default();
@@ -207,24 +207,52 @@ fn the_shifter_moves_a_sine_up_by_its_shift() {
         .map(|f| (fs.pair_phase_deg(f, SR as f64).abs() - 90.0).abs())
         .fold(0.0f64, f64::max);
     assert!(worst < 1.0, "the pair is {worst:.2}° off 90°");
-    let len = 96_000;
+    for hz in [shift::NOTCH_SHIFT_HZ, shift::CANCELLER_SHIFT_HZ] {
+        fs.prepare(SR);
+        fs.set_hz(hz);
+        let len = 96_000;
+        let mut x: Vec<f32> = (0..len).map(|i| 0.5 * (std::f32::consts::TAU * 1_000.0 * i as f32 / SR).sin()).collect();
+        for c in x.chunks_mut(100) {
+            let n = c.len();
+            fs.run(&mut [c], n, &[1.0; BLOCK][..n]);
+        }
+        // Correlate the second half (one second: whole hertz are orthogonal) with sines at the
+        // shifted frequency and at 1000 Hz.
+        let tail = &x[len / 2..];
+        let power_at = |f: f32| {
+            let (mut re, mut im) = (0.0f64, 0.0f64);
+            for (i, &v) in tail.iter().enumerate() {
+                let w = std::f64::consts::TAU * f as f64 * (len / 2 + i) as f64 / SR as f64;
+                re += v as f64 * w.cos();
+                im += v as f64 * w.sin();
+            }
+            ((re * re + im * im).sqrt() * 2.0 / tail.len() as f64) as f32
+        };
+        let (moved, stayed) = (power_at(1_000.0 + hz), power_at(1_000.0));
+        assert!((moved - 0.5).abs() < 0.01, "{hz} Hz: {} Hz at {moved} (want 0.5)", 1_000.0 + hz);
+        assert!(20.0 * (stayed / 0.5).log10() < -40.0, "{hz} Hz: 1000 Hz left at {stayed}");
+    }
+}
+
+/// Changing the shift (a mode change from "notch + fixed + shift" to the canceller) turns the
+/// oscillator on from where it was: no sample steps further than a 0.5 sine at 1005 Hz can.
+#[test]
+fn a_change_of_shift_does_not_jump() {
+    let mut fs = shift::FreqShift::default();
+    fs.prepare(SR);
+    fs.set_hz(shift::NOTCH_SHIFT_HZ);
+    let len = 48_000;
     let mut x: Vec<f32> = (0..len).map(|i| 0.5 * (std::f32::consts::TAU * 1_000.0 * i as f32 / SR).sin()).collect();
-    for c in x.chunks_mut(100) {
+    for (k, c) in x.chunks_mut(64).enumerate() {
+        if k * 64 >= len / 2 {
+            fs.set_hz(shift::CANCELLER_SHIFT_HZ);
+        }
         let n = c.len();
         fs.run(&mut [c], n, &[1.0; BLOCK][..n]);
     }
-    // Correlate the second half with sines at 1005 Hz and at 1000 Hz.
-    let tail = &x[len / 2..];
-    let power_at = |f: f32| {
-        let (mut re, mut im) = (0.0f64, 0.0f64);
-        for (i, &v) in tail.iter().enumerate() {
-            let w = std::f64::consts::TAU * f as f64 * (len / 2 + i) as f64 / SR as f64;
-            re += v as f64 * w.cos();
-            im += v as f64 * w.sin();
-        }
-        ((re * re + im * im).sqrt() * 2.0 / tail.len() as f64) as f32
-    };
-    let (moved, stayed) = (power_at(1_005.0), power_at(1_000.0));
-    assert!((moved - 0.5).abs() < 0.01, "1005 Hz at {moved} (want 0.5)");
-    assert!(20.0 * (stayed / 0.5).log10() < -40.0, "1000 Hz left at {stayed}");
+    // The largest step a 0.5 sine at 1005 Hz takes between samples, and a little for the
+    // Hilbert pair's ripple.
+    let most = 0.5 * std::f32::consts::TAU * 1_005.0 / SR * 1.02;
+    let worst = x[4_800..].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= most, "a step of {worst} (a sine steps at most {most})");
 }
