@@ -35,9 +35,10 @@ fn spectrum_pixels(img: &Image, r: [f32; 4]) -> usize {
 }
 
 /// What to know when the meters stay dark: whether the editor is still drawing and the audio
-/// still running (the frames drawn and blocks processed over a second), what its meters read (the audio path), where they are and what colours that
+/// still running (the frames drawn and blocks processed over a second: both come from the
+/// editor's record, so a window that stopped drawing stops both), what its meters read (the audio path), where they are and what colours that
 /// part of the screen holds (the drawing), the JACK graph and the standalone's log.
-fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &str) -> String {
+fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &Mutex<String>) -> String {
     let before = common::editor::read_record(layout);
     std::thread::sleep(Duration::from_secs(1));
     let record = common::editor::read_record(layout);
@@ -62,7 +63,7 @@ fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &st
                 }
                 let mut top: Vec<_> = census.into_iter().collect();
                 top.sort_by_key(|c| std::cmp::Reverse(c.1));
-                out += &format!("the meters at {r:?}; their commonest colours: {:?}\n", &top[..top.len().min(6)]);
+                out += &format!("the meters at {r:?} (points; the zoom above); their commonest colours: {:?}\n", &top[..top.len().min(6)]);
             }
             None => out += "no meters in the layout record\n",
         }
@@ -71,8 +72,9 @@ fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &st
     }
     let graph = Command::new("jack_lsp").args(["-c"]).env("JACK_DEFAULT_SERVER", server).output();
     out += &format!(
-        "JACK ports and connections:\n{}\nthe standalone's log:\n{log}",
-        graph.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+        "JACK ports and connections:\n{}\nthe standalone's log:\n{}",
+        graph.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default(),
+        log.lock().unwrap()
     );
     out
 }
@@ -137,11 +139,16 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
     assert!(jack(&server, &["jack_connect", "jack_simple_client:output2", "livechain:input_2"]));
     // The meters rise within a frame or two; a loaded machine rendering with llvmpipe may take
     // longer, so wait for it rather than for a fixed time.
+    // (A screenshot every quarter second: each is a full-screen xwd, which competes with the
+    // software rendering being waited for.)
     wait_or(
         "the meters to rise with the signal",
         Duration::from_secs(30),
-        || meter_pixels(&screenshot(&display)) >= 2_000,
-        || why_no_meters(&server, &display, &layout, &log.lock().unwrap()),
+        || {
+            std::thread::sleep(Duration::from_millis(200));
+            meter_pixels(&screenshot(&display)) >= 2_000
+        },
+        || why_no_meters(&server, &display, &layout, &log),
     );
     std::thread::sleep(Duration::from_millis(500));
     let playing = screenshot(&display);
@@ -149,7 +156,13 @@ fn meters_and_spectrum_follow_the_signal_in_a_real_window() {
         let out = Command::new("xwd").args(["-root", "-silent", "-display", &display, "-out", &path]).status().unwrap();
         assert!(out.success());
     }
+    // Still lit half a second on, with the tone still playing.
     let lit = meter_pixels(&playing);
+    assert!(
+        lit >= 2_000,
+        "the meters went dark with the signal still on: {lit} pixels\n{}",
+        why_no_meters(&server, &display, &layout, &log)
+    );
     let trace = spectrum_pixels(&playing, graph);
     assert!(
         trace > 2 * spectrum_pixels(&silent, graph) + 3_000,

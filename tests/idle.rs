@@ -11,8 +11,12 @@ const SR: f32 = 48_000.0;
 const BLOCK: usize = 64;
 
 fn host(idle: bool) -> OfflineHost {
+    host_with(idle, &all_on())
+}
+
+fn host_with(idle: bool, settings: &[(&str, f32)]) -> OfflineHost {
     let mut host = OfflineHost::new(SR, 2);
-    for (id, v) in all_on() {
+    for &(id, v) in settings {
         host.set(id, v).unwrap();
     }
     host.settle();
@@ -37,6 +41,45 @@ fn silence_after_the_tails_is_skipped_and_the_wake_up_is_exact() {
     // Every stage on at the reference settings: the delay's echoes (35 % feedback, 350 ms) are
     // the longest tail, 0.35 · (1 + 150 / 9.12) = 6.1 s.
     assert!((5.9 * SR as f64..6.4 * SR as f64).contains(&(quiet_after as f64)), "quiet after {quiet_after} samples");
+    wakes_up_exactly(&all_on());
+}
+
+/// The feedback suppressor's mode with a frequency shift (2 Hz): the shift's oscillator turns on
+/// through the silence skipped, so waking is as exact as with every other stage (with them all
+/// on, and with the suppressor alone, whose tail is the shortest: its allpass chains' 0.4 s).
+#[test]
+fn the_shift_turns_on_through_a_skipped_silence() {
+    let mut settings = all_on();
+    settings.push(("fb_mode", 2.0));
+    wakes_up_exactly(&settings);
+    wakes_up_exactly(&[("fb_on", 1.0), ("fb_mode", 2.0)]);
+}
+
+/// With the canceller on the chain never goes idle: its loop through the chain rings on after
+/// the input stops, and what it learns next depends on residues an idle chain would drop.
+#[test]
+fn the_canceller_keeps_the_chain_running() {
+    for settings in [vec![("fb_on", 1.0), ("fb_mode", 3.0)], { all_on().into_iter().chain([("fb_mode", 3.0)]).collect() }] {
+        let mut h = host_with(true, &settings);
+        let quiet_after = h.chain.quiet_after_samples(&h.params) as usize;
+        let [l, r] = seeded_signal(SR as usize, 5);
+        let n = l.len() + quiet_after + 2 * SR as usize;
+        let mut input = [vec![0.0f32; n], vec![0.0f32; n]];
+        input[0][..l.len()].copy_from_slice(&l);
+        input[1][..r.len()].copy_from_slice(&r);
+        let (_, ran) = render(&mut h, &input);
+        assert!(ran.iter().all(|r| *r == Ran::Processed), "{settings:?}: went idle with the canceller on");
+        // Switched to the shift alone, the same silence lets it idle.
+        h.set("fb_mode", 2.0).unwrap();
+        let (_, ran) = render(&mut h, &[vec![0.0f32; quiet_after + SR as usize], vec![0.0f32; quiet_after + SR as usize]]);
+        assert!(ran.contains(&Ran::Idle), "{settings:?}: never idle with the canceller off");
+    }
+}
+
+/// Signal, a silence longer than the quiet time, signal again from the middle of a block: the
+/// chain idles through the silence, and its output matches one that ran all along.
+fn wakes_up_exactly(settings: &[(&str, f32)]) {
+    let quiet_after = host_with(true, settings).chain.quiet_after_samples(&host_with(true, settings).params) as usize;
     let [sig_l, sig_r] = seeded_signal(2 * SR as usize, 11);
     let gap = quiet_after + 3 * SR as usize;
     // The signal returns in the middle of a block (sample 37 of it): the wake-up is exact to
@@ -49,7 +92,7 @@ fn silence_after_the_tails_is_skipped_and_the_wake_up_is_exact() {
     input[0][wake..].copy_from_slice(&sig_l[..total - wake]);
     input[1][wake..].copy_from_slice(&sig_r[..total - wake]);
 
-    let (mut idle, mut running) = (host(true), host(false));
+    let (mut idle, mut running) = (host_with(true, settings), host_with(false, settings));
     let (a, ran) = render(&mut idle, &input);
     let (b, _) = render(&mut running, &input);
 
@@ -71,8 +114,10 @@ fn silence_after_the_tails_is_skipped_and_the_wake_up_is_exact() {
     // zeros.
     assert!(a[0][first_idle..wake].iter().chain(&a[1][first_idle..wake]).all(|&x| x == 0.0));
     let diff = (wake..total).map(|i| (a[0][i] - b[0][i]).abs().max((a[1][i] - b[1][i]).abs())).fold(0.0f32, f32::max);
-    println!("quiet after {quiet_after} samples; residue while idle {residue:.2e}; largest difference after waking {diff:.2e}");
-    assert!(diff <= 1e-6, "after waking the output differs by {diff} from a chain that ran all along");
+    println!(
+        "{settings:?}: quiet after {quiet_after} samples; residue while idle {residue:.2e}; largest difference after waking {diff:.2e}"
+    );
+    assert!(diff <= 1e-6, "{settings:?}: after waking the output differs by {diff} from a chain that ran all along");
     let back = a[0][wake..wake + 500].iter().fold(0.0f32, |m, x| m.max(x.abs()));
     assert!(back > 0.05, "the returning signal does not come out ({back})");
 }

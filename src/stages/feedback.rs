@@ -242,18 +242,24 @@ impl Stage for Feedback {
     fn reset(&mut self) {
         self.dsp.reset();
     }
-    /// A notch lifts over `LIFT_S` after its release time; its filters ring a few periods.
-    fn tail_seconds(_: &FeedbackParams, _: &Ctx, _: f32) -> f32 {
-        0.1
+    /// A notch lifts over `LIFT_S` after its release time; its filters ring a few periods. In the
+    /// modes with a shift, its allpass chains ring longer (0.4 s to −150 dB).
+    fn tail_seconds(p: &FeedbackParams, _: &Ctx, depth_db: f32) -> f32 {
+        let shifting = matches!(p.mode.value(), FeedbackMode::NotchShift | FeedbackMode::Canceller);
+        if shifting {
+            shift::ring_seconds(depth_db).max(0.1)
+        } else {
+            0.1
+        }
     }
     /// Its detector holds the last analysis window; silence clears it.
     fn settle_seconds(_: &FeedbackParams) -> f32 {
         0.1
     }
     /// Silence: the dynamic notches' hold goes on counting in a real session, but nothing grows
-    /// in silence; the fixed notches stay.
-    fn skip_silence(&mut self, _frames: u64) {
-        self.dsp.reset();
+    /// in silence; the fixed notches stay; the shift's oscillator turns on by the frames skipped.
+    fn skip_silence(&mut self, frames: u64) {
+        self.dsp.skip_silence(frames);
     }
     #[inline]
     fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, ctx: &Ctx, fade: &[f32]) {

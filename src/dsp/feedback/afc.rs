@@ -222,22 +222,6 @@ impl Canceller {
         self.next_constrained = 0;
     }
 
-    /// `frames` samples of silence went by unprocessed (the chain idle): everything the silence
-    /// would have flushed (the spectra, the histories, the estimate, the source model) is
-    /// cleared; the learnt path stays, as silence would have left it (a zero error moves
-    /// nothing); the block position moves on.
-    pub fn skip_silence(&mut self, frames: u64) {
-        let w = std::mem::take(&mut self.w);
-        let (pos, blocks, next) = (self.pos, self.blocks, self.next_constrained);
-        self.reset();
-        self.w = w;
-        let total = pos as u64 + frames;
-        let n = (total / B as u64) as usize;
-        self.pos = (total % B as u64) as usize;
-        self.blocks = blocks.wrapping_add(n);
-        self.next_constrained = (next + n % self.parts) % self.parts;
-    }
-
     /// A howl was found building (the suppressor's detector): the loop is near its edge, and the
     /// filter must learn the path now. For `URGENT_S` its step's floor falls to `URGENT_FLOOR`,
     /// so it learns at full step even where the source model predicts the output nearly wholly.

@@ -70,8 +70,10 @@ pub struct FeedbackSuppressor {
     dry: [[f32; BLOCK]; MAX_CH],
     howls: [Howl; 8],
     shift: FreqShift,
-    /// The shift's crossfade (0: out, 1: in) and its step per sample (50 ms).
+    /// The shift's crossfade (0: out, 1: in) and its step per sample (50 ms), and whether it was
+    /// last heading in.
     shift_amount: f32,
+    shift_on: bool,
     shift_step: f32,
     amount: [f32; BLOCK],
     /// Howls found since the last reset (for the editor and the tests).
@@ -95,6 +97,7 @@ impl Default for FeedbackSuppressor {
             howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0 }; 8],
             shift: FreqShift::default(),
             shift_amount: 0.0,
+            shift_on: false,
             shift_step: 0.0,
             amount: [0.0; BLOCK],
             found: 0,
@@ -120,9 +123,26 @@ impl FeedbackSuppressor {
     /// Clears the detector, the dynamic notches and every filter's state; the fixed notches
     /// stay (at their depth at once).
     pub fn reset(&mut self) {
-        self.detector.reset();
         self.shift.reset();
         self.shift_amount = 0.0;
+        self.start_afresh();
+    }
+
+    /// Silence skipped (the chain idle): the state processing it would have left. Nothing grows
+    /// in silence, so detection starts afresh (the fixed notches stay); the shift runs on, its
+    /// glide moving toward where it was heading and its oscillator turning on by `frames`, so
+    /// the first sample after is what a suppressor that ran all along puts out.
+    pub fn skip_silence(&mut self, frames: u64) {
+        self.start_afresh();
+        let glide = self.shift_step as f64 * frames as f64;
+        let amount = self.shift_amount as f64;
+        self.shift_amount = if self.shift_on { (amount + glide).min(1.0) } else { (amount - glide).max(0.0) } as f32;
+        self.shift.skip(frames);
+    }
+
+    /// The detector and the dynamic notches as new; the fixed notches' filters emptied.
+    fn start_afresh(&mut self) {
+        self.detector.reset();
         for (i, n) in self.notches.iter_mut().enumerate() {
             if i < DYNAMIC {
                 *n = Notch::default();
@@ -266,6 +286,7 @@ impl FeedbackSuppressor {
         // events split blocks, so the block's first sample speaks for it).
         let shift_hz = settings(0).shift_hz;
         let shift_on = shift_hz > 0.0;
+        self.shift_on = shift_on;
         if shift_on {
             // (Off, the glide out keeps the shift it had.)
             self.shift.set_hz(shift_hz);

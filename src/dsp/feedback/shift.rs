@@ -15,7 +15,7 @@ use crate::dsp::MAX_CH;
 
 /// The shift in mode "notch + fixed + shift" (Hz). Measured in the closed loop (`cargo xtask
 /// howl`): 2 Hz adds as much stable gain on average as 5 Hz did (5.7 against 5.8 dB over nine
-/// rooms and sources) with half the distortion (SD 2.0-2.4 dB against 3.8-4.7, ERB-weighted), and
+/// rooms and sources) with half the distortion (SD 1.9-2.4 dB against 3.8-4.7, ERB-weighted), and
 /// moves a sung 220 Hz note 16 cents instead of 39.
 pub const NOTCH_SHIFT_HZ: f32 = 2.0;
 /// The shift under the canceller (Hz): its decorrelation keeps the canceller from learning the
@@ -26,6 +26,15 @@ pub const CANCELLER_SHIFT_HZ: f32 = 5.0;
 pub const SECTIONS: usize = 12;
 /// The pair is 90° apart from this far above 0 Hz to this far below Nyquist.
 pub const EDGE_HZ: f64 = 15.0;
+/// How long the pair's allpass chains ring per dB of fall: their slowest poles sit near the 15 Hz
+/// edge, so the time hardly depends on the rate (an impulse falls 150 dB in 0.40 s at 44.1 and
+/// 48 kHz, 0.34 s at 96, 0.24 s at 192; `the_shifter_rings_within_its_tail`).
+const RING_S_PER_DB: f32 = 0.0029;
+
+/// How long the shifter rings on after its input stops, to `depth_db` down (s).
+pub fn ring_seconds(depth_db: f32) -> f32 {
+    RING_S_PER_DB * depth_db
+}
 
 /// One chain of second-order allpass sections (a − z⁻²)/(1 − a·z⁻²).
 #[derive(Debug, Clone, Copy, Default)]
@@ -105,11 +114,27 @@ impl FreqShift {
     }
 
     pub fn reset(&mut self) {
+        self.clear_state();
+        self.phasor = (1.0, 0.0);
+    }
+
+    /// Skips `frames` samples of silence: the allpass chains hold nothing any more (their state
+    /// had rung out before the chain went idle) and the oscillator turns on by as many samples,
+    /// as it would have (to within rounding: the turn is worked out in f64 from the whole cycles'
+    /// remainder).
+    pub fn skip(&mut self, frames: u64) {
+        self.clear_state();
+        let cycles = self.hz as f64 * frames as f64 / self.sr;
+        let w = std::f64::consts::TAU * (cycles - cycles.floor());
+        let ((c, s), (tc, ts)) = (self.phasor, (w.cos(), w.sin()));
+        self.phasor = (c * tc - s * ts, s * tc + c * ts);
+    }
+
+    fn clear_state(&mut self) {
         for ch in self.chains.iter_mut().flatten() {
             ch.s = [[0.0; 4]; SECTIONS / 2];
         }
         self.late = [0.0; MAX_CH];
-        self.phasor = (1.0, 0.0);
     }
 
     /// Shifts `chans` (1 or 2 channels, `n` ≤ `BLOCK` samples) up by the shift set in place;

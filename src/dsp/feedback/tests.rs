@@ -235,24 +235,69 @@ fn the_shifter_moves_a_sine_up_by_its_shift() {
 }
 
 /// Changing the shift (a mode change from "notch + fixed + shift" to the canceller) turns the
-/// oscillator on from where it was: no sample steps further than a 0.5 sine at 1005 Hz can.
+/// oscillator on from where it was: a 1 kHz sine comes out at 1002 Hz, then at 1005 Hz from the
+/// change on (1.3 turns of the 2 Hz oscillator in: a reset would jump by a quarter turn and
+/// more), with the phase continuous across it.
 #[test]
 fn a_change_of_shift_does_not_jump() {
     let mut fs = shift::FreqShift::default();
     fs.prepare(SR);
     fs.set_hz(shift::NOTCH_SHIFT_HZ);
-    let len = 48_000;
+    let (len, at) = (96_000, 31_232);
     let mut x: Vec<f32> = (0..len).map(|i| 0.5 * (std::f32::consts::TAU * 1_000.0 * i as f32 / SR).sin()).collect();
     for (k, c) in x.chunks_mut(64).enumerate() {
-        if k * 64 >= len / 2 {
+        if k * 64 == at {
             fs.set_hz(shift::CANCELLER_SHIFT_HZ);
         }
         let n = c.len();
         fs.run(&mut [c], n, &[1.0; BLOCK][..n]);
     }
-    // The largest step a 0.5 sine at 1005 Hz takes between samples, and a little for the
-    // Hilbert pair's ripple.
-    let most = 0.5 * std::f32::consts::TAU * 1_005.0 / SR * 1.02;
-    let worst = x[4_800..].windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
-    assert!(worst <= most, "a step of {worst} (a sine steps at most {most})");
+    // The phase (against sin) of the tone at `f` over `span`, extrapolated to sample `at`.
+    let phase_at = |f: f64, span: std::ops::Range<usize>| {
+        let (mut re, mut im) = (0.0f64, 0.0f64);
+        for i in span.clone() {
+            let w = std::f64::consts::TAU * f * (i as f64 - at as f64) / SR as f64;
+            re += x[i] as f64 * w.sin();
+            im += x[i] as f64 * w.cos();
+        }
+        let amp = 2.0 * (re * re + im * im).sqrt() / span.len() as f64;
+        (im.atan2(re), amp)
+    };
+    // Whole seconds' worth of neither: 0.6 s before (from 0.05 s: the pair settled) and after.
+    let (before, a1) = phase_at(1_000.0 + shift::NOTCH_SHIFT_HZ as f64, at - 28_800..at);
+    let (after, a2) = phase_at(1_000.0 + shift::CANCELLER_SHIFT_HZ as f64, at..at + 28_800);
+    assert!((a1 - 0.5).abs() < 0.01 && (a2 - 0.5).abs() < 0.01, "levels {a1}, {a2} (want 0.5)");
+    let d = (after - before).rem_euclid(std::f64::consts::TAU);
+    let d = d.min(std::f64::consts::TAU - d);
+    assert!(d < 0.01, "the phase jumped {d:.4} rad at the change");
+}
+
+/// The shifter's allpass chains ring no longer than `shift::ring_seconds` says (an impulse's
+/// output falling under the depth asked, at every common rate): the stage's tail, which decides
+/// when an idle chain may stop processing, covers it.
+#[test]
+fn the_shifter_rings_within_its_tail() {
+    for sr in [44_100.0f32, 48_000.0, 96_000.0, 192_000.0] {
+        let mut fs = shift::FreqShift::default();
+        fs.prepare(sr);
+        fs.set_hz(shift::NOTCH_SHIFT_HZ);
+        let mut x = vec![0.0f32; (sr * 1.0) as usize];
+        x[0] = 1.0;
+        for c in x.chunks_mut(64) {
+            let m = c.len();
+            fs.run(&mut [c], m, &[1.0; BLOCK][..m]);
+        }
+        for depth_db in [60.0f32, 100.0, 150.0] {
+            let floor = 10f32.powf(-depth_db / 20.0);
+            let rang = x.iter().rposition(|v| v.abs() > floor).unwrap_or(0) as f32 / sr;
+            assert!(
+                rang <= shift::ring_seconds(depth_db),
+                "{sr} Hz: rang {rang} s to -{depth_db} dB, tail {} s",
+                shift::ring_seconds(depth_db)
+            );
+            if sr <= 48_000.0 && depth_db >= 150.0 {
+                assert!(rang >= 0.8 * shift::ring_seconds(depth_db), "{sr} Hz: the tail is far too long ({rang} s)");
+            }
+        }
+    }
 }
