@@ -119,10 +119,9 @@ fn main() {
         Some(i) => args.get(i + 1).is_some_and(|b| b == "jack" || b == "auto"),
         None => true,
     };
-    let _monitor = if wants_jack { cli::jack_io::spawn_xrun_monitor() } else { None };
-    if wants_jack {
-        cli::jack_io::connect_outputs_when_ready(connect_outputs);
-    }
+    // It also connects our outputs (`--connect-jack-outputs`, or the physical ones where there
+    // is no "system" client): from its own process, never with a second client in this one.
+    let _monitor = if wants_jack { cli::jack_io::spawn_xrun_monitor(connect_outputs) } else { None };
     let ok = nice_export_standalone_with_args::<Livechain, _>(args);
     // nice-plug returns false when the audio backend could not start (its log says why). In a
     // reopened run the device may still be coming back: try again, a bounded number of times.

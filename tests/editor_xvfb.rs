@@ -70,12 +70,30 @@ fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &Mu
     } else {
         out += "no layout record\n";
     }
-    let graph = Command::new("jack_lsp").args(["-c"]).env("JACK_DEFAULT_SERVER", server).output();
-    out += &format!(
-        "JACK ports and connections:\n{}\nthe standalone's log:\n{}",
-        graph.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default(),
-        log.lock().unwrap()
-    );
+    // (A wedged server once left jack_lsp waiting for ever, and the test with it: 5 s at most.)
+    let graph = Command::new("jack_lsp")
+        .args(["-c"])
+        .env("JACK_DEFAULT_SERVER", server)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map(|mut child| {
+            let start = std::time::Instant::now();
+            while child.try_wait().ok().flatten().is_none() && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if child.try_wait().ok().flatten().is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+                return "(jack_lsp got no answer from the server in 5 s)".to_string();
+            }
+            let mut text = String::new();
+            if let Some(mut o) = child.stdout.take() {
+                let _ = std::io::Read::read_to_string(&mut o, &mut text);
+            }
+            text
+        })
+        .unwrap_or_default();
+    out += &format!("JACK ports and connections:\n{graph}\nthe standalone's log:\n{}", log.lock().unwrap());
     out
 }
 

@@ -59,25 +59,36 @@ impl jack::NotificationHandler for XrunMonitor {
     }
 }
 
-/// The child process's body: report until stdin closes. Without a JACK server it just waits.
+/// The child process's body: report until stdin closes, after connecting the standalone's
+/// outputs (`connect_outputs`; `--connect-outputs A,B` carries Livechain's
+/// `--connect-jack-outputs`). Without a JACK server it just waits.
 pub fn run_xrun_monitor() -> ! {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let targets = args
+        .iter()
+        .position(|a| a == "--connect-outputs")
+        .map(|i| args.get(i + 1).map(|v| v.split(',').map(str::to_string).collect()).unwrap_or_default());
     let client = jack::Client::new("livechain-monitor", jack::ClientOptions::NO_START_SERVER).ok();
-    let _active = client.and_then(|(c, _)| c.activate_async(XrunMonitor { last_print: None, unprinted: 0, total: 0 }, ()).ok());
+    let active = client.and_then(|(c, _)| c.activate_async(XrunMonitor { last_print: None, unprinted: 0, total: 0 }, ()).ok());
+    if let Some(active) = &active {
+        connect_outputs(active.as_client(), targets);
+    }
     let mut sink = Vec::new();
     let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
     std::process::exit(0)
 }
 
-/// Starts the reporter next to the standalone; its counts go to `livechain::DEVICE_XRUNS`.
-pub fn spawn_xrun_monitor() -> Option<std::process::Child> {
+/// Starts the reporter next to the standalone; its counts go to `livechain::DEVICE_XRUNS`. It
+/// also connects the standalone's outputs (`connect_outputs`), to `targets` when given.
+pub fn spawn_xrun_monitor(targets: Option<Vec<String>>) -> Option<std::process::Child> {
     use std::io::BufRead;
     let exe = std::env::current_exe().ok()?;
-    let mut child = std::process::Command::new(exe)
-        .arg("__xrun-monitor")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("__xrun-monitor");
+    if let Some(t) = targets {
+        cmd.args(["--connect-outputs", &t.join(",")]);
+    }
+    let mut child = cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().ok()?;
     let out = child.stdout.take()?;
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
@@ -92,44 +103,46 @@ pub fn spawn_xrun_monitor() -> Option<std::process::Child> {
 /// Connects the standalone's outputs once its ports exist: to `targets` when given (Livechain's
 /// `--connect-jack-outputs`), else, when nice-plug's own choice (`system:playback_N`) does not
 /// exist, to the server's physical playback ports in order. On PipeWire there is no "system"
-/// client, so without this the outputs would stay unconnected. Runs in its own thread with a
-/// short-lived client of its own, and says what it connected.
-pub fn connect_outputs_when_ready(targets: Option<Vec<String>>) {
-    std::thread::spawn(move || {
-        let Ok(client) = open_client("livechain-connect") else { return };
-        let started = Instant::now();
-        let ours = loop {
-            let ours: Vec<String> = client.ports(Some("^livechain:output_"), Some("32 bit float mono audio"), jack::PortFlags::IS_OUTPUT);
-            if !ours.is_empty() {
-                break ours;
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let connected = |name: &str| client.port_by_name(name).is_some_and(|p| p.connected_count().unwrap_or(0) > 0);
-        let targets = match targets {
-            Some(t) => t,
-            // nice-plug connected them to system:playback_*, or the user did: leave them.
-            None if ours.iter().any(|p| connected(p))
-                || !client.ports(Some("^system:playback_"), None, jack::PortFlags::empty()).is_empty() =>
-            {
-                return;
-            }
-            None => client.ports(None, Some("32 bit float mono audio"), jack::PortFlags::IS_INPUT | jack::PortFlags::IS_PHYSICAL),
-        };
-        let mut done = Vec::new();
-        for (from, to) in ours.iter().zip(&targets) {
-            match client.connect_ports_by_name(from, to) {
-                Ok(()) => done.push(format!("{from} → {to}")),
-                Err(e) => eprintln!("livechain: could not connect {from} to {to} ({e:?})"),
-            }
+/// client, so without this the outputs would stay unconnected. Says what it connected.
+///
+/// It runs in the reporter's process, on the reporter's client: a second JACK client opened and
+/// closed inside the standalone's own process deadlocked libjack (JACK2) now and then while
+/// nice-plug's client started: the standalone's audio callback was never called (seen under
+/// Xvfb, `tests/editor_xvfb.rs`: a backtrace showed `jack_client_close` of that helper and a
+/// libjack thread waiting on the same lock).
+fn connect_outputs(client: &jack::Client, targets: Option<Vec<String>>) {
+    let started = Instant::now();
+    let ours = loop {
+        let ours: Vec<String> = client.ports(Some("^livechain:output_"), Some("32 bit float mono audio"), jack::PortFlags::IS_OUTPUT);
+        if !ours.is_empty() {
+            break ours;
         }
-        if !done.is_empty() {
-            eprintln!("livechain: outputs connected: {}", done.join(", "));
+        if started.elapsed() > Duration::from_secs(30) {
+            return;
         }
-    });
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let connected = |name: &str| client.port_by_name(name).is_some_and(|p| p.connected_count().unwrap_or(0) > 0);
+    let targets = match targets {
+        Some(t) => t,
+        // nice-plug connected them to system:playback_*, or the user did: leave them.
+        None if ours.iter().any(|p| connected(p))
+            || !client.ports(Some("^system:playback_"), None, jack::PortFlags::empty()).is_empty() =>
+        {
+            return;
+        }
+        None => client.ports(None, Some("32 bit float mono audio"), jack::PortFlags::IS_INPUT | jack::PortFlags::IS_PHYSICAL),
+    };
+    let mut done = Vec::new();
+    for (from, to) in ours.iter().zip(&targets) {
+        match client.connect_ports_by_name(from, to) {
+            Ok(()) => done.push(format!("{from} → {to}")),
+            Err(e) => eprintln!("livechain: could not connect {from} to {to} ({e:?})"),
+        }
+    }
+    if !done.is_empty() {
+        eprintln!("livechain: outputs connected: {}", done.join(", "));
+    }
 }
 
 pub fn open_client(name: &str) -> Result<jack::Client> {
