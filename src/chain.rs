@@ -341,15 +341,15 @@ impl Chain {
     }
 
     /// Idle: the input has been silent for longer than every tail and settling time, no switch
-    /// fades and no parameter glides, and the canceller is off. (Its loop through the chain,
-    /// output to estimate to input, rings on after the input stops, and its adaptation carries
-    /// residues far under −150 dB into what it learns next, through a guard that compares two
-    /// nearly equal energies: a canceller that skipped a silence wakes up to −69 dB away from one
-    /// that ran through it. With it on, the chain keeps running.) Then a silent block needs no processing: everything the
-    /// chain holds has decayed below −150 dBFS (under any converter's floor), so its output would
-    /// be zeros but for those residues, and the state the silence would leave is restored at once
-    /// when input returns (`Stage::skip_silence`). The first non-silent sample is processed as if
-    /// the chain had run all along, to within those residues.
+    /// fades and no parameter glides, and the canceller is off. (Its loop through the chain, output
+    /// to estimate to input, rings on after the input stops, and its adaptation carries residues
+    /// far under −150 dB into what it learns next, through a guard that compares two nearly equal
+    /// energies: a canceller that skipped a silence wakes up to −69 dB away from one that ran
+    /// through it. With it on, the chain keeps running.) Then a silent block needs no processing:
+    /// everything the chain holds has decayed below −150 dBFS (under any converter's floor), so its
+    /// output would be zeros but for those residues, and the state the silence would leave is
+    /// restored at once when input returns (`Stage::skip_silence`). The first non-silent sample is
+    /// processed as if the chain had run all along, to within those residues.
     fn idle(&self, params: &LivechainParams) -> bool {
         self.idle_enabled
             && self.silent_run >= self.quiet_after_samples(params)

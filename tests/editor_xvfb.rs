@@ -34,10 +34,11 @@ fn spectrum_pixels(img: &Image, r: [f32; 4]) -> usize {
     n
 }
 
-/// What to know when the meters stay dark: whether the editor is still drawing and the audio
-/// still running (the frames drawn and blocks processed over a second: both come from the
-/// editor's record, so a window that stopped drawing stops both), what its meters read (the audio path), where they are and what colours that
-/// part of the screen holds (the drawing), the JACK graph and the standalone's log.
+/// What to know when the meters stay dark: whether the editor is still drawing and the audio still
+/// running (the frames drawn and blocks processed over a second: both come from the editor's
+/// record, so a window that stopped drawing stops both), what its meters read (the audio path),
+/// where they are and what colours that part of the screen holds (the drawing), the JACK graph and
+/// the standalone's log.
 fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &Mutex<String>) -> String {
     let before = common::editor::read_record(layout);
     std::thread::sleep(Duration::from_secs(1));
@@ -70,29 +71,7 @@ fn why_no_meters(server: &str, display: &str, layout: &std::path::Path, log: &Mu
     } else {
         out += "no layout record\n";
     }
-    // (A wedged server once left jack_lsp waiting for ever, and the test with it: 5 s at most.)
-    let graph = Command::new("jack_lsp")
-        .args(["-c"])
-        .env("JACK_DEFAULT_SERVER", server)
-        .stdout(Stdio::piped())
-        .spawn()
-        .map(|mut child| {
-            let start = std::time::Instant::now();
-            while child.try_wait().ok().flatten().is_none() && start.elapsed() < Duration::from_secs(5) {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if child.try_wait().ok().flatten().is_none() {
-                let _ = child.kill();
-                let _ = child.wait();
-                return "(jack_lsp got no answer from the server in 5 s)".to_string();
-            }
-            let mut text = String::new();
-            if let Some(mut o) = child.stdout.take() {
-                let _ = std::io::Read::read_to_string(&mut o, &mut text);
-            }
-            text
-        })
-        .unwrap_or_default();
+    let graph = common::jack::lsp(server, &["-c"]).unwrap_or_else(|| "(jack_lsp failed, or had no answer in 5 s)".into());
     out += &format!("JACK ports and connections:\n{graph}\nthe standalone's log:\n{}", log.lock().unwrap());
     out
 }

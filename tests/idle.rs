@@ -79,7 +79,8 @@ fn the_canceller_keeps_the_chain_running() {
 /// Signal, a silence longer than the quiet time, signal again from the middle of a block: the
 /// chain idles through the silence, and its output matches one that ran all along.
 fn wakes_up_exactly(settings: &[(&str, f32)]) {
-    let quiet_after = host_with(true, settings).chain.quiet_after_samples(&host_with(true, settings).params) as usize;
+    let (mut idle, mut running) = (host_with(true, settings), host_with(false, settings));
+    let quiet_after = idle.chain.quiet_after_samples(&idle.params) as usize;
     let [sig_l, sig_r] = seeded_signal(2 * SR as usize, 11);
     let gap = quiet_after + 3 * SR as usize;
     // The signal returns in the middle of a block (sample 37 of it): the wake-up is exact to
@@ -92,7 +93,6 @@ fn wakes_up_exactly(settings: &[(&str, f32)]) {
     input[0][wake..].copy_from_slice(&sig_l[..total - wake]);
     input[1][wake..].copy_from_slice(&sig_r[..total - wake]);
 
-    let (mut idle, mut running) = (host_with(true, settings), host_with(false, settings));
     let (a, ran) = render(&mut idle, &input);
     let (b, _) = render(&mut running, &input);
 

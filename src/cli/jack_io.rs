@@ -67,7 +67,7 @@ pub fn run_xrun_monitor() -> ! {
     let targets = args
         .iter()
         .position(|a| a == "--connect-outputs")
-        .map(|i| args.get(i + 1).map(|v| v.split(',').map(str::to_string).collect()).unwrap_or_default());
+        .map(|i| args.get(i + 1).map(|v| v.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect()).unwrap_or_default());
     let client = jack::Client::new("livechain-monitor", jack::ClientOptions::NO_START_SERVER).ok();
     let active = client.and_then(|(c, _)| c.activate_async(XrunMonitor { last_print: None, unprinted: 0, total: 0 }, ()).ok());
     if let Some(active) = &active {

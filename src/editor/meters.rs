@@ -33,6 +33,11 @@ impl Default for ChannelMeter {
     }
 }
 
+/// The loudest of the channels' readings `f` (dBFS; the floor when none is over it).
+pub fn loudest(meters: &[ChannelMeter], f: impl Fn(&ChannelMeter) -> f32) -> f32 {
+    meters.iter().map(f).fold(FLOOR_DB, f32::max)
+}
+
 /// Draws a labelled group of channel meters with their scale; clicking a clip light clears it.
 pub fn meter_group(ui: &mut egui::Ui, label: &str, meters: &mut [ChannelMeter]) {
     ui.vertical(|ui| {
@@ -45,8 +50,7 @@ pub fn meter_group(ui: &mut egui::Ui, label: &str, meters: &mut [ChannelMeter]) 
             }
             scale(ui, height);
         });
-        let peak = meters.iter().map(|m| m.peak.hold_db).fold(FLOOR_DB, f32::max);
-        let rms = meters.iter().map(|m| m.rms_db).fold(FLOOR_DB, f32::max);
+        let (peak, rms) = (loudest(meters, |m| m.peak.hold_db), loudest(meters, |m| m.rms_db));
         ui.label(egui::RichText::new(format!("pk {}", db_text(peak))).monospace().size(10.5))
             .on_hover_text("Sample peak, held 1.5 s (dBFS)");
         ui.label(egui::RichText::new(format!("rms {}", db_text(rms))).monospace().size(10.5))

@@ -367,14 +367,11 @@ impl LivechainEditor {
             .collect();
         // What the meters showed in this frame (dBFS; the floor when silent), to tell the audio
         // path from the drawing when a test's screenshot disagrees.
-        let db = |m: &[meters::ChannelMeter], f: fn(&meters::ChannelMeter) -> f32| {
-            m.iter().map(f).fold(crate::analysis::peak::FLOOR_DB, f32::max)
-        };
         let levels = serde_json::json!({
-            "in_peak": db(&self.input, |m| m.peak.level_db),
-            "out_peak": db(&self.output, |m| m.peak.level_db),
-            "in_rms": db(&self.input, |m| m.rms_db.max(crate::analysis::peak::FLOOR_DB)),
-            "out_rms": db(&self.output, |m| m.rms_db.max(crate::analysis::peak::FLOOR_DB)),
+            "in_peak": meters::loudest(&self.input, |m| m.peak.level_db),
+            "out_peak": meters::loudest(&self.output, |m| m.peak.level_db),
+            "in_rms": meters::loudest(&self.input, |m| m.rms_db),
+            "out_rms": meters::loudest(&self.output, |m| m.rms_db),
         });
         let screen = ctx.content_rect();
         let doc = serde_json::json!({
@@ -463,8 +460,8 @@ impl NiceEguiApp for LivechainEditor {
             });
         });
         let live = Live {
-            in_peak_db: self.input.iter().map(|m| m.peak.level_db).fold(-120.0, f32::max),
-            out_peak_db: self.output.iter().map(|m| m.peak.level_db).fold(-120.0, f32::max),
+            in_peak_db: meters::loudest(&self.input, |m| m.peak.level_db),
+            out_peak_db: meters::loudest(&self.output, |m| m.peak.level_db),
             gr_db: self.gain_reduction_db,
             deess_gr_db: self.deess_gr_db,
         };

@@ -35,6 +35,17 @@ pub enum FeedbackMode {
     Canceller,
 }
 
+impl FeedbackMode {
+    /// The frequency shift the mode runs (Hz; 0: none).
+    pub fn shift_hz(self) -> f32 {
+        match self {
+            FeedbackMode::NotchShift => shift::NOTCH_SHIFT_HZ,
+            FeedbackMode::Canceller => shift::CANCELLER_SHIFT_HZ,
+            FeedbackMode::Notch | FeedbackMode::NotchFixed => 0.0,
+        }
+    }
+}
+
 /// The fixed notches as saved with the project (`fb_fixed`): written by the audio thread when a
 /// ring-out places one, by the host's thread when a state loads. A sequence count guards the
 /// entries (odd while they are being written), so a reader never takes a half-written set.
@@ -245,8 +256,7 @@ impl Stage for Feedback {
     /// A notch lifts over `LIFT_S` after its release time; its filters ring a few periods. In the
     /// modes with a shift, its allpass chains ring longer (0.4 s to −150 dB).
     fn tail_seconds(p: &FeedbackParams, _: &Ctx, depth_db: f32) -> f32 {
-        let shifting = matches!(p.mode.value(), FeedbackMode::NotchShift | FeedbackMode::Canceller);
-        if shifting {
+        if p.mode.value().shift_hz() > 0.0 {
             shift::ring_seconds(depth_db).max(0.1)
         } else {
             0.1
@@ -265,12 +275,7 @@ impl Stage for Feedback {
     fn process(&mut self, chans: &mut [&mut [f32]], l: &FeedbackLanes, steady: bool, p: &FeedbackParams, ctx: &Ctx, fade: &[f32]) {
         self.sync(p);
         let mode = p.mode.value();
-        let fixed_on = mode != FeedbackMode::Notch;
-        let shift_hz = match mode {
-            FeedbackMode::NotchShift => shift::NOTCH_SHIFT_HZ,
-            FeedbackMode::Canceller => shift::CANCELLER_SHIFT_HZ,
-            _ => 0.0,
-        };
+        let (fixed_on, shift_hz) = (mode != FeedbackMode::Notch, mode.shift_hz());
         let (width_oct, release_s, learn) = (p.width.value(), p.release.value(), p.learn.value());
         let settings = |i: usize| {
             let i = if steady { 0 } else { i };

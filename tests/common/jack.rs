@@ -1,6 +1,7 @@
 //! JACK servers for tests: private, named per test, stopped cleanly.
 
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Stops a child on drop: SIGTERM first (a JACK server killed hard leaves its shared memory
@@ -9,16 +10,23 @@ pub struct Stop(pub Child);
 impl Drop for Stop {
     fn drop(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        reap(&mut self.0, Duration::from_secs(5));
     }
+}
+
+/// Waits up to `limit` for `child` to end, and kills it if it has not: its exit status when it
+/// ended by itself.
+fn reap(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// With no JACK server running anywhere, JACK files left in /dev/shm are stale (from a server
@@ -40,8 +48,29 @@ pub fn clear_stale_state() {
 }
 
 pub fn ports(server: &str) -> Option<String> {
-    let out = Command::new("jack_lsp").env("JACK_DEFAULT_SERVER", server).env("JACK_NO_START_SERVER", "1").output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    lsp(server, &[])
+}
+
+/// `jack_lsp` with `args` on `server`: what it printed, or None when it failed or had no answer
+/// in 5 s (a wedged server once left it waiting for ever, and the test with it).
+pub fn lsp(server: &str, args: &[&str]) -> Option<String> {
+    let mut child = Command::new("jack_lsp")
+        .args(args)
+        .env("JACK_DEFAULT_SERVER", server)
+        .env("JACK_NO_START_SERVER", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut out = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out.read_to_string(&mut text);
+        text
+    });
+    let status = reap(&mut child, Duration::from_secs(5));
+    let text = reader.join().unwrap_or_default();
+    status.is_some_and(|s| s.success()).then_some(text)
 }
 
 #[track_caller]
