@@ -15,6 +15,11 @@ fn fmt(v: Option<f32>, top: f32) -> String {
 
 /// The added stable gain: where the loop ran away with the suppressor, less without ("?" when
 /// the loop never ran away without it; ">" when it did not with it by the top of the ramp).
+/// A detection time (ms), or "none".
+fn ms(v: Option<f32>) -> String {
+    v.map_or("none".into(), |v| format!("{v:.0}"))
+}
+
 fn asg(off: Option<f32>, on: Option<f32>) -> String {
     match (off, on) {
         (Some(off), Some(on)) => format!("{:.1}", on - off),
@@ -68,11 +73,11 @@ fn main() {
     println!("MSG: the gain at which the rising loop ran away, in dB over the MSG of the room's response; ASG = on − off.");
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found; time to the first notch, the output's highest", howl::STEP_DB);
     println!(
-        "100 ms level over the source's. SD: spectral distortion of the notches the ramp left, loop open; + shift, + canceller: of the"
+        "100 ms over the source's loudest 100 ms through the loop held under the MSG, with the notches and with the canceller. SD: spectral distortion of the notches the ramp left, loop open; + shift, + canceller: of the"
     );
     println!("suppressor in those modes, fresh, loop open.\n");
     println!(
-        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | SD dB (ERB / flat) | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | + canceller: detection ms | howl peak dB | SD dB (ERB / flat) | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for room in rooms {
         for (name, src) in &sources {
@@ -85,7 +90,7 @@ fn main() {
             let asg_rung = asg(f.off_db, f.rung_db);
             let asg_cancel = asg(f.off_db, f.cancel_db);
             println!(
-                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {:.2} | {:.2} | {:.2} |",
+                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {} | {:+.1} | {:.2} | {:.2} | {:.2} |",
                 f.room,
                 room.delay_ms,
                 room.rt60,
@@ -101,8 +106,10 @@ fn main() {
                 fmt(f.rung_db, howl::RAMP_TOP_DB),
                 asg_rung,
                 f.notches,
-                f.detect_ms.map_or("none".into(), |v| format!("{v:.0}")),
-                f.peak_over_db,
+                ms(f.step.ms),
+                f.step.peak_db,
+                ms(f.step_cancel.ms),
+                f.step_cancel.peak_db,
                 f.sd_db,
                 f.sd_shift_db,
                 f.sd_cancel_db
@@ -115,15 +122,21 @@ fn main() {
 /// Detection alone: the step over the MSG the rising loop found with the suppressor off.
 fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found.\n", howl::STEP_DB);
-    println!("| room | source | off | detection ms | howl peak dB |\n| --- | --- | --- | --- | --- |");
+    println!(
+        "Howl peak: the output's loudest 100 ms after the step over the source's loudest 100 ms through the loop held under the MSG.\n"
+    );
+    println!("| room | source | off | detection ms | howl peak dB | + canceller: detection ms | howl peak dB |\n| --- | --- | --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
-            let (off, ms, peak) = howl::detection(room, src);
+            let (off, notch, cancel) = howl::detection(room, src);
             println!(
-                "| {} | {name} | {} | {} | {peak:+.1} |",
+                "| {} | {name} | {} | {} | {:+.1} | {} | {:+.1} |",
                 room.name,
                 fmt(off, howl::OFF_TOP_DB),
-                ms.map_or("none".into(), |v| format!("{v:.0}"))
+                ms(notch.ms),
+                notch.peak_db,
+                ms(cancel.ms),
+                cancel.peak_db
             );
         }
     }

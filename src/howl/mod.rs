@@ -157,10 +157,9 @@ pub struct Figures {
     pub cancel_db: Option<f32>,
     /// The same after a ring-out (`ring_out_msg`).
     pub rung_db: Option<f32>,
-    /// A step to `STEP_DB` over the MSG: time to the first notch (ms) and the output's highest
-    /// 100 ms level over the source's (dB).
-    pub detect_ms: Option<f32>,
-    pub peak_over_db: f32,
+    /// A step to `STEP_DB` over the MSG (`step`), with the notches and with the canceller.
+    pub step: Step,
+    pub step_cancel: Step,
     /// The spectral distortion of the notches the ramp left, on the source with the loop open.
     pub sd_db: Distortion,
     /// The spectral distortion of the whole suppressor on the source with the loop open, fresh,
@@ -202,7 +201,8 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     let (rung_db, _) = ring_out_msg(room, src, RAMP_TOP_DB);
     // The step goes over the MSG the rising loop found (the response's peak gain is an upper
     // bound: the loop howls only where its phase also comes round).
-    let (detect_ms, peak_over_db) = step(room, src, off_db.unwrap_or(0.0) + STEP_DB);
+    let over = off_db.unwrap_or(0.0) + STEP_DB;
+    let (step_notch, step_cancel) = (step(room, src, over, NOTCH), step(room, src, over, CANCEL));
     let sd_db = spectral_distortion(src, &on_run.notches);
     Figures {
         room: room.name.to_string(),
@@ -213,8 +213,8 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
         shift_db,
         cancel_db,
         rung_db,
-        detect_ms,
-        peak_over_db,
+        step: step_notch,
+        step_cancel,
         sd_db,
         sd_shift_db: mode_sd(src, SHIFT),
         sd_cancel_db: mode_sd(src, CANCEL),
@@ -224,33 +224,50 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
 
 /// The detection measure on its own: where the rising loop runs away with the suppressor off
 /// (dB over the response's MSG, None: not by 6 dB over it), then `step` to `STEP_DB` over that
-/// (over the response's MSG when it never ran away): (off, ms to the first notch, the howl's
-/// peak over the source in dB).
-pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Option<f32>, f32) {
+/// (over the response's MSG when it never ran away), with the notches (mode "notch + fixed")
+/// and with the canceller.
+pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Step, Step) {
     let off = off_msg(room, src);
-    let (ms, peak) = step(room, src, off.unwrap_or(0.0) + STEP_DB);
-    (off, ms, peak)
+    let over = off.unwrap_or(0.0) + STEP_DB;
+    (off, step(room, src, over, NOTCH), step(room, src, over, CANCEL))
 }
 
-/// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two more
-/// (suppressor on): ms from the step to the first notch, and the highest 100 ms output level
-/// after the step over the source's level.
-pub fn step(room: &Room, src: &[f32], over_db: f32) -> (Option<f32>, f32) {
+/// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two
+/// more (suppressor in `mode`): ms from the step to the first notch, and how far the howl got: the
+/// output's loudest 100 ms after the step over the loudest 100 ms of the same stretch with the
+/// loop held 6 dB under the MSG (suppressor off). A source's own loudest 100 ms are what a howl
+/// has to pass to be heard over it: speech's are 7 dB over its long-term level, a held vowel's
+/// hardly over it, so a figure against the long-term level would count a syllable as a howl.
+pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32) -> Step {
     let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
     let t0 = (2.0 * SR) as usize;
-    let mut h = host(Some(NOTCH));
+    let mut h = host(Some(mode));
     let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
     let detect = run.first_notch_at.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
+    let held = run_loop(&mut host(None), room, src, 2 * t0, |_| msg - 6.0, ref_db);
+    Step { ms: detect, peak_db: loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) }
+}
+
+/// What a step over the MSG gave (`step`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// Time from the step to the first notch (ms; None: nothing was notched).
+    pub ms: Option<f32>,
+    /// How far the howl got: the output's loudest 100 ms over the source's (dB).
+    pub peak_db: f32,
+}
+
+/// The loudest 100 ms level (dB) of `out` from `from` on, the windows a block apart.
+fn loudest_100ms(out: &[f32], from: usize) -> f32 {
     let window = (0.1 * SR) as usize;
     let mut peak = f32::MIN;
-    let mut p = t0 + window;
-    while p <= run.out.len() {
-        peak = peak.max(rms_db(&run.out[p - window..p]));
+    let mut p = from + window;
+    while p <= out.len() {
+        peak = peak.max(rms_db(&out[p - window..p]));
         p += BLOCK;
     }
-    // Against the source through the same loop just under the MSG: the level the howl adds to.
-    (detect, peak - ref_db)
+    peak
 }
 
 /// The spectral distortion (`frame_sd`) of a set of notches on `src` (loop open): the notched
