@@ -75,9 +75,9 @@ fn main() {
     println!(
         "100 ms over the source's loudest 100 ms through the loop held under the MSG, with the notches and with the canceller. SD: spectral distortion of the notches the ramp left, loop open; + shift, + canceller: of the"
     );
-    println!("suppressor in those modes, fresh, loop open.\n");
+    println!("suppressor in those modes, fresh, loop open. 6 notches: mode notch + fixed with at most 6 dynamic notches (fb_count; 8 by default), and their SD.\n");
     println!(
-        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | detection ms | howl peak dB | + canceller: detection ms | howl peak dB | SD dB (ERB / flat) | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | 6 notches | ASG dB | SD dB (ERB / flat) | detection ms | howl peak dB | + canceller: detection ms | howl peak dB | SD dB (ERB / flat) | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for room in rooms {
         for (name, src) in &sources {
@@ -90,7 +90,7 @@ fn main() {
             let asg_rung = asg(f.off_db, f.rung_db);
             let asg_cancel = asg(f.off_db, f.cancel_db);
             println!(
-                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+.1} | {} | {:+.1} | {:.2} | {:.2} | {:.2} |",
+                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {} | {:+.1} | {} | {:+.1} | {:.2} | {:.2} | {:.2} |",
                 f.room,
                 room.delay_ms,
                 room.rt60,
@@ -106,6 +106,9 @@ fn main() {
                 fmt(f.rung_db, howl::RAMP_TOP_DB),
                 asg_rung,
                 f.notches,
+                fmt(f.few_db, howl::RAMP_TOP_DB),
+                asg(f.off_db, f.few_db),
+                f.sd_few_db,
                 ms(f.step.ms),
                 f.step.peak_db,
                 ms(f.step_cancel.ms),

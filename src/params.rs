@@ -21,7 +21,7 @@ use crate::stages::reverb::ReverbParams;
 use crate::stages::vocoder::VocoderParams;
 
 /// The saved-state layout this build writes (see `state.rs` for the migrations).
-pub const STATE_SCHEMA: u32 = 4;
+pub const STATE_SCHEMA: u32 = 5;
 
 /// The editor's size and zoom, saved with the project.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]

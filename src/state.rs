@@ -44,7 +44,8 @@ pub fn v0_param(id: &str, value: f32) -> (String, f32) {
 /// v2 added the gate, the EQ and the de-esser: a state from before has their switches written
 /// off, so it sounds as it did even when loaded into an instance where they are on. v3 added the
 /// feedback suppressor, written off the same way (and no fixed notches: `fb_fixed` absent); v4 the
-/// vocoder, likewise.
+/// vocoder, likewise; v5 the suppressor's notch count (`fb_count`), written as the eight dynamic
+/// notches every earlier build had.
 pub fn migrate(state: &mut PluginState) -> Migration {
     let from = schema_of(state);
     let result = if from > STATE_SCHEMA {
@@ -76,6 +77,9 @@ pub fn migrate(state: &mut PluginState) -> Migration {
         }
         if from < 4 {
             state.params.entry("voc_on".into()).or_insert(ParamValue::Bool(false));
+        }
+        if from < 5 {
+            state.params.entry("fb_count".into()).or_insert(ParamValue::I32(8));
         }
         Migration::Upgraded { from }
     };

@@ -121,6 +121,7 @@ fn automation(len: usize, seed: u64) -> Vec<Event> {
         ("fb_depth", 3.0, 24.0),
         ("fb_width", 0.0125, 0.1),
         ("fb_release", 1.0, 60.0),
+        ("fb_count", 1.0, 16.0),
         ("fb_learn", 0.0, 1.0),
         ("fb_clear", 0.0, 1.0),
         ("fb_mode", 0.0, 3.0),
@@ -308,6 +309,14 @@ fn a_state_saved_before_the_gate_eq_de_esser_feedback_suppressor_and_vocoder_loa
     assert_eq!(migrate(&mut v3), Migration::Upgraded { from: 3 });
     assert!(matches!(v3.params.get("voc_on"), Some(ParamValue::Bool(false))));
     assert!(matches!(v3.params.get("fb_on"), Some(ParamValue::Bool(true))));
+    // A v4 state (before the notch count) gets the eight dynamic notches every earlier build
+    // had, whatever the instance it loads into is set to.
+    assert!(matches!(v3.params.get("fb_count"), Some(ParamValue::I32(8))));
+    let json = r#"{"version":"0.1.0","params":{"fb_on":{"bool":true},"voc_on":{"bool":true}},"fields":{"schema":"4"}}"#;
+    let mut v4: PluginState = serde_json::from_str(json).unwrap();
+    assert_eq!(migrate(&mut v4), Migration::Upgraded { from: 4 });
+    assert!(matches!(v4.params.get("fb_count"), Some(ParamValue::I32(8))), "{:?}", v4.params.get("fb_count"));
+    assert!(matches!(v4.params.get("voc_on"), Some(ParamValue::Bool(true))));
     // A current state keeps what it says.
     let mut current = state.clone();
     current.params.insert("eq_on".into(), ParamValue::Bool(true));
@@ -407,6 +416,7 @@ fn parameter_ids_are_permanent() {
         "fb_depth",
         "fb_width",
         "fb_release",
+        "fb_count",
         "fb_learn",
         "fb_clear",
         "voc_on",

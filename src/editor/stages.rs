@@ -371,6 +371,7 @@ pub fn detail(
                     (fb.max_depth.as_ptr(), "The deepest a notch may go"),
                     (fb.width.as_ptr(), "Notch width"),
                     (fb.release.as_ptr(), "How slowly a notch lets go once its frequency stops threatening"),
+                    (fb.count.as_ptr(), "How many notches may hold at once: more keep a lively room stable, fewer colour the sound less"),
                     (fb.learn.as_ptr(), "Ring out the room: notches found while on are kept as the fixed set"),
                 ],
             );

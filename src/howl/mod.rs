@@ -39,10 +39,18 @@ pub const CANCEL: f32 = 3.0;
 /// A chain set up for the loop: everything off but (with `mode` Some) the feedback suppressor in
 /// that mode (`NOTCH`, `SHIFT`).
 pub fn host(mode: Option<f32>) -> OfflineHost {
+    host_with(mode, &[])
+}
+
+/// The same with more of the suppressor's settings (parameter ID, value).
+pub fn host_with(mode: Option<f32>, settings: &[(&str, f32)]) -> OfflineHost {
     let mut h = OfflineHost::new(SR, 2);
     if let Some(m) = mode {
         h.set("fb_on", 1.0).expect("fb_on");
         h.set("fb_mode", m).expect("fb_mode");
+    }
+    for &(id, v) in settings {
+        h.set(id, v).unwrap_or_else(|e| panic!("{id}: {e}"));
     }
     h.settle();
     h
@@ -106,10 +114,23 @@ pub fn notches(host: &OfflineHost) -> Vec<(f32, f32)> {
 /// The gain (dB over the room's MSG) at which a loop whose gain rises at `rate_db_s` from
 /// `start_db` runs away, or None if it reached `stop_db` without (with the suppressor as set).
 pub fn ramp_msg(room: &Room, src: &[f32], mode: Option<f32>, start_db: f32, stop_db: f32, rate_db_s: f32) -> (Option<f32>, LoopRun) {
+    ramp_msg_with(room, src, mode, &[], start_db, stop_db, rate_db_s)
+}
+
+/// `ramp_msg` with more of the suppressor's settings (`host_with`).
+pub fn ramp_msg_with(
+    room: &Room,
+    src: &[f32],
+    mode: Option<f32>,
+    settings: &[(&str, f32)],
+    start_db: f32,
+    stop_db: f32,
+    rate_db_s: f32,
+) -> (Option<f32>, LoopRun) {
     let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
     let frames = ((stop_db - start_db) / rate_db_s * SR) as usize;
-    let mut h = host(mode);
+    let mut h = host_with(mode, settings);
     let over = |pos: usize| start_db + rate_db_s * pos as f32 / SR;
     let run = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
     (run.runaway_at.map(over), run)
@@ -157,6 +178,10 @@ pub struct Figures {
     pub cancel_db: Option<f32>,
     /// The same after a ring-out (`ring_out_msg`).
     pub rung_db: Option<f32>,
+    /// The same as `on_db` with at most `FEW_NOTCHES` dynamic notches, and their spectral
+    /// distortion as `sd_db`.
+    pub few_db: Option<f32>,
+    pub sd_few_db: Distortion,
     /// A step to `STEP_DB` over the MSG (`step`), with the notches and with the canceller.
     pub step: Step,
     pub step_cancel: Step,
@@ -189,8 +214,16 @@ pub fn off_msg(room: &Room, src: &[f32]) -> Option<f32> {
 /// Where the rising loop runs away with the suppressor in `mode` (None: not by `RAMP_TOP_DB`),
 /// and the run.
 pub fn on_msg(room: &Room, src: &[f32], mode: f32) -> (Option<f32>, LoopRun) {
-    ramp_msg(room, src, Some(mode), RAMP_START_DB, RAMP_TOP_DB, RAMP_RATE_DB_S)
+    on_msg_with(room, src, mode, &[])
 }
+
+/// `on_msg` with more of the suppressor's settings (`host_with`).
+pub fn on_msg_with(room: &Room, src: &[f32], mode: f32, settings: &[(&str, f32)]) -> (Option<f32>, LoopRun) {
+    ramp_msg_with(room, src, Some(mode), settings, RAMP_START_DB, RAMP_TOP_DB, RAMP_RATE_DB_S)
+}
+
+/// The fewer dynamic notches the report measures too (`fb_count`; the default is 8).
+pub const FEW_NOTCHES: f32 = 6.0;
 
 /// Every figure for one room and source.
 pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
@@ -199,6 +232,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     let (shift_db, _) = on_msg(room, src, SHIFT);
     let (cancel_db, _) = on_msg(room, src, CANCEL);
     let (rung_db, _) = ring_out_msg(room, src, RAMP_TOP_DB);
+    let (few_db, few_run) = on_msg_with(room, src, NOTCH, &[("fb_count", FEW_NOTCHES)]);
     // The step goes over the MSG the rising loop found (the response's peak gain is an upper
     // bound: the loop howls only where its phase also comes round).
     let over = off_db.unwrap_or(0.0) + STEP_DB;
@@ -213,6 +247,8 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
         shift_db,
         cancel_db,
         rung_db,
+        few_db,
+        sd_few_db: spectral_distortion(src, &few_run.notches),
         step: step_notch,
         step_cancel,
         sd_db,

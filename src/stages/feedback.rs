@@ -7,7 +7,7 @@
 
 use super::{lanes, Ctx, Stage, StageInfo};
 use crate::bridge::Bridge;
-use crate::dsp::feedback::{shift, FeedbackSettings, FeedbackSuppressor, FIXED, NOTCHES};
+use crate::dsp::feedback::{shift, FeedbackSettings, FeedbackSuppressor, FIXED, MAX_COUNT, NOTCHES};
 use crate::param_kinds::{linear_param, switch};
 use nice_plug::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -139,6 +139,9 @@ pub struct FeedbackParams {
     pub width: FloatParam,
     #[id = "fb_release"]
     pub release: FloatParam,
+    /// How many dynamic notches may hold at once.
+    #[id = "fb_count"]
+    pub count: IntParam,
     /// Ring-out: while on, found howls go to the fixed notches.
     #[id = "fb_learn"]
     pub learn: BoolParam,
@@ -191,6 +194,7 @@ impl Default for FeedbackParams {
             )
             .with_unit(" s")
             .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            count: IntParam::new("Feedback Notches", d.notches as i32, IntRange::Linear { min: 1, max: MAX_COUNT as i32 }),
             learn: switch("Feedback Learn", false),
             clear: switch("Feedback Clear", false),
             fixed: FixedHandle::default(),
@@ -276,7 +280,7 @@ impl Stage for Feedback {
         self.sync(p);
         let mode = p.mode.value();
         let (fixed_on, shift_hz) = (mode != FeedbackMode::Notch, mode.shift_hz());
-        let (width_oct, release_s, learn) = (p.width.value(), p.release.value(), p.learn.value());
+        let (width_oct, release_s, learn, notches) = (p.width.value(), p.release.value(), p.learn.value(), p.count.value().max(1) as usize);
         let settings = |i: usize| {
             let i = if steady { 0 } else { i };
             FeedbackSettings {
@@ -287,6 +291,7 @@ impl Stage for Feedback {
                 release_s,
                 learn,
                 shift_hz,
+                notches,
             }
         };
         self.dsp.listen_to(ctx.listen);

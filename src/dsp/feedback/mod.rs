@@ -1,7 +1,8 @@
 //! The feedback (howl) suppressor: it listens to its input for a howl building up (`detect`) and
 //! puts a narrow notch on it (`notch`), deepening it while the howl goes on growing and lifting it
-//! slowly once its frequency has stopped threatening for the release time. Eight dynamic notches,
-//! and eight fixed ones that a ring-out ("learn") fills and that stay until cleared.
+//! slowly once its frequency has stopped threatening for the release time. Up to sixteen dynamic
+//! notches hold at once (eight by default), and eight fixed ones that a ring-out ("learn") fills
+//! and that stay until cleared.
 //!
 //! Zero latency: the detector looks at the past (its spectra end at the current sample), the
 //! audio only goes through the notches. The analysis runs every eighth of a window, at stream
@@ -20,8 +21,11 @@ use self::notch::{Notch, ATTACK_DB_PER_S, LIFT_S};
 use self::shift::FreqShift;
 use super::{BLOCK, MAX_CH};
 
-/// Dynamic notches (found while playing) and fixed ones (found while learning).
-pub const DYNAMIC: usize = 8;
+/// Dynamic notches (found while playing) and fixed ones (found while learning): the slots. At most
+/// `MAX_COUNT` dynamic notches hold at once (the setting `FeedbackSettings::notches`); the other
+/// slots let a notch that makes room for a new one glide out instead of vanishing.
+pub const DYNAMIC: usize = 24;
+pub const MAX_COUNT: usize = 16;
 pub const FIXED: usize = 8;
 pub const NOTCHES: usize = DYNAMIC + FIXED;
 /// How much a found howl's notch deepens each time it is found again (dB).
@@ -46,11 +50,23 @@ pub struct FeedbackSettings {
     /// Shift everything up by this much (Hz; 0: no shift): `shift::NOTCH_SHIFT_HZ` in mode
     /// "notch + fixed + shift", `shift::CANCELLER_SHIFT_HZ` under the canceller.
     pub shift_hz: f32,
+    /// How many dynamic notches may hold at once (1 to `MAX_COUNT`): more hold a livelier room
+    /// stable, fewer colour the sound less.
+    pub notches: usize,
 }
 
 impl Default for FeedbackSettings {
     fn default() -> Self {
-        Self { fixed_on: true, sensitivity: 0.5, max_depth_db: 18.0, width_oct: 1.0 / 20.0, release_s: 30.0, learn: false, shift_hz: 0.0 }
+        Self {
+            fixed_on: true,
+            sensitivity: 0.5,
+            max_depth_db: 18.0,
+            width_oct: 1.0 / 20.0,
+            release_s: 30.0,
+            learn: false,
+            shift_hz: 0.0,
+            notches: 8,
+        }
     }
 }
 
@@ -328,6 +344,8 @@ impl FeedbackSuppressor {
             self.found = self.found.wrapping_add(1);
             self.notch(h.freq, s, max_depth);
         }
+        // No more hold than the count allows (it may have been lowered).
+        self.fit_count(s.notches.clamp(1, MAX_COUNT));
         // Dynamic notches hold for the release time after their howl was last found, then lift.
         for j in 0..DYNAMIC {
             let n = &mut self.notches[j];
@@ -365,7 +383,6 @@ impl FeedbackSuppressor {
         let half = 0.5 * self.width_oct.max(1.0 / 80.0);
         let covers = |n: &Notch| !n.is_free() && (freq / n.freq).log2().abs() <= half;
         let fixed_cut = s.fixed_on || s.learn;
-        let range = if s.learn { DYNAMIC..NOTCHES } else { 0..DYNAMIC };
         let existing = (DYNAMIC..NOTCHES).filter(|_| fixed_cut).chain(0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);
         if let Some(j) = existing {
             self.keep[j] = (self.keep[j] + STEP_DB).min(max_depth);
@@ -376,22 +393,47 @@ impl FeedbackSuppressor {
             }
             return;
         }
-        // A free slot of the set it goes to, else the one whose howl is longest gone (dynamic)
-        // or the shallowest (fixed).
-        let slot = range.clone().find(|&j| self.notches[j].is_free()).unwrap_or_else(|| {
-            range
-                .clone()
-                .max_by(|&a, &b| {
-                    let key = |j: usize| if s.learn { -self.keep[j] } else { self.notches[j].idle_s };
-                    key(a).total_cmp(&key(b))
-                })
+        if s.learn {
+            // A free fixed slot, else the shallowest.
+            let slot = (DYNAMIC..NOTCHES)
+                .find(|&j| self.notches[j].is_free())
+                .or_else(|| (DYNAMIC..NOTCHES).min_by(|&a, &b| self.keep[a].total_cmp(&self.keep[b])))
+                .unwrap_or(DYNAMIC);
+            self.place(slot, freq, max_depth);
+            self.fixed_generation = self.fixed_generation.wrapping_add(1);
+            return;
+        }
+        // Room for one more within the count (the howl longest gone makes way), then a free
+        // slot, else the shallowest of those gliding out (placed over: it cuts least).
+        self.fit_count(s.notches.clamp(1, MAX_COUNT) - 1);
+        let slot = (0..DYNAMIC).find(|&j| self.notches[j].is_free()).unwrap_or_else(|| {
+            (0..DYNAMIC)
+                .filter(|&j| self.keep[j] == 0.0)
+                .min_by(|&a, &b| self.notches[a].depth.total_cmp(&self.notches[b].depth))
                 .unwrap_or(0)
         });
+        self.place(slot, freq, max_depth);
+    }
+
+    /// A new notch in `slot` at its first depth.
+    fn place(&mut self, slot: usize, freq: f32, max_depth: f32) {
         let first = (max_depth * FIRST_SHARE).max(STEP_DB.min(max_depth));
         self.notches[slot].place(freq, first, self.width_oct, self.sr);
         self.keep[slot] = first;
-        if slot >= DYNAMIC {
-            self.fixed_generation = self.fixed_generation.wrapping_add(1);
+    }
+
+    /// Lifts dynamic notches, those whose howl is longest gone first, until at most `count`
+    /// hold. They glide out as fast as a notch comes in: a glide, not a jump.
+    fn fit_count(&mut self, count: usize) {
+        loop {
+            let holding = (0..DYNAMIC).filter(|&j| !self.notches[j].is_free() && self.keep[j] > 0.0);
+            if holding.clone().count() <= count {
+                return;
+            }
+            let Some(j) = holding.max_by(|&a, &b| self.notches[a].idle_s.total_cmp(&self.notches[b].idle_s)) else { return };
+            self.keep[j] = 0.0;
+            self.notches[j].target = 0.0;
+            self.notches[j].lift = ATTACK_DB_PER_S / self.sr;
         }
     }
 }

@@ -101,6 +101,61 @@ fn a_growing_tone_is_notched_and_a_steady_one_is_not() {
     }
 }
 
+/// No more dynamic notches hold than the count allows: three howls one after another with room
+/// for two, and the one longest gone makes way for the third; lowering the count lifts the older
+/// of the two left. A notch making way glides out (no depth falls faster than a notch comes in)
+/// instead of vanishing between two samples.
+#[test]
+fn the_count_of_dynamic_notches_holds_and_a_notch_making_way_glides_out() {
+    let (fa, fb, fc) = (1_000.0f32, 2_500.0f32, 4_200.0f32);
+    let mut seed = 5u32;
+    let len = (2.5 * SR) as usize;
+    // Each grows 60 dB/s from −60 dB (from 0.2, 0.7 and 1.2 s), then holds at −6 dB.
+    let tone = |f: f32, from: f32, t: f32| {
+        10f32.powf((-60.0 + 60.0 * (t - from).max(0.0)).min(-6.0) / 20.0) * (std::f32::consts::TAU * f * t).sin()
+    };
+    let x: Vec<f32> = (0..len)
+        .map(|i| {
+            let t = i as f32 / SR;
+            (tone(fa, 0.2, t) + tone(fb, 0.7, t) + tone(fc, 1.2, t)) / 3.0 + 0.001 * noise(&mut seed)
+        })
+        .collect();
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    let two = FeedbackSettings { notches: 2, release_s: 1e9, ..FeedbackSettings::default() };
+    let one = FeedbackSettings { notches: 1, ..two };
+    let near = |a: f32, b: f32| (a / b - 1.0).abs() < 0.002;
+    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
+    let mut before: Vec<(f32, f32, bool)> = Vec::new();
+    let mut y = x.clone();
+    let mut most_held = 0;
+    let switch = (len - (0.3 * SR) as usize) / 64;
+    for (k, c) in y.chunks_mut(64).enumerate() {
+        let s = if k < switch { two } else { one };
+        let n = c.len();
+        fs.process_block(&mut [c], |_| s, &[1.0; BLOCK][..n]);
+        let now: Vec<(f32, f32, bool)> = fs.notches().collect();
+        // Each notch's depth moves at most a glide's worth per block (a notch gone from the list
+        // had lifted to nothing first).
+        for &(f, d, _) in &before {
+            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
+            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
+        }
+        let held = (0..DYNAMIC).filter(|&j| !fs.notches[j].is_free() && fs.keep[j] > 0.0).count();
+        // (A new count is read where the next analysis falls, a hop of 4 blocks.)
+        let count = if k < switch + 4 { 2 } else { 1 };
+        assert!(held <= count, "block {k}: {held} notches hold, the count is {count}");
+        most_held = most_held.max(held);
+        before = now;
+    }
+    assert!(fs.found >= 3, "three howls found: {}", fs.found);
+    assert_eq!(most_held, 2);
+    // At the end only the newest howl's notch cuts; the others have lifted.
+    let cutting: Vec<_> = fs.notches().filter(|n| n.1 > 0.0).collect();
+    assert!(cutting.len() == 1 && near(cutting[0].0, fc), "{cutting:?}");
+    assert!(y.iter().all(|v| v.is_finite()));
+}
+
 /// The suppressor gives the same bits whatever the blocks, with notches placed and gliding.
 #[test]
 fn the_output_does_not_depend_on_the_blocks() {
