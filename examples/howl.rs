@@ -13,13 +13,22 @@ fn fmt(v: Option<f32>, top: f32) -> String {
     }
 }
 
-/// The added stable gain: where the loop ran away with the suppressor, less without ("?" when
-/// the loop never ran away without it; ">" when it did not with it by the top of the ramp).
+/// How far a howl got over the source (dB), or "runs away".
+fn peak(v: f32) -> String {
+    if v.is_finite() {
+        format!("{v:+.1}")
+    } else {
+        "runs away".into()
+    }
+}
+
 /// A detection time (ms), or "none".
 fn ms(v: Option<f32>) -> String {
     v.map_or("none".into(), |v| format!("{v:.0}"))
 }
 
+/// The added stable gain: where the loop ran away with the suppressor, less without ("?" when
+/// the loop never ran away without it; ">" when it did not with it by the top of the ramp).
 fn asg(off: Option<f32>, on: Option<f32>) -> String {
     match (off, on) {
         (Some(off), Some(on)) => format!("{:.1}", on - off),
@@ -90,7 +99,7 @@ fn main() {
             let asg_rung = asg(f.off_db, f.rung_db);
             let asg_cancel = asg(f.off_db, f.cancel_db);
             println!(
-                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {} | {:+.1} | {} | {:+.1} | {:.2} | {:.2} | {:.2} |",
+                "| {} | {:.1} | {:.2} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
                 f.room,
                 room.delay_ms,
                 room.rt60,
@@ -110,9 +119,9 @@ fn main() {
                 asg(f.off_db, f.few_db),
                 f.sd_few_db,
                 ms(f.step.ms),
-                f.step.peak_db,
+                peak(f.step.peak_db),
                 ms(f.step_cancel.ms),
-                f.step_cancel.peak_db,
+                peak(f.step_cancel.peak_db),
                 f.sd_db,
                 f.sd_shift_db,
                 f.sd_cancel_db
@@ -133,13 +142,13 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
         for (name, src) in sources {
             let (off, notch, cancel) = howl::detection(room, src);
             println!(
-                "| {} | {name} | {} | {} | {:+.1} | {} | {:+.1} |",
+                "| {} | {name} | {} | {} | {} | {} | {} |",
                 room.name,
                 fmt(off, howl::OFF_TOP_DB),
                 ms(notch.ms),
-                notch.peak_db,
+                peak(notch.peak_db),
                 ms(cancel.ms),
-                cancel.peak_db
+                peak(cancel.peak_db)
             );
         }
     }

@@ -129,8 +129,8 @@ fn music_without_feedback_is_left_alone() {
 
 /// A step over the MSG (the loop 6 dB under the response's MSG, then 3 dB over the MSG the
 /// rising loop found with the suppressor off): the first howl is notched quickly and the output
-/// does not get far over the source's loudest 100 ms; with the canceller it stays within the
-/// goal's 6 dB. Pink noise and speech in the small room. (The detector that analysed every
+/// does not get far over the source's loudest 100 ms; with the canceller it stays well within
+/// the goal's 6 dB. Pink noise and speech in the small room. (The detector that analysed every
 /// 21 ms and waited for four levels of growth took 112 and 219 ms; with the suppressor off the
 /// loop runs away, `RUNAWAY_DB` over the source.)
 #[test]
@@ -148,6 +148,8 @@ fn a_howl_is_notched_soon_after_the_loop_crosses_unity() {
         let ms = notch.ms.expect("a notch placed after the step, none before it");
         assert!(ms <= most_ms, "{name}: first notch after {ms:.0} ms");
         assert!(notch.peak_db <= most_db, "{name}: the output rose {:+.1} dB over the source", notch.peak_db);
-        assert!(cancel.peak_db <= 6.0, "{name}, with the canceller: the output rose {:+.1} dB over the source", cancel.peak_db);
+        // (The goal is 6 dB; the notches alone reach +5.3 dB on the speech, so 3 dB is what tells
+        // a working canceller.)
+        assert!(cancel.peak_db <= 3.0, "{name}, with the canceller: the output rose {:+.1} dB over the source (goal: 6)", cancel.peak_db);
     }
 }

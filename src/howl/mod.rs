@@ -236,7 +236,8 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     // The step goes over the MSG the rising loop found (the response's peak gain is an upper
     // bound: the loop howls only where its phase also comes round).
     let over = off_db.unwrap_or(0.0) + STEP_DB;
-    let (step_notch, step_cancel) = (step(room, src, over, NOTCH), step(room, src, over, CANCEL));
+    let held = held_under(room, src);
+    let (step_notch, step_cancel) = (step_against(room, src, over, NOTCH, &held), step_against(room, src, over, CANCEL, &held));
     let sd_db = spectral_distortion(src, &on_run.notches);
     Figures {
         room: room.name.to_string(),
@@ -265,7 +266,8 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
 pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Step, Step) {
     let off = off_msg(room, src);
     let over = off.unwrap_or(0.0) + STEP_DB;
-    (off, step(room, src, over, NOTCH), step(room, src, over, CANCEL))
+    let held = held_under(room, src);
+    (off, step_against(room, src, over, NOTCH, &held), step_against(room, src, over, CANCEL, &held))
 }
 
 /// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two
@@ -275,14 +277,27 @@ pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Step, Step) {
 /// has to pass to be heard over it: speech's are 7 dB over its long-term level, a held vowel's
 /// hardly over it, so a figure against the long-term level would count a syllable as a howl.
 pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32) -> Step {
+    step_against(room, src, over_db, mode, &held_under(room, src))
+}
+
+/// The loop held 6 dB under the room's response MSG for four seconds, suppressor off: the
+/// reference `step` compares with.
+pub fn held_under(room: &Room, src: &[f32]) -> LoopRun {
+    let msg = -room.peak_gain_db;
+    run_loop(&mut host(None), room, src, (4.0 * SR) as usize, |_| msg - 6.0, rms_db(src))
+}
+
+/// `step` against a reference already run (`held_under`). A loop that ran away (its output
+/// `RUNAWAY_DB` over the source's level) scores an infinite peak.
+pub fn step_against(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -> Step {
     let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
     let t0 = (2.0 * SR) as usize;
     let mut h = host(Some(mode));
     let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
     let detect = run.first_notch_at.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
-    let held = run_loop(&mut host(None), room, src, 2 * t0, |_| msg - 6.0, ref_db);
-    Step { ms: detect, peak_db: loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) }
+    let peak_db = if run.runaway_at.is_some() { f32::INFINITY } else { loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) };
+    Step { ms: detect, peak_db }
 }
 
 /// What a step over the MSG gave (`step`).
@@ -290,7 +305,9 @@ pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32) -> Step {
 pub struct Step {
     /// Time from the step to the first notch (ms; None: nothing was notched).
     pub ms: Option<f32>,
-    /// How far the howl got: the output's loudest 100 ms over the source's (dB).
+    /// How far the howl got (dB): the output's loudest 100 ms after the step over the loudest
+    /// 100 ms of the same stretch with the loop held 6 dB under the MSG; infinite when the loop
+    /// ran away.
     pub peak_db: f32,
 }
 
@@ -315,7 +332,7 @@ pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> Distortion {
     fs.hold(notches);
     let mut y = src.to_vec();
     // No new notch: the least sensitivity, and nothing here howls.
-    let s = FeedbackSettings { sensitivity: 0.0, release_s: 1e9, ..FeedbackSettings::default() };
+    let s = FeedbackSettings { sensitivity: 0.0, release_s: 1e9, notches: crate::dsp::feedback::MAX_COUNT, ..FeedbackSettings::default() };
     for c in y.chunks_mut(crate::dsp::BLOCK) {
         let n = c.len();
         fs.process_block(&mut [c], |_| s, &[1.0; crate::dsp::BLOCK][..n]);

@@ -207,6 +207,8 @@ impl FeedbackSuppressor {
 
     /// Puts notches in place at once (frequency, depth dB), dynamic slots first then fixed, as
     /// if each howl had just been found: for measuring what a set of notches does to a signal.
+    /// (Run it with `FeedbackSettings::notches` at least the count held, or the first analysis
+    /// lifts the dynamic ones past it.)
     pub fn hold(&mut self, notches: &[(f32, f32)]) {
         for (j, &(f, d)) in notches.iter().take(NOTCHES).enumerate() {
             self.notches[j].place(f, d, self.width_oct, self.sr);
@@ -403,21 +405,37 @@ impl FeedbackSuppressor {
             self.fixed_generation = self.fixed_generation.wrapping_add(1);
             return;
         }
-        // Room for one more within the count (the howl longest gone makes way), then a free
-        // slot, else the shallowest of those gliding out (placed over: it cuts least).
-        self.fit_count(s.notches.clamp(1, MAX_COUNT) - 1);
-        let slot = (0..DYNAMIC).find(|&j| self.notches[j].is_free()).unwrap_or_else(|| {
-            (0..DYNAMIC)
-                .filter(|&j| self.keep[j] == 0.0)
-                .min_by(|&a, &b| self.notches[a].depth.total_cmp(&self.notches[b].depth))
-                .unwrap_or(0)
-        });
+        let count = s.notches.clamp(1, MAX_COUNT);
+        // A dynamic notch gliding out on it (released, or made way): it holds again from the
+        // depth it has, so the cut there never sags while a second notch comes in.
+        if let Some(j) = (0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] == 0.0 && self.notches[j].depth > 0.0) {
+            self.fit_count(count - 1);
+            let n = &mut self.notches[j];
+            self.keep[j] = n.depth.max(first_depth(max_depth)).min(max_depth);
+            n.target = self.keep[j];
+            n.idle_s = 0.0;
+            n.lift = ATTACK_DB_PER_S / self.sr;
+            return;
+        }
+        // A free slot, and room for one more within the count (the howl longest gone makes way).
+        let Some(slot) = (0..DYNAMIC).find(|&j| self.notches[j].is_free()) else {
+            // Every slot busy (a high count, with many notches still lifting after their
+            // release): those glide out at the rate notches come in, and the howl, if it goes on
+            // growing, is found again a few analyses later, when one is free. None is placed
+            // over a notch that still cuts.
+            for j in (0..DYNAMIC).filter(|&j| self.keep[j] == 0.0) {
+                let n = &mut self.notches[j];
+                n.lift = n.lift.max(ATTACK_DB_PER_S / self.sr);
+            }
+            return;
+        };
+        self.fit_count(count - 1);
         self.place(slot, freq, max_depth);
     }
 
     /// A new notch in `slot` at its first depth.
     fn place(&mut self, slot: usize, freq: f32, max_depth: f32) {
-        let first = (max_depth * FIRST_SHARE).max(STEP_DB.min(max_depth));
+        let first = first_depth(max_depth);
         self.notches[slot].place(freq, first, self.width_oct, self.sr);
         self.keep[slot] = first;
     }
@@ -436,6 +454,11 @@ impl FeedbackSuppressor {
             self.notches[j].lift = ATTACK_DB_PER_S / self.sr;
         }
     }
+}
+
+/// A new notch's first depth (dB) under a most allowed of `max_depth`.
+fn first_depth(max_depth: f32) -> f32 {
+    (max_depth * FIRST_SHARE).max(STEP_DB.min(max_depth))
 }
 
 super::block_stage_impl!(FeedbackSuppressor, FeedbackSettings);

@@ -156,6 +156,66 @@ fn the_count_of_dynamic_notches_holds_and_a_notch_making_way_glides_out() {
     assert!(y.iter().all(|v| v.is_finite()));
 }
 
+/// With the most notches and a short release, a second wave of howls arrives while the first
+/// wave's notches still lift: every slot fills, and still no notch's cut drops faster than a
+/// glide (none is placed over one that cuts), and the new howls get their notches once slots
+/// free up.
+#[test]
+fn with_every_slot_busy_no_notch_is_placed_over_one_that_cuts() {
+    let sr = SR;
+    let len = (4.0 * sr) as usize;
+    // 30 tones, no two within 3.5 % or 70 Hz of each other or within 0.6 % of a ratio p/q with
+    // p and q up to 7 (no harmonic series among them: picked once by a seeded search). The
+    // first 12 grow from 0.1 s, 50 ms apart, and stop at 1.2 s; the other 18 grow from 2.0 s,
+    // 30 ms apart (the first wave's notches, released 1 s after their howls were last found,
+    // lift over 2 s meanwhile). Each grows 60 dB/s from −80 dB to −40 dB.
+    let freqs: [f32; 30] = [
+        5002.0, 5505.0, 1779.0, 841.0, 351.0, 3229.0, 1693.0, 4627.0, 3444.0, 668.0, 2239.0, 7981.0, 3038.0, 473.0, 7259.0, 1240.0, 9382.0,
+        2725.0, 975.0, 6119.0, 9769.0, 579.0, 739.0, 1508.0, 2562.0, 1907.0, 8830.0, 1313.0, 2401.0, 2088.0,
+    ];
+    let start = |i: usize| if i < 12 { 0.1 + 0.05 * i as f32 } else { 2.0 + 0.03 * (i - 12) as f32 };
+    let stop = |i: usize| if i < 12 { 1.2 } else { 4.0 };
+    let mut seed = 17u32;
+    let mut x = vec![0.0f32; len];
+    for (i, &f) in freqs.iter().enumerate() {
+        let w = std::f32::consts::TAU * f / sr;
+        for (k, v) in x.iter_mut().enumerate() {
+            let t = k as f32 / sr;
+            if t >= start(i) && t < stop(i) {
+                *v += 10f32.powf((-80.0 + 60.0 * (t - start(i))).min(-40.0) / 20.0) * (w * k as f32).sin();
+            }
+        }
+    }
+    for v in x.iter_mut() {
+        *v += 1e-5 * noise(&mut seed);
+    }
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(sr);
+    let s = FeedbackSettings { notches: MAX_COUNT, release_s: 1.0, ..FeedbackSettings::default() };
+    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / sr + 1e-3;
+    let mut before: Vec<(f32, f32, bool)> = Vec::new();
+    let (mut most_busy, mut most_held) = (0, 0);
+    for (k, c) in x.chunks_mut(64).enumerate() {
+        let n = c.len();
+        fs.process_block(&mut [c], |_| s, &[1.0; BLOCK][..n]);
+        let now: Vec<(f32, f32, bool)> = fs.notches().collect();
+        for &(f, d, _) in &before {
+            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
+            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
+        }
+        most_busy = most_busy.max(now.len());
+        let held = (0..DYNAMIC).filter(|&j| !fs.notches[j].is_free() && fs.keep[j] > 0.0).count();
+        most_held = most_held.max(held);
+        before = now;
+    }
+    println!("{} howls found, at most {most_busy} slots busy and {most_held} notches holding", fs.found);
+    assert_eq!(most_busy, DYNAMIC, "every slot was busy at some point");
+    assert_eq!(most_held, MAX_COUNT);
+    // The second wave's last howls are notched in the end.
+    let late = fs.notches().filter(|n| n.1 > 0.0 && freqs[12..].iter().any(|&f| (n.0 / f - 1.0).abs() < 0.01)).count();
+    assert!(late >= 12, "{late} of the second wave's 18 howls notched: {:?}", fs.notches().collect::<Vec<_>>());
+}
+
 /// The suppressor gives the same bits whatever the blocks, with notches placed and gliding.
 #[test]
 fn the_output_does_not_depend_on_the_blocks() {
