@@ -396,13 +396,7 @@ impl FeedbackSuppressor {
             return;
         }
         if s.learn {
-            // A free fixed slot, else the shallowest.
-            let slot = (DYNAMIC..NOTCHES)
-                .find(|&j| self.notches[j].is_free())
-                .or_else(|| (DYNAMIC..NOTCHES).min_by(|&a, &b| self.keep[a].total_cmp(&self.keep[b])))
-                .unwrap_or(DYNAMIC);
-            self.place(slot, freq, max_depth);
-            self.fixed_generation = self.fixed_generation.wrapping_add(1);
+            self.learn(freq, max_depth, covers);
             return;
         }
         let count = s.notches.clamp(1, MAX_COUNT);
@@ -431,6 +425,28 @@ impl FeedbackSuppressor {
         };
         self.fit_count(count - 1);
         self.place(slot, freq, max_depth);
+    }
+
+    /// A howl found while ringing out: a fixed notch gliding out on it holds again; else it takes
+    /// a free fixed slot; else the shallowest fixed notch glides out (as fast as a notch comes in)
+    /// to make room, and the howl, found again while the ring-out goes on, takes its place once it
+    /// has gone. None is placed over a notch that still cuts.
+    fn learn(&mut self, freq: f32, max_depth: f32, covers: impl Fn(&Notch) -> bool) {
+        let fixed = DYNAMIC..NOTCHES;
+        if let Some(j) = fixed.clone().find(|&j| covers(&self.notches[j]) && self.keep[j] == 0.0 && self.notches[j].depth > 0.0) {
+            self.keep[j] = self.notches[j].depth.max(first_depth(max_depth)).min(max_depth);
+            self.notches[j].target = self.keep[j];
+        } else if let Some(slot) = fixed.clone().find(|&j| self.notches[j].is_free()) {
+            self.place(slot, freq, max_depth);
+        } else if fixed.clone().all(|j| self.keep[j] > 0.0) {
+            // (One already on its way out makes the room.)
+            let Some(j) = fixed.min_by(|&a, &b| self.keep[a].total_cmp(&self.keep[b])) else { return };
+            self.keep[j] = 0.0;
+            self.notches[j].target = 0.0;
+        } else {
+            return;
+        }
+        self.fixed_generation = self.fixed_generation.wrapping_add(1);
     }
 
     /// A new notch in `slot` at its first depth.

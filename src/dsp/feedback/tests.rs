@@ -285,6 +285,52 @@ fn the_fixed_set_learns_holds_and_clears() {
     assert_eq!(fs.fixed(), vec![(1_000.0, 9.0), (4_000.0, 6.0)]);
 }
 
+/// A ring-out that finds more howls than the fixed set holds: the shallowest fixed notch glides
+/// out to make room (no depth falls faster than a notch comes in), the set stays at eight, and
+/// the last howl found is in it.
+#[test]
+fn a_ring_out_past_eight_howls_makes_room_without_a_jump() {
+    // Eleven tones with no harmonic series among them (see the test with every slot busy), one
+    // every 0.25 s, each growing 60 dB/s from −80 dB to −30 dB.
+    let freqs = [5002.0f32, 5505.0, 1779.0, 841.0, 351.0, 3229.0, 1693.0, 4627.0, 3444.0, 668.0, 2239.0];
+    let len = (3.8 * SR) as usize;
+    let mut seed = 23u32;
+    let x: Vec<f32> = (0..len)
+        .map(|k| {
+            let t = k as f32 / SR;
+            let tones: f32 = freqs
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| t >= 0.1 + 0.25 * i as f32)
+                .map(|(i, &f)| {
+                    10f32.powf((-80.0 + 60.0 * (t - 0.1 - 0.25 * i as f32)).min(-30.0) / 20.0) * (std::f32::consts::TAU * f * t).sin()
+                })
+                .sum();
+            tones + 1e-5 * noise(&mut seed)
+        })
+        .collect();
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    let learn = FeedbackSettings { learn: true, ..FeedbackSettings::default() };
+    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
+    let mut before: Vec<(f32, f32, bool)> = Vec::new();
+    let mut y = x;
+    for (k, c) in y.chunks_mut(64).enumerate() {
+        let n = c.len();
+        fs.process_block(&mut [c], |_| learn, &[1.0; BLOCK][..n]);
+        let now: Vec<(f32, f32, bool)> = fs.notches().collect();
+        for &(f, d, _) in &before {
+            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
+            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
+        }
+        before = now;
+    }
+    let fixed = fs.fixed();
+    assert_eq!(fixed.len(), FIXED, "{fixed:?}");
+    let last = freqs[freqs.len() - 1];
+    assert!(fixed.iter().any(|&(f, d)| (f / last - 1.0).abs() < 0.002 && d > 0.0), "{last} Hz not learnt: {fixed:?}");
+}
+
 /// After loud input and then a long silence, every notch state is zero or normal.
 #[test]
 fn no_subnormal_state_after_silence() {
