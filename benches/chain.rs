@@ -2,7 +2,8 @@
 //! per iteration reads directly as the fraction of one core the chain needs (1 s = 100 %).
 //! Groups: the whole chain with every stage on at several block sizes, each stage alone,
 //! silence after a signal (a denormal stall would show up there), the chain with the editor's
-//! analysis on, and a summary table in ns per sample and percent of one core.
+//! analysis on, the feedback suppressor with its notches in use, and a summary table in ns per
+//! sample and percent of one core.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use livechain::host::{all_on, OfflineHost, Stages};
@@ -113,6 +114,56 @@ fn with_analysis(c: &mut Criterion) {
     group.finish();
 }
 
+/// The feedback suppressor alone with notches in use (not reached from the chain without a
+/// loop): none, the default eight held still, and its most: sixteen dynamic ones gliding the
+/// whole second (their most allowed depth switched between 3 and 24 dB at every analysis, 256
+/// frames apart, so none reaches its target) with the eight fixed ones cutting. Gliding is the dear case: a notch's
+/// coefficients are remade every sample while its depth moves.
+fn feedback_notches(c: &mut Criterion) {
+    use livechain::dsp::feedback::{FeedbackSettings, FeedbackSuppressor, FIXED, MAX_COUNT};
+    let mut group = c.benchmark_group("feedback_notches");
+    group.throughput(Throughput::Elements(SR as u64));
+    let (l, r) = (signal(SR as usize, 1), signal(SR as usize, 2));
+    let at = |i: usize| (200.0 * 1.2f32.powi(i as i32), 24.0);
+    let fixed: Vec<(f32, f32)> = (0..FIXED).map(|i| (at(2 * i + 1).0, 12.0)).collect();
+    // (Name, dynamic notches, fixed ones: frequency and depth.)
+    type Notches = Vec<(f32, f32)>;
+    let cases: [(&str, Notches, Notches); 3] = [
+        ("none", vec![], vec![]),
+        ("8_held", (0..8).map(|i| at(2 * i)).collect(), vec![]),
+        ("16_gliding_and_8_fixed", (0..MAX_COUNT).map(|i| at(2 * i)).collect(), fixed),
+    ];
+    for (name, dynamic, fixed) in cases {
+        let mut fs = FeedbackSuppressor::default();
+        fs.prepare(SR);
+        fs.load_fixed(&fixed);
+        fs.hold(&dynamic);
+        let still = FeedbackSettings { sensitivity: 0.0, release_s: 1e9, notches: MAX_COUNT, ..FeedbackSettings::default() };
+        let shallow = FeedbackSettings { max_depth_db: 3.0, ..still };
+        let deep = FeedbackSettings { max_depth_db: 24.0, ..still };
+        let gliding = name.contains("gliding");
+        let (mut bl, mut br) = ([0.0f32; 64], [0.0f32; 64]);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for (k, (cl, cr)) in l.chunks(64).zip(r.chunks(64)).enumerate() {
+                    let n = cl.len();
+                    bl[..n].copy_from_slice(cl);
+                    br[..n].copy_from_slice(cr);
+                    let s = if !gliding {
+                        still
+                    } else if (k / 4) % 2 == 0 {
+                        shallow
+                    } else {
+                        deep
+                    };
+                    fs.process_block(&mut [&mut bl[..n], &mut br[..n]], |_| s, &[1.0; 64][..n]);
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
 /// A summary row: its label, its settings, and the output meters off (None) or on with the
 /// editor closed or open.
 type Row = (String, Vec<(&'static str, f32)>, Option<bool>);
@@ -164,5 +215,5 @@ fn summary(_: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, whole_chain, stages, silence_after_signal, with_analysis, summary);
+criterion_group!(benches, whole_chain, stages, silence_after_signal, with_analysis, feedback_notches, summary);
 criterion_main!(benches);
