@@ -16,6 +16,36 @@ fn run(fs: &mut FeedbackSuppressor, x: &mut [f32], block: usize, s: FeedbackSett
     }
 }
 
+/// Runs `x` (mono) in 64-frame blocks with the settings `s(block)`, and asserts that no notch's
+/// depth falls faster than a notch comes in (900 dB/s) from one block to the next (a notch gone
+/// from the list had lifted to nothing first); `each(block, fs)` sees the suppressor after
+/// every block.
+fn run_gliding(
+    fs: &mut FeedbackSuppressor,
+    x: &mut [f32],
+    s: impl Fn(usize) -> FeedbackSettings,
+    mut each: impl FnMut(usize, &FeedbackSuppressor),
+) {
+    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
+    let mut before: Vec<(f32, f32, bool)> = Vec::new();
+    for (k, c) in x.chunks_mut(64).enumerate() {
+        let (n, settings) = (c.len(), s(k));
+        fs.process_block(&mut [c], |_| settings, &[1.0; BLOCK][..n]);
+        let now: Vec<(f32, f32, bool)> = fs.notches().collect();
+        for &(f, d, _) in &before {
+            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
+            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
+        }
+        each(k, fs);
+        before = now;
+    }
+}
+
+/// How many dynamic notches hold (cut and are not gliding out).
+fn held(fs: &FeedbackSuppressor) -> usize {
+    (0..DYNAMIC).filter(|&j| !fs.notches[j].is_free() && fs.keep[j] > 0.0).count()
+}
+
 /// A sine's gain through a notch, measured over whole periods after it settled (dB).
 fn measured_gain_db(notch: &Notch, f: f32) -> f32 {
     let mut n = *notch;
@@ -125,29 +155,21 @@ fn the_count_of_dynamic_notches_holds_and_a_notch_making_way_glides_out() {
     let two = FeedbackSettings { notches: 2, release_s: 1e9, ..FeedbackSettings::default() };
     let one = FeedbackSettings { notches: 1, ..two };
     let near = |a: f32, b: f32| (a / b - 1.0).abs() < 0.002;
-    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
-    let mut before: Vec<(f32, f32, bool)> = Vec::new();
     let mut y = x.clone();
     let mut most_held = 0;
     let switch = (len - (0.3 * SR) as usize) / 64;
-    for (k, c) in y.chunks_mut(64).enumerate() {
-        let s = if k < switch { two } else { one };
-        let n = c.len();
-        fs.process_block(&mut [c], |_| s, &[1.0; BLOCK][..n]);
-        let now: Vec<(f32, f32, bool)> = fs.notches().collect();
-        // Each notch's depth moves at most a glide's worth per block (a notch gone from the list
-        // had lifted to nothing first).
-        for &(f, d, _) in &before {
-            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
-            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
-        }
-        let held = (0..DYNAMIC).filter(|&j| !fs.notches[j].is_free() && fs.keep[j] > 0.0).count();
-        // (A new count is read where the next analysis falls, a hop of 4 blocks.)
-        let count = if k < switch + 4 { 2 } else { 1 };
-        assert!(held <= count, "block {k}: {held} notches hold, the count is {count}");
-        most_held = most_held.max(held);
-        before = now;
-    }
+    run_gliding(
+        &mut fs,
+        &mut y,
+        |k| if k < switch { two } else { one },
+        |k, fs| {
+            let held = held(fs);
+            // (A new count is read where the next analysis falls, a hop of 4 blocks.)
+            let count = if k < switch + 4 { 2 } else { 1 };
+            assert!(held <= count, "block {k}: {held} notches hold, the count is {count}");
+            most_held = most_held.max(held);
+        },
+    );
     assert!(fs.found >= 3, "three howls found: {}", fs.found);
     assert_eq!(most_held, 2);
     // At the end only the newest howl's notch cuts; the others have lifted.
@@ -192,22 +214,16 @@ fn with_every_slot_busy_no_notch_is_placed_over_one_that_cuts() {
     let mut fs = FeedbackSuppressor::default();
     fs.prepare(sr);
     let s = FeedbackSettings { notches: MAX_COUNT, release_s: 1.0, ..FeedbackSettings::default() };
-    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / sr + 1e-3;
-    let mut before: Vec<(f32, f32, bool)> = Vec::new();
     let (mut most_busy, mut most_held) = (0, 0);
-    for (k, c) in x.chunks_mut(64).enumerate() {
-        let n = c.len();
-        fs.process_block(&mut [c], |_| s, &[1.0; BLOCK][..n]);
-        let now: Vec<(f32, f32, bool)> = fs.notches().collect();
-        for &(f, d, _) in &before {
-            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
-            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
-        }
-        most_busy = most_busy.max(now.len());
-        let held = (0..DYNAMIC).filter(|&j| !fs.notches[j].is_free() && fs.keep[j] > 0.0).count();
-        most_held = most_held.max(held);
-        before = now;
-    }
+    run_gliding(
+        &mut fs,
+        &mut x,
+        |_| s,
+        |_, fs| {
+            most_busy = most_busy.max(fs.notches().count());
+            most_held = most_held.max(held(fs));
+        },
+    );
     println!("{} howls found, at most {most_busy} slots busy and {most_held} notches holding", fs.found);
     assert_eq!(most_busy, DYNAMIC, "every slot was busy at some point");
     assert_eq!(most_held, MAX_COUNT);
@@ -312,19 +328,8 @@ fn a_ring_out_past_eight_howls_makes_room_without_a_jump() {
     let mut fs = FeedbackSuppressor::default();
     fs.prepare(SR);
     let learn = FeedbackSettings { learn: true, ..FeedbackSettings::default() };
-    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
-    let mut before: Vec<(f32, f32, bool)> = Vec::new();
     let mut y = x;
-    for (k, c) in y.chunks_mut(64).enumerate() {
-        let n = c.len();
-        fs.process_block(&mut [c], |_| learn, &[1.0; BLOCK][..n]);
-        let now: Vec<(f32, f32, bool)> = fs.notches().collect();
-        for &(f, d, _) in &before {
-            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
-            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
-        }
-        before = now;
-    }
+    run_gliding(&mut fs, &mut y, |_| learn, |_, _| {});
     let fixed = fs.fixed();
     assert_eq!(fixed.len(), FIXED, "{fixed:?}");
     let last = freqs[freqs.len() - 1];
