@@ -78,6 +78,9 @@ pub struct FeedbackSuppressor {
     notches: [Notch; NOTCHES],
     /// Each notch's depth while it holds (its target, unless lifting or its set is off).
     keep: [f32; NOTCHES],
+    /// A ring-out's howl waiting for the slot of the fixed notch gliding out to make room for it
+    /// (Hz; 0: none), per fixed slot.
+    waiting: [f32; FIXED],
     width_oct: f32,
     mono: [f32; BLOCK],
     /// What the detector hears instead of the input for the next block, when set (`listen_to`).
@@ -105,6 +108,7 @@ impl Default for FeedbackSuppressor {
             detector: Detector::default(),
             notches: [Notch::default(); NOTCHES],
             keep: [0.0; NOTCHES],
+            waiting: [0.0; FIXED],
             width_oct: FeedbackSettings::default().width_oct,
             mono: [0.0; BLOCK],
             listen: [0.0; BLOCK],
@@ -192,6 +196,7 @@ impl FeedbackSuppressor {
     /// Replaces the fixed notches (a loaded state): they cut at once, with no glide. Invalid
     /// entries (a frequency outside 20 Hz to Nyquist, a depth outside 0 to 30 dB) are left out.
     pub fn load_fixed(&mut self, fixed: &[(f32, f32)]) {
+        self.waiting = [0.0; FIXED];
         for i in DYNAMIC..NOTCHES {
             self.notches[i] = Notch::default();
             self.keep[i] = 0.0;
@@ -219,6 +224,7 @@ impl FeedbackSuppressor {
 
     /// Lifts every fixed notch (they glide out).
     pub fn clear_fixed(&mut self) {
+        self.waiting = [0.0; FIXED];
         for i in DYNAMIC..NOTCHES {
             self.keep[i] = 0.0;
             self.notches[i].target = 0.0;
@@ -375,6 +381,13 @@ impl FeedbackSuppressor {
             n.target = if fixed_cut { self.keep[j] } else { 0.0 };
             if self.keep[j] == 0.0 && n.depth == 0.0 {
                 *n = Notch::default();
+                // The howl it made room for takes the slot (learn may be off by now: it was
+                // found while ringing out).
+                let waiting = std::mem::take(&mut self.waiting[j - DYNAMIC]);
+                if waiting > 0.0 {
+                    self.place(j, waiting, max_depth);
+                    self.fixed_generation = self.fixed_generation.wrapping_add(1);
+                }
             }
         }
     }
@@ -429,20 +442,22 @@ impl FeedbackSuppressor {
 
     /// A howl found while ringing out: a fixed notch gliding out on it holds again; else it takes
     /// a free fixed slot; else the shallowest fixed notch glides out (as fast as a notch comes in)
-    /// to make room, and the howl, found again while the ring-out goes on, takes its place once it
-    /// has gone. None is placed over a notch that still cuts.
+    /// and the howl takes its slot once it has gone (`waiting`). None is placed over a notch that
+    /// still cuts; while one glides out to make room, other new howls wait for a later finding.
     fn learn(&mut self, freq: f32, max_depth: f32, covers: impl Fn(&Notch) -> bool) {
         let fixed = DYNAMIC..NOTCHES;
         if let Some(j) = fixed.clone().find(|&j| covers(&self.notches[j]) && self.keep[j] == 0.0 && self.notches[j].depth > 0.0) {
+            // (The howl that was waiting for this slot is found again and makes room anew.)
+            self.waiting[j - DYNAMIC] = 0.0;
             self.keep[j] = self.notches[j].depth.max(first_depth(max_depth)).min(max_depth);
             self.notches[j].target = self.keep[j];
         } else if let Some(slot) = fixed.clone().find(|&j| self.notches[j].is_free()) {
             self.place(slot, freq, max_depth);
         } else if fixed.clone().all(|j| self.keep[j] > 0.0) {
-            // (One already on its way out makes the room.)
             let Some(j) = fixed.min_by(|&a, &b| self.keep[a].total_cmp(&self.keep[b])) else { return };
             self.keep[j] = 0.0;
             self.notches[j].target = 0.0;
+            self.waiting[j - DYNAMIC] = freq;
         } else {
             return;
         }

@@ -329,11 +329,62 @@ fn a_ring_out_past_eight_howls_makes_room_without_a_jump() {
     fs.prepare(SR);
     let learn = FeedbackSettings { learn: true, ..FeedbackSettings::default() };
     let mut y = x;
-    run_gliding(&mut fs, &mut y, |_| learn, |_, _| {});
+    let mut seen: Vec<f32> = Vec::new();
+    run_gliding(
+        &mut fs,
+        &mut y,
+        |_| learn,
+        |_, fs| {
+            for (f, _, fixed) in fs.notches() {
+                if fixed && !seen.contains(&f) {
+                    seen.push(f);
+                }
+            }
+        },
+    );
+    assert!(seen.len() > FIXED, "no fixed notch made room: {seen:?}");
     let fixed = fs.fixed();
     assert_eq!(fixed.len(), FIXED, "{fixed:?}");
     let last = freqs[freqs.len() - 1];
     assert!(fixed.iter().any(|&(f, d)| (f / last - 1.0).abs() < 0.002 && d > 0.0), "{last} Hz not learnt: {fixed:?}");
+}
+
+/// The howl a fixed notch glides out for takes its slot even when the ring-out ends before the
+/// howl is found again: the set is not left one short.
+#[test]
+fn a_howl_found_while_ringing_out_takes_its_slot_even_if_learning_ends() {
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    // A full fixed set, 700 Hz the shallowest.
+    let full: Vec<(f32, f32)> =
+        [500.0, 700.0, 1100.0, 1700.0, 2300.0, 4100.0, 5300.0, 7100.0].iter().map(|&f| (f, if f == 700.0 { 9.0 } else { 12.0 })).collect();
+    fs.load_fixed(&full);
+    let len = (1.5 * SR) as usize;
+    let mut x: Vec<f32> = (0..len)
+        .map(|k| {
+            let t = k as f32 / SR;
+            10f32.powf((-80.0 + 60.0 * t).min(-30.0) / 20.0) * (std::f32::consts::TAU * 3_000.0 * t).sin()
+        })
+        .collect();
+    let learning = std::cell::Cell::new(true);
+    let learn = FeedbackSettings { learn: true, ..FeedbackSettings::default() };
+    let after = FeedbackSettings::default();
+    run_gliding(
+        &mut fs,
+        &mut x,
+        |_| if learning.get() { learn } else { after },
+        |_, fs| {
+            // Learning ends the moment a fixed notch starts gliding out for the new howl.
+            if (DYNAMIC..NOTCHES).any(|j| !fs.notches[j].is_free() && fs.keep[j] == 0.0) {
+                learning.set(false);
+            }
+        },
+    );
+    assert!(!learning.get(), "no fixed notch made room");
+    let fixed = fs.fixed();
+    assert_eq!(fixed.len(), FIXED, "{fixed:?}");
+    assert!(fixed.iter().any(|&(f, _)| (f / 3_000.0 - 1.0).abs() < 0.002), "3000 Hz not in {fixed:?}");
+    assert!(!fixed.iter().any(|&(f, _)| f == 700.0), "the shallowest stayed: {fixed:?}");
 }
 
 /// After loud input and then a long silence, every notch state is zero or normal.
