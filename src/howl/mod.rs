@@ -237,7 +237,7 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
     // bound: the loop howls only where its phase also comes round).
     let over = off_db.unwrap_or(0.0) + STEP_DB;
     let held = held_under(room, src);
-    let (step_notch, step_cancel) = (step_against(room, src, over, NOTCH, &held), step_against(room, src, over, CANCEL, &held));
+    let (step_notch, step_cancel) = (step(room, src, over, NOTCH, &held), step(room, src, over, CANCEL, &held));
     let sd_db = spectral_distortion(src, &on_run.notches);
     Figures {
         room: room.name.to_string(),
@@ -267,29 +267,24 @@ pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Step, Step) {
     let off = off_msg(room, src);
     let over = off.unwrap_or(0.0) + STEP_DB;
     let held = held_under(room, src);
-    (off, step_against(room, src, over, NOTCH, &held), step_against(room, src, over, CANCEL, &held))
-}
-
-/// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two
-/// more (suppressor in `mode`): ms from the step to the first notch, and how far the howl got: the
-/// output's loudest 100 ms after the step over the loudest 100 ms of the same stretch with the
-/// loop held 6 dB under the MSG (suppressor off). A source's own loudest 100 ms are what a howl
-/// has to pass to be heard over it: speech's are 7 dB over its long-term level, a held vowel's
-/// hardly over it, so a figure against the long-term level would count a syllable as a howl.
-pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32) -> Step {
-    step_against(room, src, over_db, mode, &held_under(room, src))
+    (off, step(room, src, over, NOTCH, &held), step(room, src, over, CANCEL, &held))
 }
 
 /// The loop held 6 dB under the room's response MSG for four seconds, suppressor off: the
-/// reference `step` compares with.
+/// reference `step` compares with (one run serves every step of a room and source).
 pub fn held_under(room: &Room, src: &[f32]) -> LoopRun {
     let msg = -room.peak_gain_db;
     run_loop(&mut host(None), room, src, (4.0 * SR) as usize, |_| msg - 6.0, rms_db(src))
 }
 
-/// `step` against a reference already run (`held_under`). A loop that ran away (its output
-/// `RUNAWAY_DB` over the source's level) scores an infinite peak.
-pub fn step_against(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -> Step {
+/// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two
+/// more (suppressor in `mode`): ms from the step to the first notch, and how far the howl got: the
+/// output's loudest 100 ms after the step over the loudest 100 ms of the same stretch of `held`
+/// (`held_under`). A source's own loudest 100 ms are what a howl has to pass to be heard over
+/// it: speech's are 7 dB over its long-term level, a held vowel's hardly over it, so a figure
+/// against the long-term level would count a syllable as a howl. A loop that ran away (its
+/// output `RUNAWAY_DB` over the source's level) scores an infinite peak.
+pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -> Step {
     let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
     let t0 = (2.0 * SR) as usize;

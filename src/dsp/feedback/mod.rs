@@ -413,15 +413,10 @@ impl FeedbackSuppressor {
             return;
         }
         let count = s.notches.clamp(1, MAX_COUNT);
-        // A dynamic notch gliding out on it (released, or made way): it holds again from the
-        // depth it has, so the cut there never sags while a second notch comes in.
-        if let Some(j) = (0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] == 0.0 && self.notches[j].depth > 0.0) {
+        // A dynamic notch gliding out on it (released, or made way) holds again.
+        if let Some(j) = self.gliding_on(0..DYNAMIC, &covers) {
             self.fit_count(count - 1);
-            let n = &mut self.notches[j];
-            self.keep[j] = n.depth.max(first_depth(max_depth)).min(max_depth);
-            n.target = self.keep[j];
-            n.idle_s = 0.0;
-            n.lift = ATTACK_DB_PER_S / self.sr;
+            self.hold_again(j, max_depth);
             return;
         }
         // A free slot, and room for one more within the count (the howl longest gone makes way).
@@ -446,11 +441,10 @@ impl FeedbackSuppressor {
     /// still cuts; while one glides out to make room, other new howls wait for a later finding.
     fn learn(&mut self, freq: f32, max_depth: f32, covers: impl Fn(&Notch) -> bool) {
         let fixed = DYNAMIC..NOTCHES;
-        if let Some(j) = fixed.clone().find(|&j| covers(&self.notches[j]) && self.keep[j] == 0.0 && self.notches[j].depth > 0.0) {
+        if let Some(j) = self.gliding_on(fixed.clone(), &covers) {
             // (The howl that was waiting for this slot is found again and makes room anew.)
             self.waiting[j - DYNAMIC] = 0.0;
-            self.keep[j] = self.notches[j].depth.max(first_depth(max_depth)).min(max_depth);
-            self.notches[j].target = self.keep[j];
+            self.hold_again(j, max_depth);
         } else if let Some(slot) = fixed.clone().find(|&j| self.notches[j].is_free()) {
             self.place(slot, freq, max_depth);
         } else if fixed.clone().all(|j| self.keep[j] > 0.0) {
@@ -462,6 +456,21 @@ impl FeedbackSuppressor {
             return;
         }
         self.fixed_generation = self.fixed_generation.wrapping_add(1);
+    }
+
+    /// The notch among `slots` gliding out (no longer held, still cutting) on the howl `covers`.
+    fn gliding_on(&self, mut slots: std::ops::Range<usize>, covers: &impl Fn(&Notch) -> bool) -> Option<usize> {
+        slots.find(|&j| covers(&self.notches[j]) && self.keep[j] == 0.0 && self.notches[j].depth > 0.0)
+    }
+
+    /// A notch gliding out holds again from the depth it has (at least a new notch's first), so
+    /// the cut there never sags while a second notch would come in.
+    fn hold_again(&mut self, j: usize, max_depth: f32) {
+        let n = &mut self.notches[j];
+        self.keep[j] = n.depth.max(first_depth(max_depth)).min(max_depth);
+        n.target = self.keep[j];
+        n.idle_s = 0.0;
+        n.lift = ATTACK_DB_PER_S / self.sr;
     }
 
     /// A new notch in `slot` at its first depth.

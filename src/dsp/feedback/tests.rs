@@ -16,6 +16,12 @@ fn run(fs: &mut FeedbackSuppressor, x: &mut [f32], block: usize, s: FeedbackSett
     }
 }
 
+/// A howl's test tone at `t` s: `f` Hz at `from_db` until `start` s, then growing 60 dB/s (a loop
+/// a little over unity) up to `top_db`, where it holds.
+fn growing(f: f32, t: f32, start: f32, from_db: f32, top_db: f32) -> f32 {
+    10f32.powf((from_db + 60.0 * (t - start).max(0.0)).min(top_db) / 20.0) * (std::f32::consts::TAU * f * t).sin()
+}
+
 /// Runs `x` (mono) in 64-frame blocks with the settings `s(block)`, and asserts that no notch's
 /// depth falls faster than a notch comes in (900 dB/s) from one block to the next (a notch gone
 /// from the list had lifted to nothing first); `each(block, fs)` sees the suppressor after
@@ -141,13 +147,11 @@ fn the_count_of_dynamic_notches_holds_and_a_notch_making_way_glides_out() {
     let mut seed = 5u32;
     let len = (2.5 * SR) as usize;
     // Each grows 60 dB/s from −60 dB (from 0.2, 0.7 and 1.2 s), then holds at −6 dB.
-    let tone = |f: f32, from: f32, t: f32| {
-        10f32.powf((-60.0 + 60.0 * (t - from).max(0.0)).min(-6.0) / 20.0) * (std::f32::consts::TAU * f * t).sin()
-    };
     let x: Vec<f32> = (0..len)
         .map(|i| {
             let t = i as f32 / SR;
-            (tone(fa, 0.2, t) + tone(fb, 0.7, t) + tone(fc, 1.2, t)) / 3.0 + 0.001 * noise(&mut seed)
+            (growing(fa, t, 0.2, -60.0, -6.0) + growing(fb, t, 0.7, -60.0, -6.0) + growing(fc, t, 1.2, -60.0, -6.0)) / 3.0
+                + 0.001 * noise(&mut seed)
         })
         .collect();
     let mut fs = FeedbackSuppressor::default();
@@ -200,11 +204,10 @@ fn with_every_slot_busy_no_notch_is_placed_over_one_that_cuts() {
     let mut seed = 17u32;
     let mut x = vec![0.0f32; len];
     for (i, &f) in freqs.iter().enumerate() {
-        let w = std::f32::consts::TAU * f / sr;
         for (k, v) in x.iter_mut().enumerate() {
             let t = k as f32 / sr;
             if t >= start(i) && t < stop(i) {
-                *v += 10f32.powf((-80.0 + 60.0 * (t - start(i))).min(-40.0) / 20.0) * (w * k as f32).sin();
+                *v += growing(f, t, start(i), -80.0, -40.0);
             }
         }
     }
@@ -276,7 +279,7 @@ fn the_fixed_set_learns_holds_and_clears() {
     let mut x: Vec<f32> = (0..len)
         .map(|i| {
             let t = i as f32 / SR;
-            10f32.powf((-60.0 + 60.0 * t).min(-6.0) / 20.0) * (std::f32::consts::TAU * 3_000.0 * t).sin()
+            growing(3_000.0, t, 0.0, -60.0, -6.0)
         })
         .collect();
     let g0 = fs.fixed_generation;
@@ -318,9 +321,7 @@ fn a_ring_out_past_eight_howls_makes_room_without_a_jump() {
                 .iter()
                 .enumerate()
                 .filter(|&(i, _)| t >= 0.1 + 0.25 * i as f32)
-                .map(|(i, &f)| {
-                    10f32.powf((-80.0 + 60.0 * (t - 0.1 - 0.25 * i as f32)).min(-30.0) / 20.0) * (std::f32::consts::TAU * f * t).sin()
-                })
+                .map(|(i, &f)| growing(f, t, 0.1 + 0.25 * i as f32, -80.0, -30.0))
                 .sum();
             tones + 1e-5 * noise(&mut seed)
         })
@@ -363,7 +364,7 @@ fn a_howl_found_while_ringing_out_takes_its_slot_even_if_learning_ends() {
     let mut x: Vec<f32> = (0..len)
         .map(|k| {
             let t = k as f32 / SR;
-            10f32.powf((-80.0 + 60.0 * t).min(-30.0) / 20.0) * (std::f32::consts::TAU * 3_000.0 * t).sin()
+            growing(3_000.0, t, 0.0, -80.0, -30.0)
         })
         .collect();
     let learning = std::cell::Cell::new(true);
