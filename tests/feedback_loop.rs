@@ -64,8 +64,9 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_speech() {
 }
 
 /// Mode "canceller": the adaptive filter learns the loop (speech in the small room, a sung vowel
-/// in the club) and adds more stable gain than the notches; with music and no loop it leaves
-/// the level alone (within 0.1 dB).
+/// in the club) and adds more stable gain than the notches, the goals of 10 and 8 dB; with the
+/// loop open it leaves the source as the 2 Hz shift alone does (spectral distortion within the
+/// 2.5 dB goal: it learns only while a howl is in sight), and music's level alone (within 0.1 dB).
 #[test]
 fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
     let sr = howl::SR;
@@ -73,15 +74,19 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
     let speech = source::speech(sr, source::SENTENCES).expect("espeak-ng and sox (cargo xtask test installs them)");
     let (off, on, _) = off_and_on(room, &speech, howl::CANCEL);
     println!("speech, {}, canceller: ran away at {on:+.1} dB, off {off:+.1} dB: ASG {:.1} dB", room.name, on - off);
-    // (The goal on speech: 10 dB.)
     assert!(on - off >= 10.0, "ASG with the canceller {:.1} dB", on - off);
-    // A sung vowel in the club: the source model predicts it nearly wholly, and the canceller
-    // learns slowly on it until a howl found urges it (5.9 dB of ASG without the urge).
     let club = &Room::all(sr)[1];
     let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
     let (off, on, _) = off_and_on(club, &vowel, howl::CANCEL);
     println!("sung vowel, {}, canceller: ran away at {on:+.1} dB, off {off:+.1} dB: ASG {:.1} dB", club.name, on - off);
-    assert!(on - off >= 7.0, "ASG with the canceller on the sung vowel {:.1} dB", on - off);
+    assert!(on - off >= 8.0, "ASG with the canceller on the sung vowel {:.1} dB", on - off);
+    // With the loop open no howl is found and the filter holds still (adapting all the time it
+    // learnt part of the source from its own past: 5.9 and 7.8 dB on these two).
+    for (name, x) in [("speech", &speech), ("sung vowel", &vowel)] {
+        let sd = howl::mode_sd(x, howl::CANCEL);
+        println!("{name}: spectral distortion with the canceller, loop open: {sd} dB");
+        assert!(sd.erb <= 2.5, "{name}: spectral distortion with the canceller {sd} dB");
+    }
     // With the canceller on the detector listens to the microphone before cancellation: the
     // canceller's misadjustment beating against a held note (the accented note, the chord) once
     // looked like a growing howl and was notched.
@@ -89,8 +94,9 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
         let (found, change) = howl::music_check_in(&x, howl::CANCEL);
         println!("{name}: {found} howls found, level change {change:+.3} dB with the canceller");
         assert_eq!(found, 0, "{name}: a howl was found in music with the canceller on");
-        // (The goal, 0.1 dB: the long-term guard in `afc.rs` holds it; without it the chord and
-        // the accented note moved by +0.14 dB.)
+        // (The goal, 0.1 dB. Adapting all the time, the canceller needed a 5 Hz shift and its
+        // long-term guard to hold it; with no howl found it now holds still, and what is left is
+        // the 2 Hz shift's.)
         assert!(change.abs() <= 0.1, "{name}: the canceller changed the level by {change:+.3} dB");
     }
 }

@@ -24,12 +24,13 @@ pub enum FeedbackMode {
     #[name = "Notch + Fixed"]
     NotchFixed,
     /// Both sets of notches and a 2 Hz frequency shift (decorrelates the loop: more stable gain,
-    /// at the cost of a slight detune; the canceller's mode shifts by 5 Hz).
+    /// at the cost of a slight detune; the canceller's mode shifts by 2 Hz too).
     #[id = "notch_shift"]
     #[name = "Notch + Fixed + Shift"]
     NotchShift,
     /// All of the above and an adaptive canceller (`dsp::feedback::afc`), run by the chain: it
-    /// learns the path from the output back to the input and subtracts what comes back.
+    /// learns the path from the output back to the input while a howl is in sight, and
+    /// subtracts what comes back.
     #[id = "canceller"]
     #[name = "Notch + Fixed + Shift + Canceller"]
     Canceller,

@@ -7,7 +7,7 @@
 //! Zero latency: the analytic signal comes from two chains of allpass sections whose phases
 //! differ by 90° (a Hilbert pair, made here from the half-band design of `eq::halfband` moved by
 //! a quarter of the rate), then turns with an oscillator (2 Hz in mode "notch + fixed + shift",
-//! 5 Hz under the canceller) whose phase is counted in stream samples (the output does not
+//! 2 Hz under the canceller as well) whose phase is counted in stream samples (the output does not
 //! depend on how blocks are cut; a change of shift turns on from the phase reached, no jump).
 
 use crate::dsp::eq::halfband::coefficients;
@@ -18,10 +18,12 @@ use crate::dsp::MAX_CH;
 /// rooms and sources) with half the distortion (SD 1.9-2.4 dB against 3.8-4.7, ERB-weighted), and
 /// moves a sung 220 Hz note 16 cents instead of 39.
 pub const NOTCH_SHIFT_HZ: f32 = 2.0;
-/// The shift under the canceller (Hz): its decorrelation keeps the canceller from learning the
-/// source as feedback. Less lets it cancel music with no loop at all (3 Hz: a chord 0.15 dB
-/// down, 2 Hz: an accented note 1.5 dB down; 5 Hz: at most 0.05 dB).
-pub const CANCELLER_SHIFT_HZ: f32 = 5.0;
+/// The shift under the canceller (Hz). The canceller learns only while a howl is in sight (see
+/// `afc`), so the shift no longer has to keep it off music with no loop: 2 Hz, as in mode "notch
+/// + fixed + shift", halves the distortion of the 5 Hz this mode used (SD 1.9-2.4 dB against
+/// 3.8-4.7 with the loop open) and the canceller still adds 8 dB or more of stable gain on
+/// every room and source of the bench (`cargo xtask howl --canceller`).
+pub const CANCELLER_SHIFT_HZ: f32 = 2.0;
 /// Allpass sections in the pair (half in each chain).
 pub const SECTIONS: usize = 12;
 /// The pair is 90° apart from this far above 0 Hz to this far below Nyquist.

@@ -414,7 +414,8 @@ fn the_analysis_window_scales_with_the_rate() {
 }
 
 /// The Hilbert pair is 90° apart (within 1°) from 30 Hz to 20 kHz at 48 kHz, and the shifter
-/// moves a 1 kHz sine up by each mode's shift (1002 Hz, 1005 Hz) with its level kept: the only
+/// moves a 1 kHz sine up by the modes' shift and by Schroeder's 5 Hz (1002 Hz, 1005 Hz) with
+/// its level kept: the only
 /// component left, the rest more than 40 dB down.
 #[test]
 fn the_shifter_moves_a_sine_up_by_its_shift() {
@@ -425,7 +426,7 @@ fn the_shifter_moves_a_sine_up_by_its_shift() {
         .map(|f| (fs.pair_phase_deg(f, SR as f64).abs() - 90.0).abs())
         .fold(0.0f64, f64::max);
     assert!(worst < 1.0, "the pair is {worst:.2}° off 90°");
-    for hz in [shift::NOTCH_SHIFT_HZ, shift::CANCELLER_SHIFT_HZ] {
+    for hz in [shift::NOTCH_SHIFT_HZ, 5.0] {
         fs.prepare(SR);
         fs.set_hz(hz);
         let len = 96_000;
@@ -452,9 +453,9 @@ fn the_shifter_moves_a_sine_up_by_its_shift() {
     }
 }
 
-/// Changing the shift (a mode change from "notch + fixed + shift" to the canceller) turns the
-/// oscillator on from where it was: a 1 kHz sine comes out at 1002 Hz, then at 1005 Hz from the
-/// change on (1.3 turns of the 2 Hz oscillator in: a reset would jump by a quarter turn and
+/// Changing the shift (from the modes' 2 Hz to 5 Hz: every mode shifts by 2 Hz today, but
+/// `set_hz` takes any) turns the oscillator on from where it was: a 1 kHz sine comes out at
+/// 1002 Hz, then at 1005 Hz from the change on (1.3 turns of the 2 Hz oscillator in: a reset would jump by a quarter turn and
 /// more), with the phase continuous across it.
 #[test]
 fn a_change_of_shift_does_not_jump() {
@@ -465,7 +466,7 @@ fn a_change_of_shift_does_not_jump() {
     let mut x: Vec<f32> = (0..len).map(|i| 0.5 * (std::f32::consts::TAU * 1_000.0 * i as f32 / SR).sin()).collect();
     for (k, c) in x.chunks_mut(64).enumerate() {
         if k * 64 == at {
-            fs.set_hz(shift::CANCELLER_SHIFT_HZ);
+            fs.set_hz(5.0);
         }
         let n = c.len();
         fs.run(&mut [c], n, &[1.0; BLOCK][..n]);
@@ -483,7 +484,7 @@ fn a_change_of_shift_does_not_jump() {
     };
     // Whole seconds' worth of neither: 0.6 s before (from 0.05 s: the pair settled) and after.
     let (before, a1) = phase_at(1_000.0 + shift::NOTCH_SHIFT_HZ as f64, at - 28_800..at);
-    let (after, a2) = phase_at(1_000.0 + shift::CANCELLER_SHIFT_HZ as f64, at..at + 28_800);
+    let (after, a2) = phase_at(1_005.0, at..at + 28_800);
     assert!((a1 - 0.5).abs() < 0.01 && (a2 - 0.5).abs() < 0.01, "levels {a1}, {a2} (want 0.5)");
     let d = (after - before).rem_euclid(std::f64::consts::TAU);
     let d = d.min(std::f64::consts::TAU - d);
