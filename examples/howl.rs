@@ -131,24 +131,36 @@ fn main() {
     music(sr);
 }
 
+/// A closed-loop SD, or "runs away".
+fn sd(d: Option<howl::Distortion>) -> String {
+    d.map_or_else(|| "runs away".to_string(), |d| d.to_string())
+}
+
 /// Detection alone: the step over the MSG the rising loop found with the suppressor off.
 fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found.\n", howl::STEP_DB);
     println!(
         "Howl peak: the output's loudest 100 ms after the step over the source's loudest 100 ms through the loop held under the MSG.\n"
     );
-    println!("| room | source | off | detection ms | howl peak dB | + canceller: detection ms | howl peak dB |\n| --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "Closed-loop SD: the speaker signal against the source over the step's last second (ERB / flat), and with no suppressor and the loop 6 dB under the response MSG.\n"
+    );
+    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
             let (off, notch, cancel) = howl::detection(room, src);
+            let held = howl::held_under(room, src);
             println!(
-                "| {} | {name} | {} | {} | {} | {} | {} |",
+                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 room.name,
                 fmt(off, howl::OFF_TOP_DB),
                 ms(notch.ms),
                 peak(notch.peak_db),
+                sd(notch.sd),
                 ms(cancel.ms),
-                peak(cancel.peak_db)
+                peak(cancel.peak_db),
+                sd(cancel.sd),
+                howl::closed_loop_sd(src, &held.out, (3.0 * howl::SR) as usize)
             );
         }
     }

@@ -292,7 +292,17 @@ pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -
     let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
     let detect = run.first_notch_at.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
     let peak_db = if run.runaway_at.is_some() { f32::INFINITY } else { loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) };
-    Step { ms: detect, peak_db }
+    let sd = run.runaway_at.is_none().then(|| closed_loop_sd(src, &run.out, t0 + SR as usize));
+    Step { ms: detect, peak_db, sd }
+}
+
+/// The spectral distortion (`frame_sd`) of a loop's speaker signal `out` against the source
+/// from sample `from` to the end: what a listener hears of the source through the loop (the
+/// room's feedback, the shift, the notches, the canceller's misadjustment) in the literature's
+/// closed-loop measure.
+pub fn closed_loop_sd(src: &[f32], out: &[f32], from: usize) -> Distortion {
+    let x: Vec<f32> = (from..out.len()).map(|i| src[i % src.len()]).collect();
+    frame_sd(&x, &out[from.min(out.len())..])
 }
 
 /// What a step over the MSG gave (`step`).
@@ -304,6 +314,9 @@ pub struct Step {
     /// 100 ms of the same stretch with the loop held 6 dB under the MSG; infinite when the loop
     /// ran away.
     pub peak_db: f32,
+    /// The closed-loop spectral distortion (`closed_loop_sd`) over the step's last second, the
+    /// loop held over its MSG (None: it ran away).
+    pub sd: Option<Distortion>,
 }
 
 /// The loudest 100 ms level (dB) of `out` from `from` on, the windows a block apart.

@@ -19,10 +19,10 @@ use crate::dsp::MAX_CH;
 /// moves a sung 220 Hz note 16 cents instead of 39.
 pub const NOTCH_SHIFT_HZ: f32 = 2.0;
 /// The shift under the canceller (Hz). The canceller learns only while a howl is in sight (see
-/// `afc`), so the shift no longer has to keep it off music with no loop: 2 Hz, as in mode "notch
-/// + fixed + shift", halves the distortion of the 5 Hz this mode used (SD 1.9-2.4 dB against
-/// 3.8-4.7 with the loop open) and the canceller still adds 8 dB or more of stable gain on
-/// every room and source of the bench (`cargo xtask howl --canceller`).
+/// `afc`), so the shift no longer has to keep it off music with no loop: 2 Hz, as in the shift
+/// mode, halves the distortion of the 5 Hz this mode used (SD 1.9-2.4 dB against 3.8-4.7 with
+/// the loop open) and the canceller still adds 8 dB or more of stable gain on every room and
+/// source of the bench (`cargo xtask howl --canceller`).
 pub const CANCELLER_SHIFT_HZ: f32 = 2.0;
 /// Allpass sections in the pair (half in each chain).
 pub const SECTIONS: usize = 12;

@@ -455,8 +455,8 @@ fn the_shifter_moves_a_sine_up_by_its_shift() {
 
 /// Changing the shift (from the modes' 2 Hz to 5 Hz: every mode shifts by 2 Hz today, but
 /// `set_hz` takes any) turns the oscillator on from where it was: a 1 kHz sine comes out at
-/// 1002 Hz, then at 1005 Hz from the change on (1.3 turns of the 2 Hz oscillator in: a reset would jump by a quarter turn and
-/// more), with the phase continuous across it.
+/// 1002 Hz, then at 1005 Hz from the change on (1.3 turns of the 2 Hz oscillator in: a reset
+/// would jump by a quarter turn and more), with the phase continuous across it.
 #[test]
 fn a_change_of_shift_does_not_jump() {
     let mut fs = shift::FreqShift::default();
