@@ -12,8 +12,8 @@
 //! estimate toward cancelling the source itself. Three things keep it off the source: the
 //! prediction-error method (both signals whitened by a model of the source before they are
 //! correlated), the suppressor's frequency shift (2 Hz, Schroeder's decorrelating shift), and
-//! learning only while the loop threatens: the filter adapts for `URGENT_S` after the detector
-//! finds a howl building (`urge`) and holds still otherwise. A filter that adapted all the time
+//! learning only while the loop threatens: the filter adapts for `URGENT_S` (8 s) after the
+//! detector finds a howl building (`urge`) and holds still otherwise. A filter that adapted all the time
 //! learnt part of any source from its own past even with no loop at all (its misadjustment cost
 //! 3 to 5 dB of spectral distortion on speech and vowels with the loop open); one that learns
 //! only with a howl in sight learns the loop, which is then what correlates most.
@@ -39,10 +39,13 @@ const BINS: usize = B + 1;
 /// first 100-odd ms.
 pub const LENGTH_S: f32 = 0.16;
 /// The normalised step size: the a-posteriori error of a block shrinks by about this share (the
-/// per-partition step is this over the partition count). Chosen in the closed-loop bench
-/// (`cargo xtask howl`): 0.1 gave 8-10 dB of ASG on speech, 0.2 gave 12-14 dB but moved held
-/// notes by up to 1 dB with no loop at all, 0.5 ran away. Slow on purpose.
-const MU: f32 = 0.15;
+/// per-partition step is this over the partition count). Chosen with `URGENT_S` in the
+/// closed-loop bench (`cargo xtask howl --canceller --seeds`: 6 speech rows, 48 vowel rows):
+/// 0.35 for 8 s after each howl met the goals (10 dB on speech, 8 on a vowel) in every row;
+/// 0.25 or 0.3 left 3 to 5 vowel rows short, 0.5 ran away on speech (1.4 dB in a row). While
+/// the filter adapted all the time it had to be 0.15 (0.2 moved held notes by up to 1 dB with
+/// no loop at all).
+const MU: f32 = 0.35;
 /// The output power's smoothing per block.
 const POWER_SMOOTH: f32 = 0.1;
 /// The step's floor, as a share of the unwhitened output's mean bin power: low, so the filter
@@ -57,8 +60,10 @@ const SHRINK: f32 = 0.01;
 /// A block whose input's mean square is under this (−80 dB re full scale) is not guarded, and a
 /// digitally silent one not adapted on either (see `block`).
 const QUIET: f32 = 1e-8;
-/// How long the filter learns after a howl was found (s).
-const URGENT_S: f32 = 3.0;
+/// How long the filter learns after a howl was found (s): a howl says the loop is near its
+/// edge, and it stays there for a while (with the step at 0.35: 2 s left 4 of the bench's 48
+/// vowel rows short of 8 dB, 3 and 4 s three, 5 s one, 8 and 12 s none).
+const URGENT_S: f32 = 8.0;
 /// The source model's order and the stretch of signal it is fitted to (samples).
 const ORDER: usize = 20;
 const FIT: usize = 1024;
