@@ -2,7 +2,8 @@
 //! distortion per room and source, and the music that must be left alone. `cargo xtask howl`
 //! runs it; `--quick` measures one room and source only; `--detect` only the detection (every
 //! room and source) and the music; `--canceller` only the canceller's figures, on more sources
-//! (speech at two rates, sung vowels at four pitches), and the music.
+//! (speech at two rates, sung vowels at four pitches), and the music; `--canceller --seeds`
+//! with three more realisations of each vowel (48 vowel rows).
 
 use livechain::howl::{self, room::Room, source};
 

@@ -31,12 +31,13 @@ const USAGE: &str = "usage: cargo xtask <command>
   charts [--data F] [--out D]   draw the benchmark figures recorded in docs/bench-data.csv as the SVG
                                 charts in docs/ that docs/benchmarks.md shows
   worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max
-  howl [--quick|--detect|--canceller]
+  howl [--quick|--detect|--canceller [--seeds]]
                                 the feedback suppressor in a simulated closed acoustic loop: MSG
                                 with it off and on, ASG, detection, distortion per room and source,
                                 and music that must be left alone (espeak-ng and sox are installed);
                                 --quick: one room, --detect: detection and music only,
                                 --canceller: the canceller on more sources, and music
+                                (--seeds: three more realisations of each sung vowel)
   fuzz [SECONDS]                state loading and process() with random events, through the CLAP
                                 host, for SECONDS per target (default 300), fresh seeds each run";
 
