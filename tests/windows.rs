@@ -55,9 +55,10 @@ fn figures(report: &str) -> Vec<&str> {
 fn render_and_demo_under_wine_give_the_linux_builds_samples() {
     let linux = common::bundled("Livechain");
     let windows = wine::bundled("Livechain.exe");
-    // Every stage on (the IDs from the chain's own list), on noise with full-scale clicks and a
-    // rising tone: filters, dynamics, the suppressor's detector, the vocoder, delay and reverb
-    // all do work, in 4 s at 44.1 kHz.
+    // Every stage on (the IDs from the chain's own list), on noise with full-scale clicks, a
+    // rising tone and a tone growing 60 dB/s (a howl: the suppressor notches it and its canceller,
+    // urged, learns): filters, dynamics, the suppressor's detector and canceller, the vocoder,
+    // delay and reverb all do work, in 4 s at 44.1 kHz.
     let stages = ok(Command::new(&linux).arg("stages").output().unwrap(), "livechain stages");
     let mut sets: Vec<String> = stages.lines().filter_map(|l| l.split('\t').next()).map(|id| format!("--set={id}=1")).collect();
     sets.push("--set=fb_mode=3".into());
@@ -69,6 +70,7 @@ fn render_and_demo_under_wine_give_the_linux_builds_samples() {
             for (i, s) in x.iter_mut().enumerate() {
                 let t = i as f64 / sr as f64;
                 *s += (0.3 * (2.0 * std::f64::consts::PI * (200.0 * t + 400.0 * t * t)).sin()) as f32;
+                *s += ((0.001 * 10f64.powf(3.0 * t)).min(0.2) * (2.0 * std::f64::consts::PI * 3_100.0 * t).sin()) as f32;
                 if i % 20_000 == 100 {
                     *s = 1.0;
                 }
