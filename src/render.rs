@@ -45,6 +45,8 @@ pub struct Report {
     pub latency: usize,
     /// Processing time over audio time (1.0 = one full core in real time).
     pub load: f64,
+    /// Howls the feedback suppressor found (over every channel pair).
+    pub howls: u32,
 }
 
 impl Report {
@@ -63,6 +65,9 @@ impl Report {
         match self.integrated_lufs {
             Some(l) => println!("  integrated loudness {l:.1} LUFS (ITU-R BS.1770-4, gated)"),
             None => println!("  integrated loudness: below the −70 LUFS gate"),
+        }
+        if self.howls > 0 {
+            println!("  feedback suppressor: {} howls found", self.howls);
         }
         println!("  DSP load {:.3} % of one core ({:.1}× faster than real time)", self.load * 100.0, 1.0 / self.load.max(1e-12));
     }
@@ -99,6 +104,7 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
         None
     };
     let mut tail_frames = 0;
+    let mut howls = 0u32;
     for group in input.chunks(2) {
         let mut host = OfflineHost::new(sample_rate as f32, group.len());
         for (id, v) in &s.params {
@@ -136,6 +142,7 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
             }
             pos = end;
         }
+        howls = howls.wrapping_add(host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed));
         for mut c in buf {
             if s.compensate_latency {
                 c.drain(..latency);
@@ -156,6 +163,7 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
         integrated_lufs: loudness::integrated(&slices[..slices.len().min(2)], sample_rate as f64),
         latency,
         load: busy.as_secs_f64() / ((frames + tail_frames) as f64 / sample_rate as f64),
+        howls,
     };
     Ok((output, report))
 }

@@ -90,6 +90,8 @@ fn render_and_demo_under_wine_give_the_linux_builds_samples() {
     let frames = assert_same_samples(&out_l, &out_w, "render with every stage on");
     assert!(frames >= n, "the render is shorter than its input: {frames} frames");
     assert_eq!(figures(&report_l), figures(&report_w), "the two renders report different meters");
+    // The growing tone was found (so the canceller learnt, in both builds alike).
+    assert!(report_l.contains("howls found"), "no howl found in the render:\n{report_l}");
 
     let (demo_l, demo_w) = (tmp("demo-linux.wav"), tmp("demo-windows.wav"));
     ok(Command::new(&linux).arg("demo").arg(&demo_l).output().unwrap(), "the Linux demo");

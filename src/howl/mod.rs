@@ -65,6 +65,8 @@ pub struct LoopRun {
     pub runaway_at: Option<usize>,
     /// The sample at which the suppressor had first found a howl, if it did.
     pub first_notch_at: Option<usize>,
+    /// The samples (block ends) at which it found howls, one entry per block that found any.
+    pub found_at: Vec<usize>,
     /// The suppressor's notches at the end (frequency, depth dB).
     pub notches: Vec<(f32, f32)>,
 }
@@ -78,6 +80,7 @@ pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize,
     let (mut fb, mut l, mut r, mut u) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK]);
     let window = (0.1 * SR) as usize;
     let found0 = host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
+    let mut last_found = found0;
     let mut pos = 0;
     while pos + BLOCK <= frames {
         conv.next(&mut fb);
@@ -94,8 +97,11 @@ pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize,
         conv.push(&u);
         run.out.extend_from_slice(&u);
         pos += BLOCK;
-        if run.first_notch_at.is_none() && host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed) != found0 {
-            run.first_notch_at = Some(pos);
+        let found = host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
+        if found != last_found {
+            last_found = found;
+            run.found_at.push(pos);
+            run.first_notch_at.get_or_insert(pos);
         }
         if pos >= window && pos % (4 * BLOCK) == 0 && rms_db(&run.out[pos - window..pos]) > ref_db + RUNAWAY_DB {
             run.runaway_at = Some(pos);
@@ -303,6 +309,20 @@ pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -
 pub fn closed_loop_sd(src: &[f32], out: &[f32], from: usize) -> Distortion {
     let x: Vec<f32> = (from..out.len()).map(|i| src[i % src.len()]).collect();
     frame_sd(&x, &out[from.min(out.len())..])
+}
+
+/// The loop rising as in `ramp_msg` (1 dB/s from 3 dB under the MSG the rising loop found with
+/// the suppressor off, or under the response's MSG when it never ran away) to `over_db` over it,
+/// then held there for `secs`, the suppressor in `mode`: when it ran away (s from the start of
+/// the hold), and how many blocks found a howl in the hold's last `secs - settle_s` (once the
+/// loop is learnt none should: a canceller that loses what it learnt lets the loop howl again).
+pub fn sustained(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: f32, secs: f32, settle_s: f32) -> (Option<f32>, usize) {
+    let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
+    let rise = ((over_db + 3.0) * SR) as usize;
+    let gain = |pos: usize| base - 3.0 + (pos.min(rise) as f32 / SR);
+    let run = run_loop(&mut host(Some(mode)), room, src, rise + (secs * SR) as usize, gain, rms_db(src));
+    let settle = rise + (settle_s * SR) as usize;
+    (run.runaway_at.map(|p| (p as f32 - rise as f32) / SR), run.found_at.iter().filter(|&&p| p > settle).count())
 }
 
 /// What a step over the MSG gave (`step`).
