@@ -3,7 +3,8 @@
 //! runs it; `--quick` measures one room and source only; `--detect` only the detection (every
 //! room and source) and the music; `--canceller` only the canceller's figures, on more sources
 //! (speech at two rates, sung vowels at four pitches), and the music; `--canceller --seeds`
-//! with three more realisations of each vowel (48 vowel rows).
+//! with three more realisations of each vowel (48 vowel rows); `--canceller` also holds the loop
+//! 6 dB over the unsuppressed MSG for a minute and counts the howls found.
 
 use livechain::howl::{self, room::Room, source};
 
@@ -217,7 +218,7 @@ fn canceller(rooms: &[Room], sources: &[(String, Vec<f32>)]) {
     println!(
         "\nThe loop rising at 1 dB/s to {HELD_DB} dB over the MSG the rising loop found with the suppressor off, then held there for {secs} s, mode canceller: whether it ran away (s into the hold), and the blocks that found a howl after the hold's first {settle} s.\n"
     );
-    println!("| room | source | ran away | howls found after {settle} s |\n| --- | --- | --- | --- |");
+    println!("| room | source | ran away | blocks finding a howl after {settle} s |\n| --- | --- | --- | --- |");
     let mut k = 0;
     for room in rooms {
         for (name, src) in sources {
@@ -227,7 +228,7 @@ fn canceller(rooms: &[Room], sources: &[(String, Vec<f32>)]) {
                 continue;
             }
             let (ran, later) = howl::sustained(room, src, off, HELD_DB, howl::CANCEL, secs, settle);
-            let ran = ran.map_or("no".to_string(), |t| format!("at {t:.1} s"));
+            let ran = ran.map_or("no".to_string(), |t| if t < 0.0 { "during the rise".to_string() } else { format!("at {t:.1} s") });
             println!("| {} | {name} | {ran} | {later} |", room.name);
         }
     }

@@ -45,7 +45,8 @@ pub struct Report {
     pub latency: usize,
     /// Processing time over audio time (1.0 = one full core in real time).
     pub load: f64,
-    /// Howls the feedback suppressor found (over every channel pair).
+    /// Howls the feedback suppressor found (over every channel pair; its own count starts afresh
+    /// after a silence the chain skipped, so the render adds up its rises piece by piece).
     pub howls: u32,
 }
 
@@ -126,6 +127,7 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
         // Process in pieces of at most a second so the progress bar moves.
         let piece = sample_rate as usize;
         let mut pos = 0;
+        let mut found = 0u32;
         while pos < total {
             let end = (pos + piece).min(total);
             let evs: Vec<Event> =
@@ -134,6 +136,10 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
             let t = Instant::now();
             host.run(&mut part, s.block, &evs).map_err(anyhow::Error::msg)?;
             busy += t.elapsed();
+            // (A count that fell started afresh: all of it is new.)
+            let now = host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
+            howls = howls.wrapping_add(if now >= found { now - found } else { now });
+            found = now;
             for (c, p) in buf.iter_mut().zip(&part) {
                 c[pos..end].copy_from_slice(p);
             }
@@ -142,7 +148,6 @@ pub fn render(input: &[Vec<f32>], sample_rate: u32, s: &Settings) -> Result<(Vec
             }
             pos = end;
         }
-        howls = howls.wrapping_add(host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed));
         for mut c in buf {
             if s.compensate_latency {
                 c.drain(..latency);

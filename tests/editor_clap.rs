@@ -64,6 +64,8 @@ fn the_editor_opens_and_closes_repeatedly_while_audio_runs() {
             }
             proc.stop_processing()
         });
+        // (A panic below still ends the audio loop: the test fails instead of hanging.)
+        let _stop = common::StopOnDrop(&done);
 
         let gui: PluginGui = inst.plugin_handle().get_extension().expect("gui extension");
         let x11 = GuiConfiguration { api_type: GuiApiType::X11, is_floating: false };

@@ -76,13 +76,7 @@ fn editor_edits_reach_the_host_as_gestures() {
         });
 
         // Whatever fails below, the audio thread stops, so the scope can end and report it.
-        struct StopAudio<'a>(&'a AtomicBool);
-        impl Drop for StopAudio<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Relaxed);
-            }
-        }
-        let _stop = StopAudio(&done);
+        let _stop = common::StopOnDrop(&done);
         let gui: PluginGui = inst.plugin_handle().get_extension().expect("gui extension");
         let x11 = GuiConfiguration { api_type: GuiApiType::X11, is_floating: false };
         gui.create(&inst.plugin_handle(), x11).expect("gui create");

@@ -318,8 +318,8 @@ pub fn closed_loop_sd(src: &[f32], out: &[f32], from: usize) -> Distortion {
 /// loop is learnt none should: a canceller that loses what it learnt lets the loop howl again).
 pub fn sustained(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: f32, secs: f32, settle_s: f32) -> (Option<f32>, usize) {
     let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
-    let rise = ((over_db + 3.0) * SR) as usize;
-    let gain = |pos: usize| base - 3.0 + (pos.min(rise) as f32 / SR);
+    let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
+    let gain = |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR;
     let run = run_loop(&mut host(Some(mode)), room, src, rise + (secs * SR) as usize, gain, rms_db(src));
     let settle = rise + (settle_s * SR) as usize;
     (run.runaway_at.map(|p| (p as f32 - rise as f32) / SR), run.found_at.iter().filter(|&&p| p > settle).count())

@@ -89,3 +89,15 @@ pub mod pipewire;
 pub mod wine;
 pub mod xvfb;
 pub mod xwd;
+
+/// Sets its flag when dropped: a test's loop on another thread (an audio thread running until
+/// `done`) ends however the test's own thread leaves its scope. A panic there (an editor that
+/// did not paint in time) would otherwise leave `std::thread::scope` waiting for that loop
+/// forever, a failure turned into a hang.
+pub struct StopOnDrop<'a>(pub &'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}

@@ -37,7 +37,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                                 and music that must be left alone (espeak-ng and sox are installed);
                                 --quick: one room, --detect: detection and music only,
                                 --canceller: the canceller on more sources, and music
-                                (--seeds: three more realisations of each sung vowel)
+                                and a loop held for a minute (--seeds: three more
+                                realisations of each sung vowel)
   fuzz [SECONDS]                state loading and process() with random events, through the CLAP
                                 host, for SECONDS per target (default 300), fresh seeds each run";
 

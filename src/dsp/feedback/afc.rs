@@ -12,8 +12,9 @@
 //! estimate toward cancelling the source itself. Three things keep it off the source: the
 //! prediction-error method (both signals whitened by a model of the source before they are
 //! correlated), the suppressor's frequency shift (2 Hz, Schroeder's decorrelating shift), and
-//! learning only while the loop threatens: the filter adapts for `URGENT_S` (8 s) after the
-//! detector finds a howl building (`urge`) and holds still otherwise. A filter that adapted all the time
+//! learning only while the loop threatens: the filter adapts for `URGENT_S` (8 s of input that is
+//! not digitally silent) after the detector finds a howl building (`urge`) and holds still
+//! otherwise. A filter that adapted all the time
 //! learnt part of any source from its own past even with no loop at all (its misadjustment cost
 //! 3 to 5 dB of spectral distortion on speech and vowels with the loop open); one that learns
 //! only with a howl in sight learns the loop, which is then what correlates most.
@@ -233,9 +234,9 @@ impl Canceller {
     }
 
     /// A howl was found building (the suppressor's detector): the loop is near its edge, and the
-    /// filter learns the path for the next `URGENT_S`. Without a howl in sight it holds still
-    /// (its guards still shrink an estimate that does harm), so music with no loop moves it not
-    /// at all.
+    /// filter learns the path for the next `URGENT_S` of input (digital silence does not count).
+    /// Without a howl in sight it holds still (its guards still shrink an estimate that does
+    /// harm), so music with no loop moves it not at all.
     pub fn urge(&mut self) {
         self.urgent = self.urgent_blocks;
     }
@@ -355,8 +356,8 @@ impl Canceller {
             *p += (x.norm_sqr() - *p) * POWER_SMOOTH;
         }
 
-        // The filter learns only while urged (a howl found within `URGENT_S`), and not from
-        // digital silence.
+        // The filter learns only while urged (a howl found within the last `URGENT_S` of input
+        // that was not digitally silent), and not from digital silence.
         // (A digitally silent block uses up none of the urge: a microphone muted at a howl
         // leaves the learning for when it is back.)
         let learning = self.urgent > 0 && !silent;
