@@ -156,8 +156,7 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
-            let (off, notch, cancel) = howl::detection(room, src);
-            let held = howl::held_under(room, src);
+            let (off, notch, cancel, held_sd) = howl::detection(room, src);
             println!(
                 "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 room.name,
@@ -168,7 +167,7 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
                 ms(cancel.ms),
                 peak(cancel.peak_db),
                 sd(cancel.sd),
-                howl::closed_loop_sd(src, &held.out, (3.0 * howl::SR) as usize)
+                held_sd
             );
         }
     }
@@ -219,11 +218,10 @@ fn canceller(rooms: &[Room], sources: &[(String, Vec<f32>)]) {
         "\nThe loop rising at 1 dB/s to {HELD_DB} dB over the MSG the rising loop found with the suppressor off, then held there for {secs} s, mode canceller: whether it ran away (s into the hold), and the blocks that found a howl after the hold's first {settle} s.\n"
     );
     println!("| room | source | ran away | blocks finding a howl after {settle} s |\n| --- | --- | --- | --- |");
-    let mut k = 0;
+    let mut offs = offs.into_iter();
     for room in rooms {
         for (name, src) in sources {
-            let off = offs[k];
-            k += 1;
+            let off = offs.next().flatten();
             if name != "speech (espeak-ng)" && name != "sung vowel /a/ 220 Hz" {
                 continue;
             }

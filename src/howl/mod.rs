@@ -268,12 +268,13 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
 /// The detection measure on its own: where the rising loop runs away with the suppressor off
 /// (dB over the response's MSG, None: not by 6 dB over it), then `step` to `STEP_DB` over that
 /// (over the response's MSG when it never ran away), with the notches (mode "notch + fixed")
-/// and with the canceller.
-pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Step, Step) {
+/// and with the canceller; and the closed-loop SD of the reference, the loop held under the MSG
+/// with no suppressor, over the same last second as the steps'.
+pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Step, Step, Distortion) {
     let off = off_msg(room, src);
     let over = off.unwrap_or(0.0) + STEP_DB;
     let held = held_under(room, src);
-    (off, step(room, src, over, NOTCH, &held), step(room, src, over, CANCEL, &held))
+    (off, step(room, src, over, NOTCH, &held), step(room, src, over, CANCEL, &held), last_second_sd(src, &held.out))
 }
 
 /// The loop held 6 dB under the room's response MSG for four seconds, suppressor off: the
@@ -298,8 +299,13 @@ pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -
     let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
     let detect = run.first_notch_at.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
     let peak_db = if run.runaway_at.is_some() { f32::INFINITY } else { loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) };
-    let sd = run.runaway_at.is_none().then(|| closed_loop_sd(src, &run.out, t0 + SR as usize));
+    let sd = run.runaway_at.is_none().then(|| last_second_sd(src, &run.out));
     Step { ms: detect, peak_db, sd }
+}
+
+/// `closed_loop_sd` over the last second of a four-second `step` (or `held_under`) run.
+fn last_second_sd(src: &[f32], out: &[f32]) -> Distortion {
+    closed_loop_sd(src, out, (3.0 * SR) as usize)
 }
 
 /// The spectral distortion (`frame_sd`) of a loop's speaker signal `out` against the source

@@ -14,10 +14,10 @@
 //! correlated), the suppressor's frequency shift (2 Hz, Schroeder's decorrelating shift), and
 //! learning only while the loop threatens: the filter adapts for `URGENT_S` (8 s of input that is
 //! not digitally silent) after the detector finds a howl building (`urge`) and holds still
-//! otherwise. A filter that adapted all the time
-//! learnt part of any source from its own past even with no loop at all (its misadjustment cost
-//! 3 to 5 dB of spectral distortion on speech and vowels with the loop open); one that learns
-//! only with a howl in sight learns the loop, which is then what correlates most.
+//! otherwise. A filter that adapted all the time learnt part of any source from its own past
+//! even with no loop at all (its misadjustment cost 3 to 5 dB of spectral distortion on speech
+//! and vowels with the loop open); one that learns only with a howl in sight learns the loop,
+//! which is then what correlates most.
 //!
 //! Two guards keep a wrong estimate from doing harm: a block it made 6 dB louder than its input
 //! halves the filter at once, and while the cancelled input's energy over `LONG_S` is above the
@@ -356,10 +356,9 @@ impl Canceller {
             *p += (x.norm_sqr() - *p) * POWER_SMOOTH;
         }
 
-        // The filter learns only while urged (a howl found within the last `URGENT_S` of input
-        // that was not digitally silent), and not from digital silence.
-        // (A digitally silent block uses up none of the urge: a microphone muted at a howl
-        // leaves the learning for when it is back.)
+        // The filter learns only while urged, and not from digital silence, which uses up none
+        // of the urge either: a microphone muted at a howl leaves the learning for when it is
+        // back.
         let learning = self.urgent > 0 && !silent;
         if !silent {
             self.urgent = self.urgent.saturating_sub(1);
