@@ -6,13 +6,19 @@
 #![cfg(target_os = "linux")]
 
 mod common;
-use common::jack::{wait_for, Stop};
+use common::jack::{wait_for, wait_or, Stop};
 use common::wine;
 use common::xwd::screenshot;
 use livechain::render;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
+
+/// One Wine program at a time: the tests share a prefix and its wineserver, and on two cores the
+/// render (every stage on, the canceller learning) starved the editor's start, whose window then
+/// took longer than its wait (a CI run).
+static WINE: Mutex<()> = Mutex::new(());
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("livechain-windows-{}", std::process::id()));
@@ -53,6 +59,7 @@ fn figures(report: &str) -> Vec<&str> {
 #[test]
 #[ignore = "system: runs the Windows build under Wine (cargo xtask test)"]
 fn render_and_demo_under_wine_give_the_linux_builds_samples() {
+    let _one = WINE.lock().unwrap_or_else(|e| e.into_inner());
     let linux = common::bundled("Livechain");
     let windows = wine::bundled("Livechain.exe");
     // Every stage on (the IDs from the chain's own list), on noise with full-scale clicks, a
@@ -117,6 +124,7 @@ fn geometry(display: &str, id: &str) -> (usize, usize, usize, usize) {
 #[test]
 #[ignore = "system: runs the Windows build under Wine and Xvfb (cargo xtask test)"]
 fn the_windows_standalone_opens_its_editor_under_wine() {
+    let _one = WINE.lock().unwrap_or_else(|e| e.into_inner());
     let windows = wine::bundled("Livechain.exe");
     let (_xvfb, display) = common::xvfb::start();
     let log = tmp("editor.log");
@@ -128,13 +136,24 @@ fn the_windows_standalone_opens_its_editor_under_wine() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start Livechain.exe under Wine");
-    let _app = Stop(app);
+    let mut app = Stop(app);
     let mut id = String::new();
-    wait_for("the Livechain window", Duration::from_secs(60), || {
-        let out = Command::new("xdotool").args(["search", "--name", "^Livechain$"]).env("DISPLAY", &display).output().unwrap();
-        id = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").trim().to_string();
-        !id.is_empty()
-    });
+    wait_or(
+        "the Livechain window",
+        Duration::from_secs(120),
+        || {
+            let out = Command::new("xdotool").args(["search", "--name", "^Livechain$"]).env("DISPLAY", &display).output().unwrap();
+            id = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").trim().to_string();
+            !id.is_empty()
+        },
+        || {
+            let state = match app.0.try_wait() {
+                Ok(Some(status)) => format!("Livechain.exe ended: {status}"),
+                _ => "Livechain.exe still runs".to_string(),
+            };
+            format!("{state}; its log:\n{}", std::fs::read_to_string(&log).unwrap_or_default())
+        },
+    );
     let (x, y, w, h) = geometry(&display, &id);
     assert_eq!((w, h), (1180, 860), "the editor's window size");
     // egui's dark panels fill most of the window once it has painted (Wine's OpenGL on Mesa).
