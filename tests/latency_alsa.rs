@@ -79,6 +79,9 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// How often a measurement that a dropout spoilt is taken again.
+const ATTEMPTS: usize = 4;
+
 fn standalone() -> PathBuf {
     common::bundled("Livechain")
 }
@@ -93,9 +96,11 @@ fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
     for period in ["256", "1024"] {
         // Within one measurement the loop does not change: the runs agree to a fraction of a
         // millisecond (the streams are lined up by callback times, not a shared sample clock).
-        // PulseAudio may step its own buffering once after a dropout (seen in CI: 342.6, 342.6,
-        // then 476.6, 476.6 samples); then the measurement is taken again, once, and must agree.
-        for attempt in 1..=2 {
+        // PulseAudio may step its own buffering after a dropout (seen in CI: 342.6, 342.6, then
+        // 476.6, 476.6 samples), and a loaded 2-core machine drops out now and then (3 xruns in
+        // one CI run, two attempts in a row spoilt); then the measurement is taken again, up to
+        // `ATTEMPTS` times, and one of them must agree.
+        for attempt in 1..=ATTEMPTS {
             let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", period, "-n", "4"]);
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(out.status.success(), "latency -p {period} failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -107,7 +112,7 @@ fn alsa_loop_is_measured_consistently_and_bad_input_is_refused() {
                 eprintln!("-p {period}:\n{text}");
                 break;
             }
-            assert!(attempt < 2, "runs spread {:.1} samples at -p {period} in both attempts:\n{text}", hi - lo);
+            assert!(attempt < ATTEMPTS, "runs spread {:.1} samples at -p {period} in all {ATTEMPTS} attempts:\n{text}", hi - lo);
             eprintln!("-p {period}: runs spread {:.1} samples (the sound server's buffering moved); measuring again:\n{text}", hi - lo);
         }
     }
@@ -189,39 +194,51 @@ fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
 fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
     let _serial = one_at_a_time();
     let pulse = Pulse::start("standalone");
-    let device_loop = {
+    // A dropout on a loaded machine can end PulseAudio's ALSA stream (the standalone then says
+    // so and exits, as it should): that attempt is taken again.
+    let mut spoilt = Vec::new();
+    let (device_loop, trip) = loop {
         let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", "256", "-n", "2"]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
         let r = runs(&text);
-        r.iter().sum::<f64>() / r.len() as f64
+        let device_loop = r.iter().sum::<f64>() / r.len() as f64;
+        let out = Command::new(standalone())
+            .args([
+                "--backend",
+                "alsa",
+                "-p",
+                "256",
+                "--output-device",
+                "PulseAudio Sound Server",
+                "--input-device",
+                "PulseAudio Sound Server",
+                "--measure-loop",
+            ])
+            .env("XDG_RUNTIME_DIR", &pulse.runtime)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        if !out.status.success() && err.contains("the audio device ended the output stream") && spoilt.len() + 1 < ATTEMPTS {
+            spoilt.push(err.lines().find(|l| l.contains("ended the output stream")).unwrap_or_default().to_string());
+            continue;
+        }
+        assert!(out.status.success(), "{text}{err}\n(attempts the device ended before: {spoilt:?})");
+        let trip: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("loop round trip: ")?.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no round trip in: {text}"));
+        // Attempts that a dropout spoilt, said on stderr.
+        for l in err.lines().filter(|l| l.contains("--measure-loop")) {
+            println!("{l}");
+        }
+        break (device_loop, trip);
     };
-    let out = Command::new(standalone())
-        .args([
-            "--backend",
-            "alsa",
-            "-p",
-            "256",
-            "--output-device",
-            "PulseAudio Sound Server",
-            "--input-device",
-            "PulseAudio Sound Server",
-            "--measure-loop",
-        ])
-        .env("XDG_RUNTIME_DIR", &pulse.runtime)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    let trip: f64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("loop round trip: ")?.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no round trip in: {text}"));
-    // Attempts that a dropout spoilt, said on stderr.
-    for l in String::from_utf8_lossy(&out.stderr).lines().filter(|l| l.contains("--measure-loop")) {
-        println!("{l}");
+    for l in &spoilt {
+        println!("an attempt the device ended: {l}");
     }
     println!("device loop {device_loop:.2} samples, standalone round trip {trip:.2} samples");
     // How the two streams start against each other varies from run to run: 861 to 1560 samples
