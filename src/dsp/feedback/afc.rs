@@ -19,11 +19,13 @@
 //! and vowels with the loop open); one that learns only with a howl in sight learns the loop,
 //! which is then what correlates most.
 //!
-//! Two guards keep a wrong estimate from doing harm: a block it made 6 dB louder than its input
-//! halves the filter at once, and while the cancelled input's energy over `LONG_S` is above the
-//! input's (an estimate that puts in more than it takes out is no real path's) the filter shrinks
-//! by `SHRINK` per block. Neither acts while the input is nearly silent (`QUIET`), and the filter
-//! does not adapt on a digitally silent one: a muted microphone must not wipe the learnt path.
+//! Two guards keep a wrong estimate from doing harm: a stretch of `SHORT_S` it made 6 dB louder
+//! than its input (the path changed under an estimate that holds still: the speaker turned down,
+//! the microphone moved) urges it to learn again, and while the cancelled input's energy over
+//! `LONG_S` is above the input's (an estimate that puts in more than it takes out is no real
+//! path's) the filter shrinks by `SHRINK` per block. Neither acts while the input is nearly
+//! silent (`QUIET`), and the filter does not adapt on a digitally silent one: a muted microphone
+//! must not wipe the learnt path.
 //!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
 //! microphone on a stereo track carries the same signal on both).
@@ -53,7 +55,14 @@ const POWER_SMOOTH: f32 = 0.1;
 /// learns on a vowel or a held note, which the source model predicts almost wholly, nearly as
 /// fast as on speech.
 const FLOOR: f32 = 0.0003;
-/// The cancelled input's and the input's energies are compared over this long (s) ...
+/// The fast guard compares the cancelled input's and the input's energies over this long (s):
+/// long enough that the mere sum of source and feedback in the microphone, which cancel each
+/// other for a moment now and then in a loop near its edge, is not taken for a wrong estimate.
+/// (It halved the filter on a single 64-sample block once: in a loop held 6 dB over its
+/// unsuppressed MSG that fired 200 times a minute, put the loop back at its edge each time, and
+/// one held loop of six ran away; `cargo xtask howl --canceller`.)
+const SHORT_S: f32 = 0.03;
+/// The long-term guard's energies are compared over this long (s) ...
 const LONG_S: f32 = 0.3;
 /// ... and the filter shrinks by this share per block (at 48 kHz; the same rate in time at any
 /// other) while the first is the larger.
@@ -117,11 +126,16 @@ pub struct Canceller {
     /// The current block's input and cancelled-input energies.
     x_energy: f32,
     e_energy: f32,
-    /// The input's and the cancelled input's block energies, smoothed over `LONG_S`.
+    /// The input's and the cancelled input's block energies, smoothed over `LONG_S` and over
+    /// `SHORT_S`.
     x_long: f32,
     e_long: f32,
-    /// Their smoothing per block, and the filter's factor per block while the guard holds.
+    x_short: f32,
+    e_short: f32,
+    /// Their smoothings per block, and the filter's factor per block while the long-term guard
+    /// holds.
     long_smooth: f32,
+    short_smooth: f32,
     shrink: f32,
     head: usize,
     /// The filter, partition after partition (partition k: lags k·B .. (k+1)·B, k = 1..=parts).
@@ -182,7 +196,10 @@ impl Canceller {
             e_energy: 0.0,
             x_long: 0.0,
             e_long: 0.0,
+            x_short: 0.0,
+            e_short: 0.0,
             long_smooth: (B as f32 / (LONG_S * sample_rate)).min(1.0),
+            short_smooth: (B as f32 / (SHORT_S * sample_rate)).min(1.0),
             // (Exactly 1 − SHRINK at 48 kHz; in f64 elsewhere, so every platform's build has the
             // same bits.)
             shrink: if sample_rate == 48_000.0 { 1.0 - SHRINK } else { (1.0 - SHRINK as f64).powf(48_000.0 / sample_rate as f64) as f32 },
@@ -221,6 +238,8 @@ impl Canceller {
         self.e_energy = 0.0;
         self.x_long = 0.0;
         self.e_long = 0.0;
+        self.x_short = 0.0;
+        self.e_short = 0.0;
         self.w.fill(Complex32::default());
         self.power = [0.0; BINS];
         self.raw_power = 0.0;
@@ -291,12 +310,14 @@ impl Canceller {
         // still learnt from: freezing under −80 dB took a bench row from 10.7 to 9.2 dB.)
         let quiet = self.x_energy <= QUIET * B as f32;
         let silent = self.x_energy == 0.0;
-        // A guard: a block the canceller made 6 dB louder than what came in means its estimate
-        // has gone wrong (a loop of its own through the chain): it is halved.
-        if !quiet && self.e_energy > 4.0 * self.x_energy + 1e-9 {
-            for w in &mut self.w {
-                *w *= 0.5;
-            }
+        // The fast guard: 30 ms the canceller made 6 dB louder than what came in mean its
+        // estimate no longer fits the path (turned down or gone, it makes a loop of its own
+        // through the chain): it learns again, as after a howl. Cutting the filter instead (by
+        // half, on one block) put a loop held well over its unsuppressed MSG back at its edge.
+        self.x_short += (self.x_energy - self.x_short) * self.short_smooth;
+        self.e_short += (self.e_energy - self.e_short) * self.short_smooth;
+        if !quiet && self.e_short > 4.0 * self.x_short + 1e-9 {
+            self.urgent = self.urgent_blocks;
         }
         // The softer guard: over `LONG_S`, an estimate that takes out less than it puts in
         // (the cancelled input louder than the input) is no path's: it shrinks until it is not.
@@ -670,5 +691,70 @@ mod tests {
         let db = residual_db(&x, &e, learn + quiet + (0.05 * FS) as usize..n);
         println!("residual 50-200 ms after 2 s of silence: {db:.1} dB");
         assert!(db < -30.0, "residual {db:.1} dB: the silence undid the learnt path");
+    }
+
+    /// The path goes away while the filter holds still (the speaker turned down after the
+    /// canceller learnt a loop whose gain is over unity at places): its estimate alone is then a
+    /// loop through the chain, growing 6 dB every 300 samples. Learnt with the known path made
+    /// twice as loud, the urge over, then the loop closed (the output is the cancelled input)
+    /// with nothing coming back but a noise source: the fast guard urges the filter to learn
+    /// again (nothing else would while no howl is found), what the estimate adds to the source
+    /// is 10 dB under it within half a second, and once the urge is over the long-term guard
+    /// takes out what the learning left (30 dB under the source).
+    #[test]
+    fn a_path_that_goes_away_is_unlearnt() {
+        let mut c = Canceller::new(FS);
+        let mut st = 0x2468_ace1u32;
+        let mut noise = move |a: f32| (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * a;
+        let path = [(300usize, 1.0f32), (900, -0.6), (2_000, 0.4)];
+        let learn = (12.0 * FS) as usize;
+        let gone = learn + (URGENT_S * FS) as usize + (1.0 * FS) as usize;
+        let (half, relearnt) = (gone + (0.5 * FS) as usize, gone + ((URGENT_S + 1.0) * FS) as usize);
+        let n = relearnt + (1.0 * FS) as usize;
+        let (mut y, mut s, mut e) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+        let (mut t, mut urged_at_gone, mut urged_after) = (0, true, false);
+        while t < n {
+            let m = c.room().min(n - t);
+            if t < learn {
+                c.urge();
+            }
+            if (gone..gone + m).contains(&t) {
+                urged_at_gone = c.urgent > 0;
+            }
+            if (half..half + m).contains(&t) {
+                urged_after = c.urgent > 0;
+            }
+            let mut x = [0.0f32; B];
+            for i in 0..m {
+                let k = t + i;
+                if k < gone {
+                    // Open loop: the output is noise of its own, heard through the path.
+                    y[k] = noise(0.3);
+                    x[i] = path.iter().map(|&(d, g)| if k >= d { g * y[k - d] } else { 0.0 }).sum();
+                } else {
+                    s[k] = noise(0.1);
+                    x[i] = s[k];
+                }
+                e[k] = c.cancel(i, x[i]);
+                if k >= gone {
+                    y[k] = e[k];
+                }
+            }
+            c.feed(&x[..m], &e[t..t + m], &y[t..t + m]);
+            t += m;
+        }
+        assert!(e.iter().all(|v| v.is_finite()), "the canceller's own loop blew up");
+        let added: Vec<f32> = (0..n).map(|k| e[k] - s[k]).collect();
+        let (burst, soon, late) = (
+            residual_db(&s, &added, gone..gone + (0.25 * FS) as usize),
+            residual_db(&s, &added, half..gone + FS as usize),
+            residual_db(&s, &added, relearnt..n),
+        );
+        println!(
+            "after the path went away, what the estimate adds re the source: {burst:+.1} dB in the first 250 ms, {soon:.1} dB 0.5-1 s on, {late:.1} dB once the urge was over"
+        );
+        assert!(!urged_at_gone && urged_after, "the fast guard did not urge the filter to learn again");
+        assert!(soon < -10.0, "{soon:.1} dB left of the estimate's own loop 0.5-1 s after the path went away");
+        assert!(late < -30.0, "{late:.1} dB left after the urge");
     }
 }
