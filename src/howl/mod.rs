@@ -205,7 +205,7 @@ pub struct Figures {
 pub const STEP_DB: f32 = 3.0;
 /// The ramp: from `RAMP_START_DB` over the MSG (3 dB under it), `RAMP_RATE_DB_S` (1 dB per
 /// second), up to `RAMP_TOP_DB` over it.
-pub const RAMP_TOP_DB: f32 = 20.0;
+pub const RAMP_TOP_DB: f32 = 30.0;
 pub const RAMP_START_DB: f32 = -3.0;
 pub const RAMP_RATE_DB_S: f32 = 1.0;
 /// The suppressor-off ramp stops this far over the MSG (every room's loop runs away by then).
