@@ -105,7 +105,7 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
 /// the sung vowel in the club, the loop raised at 1 dB/s to 6 dB over where it ran away with the
 /// suppressor off and held there for 60 s. (A guard that halved the filter whenever one 64-sample
 /// block came out 6 dB louder than the microphone's, which source and feedback cancelling each
-/// other for a moment do in such a loop, put it back at its edge 200 times a minute: this loop
+/// other for a moment do in such a loop, put it back at its edge 88 times in 40 s: this loop
 /// ran away 39.8 s into the hold.)
 #[test]
 fn the_canceller_holds_a_loop_over_its_edge_for_a_minute() {

@@ -194,8 +194,9 @@ fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
 fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
     let _serial = one_at_a_time();
     let pulse = Pulse::start("standalone");
-    // A dropout on a loaded machine can end PulseAudio's ALSA stream (the standalone then says
-    // so and exits, as it should): that attempt is taken again.
+    // A dropout on a loaded machine can end PulseAudio's ALSA stream: the standalone says so and
+    // reopens the device (running itself again), and fails only if the reopens give up or the
+    // measurement after them does; such an attempt, after the stream ended, is taken again.
     let mut spoilt = Vec::new();
     let (device_loop, trip) = loop {
         let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", "256", "-n", "2"]);

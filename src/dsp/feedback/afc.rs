@@ -13,8 +13,8 @@
 //! prediction-error method (both signals whitened by a model of the source before they are
 //! correlated), the suppressor's frequency shift (2 Hz, Schroeder's decorrelating shift), and
 //! learning only while the loop threatens: the filter adapts for `URGENT_S` (8 s of input that is
-//! not digitally silent) after the detector finds a howl building (`urge`) and holds still
-//! otherwise. A filter that adapted all the time learnt part of any source from its own past
+//! not digitally silent) after the detector finds a howl building (`urge`), or after its fast
+//! guard finds that the path changed under it (below), and holds still otherwise. A filter that adapted all the time learnt part of any source from its own past
 //! even with no loop at all (its misadjustment cost 3 to 5 dB of spectral distortion on speech
 //! and vowels with the loop open); one that learns only with a howl in sight learns the loop,
 //! which is then what correlates most.
@@ -59,7 +59,7 @@ const FLOOR: f32 = 0.0003;
 /// long enough that the mere sum of source and feedback in the microphone, which cancel each
 /// other for a moment now and then in a loop near its edge, is not taken for a wrong estimate.
 /// (It halved the filter on a single 64-sample block once: in a loop held 6 dB over its
-/// unsuppressed MSG that fired 200 times a minute, put the loop back at its edge each time, and
+/// unsuppressed MSG that fired 130 to 200 times a minute, put the loop back at its edge each time, and
 /// one held loop of six ran away; `cargo xtask howl --canceller`.)
 const SHORT_S: f32 = 0.03;
 /// The long-term guard's energies are compared over this long (s) ...
@@ -254,8 +254,9 @@ impl Canceller {
 
     /// A howl was found building (the suppressor's detector): the loop is near its edge, and the
     /// filter learns the path for the next `URGENT_S` of input (digital silence does not count).
-    /// Without a howl in sight it holds still (its guards still shrink an estimate that does
-    /// harm), so music with no loop moves it not at all.
+    /// Without a howl in sight it holds still (its long-term guard still shrinks an estimate
+    /// that does harm, and its fast guard urges it when the path changed under it), so music
+    /// with no loop moves it not at all.
     pub fn urge(&mut self) {
         self.urgent = self.urgent_blocks;
     }
@@ -314,18 +315,28 @@ impl Canceller {
         // estimate no longer fits the path (turned down or gone, it makes a loop of its own
         // through the chain): it learns again, as after a howl. Cutting the filter instead (by
         // half, on one block) put a loop held well over its unsuppressed MSG back at its edge.
-        self.x_short += (self.x_energy - self.x_short) * self.short_smooth;
-        self.e_short += (self.e_energy - self.e_short) * self.short_smooth;
-        if !quiet && self.e_short > 4.0 * self.x_short + 1e-9 {
-            self.urgent = self.urgent_blocks;
+        // Quiet blocks leave both energies alone: with the microphone muted or gated the
+        // estimate of what the still playing output sends back is all there is in the cancelled
+        // input, and the first block with sound again would look like a path gone wrong.
+        if !quiet {
+            self.x_short += (self.x_energy - self.x_short) * self.short_smooth;
+            self.e_short += (self.e_energy - self.e_short) * self.short_smooth;
+            if self.e_short > 4.0 * self.x_short + 1e-9 {
+                self.urgent = self.urgent_blocks;
+            }
         }
         // The softer guard: over `LONG_S`, an estimate that takes out less than it puts in
         // (the cancelled input louder than the input) is no path's: it shrinks until it is not.
-        self.x_long += (self.x_energy - self.x_long) * self.long_smooth;
-        self.e_long += (self.e_energy - self.e_long) * self.long_smooth;
-        if !quiet && self.e_long > self.x_long + 1e-12 {
-            for w in &mut self.w {
-                *w *= self.shrink;
+        // (Quiet blocks leave its energies alone too: a mute under a playing output filled the
+        // cancelled input's and emptied the input's, and the filter shrank for a second after
+        // the microphone came back, losing most of the path.)
+        if !quiet {
+            self.x_long += (self.x_energy - self.x_long) * self.long_smooth;
+            self.e_long += (self.e_energy - self.e_long) * self.long_smooth;
+            if self.e_long > self.x_long + 1e-12 {
+                for w in &mut self.w {
+                    *w *= self.shrink;
+                }
             }
         }
         self.x_energy = 0.0;
@@ -756,5 +767,49 @@ mod tests {
         assert!(!urged_at_gone && urged_after, "the fast guard did not urge the filter to learn again");
         assert!(soon < -10.0, "{soon:.1} dB left of the estimate's own loop 0.5-1 s after the path went away");
         assert!(late < -30.0, "{late:.1} dB left after the urge");
+    }
+
+    /// A muted microphone while the output plays on (its last notes, a backing track) is no
+    /// changed path: the cancelled input is then the estimate alone, 60 dB and more over the
+    /// silent input, and the first block with the microphone back must not urge the filter to
+    /// learn (8 s of learning with no loop in sight). The path learnt and the urge over, 0.5 s of
+    /// digital silence in the input while the output's noise goes on, then the input back:
+    /// no urge, and the path is still cancelled by 30 dB (the long-term guard, whose energies
+    /// ran on through the mute, had shrunk it to 2.6 dB).
+    #[test]
+    fn a_muted_microphone_under_a_playing_output_does_not_urge() {
+        let mut c = Canceller::new(FS);
+        let mut st = 0x1357_9bdfu32;
+        let path = [(300usize, 0.5f32), (900, -0.3), (2_000, 0.2)];
+        let learn = (12.0 * FS) as usize;
+        let muted = learn + (URGENT_S * FS) as usize + (1.0 * FS) as usize;
+        let back = muted + (0.5 * FS) as usize;
+        let n = back + (0.5 * FS) as usize;
+        let y: Vec<f32> = (0..n).map(|_| (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * 0.3).collect();
+        let x: Vec<f32> = (0..n)
+            .map(
+                |t| if (muted..back).contains(&t) { 0.0 } else { path.iter().map(|&(d, g)| if t >= d { g * y[t - d] } else { 0.0 }).sum() },
+            )
+            .collect();
+        let mut e = vec![0.0f32; n];
+        let (mut t, mut urged_back) = (0, false);
+        while t < n {
+            let m = c.room().min(n - t);
+            if t < learn {
+                c.urge();
+            }
+            for i in 0..m {
+                e[t + i] = c.cancel(i, x[t + i]);
+            }
+            c.feed(&x[t..t + m], &e[t..t + m], &y[t..t + m]);
+            t += m;
+            if t > back {
+                urged_back |= c.urgent > 0;
+            }
+        }
+        let db = residual_db(&x, &e, back + (0.1 * FS) as usize..n);
+        println!("after 0.5 s of a muted input under a playing output: urged {urged_back}, residual {db:.1} dB");
+        assert!(!urged_back, "the microphone coming back urged the filter to learn");
+        assert!(db < -30.0, "residual {db:.1} dB after the mute");
     }
 }
