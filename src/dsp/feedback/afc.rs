@@ -14,10 +14,11 @@
 //! correlated), the suppressor's frequency shift (2 Hz, Schroeder's decorrelating shift), and
 //! learning only while the loop threatens: the filter adapts for `URGENT_S` (8 s of input that is
 //! not digitally silent) after the detector finds a howl building (`urge`), or after its fast
-//! guard finds that the path changed under it (below), and holds still otherwise. A filter that adapted all the time learnt part of any source from its own past
-//! even with no loop at all (its misadjustment cost 3 to 5 dB of spectral distortion on speech
-//! and vowels with the loop open); one that learns only with a howl in sight learns the loop,
-//! which is then what correlates most.
+//! guard finds that the path changed under it (below), and holds still otherwise. A filter that
+//! adapted all the time learnt part of any source from its own past even with no loop at all
+//! (its misadjustment cost 3 to 5 dB of spectral distortion on speech and vowels with the loop
+//! open); one that learns only with a howl in sight learns the loop, which is then what
+//! correlates most.
 //!
 //! Two guards keep a wrong estimate from doing harm: a stretch of `SHORT_S` it made 6 dB louder
 //! than its input (the path changed under an estimate that holds still: the speaker turned down,
@@ -59,8 +60,8 @@ const FLOOR: f32 = 0.0003;
 /// long enough that the mere sum of source and feedback in the microphone, which cancel each
 /// other for a moment now and then in a loop near its edge, is not taken for a wrong estimate.
 /// (It halved the filter on a single 64-sample block once: in a loop held 6 dB over its
-/// unsuppressed MSG that fired 130 to 200 times a minute, put the loop back at its edge each time, and
-/// one held loop of six ran away; `cargo xtask howl --canceller`.)
+/// unsuppressed MSG that fired 130 to 200 times a minute, put the loop back at its edge each
+/// time, and one held loop of six ran away; `cargo xtask howl --canceller`.)
 const SHORT_S: f32 = 0.03;
 /// The long-term guard's energies are compared over this long (s) ...
 const LONG_S: f32 = 0.3;
@@ -311,26 +312,24 @@ impl Canceller {
         // still learnt from: freezing under −80 dB took a bench row from 10.7 to 9.2 dB.)
         let quiet = self.x_energy <= QUIET * B as f32;
         let silent = self.x_energy == 0.0;
-        // The fast guard: 30 ms the canceller made 6 dB louder than what came in mean its
-        // estimate no longer fits the path (turned down or gone, it makes a loop of its own
-        // through the chain): it learns again, as after a howl. Cutting the filter instead (by
-        // half, on one block) put a loop held well over its unsuppressed MSG back at its edge.
-        // Quiet blocks leave both energies alone: with the microphone muted or gated the
+        // Quiet blocks leave the guards' energies alone: with the microphone muted or gated the
         // estimate of what the still playing output sends back is all there is in the cancelled
-        // input, and the first block with sound again would look like a path gone wrong.
+        // input, and the first block with sound again looked like a path gone wrong (the
+        // long-term guard shrank the filter for a second after a mute, losing most of the path).
         if !quiet {
+            // The fast guard: 30 ms the canceller made 6 dB louder than what came in mean its
+            // estimate no longer fits the path (turned down or gone, it makes a loop of its own
+            // through the chain): it learns again, as after a howl. Cutting the filter instead
+            // (by half, on one block) put a loop held well over its unsuppressed MSG back at its
+            // edge.
             self.x_short += (self.x_energy - self.x_short) * self.short_smooth;
             self.e_short += (self.e_energy - self.e_short) * self.short_smooth;
             if self.e_short > 4.0 * self.x_short + 1e-9 {
                 self.urgent = self.urgent_blocks;
             }
-        }
-        // The softer guard: over `LONG_S`, an estimate that takes out less than it puts in
-        // (the cancelled input louder than the input) is no path's: it shrinks until it is not.
-        // (Quiet blocks leave its energies alone too: a mute under a playing output filled the
-        // cancelled input's and emptied the input's, and the filter shrank for a second after
-        // the microphone came back, losing most of the path.)
-        if !quiet {
+            // The softer guard: over `LONG_S`, an estimate that takes out less than it puts in
+            // (the cancelled input louder than the input) is no path's: it shrinks until it is
+            // not.
             self.x_long += (self.x_energy - self.x_long) * self.long_smooth;
             self.e_long += (self.e_energy - self.e_long) * self.long_smooth;
             if self.e_long > self.x_long + 1e-12 {
@@ -623,6 +622,18 @@ mod tests {
     use crate::dsp::xorshift32;
 
     const FS: f32 = 48_000.0;
+    /// The known path the tests learn: 300 samples of delay and two echoes (delay, gain).
+    const PATH: [(usize, f32); 3] = [(300, 0.5), (900, -0.3), (2_000, 0.2)];
+
+    /// White noise of peak `a`.
+    fn white(st: &mut u32, a: f32) -> f32 {
+        (xorshift32(st) as i32) as f32 / 2_147_483_648.0 * a
+    }
+
+    /// What comes back at sample `t` of the output `y` through `path`, scaled by `k`.
+    fn heard(path: &[(usize, f32)], k: f32, y: &[f32], t: usize) -> f32 {
+        path.iter().map(|&(d, g)| if t >= d { k * g * y[t - d] } else { 0.0 }).sum()
+    }
 
     /// White noise at 0.3 of full scale as the output (silent over `quiet`) and the input it
     /// makes through a known path (300 samples of delay and two echoes), through a fresh
@@ -631,10 +642,8 @@ mod tests {
     fn through_a_known_path(n: usize, quiet: std::ops::Range<usize>, urged: std::ops::Range<usize>) -> (Vec<f32>, Vec<f32>) {
         let mut c = Canceller::new(FS);
         let mut st = 0x1234_5678u32;
-        let y: Vec<f32> =
-            (0..n).map(|t| if quiet.contains(&t) { 0.0 } else { (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * 0.3 }).collect();
-        let path = [(300usize, 0.5f32), (900, -0.3), (2_000, 0.2)];
-        let x: Vec<f32> = (0..n).map(|t| path.iter().map(|&(d, g)| if t >= d { g * y[t - d] } else { 0.0 }).sum()).collect();
+        let y: Vec<f32> = (0..n).map(|t| if quiet.contains(&t) { 0.0 } else { white(&mut st, 0.3) }).collect();
+        let x: Vec<f32> = (0..n).map(|t| heard(&PATH, 1.0, &y, t)).collect();
         let mut e = vec![0.0f32; n];
         let mut t = 0;
         while t < n {
@@ -716,8 +725,6 @@ mod tests {
     fn a_path_that_goes_away_is_unlearnt() {
         let mut c = Canceller::new(FS);
         let mut st = 0x2468_ace1u32;
-        let mut noise = move |a: f32| (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * a;
-        let path = [(300usize, 1.0f32), (900, -0.6), (2_000, 0.4)];
         let learn = (12.0 * FS) as usize;
         let gone = learn + (URGENT_S * FS) as usize + (1.0 * FS) as usize;
         let (half, relearnt) = (gone + (0.5 * FS) as usize, gone + ((URGENT_S + 1.0) * FS) as usize);
@@ -740,10 +747,10 @@ mod tests {
                 let k = t + i;
                 if k < gone {
                     // Open loop: the output is noise of its own, heard through the path.
-                    y[k] = noise(0.3);
-                    x[i] = path.iter().map(|&(d, g)| if k >= d { g * y[k - d] } else { 0.0 }).sum();
+                    y[k] = white(&mut st, 0.3);
+                    x[i] = heard(&PATH, 2.0, &y, k);
                 } else {
-                    s[k] = noise(0.1);
+                    s[k] = white(&mut st, 0.1);
                     x[i] = s[k];
                 }
                 e[k] = c.cancel(i, x[i]);
@@ -780,17 +787,12 @@ mod tests {
     fn a_muted_microphone_under_a_playing_output_does_not_urge() {
         let mut c = Canceller::new(FS);
         let mut st = 0x1357_9bdfu32;
-        let path = [(300usize, 0.5f32), (900, -0.3), (2_000, 0.2)];
         let learn = (12.0 * FS) as usize;
         let muted = learn + (URGENT_S * FS) as usize + (1.0 * FS) as usize;
         let back = muted + (0.5 * FS) as usize;
         let n = back + (0.5 * FS) as usize;
-        let y: Vec<f32> = (0..n).map(|_| (xorshift32(&mut st) as i32) as f32 / 2_147_483_648.0 * 0.3).collect();
-        let x: Vec<f32> = (0..n)
-            .map(
-                |t| if (muted..back).contains(&t) { 0.0 } else { path.iter().map(|&(d, g)| if t >= d { g * y[t - d] } else { 0.0 }).sum() },
-            )
-            .collect();
+        let y: Vec<f32> = (0..n).map(|_| white(&mut st, 0.3)).collect();
+        let x: Vec<f32> = (0..n).map(|t| if (muted..back).contains(&t) { 0.0 } else { heard(&PATH, 1.0, &y, t) }).collect();
         let mut e = vec![0.0f32; n];
         let (mut t, mut urged_back) = (0, false);
         while t < n {
