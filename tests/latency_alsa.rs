@@ -193,16 +193,32 @@ fn standalone_reopens_the_device_after_the_driver_ends_the_stream() {
 #[ignore = "system: runs the bundled standalone on a PulseAudio null sink (cargo xtask test)"]
 fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
     let _serial = one_at_a_time();
-    let pulse = Pulse::start("standalone");
+    let mut pulse = Pulse::start("standalone");
     // A dropout on a loaded machine can end PulseAudio's ALSA stream: the standalone says so and
     // reopens the device (running itself again), and fails only if the reopens give up or the
     // measurement after them does; such an attempt, after the stream ended, is taken again.
+    // PulseAudio also sets its own buffering per stream and steps it after a dropout (seen in CI:
+    // a device loop of 5873 samples against the usual 343-397, the standalone's trip 1024 right
+    // after it), so the device loop is taken as the standalone's neighbour: runs that agree with
+    // each other, measured just before. A pair spoilt either way is measured again on a fresh
+    // server, up to `ATTEMPTS` times, and every spoilt pair is said.
     let mut spoilt = Vec::new();
-    let (device_loop, trip) = loop {
-        let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", "256", "-n", "2"]);
+    for attempt in 1..=ATTEMPTS {
+        if attempt > 1 {
+            // A fresh server: its buffering starts where it started the first time.
+            pulse.kill_server();
+            pulse.start_server();
+        }
+        let out = pulse.livechain(&["latency", "--backend", "alsa", "--device", "pulse", "-p", "256", "-n", "3"]);
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
         let r = runs(&text);
+        assert_eq!(r.len(), 3, "{text}");
+        let (lo, hi) = r.iter().fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+        if hi - lo >= 24.0 {
+            spoilt.push(format!("attempt {attempt}: device loop runs spread {:.1} samples: {r:?}", hi - lo));
+            continue;
+        }
         let device_loop = r.iter().sum::<f64>() / r.len() as f64;
         let out = Command::new(standalone())
             .args([
@@ -223,28 +239,32 @@ fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let err = String::from_utf8_lossy(&out.stderr).to_string();
-        if !out.status.success() && err.contains("the audio device ended the output stream") && spoilt.len() + 1 < ATTEMPTS {
-            spoilt.push(err.lines().find(|l| l.contains("ended the output stream")).unwrap_or_default().to_string());
+        if !out.status.success() && err.contains("the audio device ended the output stream") {
+            let line = err.lines().find(|l| l.contains("ended the output stream")).unwrap_or_default();
+            spoilt.push(format!("attempt {attempt}: {line}"));
             continue;
         }
-        assert!(out.status.success(), "{text}{err}\n(attempts the device ended before: {spoilt:?})");
+        assert!(out.status.success(), "{text}{err}\n(spoilt before: {spoilt:#?})");
         let trip: f64 = text
             .lines()
             .find_map(|l| l.strip_prefix("loop round trip: ")?.split_whitespace().next()?.parse().ok())
             .unwrap_or_else(|| panic!("no round trip in: {text}"));
-        // Attempts that a dropout spoilt, said on stderr.
+        // Attempts that a dropout spoilt inside the standalone, said on stderr.
         for l in err.lines().filter(|l| l.contains("--measure-loop")) {
             println!("{l}");
         }
-        break (device_loop, trip);
-    };
-    for l in &spoilt {
-        println!("an attempt the device ended: {l}");
+        println!("device loop {device_loop:.2} samples, standalone round trip {trip:.2} samples");
+        // How the two streams start against each other varies from run to run: 861 to 1560
+        // samples over a 343-397 sample device loop in five runs on 2026-12-01 (518 to 847 in
+        // earlier sessions). Eight periods (2048) still tell two periods of buffering from
+        // nice-plug's 150 ms (7200 samples).
+        if trip >= device_loop - 1.0 && trip <= device_loop + 8.0 * 256.0 {
+            for l in &spoilt {
+                println!("spoilt: {l}");
+            }
+            return;
+        }
+        spoilt.push(format!("attempt {attempt}: standalone {trip} vs device loop {device_loop:.1}"));
     }
-    println!("device loop {device_loop:.2} samples, standalone round trip {trip:.2} samples");
-    // How the two streams start against each other varies from run to run: 861 to 1560 samples
-    // over a 343-397 sample device loop in five runs on 2026-12-01 (518 to 847 in earlier
-    // sessions). Eight periods (2048) still tell two periods of buffering from nice-plug's
-    // 150 ms (7200 samples).
-    assert!(trip >= device_loop - 1.0 && trip <= device_loop + 8.0 * 256.0, "standalone {trip} vs device loop {device_loop}");
+    panic!("no attempt of {ATTEMPTS} put the standalone's round trip within 8 periods over the device loop: {spoilt:#?}");
 }
