@@ -42,6 +42,9 @@ pub struct Bridge {
     pub fb_notch_freq: [AtomicF32; crate::dsp::feedback::NOTCHES],
     pub fb_notch_depth: [AtomicF32; crate::dsp::feedback::NOTCHES],
     pub fb_found: AtomicU32,
+    /// How many growing howls it has had in sight since its last reset: those found and those
+    /// still too quiet to notch (each urges the canceller).
+    pub fb_heard: AtomicU32,
     /// The vocoder's bands in use and each one's voice level (amplitude) as of the last block,
     /// how unvoiced the voice was (0..1), and the MIDI notes held.
     pub voc_bands: AtomicU32,

@@ -183,8 +183,8 @@ pub struct Chain {
     /// The microphone before cancellation, after the input gain (the channels' mean): what the
     /// feedback suppressor's detector hears while the canceller is on.
     afc_listen: [f32; CHUNK],
-    /// The feedback suppressor's howl count the canceller last saw.
-    afc_found: u32,
+    /// The feedback suppressor's count of howls in sight the canceller last saw.
+    afc_heard: u32,
     /// Consecutive silent input samples processed so far.
     silent_run: u64,
     /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
@@ -218,7 +218,7 @@ impl Default for Chain {
             afc_e: [0.0; CHUNK],
             afc_y: [0.0; CHUNK],
             afc_listen: [0.0; CHUNK],
-            afc_found: 0,
+            afc_heard: 0,
             silent_run: 0,
             skipped: 0,
             idle_total: 0,
@@ -519,15 +519,15 @@ impl Chain {
         };
         let mut chans = chunk_slices(buffer, channels, start, n);
         self.stages.chunk(&mut chans[..channels], p, &ctx);
-        // A howl the suppressor's detector found in this chunk urges the canceller to learn (the
-        // urge lands before the canceller's block that holds the finding ends, whatever the
-        // host's block size: chunks never cross the canceller's blocks). A count that fell is a
-        // reset, not a howl.
-        let found = self.stages.feedback.dsp.dsp.found;
-        if found > self.afc_found && self.afc_on {
+        // A growing howl the suppressor's detector saw in this chunk, loud enough to notch or
+        // not yet, urges the canceller to learn (the urge lands before the canceller's block
+        // that holds the finding ends, whatever the host's block size: chunks never cross the
+        // canceller's blocks). A count that fell is a reset, not a howl.
+        let heard = self.stages.feedback.dsp.dsp.heard;
+        if heard > self.afc_heard && self.afc_on {
             self.afc.urge();
         }
-        self.afc_found = found;
+        self.afc_heard = heard;
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
         let l = &self.lanes;

@@ -65,6 +65,9 @@ pub struct LoopRun {
     pub runaway_at: Option<usize>,
     /// The sample at which the suppressor had first found a howl, if it did.
     pub first_notch_at: Option<usize>,
+    /// The sample at which it first had a growing howl in sight (found, or still too quiet to
+    /// notch: what urges the canceller), if it did.
+    pub first_heard_at: Option<usize>,
     /// The samples (block ends) at which it found howls, one entry per block that found any.
     pub found_at: Vec<usize>,
     /// The suppressor's notches at the end (frequency, depth dB).
@@ -81,6 +84,7 @@ pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize,
     let window = (0.1 * SR) as usize;
     let found0 = host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
     let mut last_found = found0;
+    let mut last_heard = host.bridge.fb_heard.load(std::sync::atomic::Ordering::Relaxed);
     let mut pos = 0;
     while pos + BLOCK <= frames {
         conv.next(&mut fb);
@@ -102,6 +106,11 @@ pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize,
             last_found = found;
             run.found_at.push(pos);
             run.first_notch_at.get_or_insert(pos);
+        }
+        let heard = host.bridge.fb_heard.load(std::sync::atomic::Ordering::Relaxed);
+        if heard != last_heard {
+            last_heard = heard;
+            run.first_heard_at.get_or_insert(pos);
         }
         if pos >= window && pos % (4 * BLOCK) == 0 && rms_db(&run.out[pos - window..pos]) > ref_db + RUNAWAY_DB {
             run.runaway_at = Some(pos);
@@ -297,7 +306,9 @@ pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -
     let t0 = (2.0 * SR) as usize;
     let mut h = host(Some(mode));
     let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
-    let detect = run.first_notch_at.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
+    // The notches act on a howl found; the canceller on one in sight, however quiet.
+    let first = if mode >= CANCEL { run.first_heard_at } else { run.first_notch_at };
+    let detect = first.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
     let peak_db = if run.runaway_at.is_some() { f32::INFINITY } else { loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) };
     let sd = run.runaway_at.is_none().then(|| last_second_sd(src, &run.out));
     Step { ms: detect, peak_db, sd }
@@ -481,6 +492,7 @@ pub fn music_check(src: &[f32]) -> (u32, f32) {
 /// `music_check` in a given mode (`NOTCH`, `SHIFT`, `CANCEL`).
 pub fn music_check_in(src: &[f32], mode: f32) -> (u32, f32) {
     let (h, l, _) = open_loop(src, mode);
-    let found = h.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
-    (found, rms_db(&l) - rms_db(src))
+    // With the canceller, a howl in sight (urging it to learn) counts as much as one notched.
+    let counter = if mode >= CANCEL { &h.bridge.fb_heard } else { &h.bridge.fb_found };
+    (counter.load(std::sync::atomic::Ordering::Relaxed), rms_db(&l) - rms_db(src))
 }

@@ -312,6 +312,7 @@ impl Stage for Feedback {
             bridge.fb_notch_freq[j].store(0.0, Ordering::Relaxed);
         }
         bridge.fb_found.store(self.dsp.found, Ordering::Relaxed);
+        bridge.fb_heard.store(self.dsp.heard, Ordering::Relaxed);
     }
 }
 

@@ -24,6 +24,10 @@
 //! or, the howl having already saturated (a limiter holds it), when it has stayed a lone, narrow
 //! tone louder than `SATURATED_DB`, steadier than any voice or instrument, for `LONG_FRAMES`
 //! levels (a pure test tone that loud and that steady is taken for one too).
+//!
+//! A howl is notched within `RELATIVE_DB` of the frame's loudest bin. One that passes while
+//! still quieter (within `SIGHT_DB`), growing at `SIGHT_SLOPE_DB_S` or more, is reported once as
+//! in sight: not notched (it is not heard over the source yet), but it urges the canceller.
 
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
@@ -60,8 +64,23 @@ pub const FAST_BEND: f32 = 0.85;
 pub const FAST_SHORT_SHARE: f32 = 0.5;
 /// The steady test's: the second half's mean step at least half the first half's.
 pub const STEADY_BEND: f32 = 0.5;
-/// How far under the frame's loudest bin a howl may still be (dB): quieter peaks are left alone.
+/// How far under the frame's loudest bin a howl may still be to be notched (dB): a quieter one
+/// is not heard over the source yet, and a notch on it would only cost the source.
 pub const RELATIVE_DB: f32 = 25.0;
+/// How far under the frame's loudest bin a fast-growing howl is still looked for (dB): one
+/// this quiet, growing at `SIGHT_SLOPE_DB_S` or more, is reported as in sight (`Howl::notch`
+/// false), which urges the canceller to learn while the howl is still far under the source.
+/// Held at `RELATIVE_DB`, the canceller waited for the howl to come within 25 dB of the loudest
+/// bin: in a step 3 dB over the small room's MSG the vowel's howl grew for 150 ms, steadily at
+/// 190 dB/s, 30 to 40 dB under a formant, and went 6.8 dB over the source before it was found.
+pub const SIGHT_DB: f32 = 60.0;
+/// The least growth of a howl in sight (dB/s). A loop Δ dB over its edge with a round trip of D
+/// grows at about Δ/D: 100 dB/s is 1 dB over at 10 ms, 2 dB at 20 ms, a loop the canceller must
+/// learn now. A slower one, a loop creeping over its edge, waits until it is loud enough to
+/// notch, and the canceller learns then, with the feedback clearly over the source: urged by
+/// any growth 60 dB under the loudest bin, it learnt too early in a rising loop (biased by the
+/// source: one vowel row of the bench's 48 fell from 18.7 to 3.9 dB ASG); at 60 dB/s as well.
+pub const SIGHT_SLOPE_DB_S: f32 = 100.0;
 /// The least level (dB re full scale) of a steady lone tone taken for a howl a limiter holds.
 pub const SATURATED_DB: f32 = -10.0;
 /// Analyses kept per track.
@@ -85,6 +104,9 @@ pub struct Howl {
     pub level_db: f32,
     /// Its growth over the frames looked at (dB per second; 0 for a saturated tone).
     pub slope_db_s: f32,
+    /// Loud enough to notch (within `RELATIVE_DB` of the frame's loudest bin); else only in
+    /// sight (within `SIGHT_DB`).
+    pub notch: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -101,6 +123,8 @@ struct Track {
     /// Whether the peak looked like a partial of a harmonic series in that frame.
     harmonic: [bool; HIST],
     matched: bool,
+    /// Reported while still too quiet to notch (once per track).
+    sighted: bool,
 }
 
 impl Default for Track {
@@ -115,6 +139,7 @@ impl Default for Track {
             pnpr: [0.0; HIST],
             harmonic: [false; HIST],
             matched: false,
+            sighted: false,
         }
     }
 }
@@ -476,7 +501,9 @@ impl Detector {
         for i in 0..count {
             let p = self.peaks[i];
             // (A peak too far under the frame's loudest cannot be taken for a howl now: its
-            // series is not looked for.)
+            // series is not looked for. Nor for a howl only in sight: looked for down to
+            // `SIGHT_DB`, the flags of a track's quiet frames held its growth back once it was
+            // loud, and the club's vowel fell from 18.6 to 3.4 dB of ASG with the canceller.)
             if p.level >= self.top_db - RELATIVE_DB {
                 self.peaks[i].harmonic = self.in_series(p.freq, p.level);
             }
@@ -581,10 +608,13 @@ impl Detector {
             // Growth, over the shortest stretch that shows it: first the fast test over
             // consecutive analyses, then the steady one over levels `STRIDE` apart (at least
             // FRAMES, at most GROW_FRAMES): a fast howl in a few frames, a slow one over more.
+            // A howl too quiet to notch is reported once, and its count kept, so that it is
+            // notched as soon as it is loud enough.
             let loud_enough = t.level[t.head] >= *top_db - RELATIVE_DB;
+            let in_sight = loud_enough || (!t.sighted && t.level[t.head] >= *top_db - SIGHT_DB);
             let tests = FAST_FRAMES.map(|w| (w, 1)).chain((FRAMES..=GROW_FRAMES).map(|w| (w, STRIDE)));
             for (w, stride) in tests {
-                if howl.is_some() || !loud_enough || (w - 1) * stride + 1 > t.count {
+                if howl.is_some() || !in_sight || (w - 1) * stride + 1 > t.count {
                     continue;
                 }
                 if let Some(slope) = growth(t, w, stride, bin, frame_s) {
@@ -593,8 +623,9 @@ impl Detector {
                         let long = t.at(&t.level, 0) - t.at(&t.level, short_hops);
                         short.rise_db(ring, pos, t.latest_freq(), sr) >= FAST_SHORT_SHARE * long.max(0.0)
                     };
-                    if short_ok && slope >= s.min_slope_db_s {
-                        howl = Some(Howl { freq: t.latest_freq(), level_db: t.level[t.head], slope_db_s: slope });
+                    let least = if loud_enough { s.min_slope_db_s } else { s.min_slope_db_s.max(SIGHT_SLOPE_DB_S) };
+                    if short_ok && slope >= least {
+                        howl = Some(Howl { freq: t.latest_freq(), level_db: t.level[t.head], slope_db_s: slope, notch: loud_enough });
                     }
                 }
             }
@@ -604,14 +635,19 @@ impl Detector {
                 let (llo, _) = span_all(&t.level);
                 let (plo, _) = span_all(&t.pnpr);
                 if never_harmonic && fhi - flo <= 0.05 * bin && llo >= SATURATED_DB && plo >= 30.0 {
-                    howl = Some(Howl { freq: t.latest_freq(), level_db: t.level[t.head], slope_db_s: 0.0 });
+                    howl = Some(Howl { freq: t.latest_freq(), level_db: t.level[t.head], slope_db_s: 0.0, notch: true });
                 }
             }
             if let Some(h) = howl {
                 out[found] = h;
                 found += 1;
-                // Start counting afresh: if it goes on growing it is found again (and cut deeper).
-                t.count = 0;
+                if h.notch {
+                    // Start counting afresh: if it goes on growing it is found again (and cut
+                    // deeper).
+                    t.count = 0;
+                } else {
+                    t.sighted = true;
+                }
             }
         }
         found

@@ -95,8 +95,11 @@ pub struct FeedbackSuppressor {
     shift_on: bool,
     shift_step: f32,
     amount: [f32; BLOCK],
-    /// Howls found since the last reset (for the editor and the tests).
+    /// Howls found (loud enough to notch) since the last reset (for the editor and the tests).
     pub found: u32,
+    /// Growing howls in sight since the last reset: those found, and those still too quiet to
+    /// notch (`detect::SIGHT_DB`). Each urges the canceller to learn.
+    pub heard: u32,
     /// Bumped whenever the fixed set changes here (learned or cleared): the stage saves it.
     pub fixed_generation: u32,
 }
@@ -114,7 +117,8 @@ impl Default for FeedbackSuppressor {
             listen: [0.0; BLOCK],
             listen_len: 0,
             dry: [[0.0; BLOCK]; MAX_CH],
-            howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0 }; 8],
+            howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0, notch: false }; 8],
+            heard: 0,
             shift: FreqShift::default(),
             shift_amount: 0.0,
             shift_on: false,
@@ -172,6 +176,7 @@ impl FeedbackSuppressor {
             }
         }
         self.found = 0;
+        self.heard = 0;
     }
 
     /// The fixed notches (frequency, depth in dB).
@@ -349,8 +354,11 @@ impl FeedbackSuppressor {
         let mut howls = self.howls;
         let count = self.detector.analyse(&ds, &mut howls);
         for h in &howls[..count] {
-            self.found = self.found.wrapping_add(1);
-            self.notch(h.freq, s, max_depth);
+            self.heard = self.heard.wrapping_add(1);
+            if h.notch {
+                self.found = self.found.wrapping_add(1);
+                self.notch(h.freq, s, max_depth);
+            }
         }
         // No more hold than the count allows (it may have been lowered).
         self.fit_count(s.notches.clamp(1, MAX_COUNT));

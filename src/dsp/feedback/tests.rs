@@ -137,6 +137,54 @@ fn a_growing_tone_is_notched_and_a_steady_one_is_not() {
     }
 }
 
+/// A howl far under the source (a held note, its loudest partial 34 dB and more over it) is not
+/// notched, however fast it grows: it is not heard yet. Growing as fast as a loop well over its
+/// edge (200 dB/s), it is reported in sight (what urges the canceller) once, while still more
+/// than `RELATIVE_DB` under the loudest bin; growing at 40 dB/s, a loop creeping over its edge,
+/// it is not (the canceller waits until it is loud enough to notch).
+#[test]
+fn a_quiet_howl_growing_fast_is_in_sight_but_not_notched() {
+    let (f, loud) = (3_123.0f32, 220.0f32);
+    for (rate, sighted) in [(200.0f32, true), (40.0, false)] {
+        let mut fs = FeedbackSuppressor::default();
+        fs.prepare(SR);
+        let mut seed = 7u32;
+        let len = (2.0 * SR) as usize;
+        // Under a note (220 Hz and five harmonics, its loudest −10.5 dB), the quiet tone: from
+        // −90 dB at 0.5 s, growing at `rate`, held at −45 dB.
+        let quiet_db = |t: f32| (-90.0 + rate * (t - 0.5).max(0.0)).min(-45.0);
+        let mut heard_at = None;
+        for (k, chunk) in (0..len).collect::<Vec<_>>().chunks(64).enumerate() {
+            let mut x: Vec<f32> = chunk
+                .iter()
+                .map(|&i| {
+                    let t = i as f32 / SR;
+                    (1..=6).map(|h| 0.3 / h as f32 * (std::f32::consts::TAU * loud * h as f32 * t).sin()).sum::<f32>()
+                        + 10f32.powf(quiet_db(t) / 20.0) * (std::f32::consts::TAU * f * t).sin()
+                        + 1e-4 * noise(&mut seed)
+                })
+                .collect();
+            let n = x.len();
+            fs.process_block(&mut [&mut x], |_| FeedbackSettings::default(), &[1.0; BLOCK][..n]);
+            if fs.heard > 0 && heard_at.is_none() {
+                heard_at = Some((k + 1) * 64);
+            }
+        }
+        let notches: Vec<_> = fs.notches().collect();
+        assert_eq!(fs.found, 0, "{rate} dB/s: a howl 34 dB under the loudest bin was notched: {notches:?}");
+        assert!(notches.is_empty(), "{rate} dB/s: {notches:?}");
+        if sighted {
+            assert_eq!(fs.heard, 1, "{rate} dB/s: in sight {} times (once per howl)", fs.heard);
+            let t = heard_at.unwrap() as f32 / SR;
+            // When seen, the howl was more than `RELATIVE_DB` under the note's loudest partial.
+            println!("{rate} dB/s: in sight at {:.0} ms, the howl at {:.1} dB", (t - 0.5) * 1000.0, quiet_db(t));
+            assert!(quiet_db(t) < -10.5 - detect::RELATIVE_DB, "seen only at {:.1} dB", quiet_db(t));
+        } else {
+            assert_eq!(fs.heard, 0, "{rate} dB/s: a slow quiet howl urged the canceller");
+        }
+    }
+}
+
 /// No more dynamic notches hold than the count allows: three howls one after another with room
 /// for two, and the one longest gone makes way for the third; lowering the count lifts the older
 /// of the two left. A notch making way glides out (no depth falls faster than a notch comes in)
