@@ -94,7 +94,7 @@ fn main() {
     );
     println!("suppressor in those modes, fresh, loop open. 6 notches: mode notch + fixed with at most 6 dynamic notches (fb_count; 8 by default), and their SD.\n");
     println!(
-        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | 6 notches | ASG dB | SD dB (ERB / flat) | detection ms | howl peak dB | + canceller: detection ms | howl peak dB | SD dB (ERB / flat) | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| room | delay ms | RT60 s | source | MSG dB | off | on | ASG dB | + shift | ASG dB | + canceller | ASG dB | rung out | ASG dB | notches | 6 notches | ASG dB | SD dB (ERB / flat) | detection ms | howl peak dB | + canceller: a howl in sight ms | howl peak dB | SD dB (ERB / flat) | SD + shift dB | SD + canceller dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for room in rooms {
         for (name, src) in &sources {
@@ -240,7 +240,7 @@ const HELD_DB: f32 = 6.0;
 fn music(sr: f32) {
     println!("\nMusic with no loop: howls found and level change (suppressor on, defaults), and the level change with the canceller.\n");
     println!(
-        "| signal | howls found | level change dB | with the canceller: howls found | level change dB |\n| --- | --- | --- | --- | --- |"
+        "| signal | howls found | level change dB | with the canceller: howls in sight | level change dB |\n| --- | --- | --- | --- | --- |"
     );
     let music = source::music(sr);
     for (name, x) in &music {

@@ -294,7 +294,8 @@ pub fn held_under(room: &Room, src: &[f32]) -> LoopRun {
 }
 
 /// The loop at 6 dB under the room's response MSG for two seconds, then `over_db` over it for two
-/// more (suppressor in `mode`): ms from the step to the first notch, and how far the howl got: the
+/// more (suppressor in `mode`): ms from the step to the first notch (with the canceller, to the
+/// first howl in sight, which urges it), and how far the howl got: the
 /// output's loudest 100 ms after the step over the loudest 100 ms of the same stretch of `held`
 /// (`held_under`). A source's own loudest 100 ms are what a howl has to pass to be heard over
 /// it: speech's are 7 dB over its long-term level, a held vowel's hardly over it, so a figure
@@ -483,7 +484,8 @@ fn weighted_sd(x: &[f32], y: &[f32], n: usize, weight: &[f64], active: impl Fn(f
     (kept.iter().sum::<f64>() / kept.len().max(1) as f64) as f32
 }
 
-/// A music signal through the suppressor with no loop: how many howls it found and the level
+/// A music signal through the suppressor with no loop: how many howls it found (with the
+/// canceller, had in sight) and the level
 /// change (dB, output RMS over input RMS).
 pub fn music_check(src: &[f32]) -> (u32, f32) {
     music_check_in(src, NOTCH)

@@ -13,7 +13,8 @@
 //! prediction-error method (both signals whitened by a model of the source before they are
 //! correlated), the suppressor's frequency shift (2 Hz, Schroeder's decorrelating shift), and
 //! learning only while the loop threatens: the filter adapts for `URGENT_S` (8 s of input that is
-//! not digitally silent) after the detector finds a howl building (`urge`), or after its fast
+//! not digitally silent) after the detector finds a howl building or has one in sight, however
+//! quiet, growing fast (`urge`; `detect::SIGHT_DB`), or after its fast
 //! guard finds that the path changed under it (below), and holds still otherwise. A filter that
 //! adapted all the time learnt part of any source from its own past even with no loop at all
 //! (its misadjustment cost 3 to 5 dB of spectral distortion on speech and vowels with the loop
@@ -71,7 +72,7 @@ const SHRINK: f32 = 0.01;
 /// A block whose input's mean square is under this (−80 dB re full scale) is not guarded, and a
 /// digitally silent one not adapted on either (see `block`).
 const QUIET: f32 = 1e-8;
-/// How long the filter learns after a howl was found (s): a howl says the loop is near its
+/// How long the filter learns after a howl was found or came in sight (s): a howl says the loop is near its
 /// edge, and it stays there for a while (with the step at 0.35: 2 s left 4 of the bench's 48
 /// vowel rows short of 8 dB, 3 and 4 s three, 5 s one, 8 and 12 s none).
 const URGENT_S: f32 = 8.0;
@@ -253,7 +254,7 @@ impl Canceller {
         self.next_constrained = 0;
     }
 
-    /// A howl was found building (the suppressor's detector): the loop is near its edge, and the
+    /// A howl was found building, or came in sight (the suppressor's detector): the loop is near its edge, and the
     /// filter learns the path for the next `URGENT_S` of input (digital silence does not count).
     /// Without a howl in sight it holds still (its long-term guard still shrinks an estimate
     /// that does harm, and its fast guard urges it when the path changed under it), so music
@@ -684,7 +685,7 @@ mod tests {
         assert!((kept - learnt).abs() < 1.0, "residual {kept:.1} dB 5 s after learning stopped (was {learnt:.1} dB)");
     }
 
-    /// Never urged (no howl found: no loop in sight), the filter holds still: the input passes
+    /// Never urged (no howl found or in sight: no loop), the filter holds still: the input passes
     /// exactly as it came, however long the output and the input are correlated.
     #[test]
     fn without_an_urge_it_learns_nothing() {
@@ -718,7 +719,7 @@ mod tests {
     /// loop through the chain, growing 6 dB every 300 samples. Learnt with the known path made
     /// twice as loud, the urge over, then the loop closed (the output is the cancelled input)
     /// with nothing coming back but a noise source: the fast guard urges the filter to learn
-    /// again (nothing else would while no howl is found), what the estimate adds to the source
+    /// again (nothing else would while no howl is in sight), what the estimate adds to the source
     /// is 10 dB under it within half a second, and once the urge is over the long-term guard
     /// takes out what the learning left (30 dB under the source).
     #[test]

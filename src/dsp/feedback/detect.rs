@@ -503,7 +503,7 @@ impl Detector {
             // (A peak too far under the frame's loudest cannot be taken for a howl now: its
             // series is not looked for. Nor for a howl only in sight: looked for down to
             // `SIGHT_DB`, the flags of a track's quiet frames held its growth back once it was
-            // loud, and the club's vowel fell from 18.6 to 3.4 dB of ASG with the canceller.)
+            // loud, and the club's vowel fell from 18.2 to 3.4 dB of ASG with the canceller.)
             if p.level >= self.top_db - RELATIVE_DB {
                 self.peaks[i].harmonic = self.in_series(p.freq, p.level);
             }
