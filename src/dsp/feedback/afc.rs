@@ -641,10 +641,19 @@ mod tests {
     /// canceller urged (as by a howl found) at every block within `urged`: the input and what
     /// the canceller left of it.
     fn through_a_known_path(n: usize, quiet: std::ops::Range<usize>, urged: std::ops::Range<usize>) -> (Vec<f32>, Vec<f32>) {
-        let mut c = Canceller::new(FS);
         let mut st = 0x1234_5678u32;
         let y: Vec<f32> = (0..n).map(|t| if quiet.contains(&t) { 0.0 } else { white(&mut st, 0.3) }).collect();
         let x: Vec<f32> = (0..n).map(|t| heard(&PATH, 1.0, &y, t)).collect();
+        let e = open_loop(&x, &y, urged, |_, _| {});
+        (x, e)
+    }
+
+    /// The input `x` through a fresh canceller with the output `y` (the loop open: `y` does not
+    /// depend on what it leaves), urged at every block that starts within `urged`; `each` sees
+    /// the canceller and the samples done after every block. Returns what it left of `x`.
+    fn open_loop(x: &[f32], y: &[f32], urged: std::ops::Range<usize>, mut each: impl FnMut(usize, &Canceller)) -> Vec<f32> {
+        let mut c = Canceller::new(FS);
+        let n = x.len();
         let mut e = vec![0.0f32; n];
         let mut t = 0;
         while t < n {
@@ -657,8 +666,9 @@ mod tests {
             }
             c.feed(&x[t..t + m], &e[t..t + m], &y[t..t + m]);
             t += m;
+            each(t, &c);
         }
-        (x, e)
+        e
     }
 
     /// What is left of `x` in `e` over `span` (dB).
@@ -786,7 +796,6 @@ mod tests {
     /// ran on through the mute, had shrunk it to 2.6 dB).
     #[test]
     fn a_muted_microphone_under_a_playing_output_does_not_urge() {
-        let mut c = Canceller::new(FS);
         let mut st = 0x1357_9bdfu32;
         let learn = (12.0 * FS) as usize;
         let muted = learn + (URGENT_S * FS) as usize + (1.0 * FS) as usize;
@@ -794,22 +803,8 @@ mod tests {
         let n = back + (0.5 * FS) as usize;
         let y: Vec<f32> = (0..n).map(|_| white(&mut st, 0.3)).collect();
         let x: Vec<f32> = (0..n).map(|t| if (muted..back).contains(&t) { 0.0 } else { heard(&PATH, 1.0, &y, t) }).collect();
-        let mut e = vec![0.0f32; n];
-        let (mut t, mut urged_back) = (0, false);
-        while t < n {
-            let m = c.room().min(n - t);
-            if t < learn {
-                c.urge();
-            }
-            for i in 0..m {
-                e[t + i] = c.cancel(i, x[t + i]);
-            }
-            c.feed(&x[t..t + m], &e[t..t + m], &y[t..t + m]);
-            t += m;
-            if t > back {
-                urged_back |= c.urgent > 0;
-            }
-        }
+        let mut urged_back = false;
+        let e = open_loop(&x, &y, 0..learn, |t, c| urged_back |= t > back && c.urgent > 0);
         let db = residual_db(&x, &e, back + (0.1 * FS) as usize..n);
         println!("after 0.5 s of a muted input under a playing output: urged {urged_back}, residual {db:.1} dB");
         assert!(!urged_back, "the microphone coming back urged the filter to learn");

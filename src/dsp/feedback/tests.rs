@@ -155,19 +155,18 @@ fn a_quiet_howl_growing_fast_is_in_sight_but_not_notched() {
         // Under the note (220 Hz and five harmonics), the howl: from −90 dB at 0.5 s, growing
         // at `rate`, held at `top`.
         let quiet_db = |t: f32| (-90.0 + rate * (t - 0.5).max(0.0)).min(top);
+        let mut x: Vec<f32> = (0..len)
+            .map(|i| {
+                let t = i as f32 / SR;
+                (1..=6).map(|h| 0.3 / h as f32 * (std::f32::consts::TAU * loud * h as f32 * t).sin()).sum::<f32>()
+                    + 10f32.powf(quiet_db(t) / 20.0) * (std::f32::consts::TAU * f * t).sin()
+                    + 1e-4 * noise(&mut seed)
+            })
+            .collect();
         let mut heard_at = None;
-        for (k, chunk) in (0..len).collect::<Vec<_>>().chunks(64).enumerate() {
-            let mut x: Vec<f32> = chunk
-                .iter()
-                .map(|&i| {
-                    let t = i as f32 / SR;
-                    (1..=6).map(|h| 0.3 / h as f32 * (std::f32::consts::TAU * loud * h as f32 * t).sin()).sum::<f32>()
-                        + 10f32.powf(quiet_db(t) / 20.0) * (std::f32::consts::TAU * f * t).sin()
-                        + 1e-4 * noise(&mut seed)
-                })
-                .collect();
-            let n = x.len();
-            fs.process_block(&mut [&mut x], |_| FeedbackSettings::default(), &[1.0; BLOCK][..n]);
+        for (k, c) in x.chunks_mut(64).enumerate() {
+            let n = c.len();
+            fs.process_block(&mut [c], |_| FeedbackSettings::default(), &[1.0; BLOCK][..n]);
             if fs.heard > 0 && heard_at.is_none() {
                 heard_at = Some((k + 1) * 64);
             }
