@@ -59,6 +59,7 @@ fn main() {
     let rooms = Room::all(sr);
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
     if detect_only {
+        bounds(rooms);
         detection(rooms, &sources);
         music(sr);
         return;
@@ -136,7 +137,29 @@ fn main() {
             );
         }
     }
+    bounds(rooms);
     music(sr);
+}
+
+/// What notches alone could add in each room: `Room::notch_bound_db`, ideal notches of the
+/// default width and of the widest the suppressor offers, the default depth, for the counts it
+/// offers. The loop's phase is left out: the bound is on the response's loudest peak, the MSG
+/// whatever the path's phase (a singer who moves turns it), not on where this loop ran away.
+fn bounds(rooms: &[Room]) {
+    let d = livechain::dsp::feedback::FeedbackSettings::default();
+    let counts = [1, 6, 8, 16, 24];
+    let widths = [d.width_oct, 1.0 / 10.0];
+    println!(
+        "\nThe most gain ideal notches ({:.0} dB deep, placed where they help most) could add to the response's loudest peak, dB:",
+        d.max_depth_db
+    );
+    let head: Vec<String> = widths.iter().flat_map(|w| counts.iter().map(move |n| format!("{n} × 1/{:.0} oct", 1.0 / w))).collect();
+    println!("| room | {} | phase |\n| --- |{}", head.join(" | "), " --- |".repeat(head.len() + 1));
+    for room in rooms {
+        let row: Vec<String> =
+            widths.iter().flat_map(|&w| counts.iter().map(move |&n| format!("{:.1}", room.notch_bound_db(n, w, d.max_depth_db)))).collect();
+        println!("| {} | {} | {:.1} |", room.name, row.join(" | "), room.phase_margin_db());
+    }
 }
 
 /// A closed-loop SD, or "runs away".

@@ -135,18 +135,171 @@ impl Room {
     }
 }
 
-/// A response's magnitude, max over frequency, in dB (on a grid far finer than its peaks:
-/// zero-padded to at least 2^20 points): the loop with a flat chain howls once the gain reaches
-/// minus this.
-fn peak_gain(ir: &[f32]) -> f32 {
+/// A response's spectrum (on a grid far finer than its peaks: zero-padded to at least 2^20
+/// points), from 0 Hz to the Nyquist frequency.
+fn spectrum(ir: &[f32]) -> Vec<realfft::num_complex::Complex<f64>> {
     let n = (ir.len() * 8).next_power_of_two().max(1 << 20);
     let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
     let mut x = fft.make_input_vec();
-    for (a, &b) in x.iter_mut().zip(ir) {
-        *a = b as f64;
+    for (d, &s) in x.iter_mut().zip(ir) {
+        *d = s as f64;
     }
     let mut spec = fft.make_output_vec();
     fft.process(&mut x, &mut spec).expect("fft sizes");
-    let peak = spec.iter().map(|c| c.norm_sqr()).fold(0.0f64, f64::max);
+    spec
+}
+
+/// A response's power over frequency, on `spectrum`'s grid.
+fn power_spectrum(ir: &[f32]) -> Vec<f64> {
+    spectrum(ir).iter().map(|c| c.norm_sqr()).collect()
+}
+
+/// A response's magnitude, max over frequency, in dB: the loop with a flat chain howls once the
+/// gain reaches minus this.
+fn peak_gain(ir: &[f32]) -> f32 {
+    let peak = power_spectrum(ir).into_iter().fold(0.0f64, f64::max);
     (10.0 * peak.log10()) as f32
+}
+
+impl Room {
+    /// Where a loop of this response and a flat, positive gain runs away, in dB over the gain
+    /// at which its loudest peak reaches 0 dB (`-peak_gain_db`): a howl needs the loop's phase
+    /// to come round to a whole turn too, so the loop holds until the response's loudest point
+    /// on the positive real axis reaches unity (Nyquist), which may be a quieter peak than its
+    /// loudest.
+    pub fn phase_margin_db(&self) -> f32 {
+        let spec = spectrum(&self.ir);
+        // 0 Hz and the Nyquist frequency are on the axis (a real response's spectrum is real
+        // there), where the phase may touch a whole turn without crossing it.
+        let mut on_axis = spec[0].re.max(spec[spec.len() - 1].re);
+        for w in spec.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if (a.im <= 0.0) != (b.im <= 0.0) {
+                // The crossing of the real axis, by linear interpolation between the bins.
+                let t = a.im / (a.im - b.im);
+                let re = a.re + t * (b.re - a.re);
+                on_axis = on_axis.max(re);
+            }
+        }
+        self.peak_gain_db - (20.0 * on_axis.max(1e-12).log10()) as f32
+    }
+
+    /// The most gain `n` ideal notches could add to this room's loop (dB): notches `width_oct`
+    /// octaves wide that take every peak inside them down by up to `max_depth_db` and leave the
+    /// rest of the response alone, placed where they help most. A real notch cuts less towards
+    /// its edges and turns the phase around it, so no suppressor of `n` such notches adds more
+    /// (a loop's MSG is set by its loudest peak, whatever the detector).
+    pub fn notch_bound_db(&self, n: usize, width_oct: f32, max_depth_db: f32) -> f32 {
+        let power = power_spectrum(&self.ir);
+        let bin_hz = self.sr as f64 / (2 * (power.len() - 1)) as f64;
+        let peaks: Vec<(f64, f64)> = (1..power.len() - 1)
+            .filter(|&k| power[k] > power[k - 1] && power[k] >= power[k + 1])
+            .map(|k| ((k as f64 * bin_hz).log2(), 10.0 * power[k].log10()))
+            .collect();
+        notch_bound(&peaks, n, width_oct as f64, max_depth_db as f64) as f32
+    }
+}
+
+/// `Room::notch_bound_db` on a response's peaks (log2 of the frequency, level in dB): the top
+/// `k` peaks are taken out when `n` bands `width_oct` wide can cover them all (the fewest bands
+/// that cover a set of points on a line: each starts at the lowest point not yet covered), and
+/// the largest such `k` leaves the response's loudest peak at the `k + 1`th, or the top peak
+/// `max_depth_db` down, whichever is louder.
+fn notch_bound(peaks: &[(f64, f64)], n: usize, width_oct: f64, max_depth_db: f64) -> f64 {
+    let mut by_level: Vec<(f64, f64)> = peaks.to_vec();
+    by_level.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let Some(&(_, top)) = by_level.first() else { return 0.0 };
+    let coverable = |k: usize| {
+        let mut at: Vec<f64> = by_level[..k].iter().map(|p| p.0).collect();
+        at.sort_by(f64::total_cmp);
+        let mut bands = 0;
+        let mut end = f64::NEG_INFINITY;
+        for x in at {
+            if x > end {
+                bands += 1;
+                end = x + width_oct;
+            }
+        }
+        bands <= n
+    };
+    // Coverable sets shrink with k: the largest coverable k by bisection.
+    let (mut lo, mut hi) = (0, by_level.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if coverable(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let left = by_level.get(lo).map_or(f64::NEG_INFINITY, |p| p.1);
+    top - left.max(top - max_depth_db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notch_bound_covers_the_loudest_peaks_with_the_fewest_bands() {
+        let oct = |hz: f64| hz.log2();
+        // Two peaks a 70th of an octave apart (one band of a 20th covers both), then ever
+        // quieter ones an octave apart.
+        let peaks = [(oct(100.0), 0.0), (oct(101.0), -1.0), (oct(200.0), -2.0), (oct(400.0), -3.0), (oct(800.0), -5.0)];
+        let bound = |n| notch_bound(&peaks, n, 1.0 / 20.0, 18.0);
+        assert_eq!(bound(0), 0.0);
+        assert_eq!(bound(1), 2.0, "one band takes 100 and 101 Hz: 200 Hz is left");
+        assert_eq!(bound(2), 3.0);
+        assert_eq!(bound(3), 5.0);
+        assert_eq!(bound(4), 18.0, "every peak covered: the notches' depth is the limit");
+        // A band a 200th of an octave wide covers 100 Hz alone.
+        assert_eq!(notch_bound(&peaks, 1, 1.0 / 200.0, 18.0), 1.0);
+        assert_eq!(notch_bound(&peaks, 4, 1.0 / 20.0, 4.0), 4.0);
+    }
+
+    #[test]
+    fn a_comb_has_no_notch_gain_and_one_lone_resonance_the_notches_depth() {
+        let sr = 48_000.0;
+        // A direct sound and one echo 5 ms later: |1 + 0.5 e^{-jωd}| peaks at 1.5 every 200 Hz,
+        // all alike (3.52 dB), so no handful of notches lowers the loudest peak.
+        let mut ir = vec![0.0f32; 480];
+        ir[0] = 1.0;
+        ir[240] = 0.5;
+        let room = Room { name: "comb", sr, ir, delay_ms: 0.0, rt60: 0.0, peak_gain_db: 0.0 };
+        let b = room.notch_bound_db(8, 1.0 / 20.0, 18.0);
+        assert!(b.abs() < 0.01, "comb: {b} dB");
+        // A resonance (a decaying 1 kHz sine, Q about 50) over a weak direct sound: one notch
+        // takes its peak down to where the direct sound's flat response is, about 20 dB lower,
+        // and the 18 dB depth limits it.
+        let ir: Vec<f32> = (0..24_000)
+            .map(|i| {
+                let t = i as f32 / sr;
+                (if i == 0 { 0.1 } else { 0.0 }) + 0.05 * (std::f32::consts::TAU * 1000.0 * t).sin() * (-t * 60.0).exp()
+            })
+            .collect();
+        let room = Room { name: "resonance", sr, ir, delay_ms: 0.0, rt60: 0.0, peak_gain_db: 0.0 };
+        let one = room.notch_bound_db(1, 1.0 / 20.0, 18.0);
+        assert!((one - 18.0).abs() < 0.01, "resonance, one notch: {one} dB");
+        assert!(room.notch_bound_db(0, 1.0 / 20.0, 18.0) == 0.0);
+    }
+
+    #[test]
+    fn the_phase_margin_is_where_jurys_test_puts_the_loops_edge() {
+        // h = z^-1 − 0.5 z^-2: its loudest point, 1.5 at the Nyquist frequency, has the wrong
+        // phase; the positive real axis is met only at 0 Hz, at 0.5. The loop
+        // y = x + k (y[n-1] − 0.5 y[n-2]) has the characteristic z² − k z + 0.5 k, stable (Jury)
+        // while 0.5 k < 1 and 1 − k + 0.5 k > 0: up to k = 2, where a root reaches z = 1. The
+        // peak reaches unity at k = 1/1.5, so the margin is 20 log10(2 × 1.5) = 9.54 dB.
+        let sr = 48_000.0;
+        let ir = vec![0.0, 1.0, -0.5];
+        let peak_gain_db = peak_gain(&ir);
+        assert!((peak_gain_db - 20.0 * 1.5f32.log10()).abs() < 1e-3, "{peak_gain_db}");
+        let room = Room { name: "two taps", sr, ir, delay_ms: 0.0, rt60: 0.0, peak_gain_db };
+        let m = room.phase_margin_db();
+        assert!((m - 20.0 * 3.0f32.log10()).abs() < 0.01, "margin {m} dB");
+        // With the taps' signs alike the loudest point (1.5 at 0 Hz) is on the axis: no margin.
+        let ir = vec![0.0, 1.0, 0.5];
+        let room = Room { name: "two taps", sr, peak_gain_db: peak_gain(&ir), ir, delay_ms: 0.0, rt60: 0.0 };
+        assert!(room.phase_margin_db().abs() < 0.01, "margin {} dB", room.phase_margin_db());
+    }
 }
