@@ -176,21 +176,32 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!(
         "Closed-loop SD: the speaker signal against the source over the step's last second (ERB / flat), and with no suppressor and the loop 6 dB under the response MSG.\n"
     );
-    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "No suppressor: the same step, the howl watched at the frequency it ran away at ({} ms Hann frames): its level {} ms after the step over the source's there, and under the frame's loudest bin; its growth from then to the runaway.\n",
+        (howl::GROWTH_FFT as f32 / howl::SR * 1000.0).round(),
+        howl::GROWTH_AT_MS
+    );
+    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB | no suppressor: runs away after ms | howl Hz | at 50 ms: over the source dB | under the loudest bin dB | growth dB/s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
-            let (off, notch, cancel, held_sd) = howl::detection(room, src);
+            let d = howl::detection(room, src);
+            let g = d.growth;
             println!(
-                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:+.1} | {:.1} | {:.0} |",
                 room.name,
-                fmt(off, howl::OFF_TOP_DB),
-                ms(notch.ms),
-                peak(notch.peak_db),
-                sd(notch.sd),
-                ms(cancel.ms),
-                peak(cancel.peak_db),
-                sd(cancel.sd),
-                held_sd
+                fmt(d.off, howl::OFF_TOP_DB),
+                ms(d.notch.ms),
+                peak(d.notch.peak_db),
+                sd(d.notch.sd),
+                ms(d.cancel.ms),
+                peak(d.cancel.peak_db),
+                sd(d.cancel.sd),
+                d.held_sd,
+                ms(g.runaway_ms),
+                g.hz,
+                g.rise_db,
+                g.under_top_db,
+                g.rate_db_s
             );
         }
     }

@@ -177,7 +177,7 @@ fn a_howl_is_notched_soon_after_the_loop_crosses_unity() {
     for (name, src, most_ms, most_db) in
         [("pink noise", source::pink_noise(sr, 6.0, 9), 100.0, 9.0), ("speech", speech, 160.0, 7.0), ("sung vowel", vowel, 200.0, 9.0)]
     {
-        let (off, notch, cancel, _) = howl::detection(room, &src);
+        let howl::Detection { off, notch, cancel, .. } = howl::detection(room, &src);
         assert!(off.is_some(), "with the suppressor off the loop runs away");
         println!(
             "{name}, {}: first notch {:?} ms after the step, output at most {:+.1} dB over the source; with the canceller: a howl in sight after {:?} ms, {:+.1} dB",
@@ -191,5 +191,51 @@ fn a_howl_is_notched_soon_after_the_loop_crosses_unity() {
         assert!(cancel.peak_db <= 3.0, "{name}, with the canceller: the output rose {:+.1} dB over the source (goal: 6)", cancel.peak_db);
         let seen = cancel.ms.expect("with the canceller, a howl in sight after the step");
         assert!(seen <= 120.0, "{name}, with the canceller: a howl in sight only {seen:.0} ms after the step");
+    }
+}
+
+/// How a howl grows with no suppressor (`howl::growth`, the figures that say what a detector has
+/// to go on), against the loop's own arithmetic. Through a pure delay of D samples at gain k
+/// (δ dB over unity) the howl stands on a comb tooth (a multiple of SR/D), and what the source
+/// put in there comes back every trip: m trips after the step the tooth holds
+/// (k^(m+1) − 1)/(k − 1) times it if the trips add in phase, the square root of the sum of k^2j
+/// if they add as noise does, and either way it rises faster than the δ dB per trip (δ·SR/D per
+/// second) it tends to. Which of the two a 43 ms frame sees depends on whether the tooth (some
+/// SR/(mD) wide) is wider than the frame's bin, so the rate is held between δ·SR/D and the
+/// in-phase build-up's rate over the first trip, and a higher δ must grow faster and run away
+/// sooner.
+#[test]
+fn a_howl_through_a_pure_delay_builds_up_as_the_loops_arithmetic_says() {
+    let sr = howl::SR;
+    let d = 288;
+    let mut ir = vec![0.0f32; d + 1];
+    ir[d] = 1.0;
+    let room = Room { name: "delay", sr, ir, delay_ms: 6.0, rt60: 0.0, peak_gain_db: 0.0 };
+    let noise = source::pink_noise(sr, 6.0, 9);
+    let held = howl::held_under(&room, &noise);
+    let mut last: Option<howl::Growth> = None;
+    for over_db in [0.3f32, 0.5] {
+        let g = howl::growth(&room, &noise, over_db, &held);
+        let ms = g.runaway_ms.expect("a loop over unity runs away");
+        let exponential = over_db * sr / d as f32;
+        // The in-phase build-up from one trip to two, 20 log10(1 + k) dB in one trip.
+        let first_trip = 20.0 * (1.0 + 10f32.powf(over_db / 20.0)).log10() * sr / d as f32;
+        println!(
+            "{over_db} dB over: ran away after {ms:.0} ms at {:.0} Hz, grew {:.0} dB/s (δ per trip {exponential:.0}, the first trip {first_trip:.0})",
+            g.hz, g.rate_db_s
+        );
+        assert!(
+            (exponential..first_trip).contains(&g.rate_db_s),
+            "{over_db} dB over: grew {:.0} dB/s, outside {exponential:.0} to {first_trip:.0}",
+            g.rate_db_s
+        );
+        let tooth = sr / d as f32;
+        let off = (g.hz / tooth - (g.hz / tooth).round()).abs() * tooth;
+        assert!(off <= sr / howl::GROWTH_FFT as f32, "howl at {:.0} Hz, {off:.0} Hz off the comb's teeth", g.hz);
+        if let Some(before) = last {
+            assert!(g.rate_db_s > before.rate_db_s, "{over_db} dB over grew no faster than less over: {g:?} {before:?}");
+            assert!(ms < before.runaway_ms.unwrap_or(f32::MAX), "{over_db} dB over ran away no sooner: {g:?} {before:?}");
+        }
+        last = Some(g);
     }
 }

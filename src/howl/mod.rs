@@ -279,11 +279,94 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
 /// (over the response's MSG when it never ran away), with the notches (mode "notch + fixed")
 /// and with the canceller; and the closed-loop SD of the reference, the loop held under the MSG
 /// with no suppressor, over the same last second as the steps'.
-pub fn detection(room: &Room, src: &[f32]) -> (Option<f32>, Step, Step, Distortion) {
+pub fn detection(room: &Room, src: &[f32]) -> Detection {
     let off = off_msg(room, src);
     let over = off.unwrap_or(0.0) + STEP_DB;
     let held = held_under(room, src);
-    (off, step(room, src, over, NOTCH, &held), step(room, src, over, CANCEL, &held), last_second_sd(src, &held.out))
+    Detection {
+        off,
+        notch: step(room, src, over, NOTCH, &held),
+        cancel: step(room, src, over, CANCEL, &held),
+        held_sd: last_second_sd(src, &held.out),
+        growth: growth(room, src, over, &held),
+    }
+}
+
+/// The detection figures of a room and source (`detection`).
+#[derive(Debug, Clone, Copy)]
+pub struct Detection {
+    /// Where the rising loop ran away with the suppressor off (`off_msg`).
+    pub off: Option<f32>,
+    /// The step `STEP_DB` over it, with the notches and with the canceller.
+    pub notch: Step,
+    pub cancel: Step,
+    /// The closed-loop SD of the loop held 6 dB under the response's MSG, no suppressor.
+    pub held_sd: Distortion,
+    /// The same step with no suppressor: what a detector has to go on.
+    pub growth: Growth,
+}
+
+/// A howl left to grow: the `step` with no suppressor, watched at the frequency it ran away at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Growth {
+    /// From the step to the output running away (ms; None: it did not in two seconds). The rest
+    /// are NaN when it ran away within `GROWTH_AT_MS` and a frame.
+    pub runaway_ms: Option<f32>,
+    /// The howl's frequency (Hz): the loudest bin of the output's last `GROWTH_FFT` samples
+    /// before it ran away.
+    pub hz: f32,
+    /// The howl's level at that frequency `GROWTH_AT_MS` after the step over the source's
+    /// there at the same moment (the loop held under the MSG, `held_under`), dB.
+    pub rise_db: f32,
+    /// And under the loudest bin of the same frame: a howl must stand out of the source's
+    /// spectrum before any detector can tell it from the source.
+    pub under_top_db: f32,
+    /// How fast it grew (dB/s): its level at the runaway over its level `GROWTH_AT_MS` after
+    /// the step, over the time between.
+    pub rate_db_s: f32,
+}
+
+/// The frame `growth` looks at the howl through (Hann, 43 ms at 48 kHz: 23 Hz bins).
+pub const GROWTH_FFT: usize = 2048;
+/// When `growth` reads how far the howl has come: the goal's 50 ms after the step.
+pub const GROWTH_AT_MS: f32 = 50.0;
+
+/// The step of `step` (`over_db` over the response's MSG after two seconds 6 dB under it) with
+/// the suppressor off: how long the howl takes to run away, and how far over the source and
+/// under the source's loudest frequency it is `GROWTH_AT_MS` after the step.
+pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth {
+    let (t0, gain) = step_gain(room, over_db);
+    let run = run_loop(&mut host(None), room, src, 2 * t0, gain, rms_db(src));
+    let at = t0 + (GROWTH_AT_MS * 0.001 * SR) as usize;
+    let Some(end) = run.runaway_at else { return Growth::default() };
+    let runaway_ms = Some((end - t0) as f32 / SR * 1000.0);
+    if end < at + GROWTH_FFT {
+        // Away before there was anything to watch it grow by.
+        return Growth { runaway_ms, hz: f32::NAN, rise_db: f32::NAN, under_top_db: f32::NAN, rate_db_s: f32::NAN };
+    }
+    let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(GROWTH_FFT);
+    let spectrum = |x: &[f32]| -> Vec<f64> {
+        let mut frame = fft.make_input_vec();
+        for (i, (f, &v)) in frame.iter_mut().zip(x).enumerate() {
+            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / GROWTH_FFT as f64).cos();
+            *f = v as f64 * w;
+        }
+        let mut out = fft.make_output_vec();
+        fft.process(&mut frame, &mut out).expect("fft sizes");
+        out.iter().map(|c| 10.0 * (c.norm_sqr() + 1e-30).log10()).collect()
+    };
+    let last = spectrum(&run.out[end - GROWTH_FFT..end]);
+    let k = (1..last.len()).max_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap_or(1);
+    let now = spectrum(&run.out[at - GROWTH_FFT..at]);
+    let before = spectrum(&held.out[at - GROWTH_FFT..at]);
+    let top = now.iter().copied().fold(f64::MIN, f64::max);
+    Growth {
+        runaway_ms,
+        hz: k as f32 * SR / GROWTH_FFT as f32,
+        rise_db: (now[k] - before[k]) as f32,
+        under_top_db: (top - now[k]) as f32,
+        rate_db_s: ((last[k] - now[k]) / ((end - at) as f64 / SR as f64)) as f32,
+    }
 }
 
 /// The loop held 6 dB under the room's response MSG for four seconds, suppressor off: the
@@ -302,17 +385,24 @@ pub fn held_under(room: &Room, src: &[f32]) -> LoopRun {
 /// against the long-term level would count a syllable as a howl. A loop that ran away (its
 /// output `RUNAWAY_DB` over the source's level) scores an infinite peak.
 pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -> Step {
-    let msg = -room.peak_gain_db;
     let ref_db = rms_db(src);
-    let t0 = (2.0 * SR) as usize;
+    let (t0, gain) = step_gain(room, over_db);
     let mut h = host(Some(mode));
-    let run = run_loop(&mut h, room, src, 2 * t0, |pos| if pos < t0 { msg - 6.0 } else { msg + over_db }, ref_db);
+    let run = run_loop(&mut h, room, src, 2 * t0, gain, ref_db);
     // The notches act on a howl found; the canceller on one in sight, however quiet.
     let first = if mode >= CANCEL { run.first_heard_at } else { run.first_notch_at };
     let detect = first.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
     let peak_db = if run.runaway_at.is_some() { f32::INFINITY } else { loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) };
     let sd = run.runaway_at.is_none().then(|| last_second_sd(src, &run.out));
     Step { ms: detect, peak_db, sd }
+}
+
+/// The step's loop gain: 6 dB under the response's MSG for two seconds, then `over_db` over it;
+/// and the sample of the step.
+fn step_gain(room: &Room, over_db: f32) -> (usize, impl Fn(usize) -> f32) {
+    let msg = -room.peak_gain_db;
+    let t0 = (2.0 * SR) as usize;
+    (t0, move |pos: usize| if pos < t0 { msg - 6.0 } else { msg + over_db })
 }
 
 /// `closed_loop_sd` over the last second of a four-second `step` (or `held_under`) run.
