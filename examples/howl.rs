@@ -59,7 +59,7 @@ fn main() {
     let rooms = Room::all(sr);
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
     if detect_only {
-        bounds(rooms);
+        bounds(rooms, &sources[0].1);
         detection(rooms, &sources);
         music(sr);
         return;
@@ -137,27 +137,38 @@ fn main() {
             );
         }
     }
-    bounds(rooms);
+    bounds(rooms, &sources[0].1);
     music(sr);
 }
 
-/// What notches alone could add in each room: `Room::notch_bound_db`, ideal notches of the
-/// default width and of the widest the suppressor offers, the default depth, for the counts it
-/// offers. The loop's phase is left out: the bound is on the response's loudest peak, the MSG
-/// whatever the path's phase (a singer who moves turns it), not on where this loop ran away.
-fn bounds(rooms: &[Room]) {
+/// What the suppressor's own bells could add to each room's loudest peak, each on the loudest
+/// point left (`Room::greedy_notches_db`), at the default depth and width and the widest the
+/// suppressor offers, for the counts it offers, and what the most of them do to speech (their
+/// spectral distortion, loop open). The loop's phase is left out (a singer who moves turns it);
+/// the last column is where it puts the edge (`Room::phase_margin_db`).
+fn bounds(rooms: &[Room], speech: &[f32]) {
     let d = livechain::dsp::feedback::FeedbackSettings::default();
     let counts = [1, 6, 8, 16, 24];
     let widths = [d.width_oct, 1.0 / 10.0];
     println!(
-        "\nThe most gain ideal notches ({:.0} dB deep, placed where they help most) could add to the response's loudest peak, dB:",
-        d.max_depth_db
+        "\nWhat the suppressor's notches ({:.0} dB deep, each on the loudest point left) add to the response's loudest peak, dB, and the SD of the {} on speech (ERB / flat):",
+        d.max_depth_db,
+        counts[counts.len() - 1]
     );
-    let head: Vec<String> = widths.iter().flat_map(|w| counts.iter().map(move |n| format!("{n} × 1/{:.0} oct", 1.0 / w))).collect();
-    println!("| room | {} | phase |\n| --- |{}", head.join(" | "), " --- |".repeat(head.len() + 1));
+    let mut head: Vec<String> = Vec::new();
+    for w in widths {
+        head.extend(counts.iter().map(|n| format!("{n} × 1/{:.0} oct", 1.0 / w)));
+        head.push(format!("SD of {} × 1/{:.0} dB", counts[counts.len() - 1], 1.0 / w));
+    }
+    println!("| room | {} | Nyquist edge over the response MSG dB |\n| --- |{}", head.join(" | "), " --- |".repeat(head.len() + 1));
     for room in rooms {
-        let row: Vec<String> =
-            widths.iter().flat_map(|&w| counts.iter().map(move |&n| format!("{:.1}", room.notch_bound_db(n, w, d.max_depth_db)))).collect();
+        let mut row: Vec<String> = Vec::new();
+        for w in widths {
+            let placed = room.greedy_notches_db(counts[counts.len() - 1], w, d.max_depth_db);
+            row.extend(counts.iter().map(|&n| format!("{:.1}", placed[n - 1].1)));
+            let notches: Vec<(f32, f32)> = placed.iter().map(|&(hz, _)| (hz, d.max_depth_db)).collect();
+            row.push(howl::spectral_distortion_at(speech, &notches, w).to_string());
+        }
         println!("| {} | {} | {:.1} |", room.name, row.join(" | "), room.phase_margin_db());
     }
 }

@@ -278,7 +278,8 @@ pub fn measure(room: &Room, name: &str, src: &[f32]) -> Figures {
 /// (dB over the response's MSG, None: not by 6 dB over it), then `step` to `STEP_DB` over that
 /// (over the response's MSG when it never ran away), with the notches (mode "notch + fixed")
 /// and with the canceller; and the closed-loop SD of the reference, the loop held under the MSG
-/// with no suppressor, over the same last second as the steps'.
+/// with no suppressor, over the same last second as the steps'; and the same step with no
+/// suppressor, watched at the howl's frequency (`growth`).
 pub fn detection(room: &Room, src: &[f32]) -> Detection {
     let off = off_msg(room, src);
     let over = off.unwrap_or(0.0) + STEP_DB;
@@ -310,15 +311,16 @@ pub struct Detection {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Growth {
     /// From the step to the output running away (ms; None: it did not in two seconds). The rest
-    /// are NaN when it ran away within `GROWTH_AT_MS` and a frame.
+    /// are NaN when it did not, or ran away within `GROWTH_AT_MS` and a frame.
     pub runaway_ms: Option<f32>,
     /// The howl's frequency (Hz): the loudest bin of the output's last `GROWTH_FFT` samples
     /// before it ran away.
     pub hz: f32,
-    /// The howl's level at that frequency `GROWTH_AT_MS` after the step over the source's
-    /// there at the same moment (the loop held under the MSG, `held_under`), dB.
+    /// The output's level at that frequency `GROWTH_AT_MS` after the step over the same bin of
+    /// the loop held 6 dB under the MSG at the same moment (`held_under`), dB: the howl and the
+    /// loop's colouring of the source together.
     pub rise_db: f32,
-    /// And under the loudest bin of the same frame: a howl must stand out of the source's
+    /// And under the output's loudest bin in the same frame (dB): a howl must stand out of the
     /// spectrum before any detector can tell it from the source.
     pub under_top_db: f32,
     /// How fast it grew (dB/s): its level at the runaway over its level `GROWTH_AT_MS` after
@@ -338,11 +340,12 @@ pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth 
     let (t0, gain) = step_gain(room, over_db);
     let run = run_loop(&mut host(None), room, src, 2 * t0, gain, rms_db(src));
     let at = t0 + (GROWTH_AT_MS * 0.001 * SR) as usize;
-    let Some(end) = run.runaway_at else { return Growth::default() };
+    let unmeasured = |runaway_ms| Growth { runaway_ms, hz: f32::NAN, rise_db: f32::NAN, under_top_db: f32::NAN, rate_db_s: f32::NAN };
+    let Some(end) = run.runaway_at.filter(|&p| p > t0) else { return unmeasured(None) };
     let runaway_ms = Some((end - t0) as f32 / SR * 1000.0);
     if end < at + GROWTH_FFT {
         // Away before there was anything to watch it grow by.
-        return Growth { runaway_ms, hz: f32::NAN, rise_db: f32::NAN, under_top_db: f32::NAN, rate_db_s: f32::NAN };
+        return unmeasured(runaway_ms);
     }
     let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(GROWTH_FFT);
     let spectrum = |x: &[f32]| -> Vec<f64> {
@@ -359,7 +362,7 @@ pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth 
     let k = (1..last.len()).max_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap_or(1);
     let now = spectrum(&run.out[at - GROWTH_FFT..at]);
     let before = spectrum(&held.out[at - GROWTH_FFT..at]);
-    let top = now.iter().copied().fold(f64::MIN, f64::max);
+    let top = now[1..].iter().copied().fold(f64::MIN, f64::max);
     Growth {
         runaway_ms,
         hz: k as f32 * SR / GROWTH_FFT as f32,
@@ -462,13 +465,24 @@ fn loudest_100ms(out: &[f32], from: usize) -> f32 {
 /// The spectral distortion (`frame_sd`) of a set of notches on `src` (loop open): the notched
 /// against the dry signal.
 pub fn spectral_distortion(src: &[f32], notches: &[(f32, f32)]) -> Distortion {
+    spectral_distortion_at(src, notches, crate::dsp::feedback::FeedbackSettings::default().width_oct)
+}
+
+/// `spectral_distortion` with notches `width_oct` octaves wide.
+pub fn spectral_distortion_at(src: &[f32], notches: &[(f32, f32)], width_oct: f32) -> Distortion {
     use crate::dsp::feedback::{FeedbackSettings, FeedbackSuppressor};
     let mut fs = FeedbackSuppressor::default();
     fs.prepare(SR);
     fs.hold(notches);
     let mut y = src.to_vec();
     // No new notch: the least sensitivity, and nothing here howls.
-    let s = FeedbackSettings { sensitivity: 0.0, release_s: 1e9, notches: crate::dsp::feedback::MAX_COUNT, ..FeedbackSettings::default() };
+    let s = FeedbackSettings {
+        sensitivity: 0.0,
+        release_s: 1e9,
+        notches: crate::dsp::feedback::MAX_COUNT,
+        width_oct,
+        ..FeedbackSettings::default()
+    };
     for c in y.chunks_mut(crate::dsp::BLOCK) {
         let n = c.len();
         fs.process_block(&mut [c], |_| s, &[1.0; crate::dsp::BLOCK][..n]);

@@ -181,107 +181,47 @@ impl Room {
                 on_axis = on_axis.max(re);
             }
         }
-        self.peak_gain_db - (20.0 * on_axis.max(1e-12).log10()) as f32
+        if on_axis <= 0.0 {
+            // Never on the positive axis: no positive gain makes it howl.
+            return f32::INFINITY;
+        }
+        self.peak_gain_db - (20.0 * on_axis.log10()) as f32
     }
 
-    /// The most gain `n` ideal notches could add to this room's loop (dB): notches `width_oct`
-    /// octaves wide that take every peak inside them down by up to `max_depth_db` and leave the
-    /// rest of the response alone, placed where they help most. A real notch cuts less towards
-    /// its edges and turns the phase around it, so no suppressor of `n` such notches adds more
-    /// (a loop's MSG is set by its loudest peak, whatever the detector).
-    pub fn notch_bound_db(&self, n: usize, width_oct: f32, max_depth_db: f32) -> f32 {
+    /// What the suppressor's own notches (`dsp::feedback::notch`: bells `width_oct` wide,
+    /// `depth_db` deep) add to this room's loudest peak when each in turn goes on the loudest
+    /// point left, as a suppressor notches the howl of the moment: the gain after each of the
+    /// first `n` (one per notch: its frequency in Hz, the gain in dB with it and those before).
+    /// Achievable: not the best placement, which may do better.
+    pub fn greedy_notches_db(&self, n: usize, width_oct: f32, depth_db: f32) -> Vec<(f32, f32)> {
         let power = power_spectrum(&self.ir);
-        let bin_hz = self.sr as f64 / (2 * (power.len() - 1)) as f64;
-        let peaks: Vec<(f64, f64)> = (1..power.len() - 1)
-            .filter(|&k| power[k] > power[k - 1] && power[k] >= power[k + 1])
-            .map(|k| ((k as f64 * bin_hz).log2(), 10.0 * power[k].log10()))
-            .collect();
-        notch_bound(&peaks, n, width_oct as f64, max_depth_db as f64) as f32
-    }
-}
-
-/// `Room::notch_bound_db` on a response's peaks (log2 of the frequency, level in dB): the top
-/// `k` peaks are taken out when `n` bands `width_oct` wide can cover them all (the fewest bands
-/// that cover a set of points on a line: each starts at the lowest point not yet covered), and
-/// the largest such `k` leaves the response's loudest peak at the `k + 1`th, or the top peak
-/// `max_depth_db` down, whichever is louder.
-fn notch_bound(peaks: &[(f64, f64)], n: usize, width_oct: f64, max_depth_db: f64) -> f64 {
-    let mut by_level: Vec<(f64, f64)> = peaks.to_vec();
-    by_level.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let Some(&(_, top)) = by_level.first() else { return 0.0 };
-    let coverable = |k: usize| {
-        let mut at: Vec<f64> = by_level[..k].iter().map(|p| p.0).collect();
-        at.sort_by(f64::total_cmp);
-        let mut bands = 0;
-        let mut end = f64::NEG_INFINITY;
-        for x in at {
-            if x > end {
-                bands += 1;
-                end = x + width_oct;
+        let bin_hz = self.sr / (2 * (power.len() - 1)) as f32;
+        let level: Vec<f32> = power.iter().map(|&p| (10.0 * (p + 1e-30).log10()) as f32).collect();
+        let top = level.iter().copied().fold(f32::MIN, f32::max);
+        // The cut so far at each bin (dB, ≤ 0); 0 Hz and the Nyquist frequency left out, as the
+        // detector leaves them.
+        let mut cut = vec![0.0f32; level.len()];
+        let loudest = |cut: &[f32]| (1..level.len() - 1).max_by(|&a, &b| (level[a] + cut[a]).total_cmp(&(level[b] + cut[b])));
+        let mut gains = Vec::with_capacity(n);
+        for _ in 0..n {
+            let Some(k) = loudest(&cut) else { break };
+            let hz = k as f32 * bin_hz;
+            let mut notch = crate::dsp::feedback::notch::Notch::default();
+            notch.place(hz, depth_db, width_oct, self.sr);
+            notch.depth = depth_db;
+            for (i, c) in cut.iter_mut().enumerate().skip(1) {
+                *c += notch.db_at(i as f32 * bin_hz, self.sr);
             }
+            let k = loudest(&cut).unwrap_or(k);
+            gains.push((hz, top - (level[k] + cut[k])));
         }
-        bands <= n
-    };
-    // Coverable sets shrink with k: the largest coverable k by bisection.
-    let (mut lo, mut hi) = (0, by_level.len());
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if coverable(mid) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
+        gains
     }
-    let left = by_level.get(lo).map_or(f64::NEG_INFINITY, |p| p.1);
-    top - left.max(top - max_depth_db)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_notch_bound_covers_the_loudest_peaks_with_the_fewest_bands() {
-        let oct = |hz: f64| hz.log2();
-        // Two peaks a 70th of an octave apart (one band of a 20th covers both), then ever
-        // quieter ones an octave apart.
-        let peaks = [(oct(100.0), 0.0), (oct(101.0), -1.0), (oct(200.0), -2.0), (oct(400.0), -3.0), (oct(800.0), -5.0)];
-        let bound = |n| notch_bound(&peaks, n, 1.0 / 20.0, 18.0);
-        assert_eq!(bound(0), 0.0);
-        assert_eq!(bound(1), 2.0, "one band takes 100 and 101 Hz: 200 Hz is left");
-        assert_eq!(bound(2), 3.0);
-        assert_eq!(bound(3), 5.0);
-        assert_eq!(bound(4), 18.0, "every peak covered: the notches' depth is the limit");
-        // A band a 200th of an octave wide covers 100 Hz alone.
-        assert_eq!(notch_bound(&peaks, 1, 1.0 / 200.0, 18.0), 1.0);
-        assert_eq!(notch_bound(&peaks, 4, 1.0 / 20.0, 4.0), 4.0);
-    }
-
-    #[test]
-    fn a_comb_has_no_notch_gain_and_one_lone_resonance_the_notches_depth() {
-        let sr = 48_000.0;
-        // A direct sound and one echo 5 ms later: |1 + 0.5 e^{-jωd}| peaks at 1.5 every 200 Hz,
-        // all alike (3.52 dB), so no handful of notches lowers the loudest peak.
-        let mut ir = vec![0.0f32; 480];
-        ir[0] = 1.0;
-        ir[240] = 0.5;
-        let room = Room { name: "comb", sr, ir, delay_ms: 0.0, rt60: 0.0, peak_gain_db: 0.0 };
-        let b = room.notch_bound_db(8, 1.0 / 20.0, 18.0);
-        assert!(b.abs() < 0.01, "comb: {b} dB");
-        // A resonance (a decaying 1 kHz sine, Q about 50) over a weak direct sound: one notch
-        // takes its peak down to where the direct sound's flat response is, about 20 dB lower,
-        // and the 18 dB depth limits it.
-        let ir: Vec<f32> = (0..24_000)
-            .map(|i| {
-                let t = i as f32 / sr;
-                (if i == 0 { 0.1 } else { 0.0 }) + 0.05 * (std::f32::consts::TAU * 1000.0 * t).sin() * (-t * 60.0).exp()
-            })
-            .collect();
-        let room = Room { name: "resonance", sr, ir, delay_ms: 0.0, rt60: 0.0, peak_gain_db: 0.0 };
-        let one = room.notch_bound_db(1, 1.0 / 20.0, 18.0);
-        assert!((one - 18.0).abs() < 0.01, "resonance, one notch: {one} dB");
-        assert!(room.notch_bound_db(0, 1.0 / 20.0, 18.0) == 0.0);
-    }
 
     #[test]
     fn the_phase_margin_is_where_jurys_test_puts_the_loops_edge() {
@@ -301,5 +241,47 @@ mod tests {
         let ir = vec![0.0, 1.0, 0.5];
         let room = Room { name: "two taps", sr, peak_gain_db: peak_gain(&ir), ir, delay_ms: 0.0, rt60: 0.0 };
         assert!(room.phase_margin_db().abs() < 0.01, "margin {} dB", room.phase_margin_db());
+        // h = 0.5 z^-1 − z^-2: loudest at the Nyquist frequency (1.5, the wrong phase), negative
+        // at 0 Hz; the characteristic z² − 0.5 k z + k is stable (Jury) while k < 1, where its
+        // roots reach the unit circle at cos θ = 1/4 (10.07 kHz), H = 1 there: a crossing of
+        // the axis between the bins, 20 log10(1.5) = 3.52 dB under the peak.
+        let ir = vec![0.0, 0.5, -1.0];
+        let room = Room { name: "two taps", sr, peak_gain_db: peak_gain(&ir), ir, delay_ms: 0.0, rt60: 0.0 };
+        let m = room.phase_margin_db();
+        assert!((m - 20.0 * 1.5f32.log10()).abs() < 0.01, "margin {m} dB");
+        // H = −1 at every frequency (an inverted path with no delay: y = x − k y): never on the
+        // positive axis, and no positive gain makes it howl. (Delayed by a sample it is −e^{−jω},
+        // +1 at the Nyquist frequency, and howls there at unity.)
+        let ir = vec![-1.0];
+        let room = Room { name: "inverted", sr, peak_gain_db: peak_gain(&ir), ir, delay_ms: 0.0, rt60: 0.0 };
+        assert!(room.phase_margin_db().is_infinite());
+        let ir = vec![0.0, -1.0];
+        let room = Room { name: "inverted", sr, peak_gain_db: peak_gain(&ir), ir, delay_ms: 0.0, rt60: 0.0 };
+        assert!(room.phase_margin_db().abs() < 0.01, "margin {} dB", room.phase_margin_db());
+    }
+
+    #[test]
+    fn greedy_notches_take_a_lone_resonance_down_by_their_depth_and_a_comb_not_at_all() {
+        let sr = 48_000.0;
+        // A resonance (a decaying 1 kHz sine, Q about 50) standing some 46 dB over a weak direct
+        // sound: one 18 dB bell on its peak takes it down by nearly the bell's depth (less what
+        // the bell leaves of the resonance's skirt).
+        let ir: Vec<f32> = (0..24_000)
+            .map(|i| {
+                let t = i as f32 / sr;
+                (if i == 0 { 0.1 } else { 0.0 }) + 0.05 * (std::f32::consts::TAU * 1000.0 * t).sin() * (-t * 60.0).exp()
+            })
+            .collect();
+        let room = Room { name: "resonance", sr, ir, delay_ms: 0.0, rt60: 0.0, peak_gain_db: 0.0 };
+        let g: Vec<f32> = room.greedy_notches_db(2, 1.0 / 20.0, 18.0).into_iter().map(|(_, g)| g).collect();
+        assert!(g[0] > 12.0 && g[0] <= 18.0 + 1e-3, "one bell on a resonance: {g:?}");
+        assert!(g[1] >= g[0], "a second bell takes nothing back: {g:?}");
+        // A comb of equal teeth 200 Hz apart: a bell on one tooth leaves the others as loud.
+        let mut ir = vec![0.0f32; 480];
+        ir[0] = 1.0;
+        ir[240] = 0.5;
+        let room = Room { name: "comb", sr, ir, delay_ms: 0.0, rt60: 0.0, peak_gain_db: 0.0 };
+        let g: Vec<f32> = room.greedy_notches_db(8, 1.0 / 20.0, 18.0).into_iter().map(|(_, g)| g).collect();
+        assert!(g.iter().all(|v| v.abs() < 0.01), "comb: {g:?}");
     }
 }
