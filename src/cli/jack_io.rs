@@ -303,10 +303,51 @@ struct ChainHandler {
     worst_ns: u64,
     cycles: u64,
     frames: u64,
+    quiet: Arc<Quiet>,
+}
+
+/// Asks a process callback to go quiet before its client is deactivated, and counts the cycles
+/// it has since run quietly. jack2 stops a realtime client's thread with an asynchronous
+/// `pthread_cancel`, which may land anywhere in the callback; a cancel that lands in Rust code
+/// unwinds into an `extern "C"` frame and aborts the whole program ("FATAL: exception not
+/// rethrown": `livechain sweep` at 32 frames, with the chain taking five times its period,
+/// ended so). A quiet callback returns at once, so the thread is all but always waiting in
+/// JACK's own code when the cancel comes.
+#[derive(Default)]
+struct Quiet {
+    asked: std::sync::atomic::AtomicBool,
+    cycles: std::sync::atomic::AtomicU64,
+}
+
+impl Quiet {
+    /// True (and one more quiet cycle counted) once asked.
+    fn now(&self) -> bool {
+        let asked = self.asked.load(Ordering::Acquire);
+        if asked {
+            self.cycles.fetch_add(1, Ordering::Release);
+        }
+        asked
+    }
+
+    /// Asks, and waits for two quiet cycles (the first may have begun before the question) or
+    /// `limit`, whichever is first.
+    fn ask(&self, limit: Duration) {
+        self.asked.store(true, Ordering::Release);
+        let t = Instant::now();
+        while self.cycles.load(Ordering::Acquire) < 2 && t.elapsed() < limit {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
 }
 
 impl jack::ProcessHandler for ChainHandler {
     fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        if self.quiet.now() {
+            for o in &mut self.outs {
+                o.as_mut_slice(ps).fill(0.0);
+            }
+            return jack::Control::Continue;
+        }
         let t = Instant::now();
         let _ftz = livechain::dsp::denormal::DenormalGuard::new();
         let [o0, o1] = &mut self.outs;
@@ -345,12 +386,25 @@ pub fn run_chain(params: Arc<LivechainParams>, seconds: f64) -> Result<LiveRun> 
     livechain::host::prime_smoothers(&params, sr);
     chain.reset(&params);
     let xruns = Arc::new(AtomicUsize::new(0));
-    let handler =
-        ChainHandler { ins, outs, chain, params, bridge: Arc::new(Bridge::default()), busy_ns: 0, worst_ns: 0, cycles: 0, frames: 0 };
+    let quiet = Arc::new(Quiet::default());
+    let handler = ChainHandler {
+        ins,
+        outs,
+        chain,
+        params,
+        bridge: Arc::new(Bridge::default()),
+        busy_ns: 0,
+        worst_ns: 0,
+        cycles: 0,
+        frames: 0,
+        quiet: quiet.clone(),
+    };
     let active = client.activate_async(Xruns(xruns.clone()), handler)?;
     // A noise source feeding our inputs, so the chain works on signal, not silence.
     let noise = NoiseSource::start(&names)?;
     std::thread::sleep(Duration::from_secs_f64(seconds));
+    // (A second is twenty of the longest periods the sweep tries.)
+    quiet.ask(Duration::from_secs(1));
     let (_, _, h) = active.deactivate()?;
     drop(noise);
     let period_ns = if h.cycles > 0 { h.frames as f64 / h.cycles as f64 / sr as f64 * 1e9 } else { 1.0 };

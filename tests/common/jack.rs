@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 pub struct Stop(pub Child);
 impl Drop for Stop {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        // Only a child not reaped yet: once `try_wait` has collected its status (a test asking
+        // whether it ended) its PID is free for another process, which `kill` would hit. A child
+        // that ends after this check stays a zombie, holding its PID, until `reap` collects it.
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        }
         reap(&mut self.0, Duration::from_secs(5));
     }
 }
