@@ -7,6 +7,11 @@ use common::jack::{start_server, Stop};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// One test of this file at a time: each runs a JACK server of its own, and two dummy servers
+/// with clients at 32 to 64 frames on a two-core machine (the debug chain taking several periods)
+/// lost both servers at once in CI ("no JACK server is running" in both tests).
+static ONE_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// What jack_iodelay reports for its own output wired to its own input ("N frames").
 fn iodelay(server: &str) -> f64 {
     let out = std::env::temp_dir().join(format!("iodelay-{server}.txt"));
@@ -53,6 +58,7 @@ fn iodelay(server: &str) -> f64 {
 #[test]
 #[ignore = "system: runs the bundled standalone on a JACK server (cargo xtask test)"]
 fn livechain_latency_agrees_with_jack_iodelay_at_64_and_256_frames() {
+    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
     let bin = common::bundled("Livechain");
     assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
     for period in [64u32, 256] {
@@ -79,6 +85,7 @@ fn livechain_latency_agrees_with_jack_iodelay_at_64_and_256_frames() {
 #[test]
 #[ignore = "system: runs the bundled standalone on a JACK server (cargo xtask test)"]
 fn latency_without_a_server_fails_with_a_clear_message() {
+    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
     let bin = common::bundled("Livechain");
     let out = Command::new(&bin)
         .args(["latency", "--connect"])
@@ -94,6 +101,7 @@ fn latency_without_a_server_fails_with_a_clear_message() {
 #[test]
 #[ignore = "system: runs the bundled standalone on a JACK server (cargo xtask test)"]
 fn sweep_tries_every_buffer_size_and_recommends_a_clean_one() {
+    let _one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
     let bin = common::bundled("Livechain");
     let server = format!("livechain-sweep-{}", std::process::id());
     let _jackd = start_server(&server, 256);
