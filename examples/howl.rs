@@ -188,17 +188,17 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
         "Closed-loop SD: the speaker signal against the source over the step's last second (ERB / flat), and with no suppressor and the loop 6 dB under the response MSG.\n"
     );
     println!(
-        "No suppressor: the same step, the howl watched at the frequency it ran away at ({} ms Hann frames): its level {} ms after the step over the source's there, and under the frame's loudest bin; its growth from then to the runaway.\n",
+        "No suppressor: the same step, the howl watched at the frequency it ran away at ({} ms Hann frames): its level {} ms after the step over the source's there, and under the frame's loudest bin; its growth from then to the runaway; how far it rose in the {1} ms after the step (what a detector sees), and the share of the moments of the loop held under the MSG (no howl) at which the source alone rose as much there in {1} ms, and how many such rises it made a second.\n",
         (howl::GROWTH_FFT as f32 / howl::SR * 1000.0).round(),
         howl::GROWTH_AT_MS
     );
-    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB | no suppressor: runs away after ms | howl Hz | at 50 ms: over the source dB | under the loudest bin dB | growth dB/s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB | no suppressor: runs away after ms | howl Hz | at 50 ms: over the source dB | under the loudest bin dB | growth dB/s | rose in 50 ms dB | source alone as much % | a second |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
             let d = howl::detection(room, src);
             let g = d.growth;
             println!(
-                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:+.1} | {:.1} | {:.0} |",
+                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:+.1} | {:.1} | {:.0} | {:+.1} | {:.0} | {:.1} |",
                 room.name,
                 fmt(d.off, howl::OFF_TOP_DB),
                 ms(d.notch.ms),
@@ -212,7 +212,10 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
                 g.hz,
                 g.rise_db,
                 g.under_top_db,
-                g.rate_db_s
+                g.rate_db_s,
+                g.seen_db,
+                100.0 * g.source.share,
+                g.source.per_s
             );
         }
     }

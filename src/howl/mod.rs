@@ -308,7 +308,7 @@ pub struct Detection {
 }
 
 /// A howl left to grow: the `step` with no suppressor, watched at the frequency it ran away at.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Growth {
     /// From the step to the output running away (ms; None: it did not in two seconds). The rest
     /// are NaN when it did not, or ran away within `GROWTH_AT_MS` and a frame.
@@ -326,6 +326,14 @@ pub struct Growth {
     /// How fast it grew (dB/s): its level at the runaway over its level `GROWTH_AT_MS` after
     /// the step, over the time between.
     pub rate_db_s: f32,
+    /// What a detector sees of it by then (dB): the bin's level `GROWTH_AT_MS` after the step
+    /// over its level in the frame that ends at the step.
+    pub seen_db: f32,
+    /// How often the source does as much by itself: the rises of the same bin by `seen_db` or
+    /// more within `GROWTH_AT_MS` in the loop held 6 dB under the MSG (no howl; `rise_share`).
+    /// A detector that knew the howl's frequency beforehand and notched any such rise there
+    /// would notch the howl-free source that often.
+    pub source: Rises,
 }
 
 /// The frame `growth` looks at the howl through (Hann, 43 ms at 48 kHz: 23 Hz bins).
@@ -339,8 +347,17 @@ pub const GROWTH_AT_MS: f32 = 50.0;
 pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth {
     let (t0, gain) = step_gain(room, over_db);
     let run = run_loop(&mut host(None), room, src, 2 * t0, gain, rms_db(src));
-    let at = t0 + (GROWTH_AT_MS * 0.001 * SR) as usize;
-    let unmeasured = |runaway_ms| Growth { runaway_ms, hz: f32::NAN, rise_db: f32::NAN, under_top_db: f32::NAN, rate_db_s: f32::NAN };
+    let lag = (GROWTH_AT_MS * 0.001 * SR) as usize;
+    let at = t0 + lag;
+    let unmeasured = |runaway_ms| Growth {
+        runaway_ms,
+        hz: f32::NAN,
+        rise_db: f32::NAN,
+        under_top_db: f32::NAN,
+        rate_db_s: f32::NAN,
+        seen_db: f32::NAN,
+        source: Rises { share: f64::NAN, per_s: f64::NAN },
+    };
     let Some(end) = run.runaway_at.filter(|&p| p > t0) else { return unmeasured(None) };
     let runaway_ms = Some((end - t0) as f32 / SR * 1000.0);
     if end < at + GROWTH_FFT {
@@ -348,10 +365,10 @@ pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth 
         return unmeasured(runaway_ms);
     }
     let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(GROWTH_FFT);
+    let window = hann(GROWTH_FFT);
     let spectrum = |x: &[f32]| -> Vec<f64> {
         let mut frame = fft.make_input_vec();
-        for (i, (f, &v)) in frame.iter_mut().zip(x).enumerate() {
-            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / GROWTH_FFT as f64).cos();
+        for ((f, &v), &w) in frame.iter_mut().zip(x).zip(&window) {
             *f = v as f64 * w;
         }
         let mut out = fft.make_output_vec();
@@ -362,13 +379,63 @@ pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth 
     let k = (1..last.len()).max_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap_or(1);
     let now = spectrum(&run.out[at - GROWTH_FFT..at]);
     let before = spectrum(&held.out[at - GROWTH_FFT..at]);
+    let step = bin_db(&run.out[t0 - GROWTH_FFT..t0], k, &window);
     let top = now[1..].iter().copied().fold(f64::MIN, f64::max);
+    let seen = now[k] - step;
     Growth {
         runaway_ms,
         hz: k as f32 * SR / GROWTH_FFT as f32,
         rise_db: (now[k] - before[k]) as f32,
         under_top_db: (top - now[k]) as f32,
         rate_db_s: ((last[k] - now[k]) / ((end - at) as f64 / SR as f64)) as f32,
+        seen_db: seen as f32,
+        // (From half a second in: the loop's first fill is no moment a detector lives through.)
+        source: rise_share(&held.out[(0.5 * SR) as usize..], k, lag, seen),
+    }
+}
+
+/// A Hann window of `n` (periodic).
+fn hann(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()).collect()
+}
+
+/// The power (dB) of bin `k` of `x` through `window` (as long as `x`).
+fn bin_db(x: &[f32], k: usize, window: &[f64]) -> f64 {
+    let n = window.len();
+    let (mut re, mut im) = (0.0f64, 0.0f64);
+    for (i, (&v, &w)) in x.iter().zip(window).enumerate() {
+        let phase = std::f64::consts::TAU * ((k * i) % n) as f64 / n as f64;
+        re += v as f64 * w * phase.cos();
+        im -= v as f64 * w * phase.sin();
+    }
+    10.0 * (re * re + im * im + 1e-30).log10()
+}
+
+/// How often bin `k` of `x` rises by `at_least_db` or more within `lag` samples (`rise_share`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rises {
+    /// The share of the moments (every 5 ms) at which the bin, in a `GROWTH_FFT` Hann frame
+    /// ending there, stood `at_least_db` or more over the frame ending `lag` samples earlier.
+    pub share: f64,
+    /// Those moments' runs (one rise, however many moments it lasts) per second.
+    pub per_s: f64,
+}
+
+/// How often bin `k` of `x` rises by `at_least_db` or more within `lag` samples (a multiple of
+/// 5 ms). For white noise and frames that do not overlap (`lag` ≥ `GROWTH_FFT`), the bin's power
+/// in each frame is exponentially distributed and independent of the other's, so the share is
+/// 1/(1 + 10^(at_least_db/10)).
+pub fn rise_share(x: &[f32], k: usize, lag: usize, at_least_db: f64) -> Rises {
+    let window = hann(GROWTH_FFT);
+    let hop = (0.005 * SR) as usize;
+    assert!(lag.is_multiple_of(hop) && x.len() >= GROWTH_FFT + lag + hop, "{lag} samples apart in {}", x.len());
+    let levels: Vec<f64> = (GROWTH_FFT..=x.len()).step_by(hop).map(|p| bin_db(&x[p - GROWTH_FFT..p], k, &window)).collect();
+    let apart = lag / hop;
+    let over: Vec<bool> = (apart..levels.len()).map(|j| levels[j] - levels[j - apart] >= at_least_db).collect();
+    let runs = over.iter().zip(std::iter::once(&false).chain(&over)).filter(|&(&now, &before)| now && !before).count();
+    Rises {
+        share: over.iter().filter(|&&o| o).count() as f64 / over.len() as f64,
+        per_s: runs as f64 / (over.len() * hop) as f64 * SR as f64,
     }
 }
 
@@ -567,7 +634,7 @@ fn weighted_sd(x: &[f32], y: &[f32], n: usize, weight: &[f64], active: impl Fn(f
     let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
     let (mut a, mut b) = (fft.make_input_vec(), fft.make_input_vec());
     let (mut sa, mut sb) = (fft.make_output_vec(), fft.make_output_vec());
-    let hann: Vec<f64> = (0..n).map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()).collect();
+    let hann = hann(n);
     let mut frames = Vec::new();
     let mut start = 0;
     while start + n <= x.len().min(y.len()) {
@@ -601,4 +668,37 @@ pub fn music_check_in(src: &[f32], mode: f32) -> (u32, f32) {
     // With the canceller, a howl in sight (urging it to learn) counts as much as one notched.
     let counter = if mode >= CANCEL { &h.bridge.fb_heard } else { &h.bridge.fb_found };
     (counter.load(std::sync::atomic::Ordering::Relaxed), rms_db(&l) - rms_db(src))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// White noise through `rise_share` with frames 50 ms apart (not overlapping): each frame's
+    /// bin power is exponential and independent of the other's, so a rise of x dB or more has
+    /// the probability 1/(1 + 10^(x/10)) (the ratio of two such powers, R, has P(R ≥ r) =
+    /// 1/(1 + r)). Thirty seconds give some 700 independent frames, so the share is held within ±0.05, about three
+    /// standard errors.
+    #[test]
+    fn a_noise_bins_rises_are_as_often_as_the_ratio_of_two_exponential_powers() {
+        let mut seed = 0x2545_f491u32;
+        let noise: Vec<f32> = (0..(30.0 * SR) as usize).map(|_| crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5).collect();
+        let lag = (GROWTH_AT_MS * 0.001 * SR) as usize;
+        let mut last = f64::INFINITY;
+        for (k, db) in [(93, 0.0), (200, 3.0), (431, 6.0), (700, 10.0)] {
+            let rises = rise_share(&noise, k, lag, db);
+            let theory = 1.0 / (1.0 + 10f64.powf(db / 10.0));
+            println!(
+                "bin {k}, rises of {db} dB or more: {:.3} of the moments (theory {theory:.3}), {:.1} a second",
+                rises.share, rises.per_s
+            );
+            assert!((rises.share - theory).abs() <= 0.05, "rises of {db} dB: {:.3}, theory {theory:.3}", rises.share);
+            assert!(rises.per_s < last && rises.per_s > 0.0, "{rises:?}");
+            last = rises.per_s;
+        }
+        // A steady tone's bin never rises.
+        let tone: Vec<f32> = (0..(2.0 * SR) as usize).map(|i| (std::f32::consts::TAU * 1000.0 * i as f32 / SR).sin()).collect();
+        let k = (1000.0 / SR * GROWTH_FFT as f32).round() as usize;
+        assert_eq!(rise_share(&tone, k, lag, 1.0).share, 0.0);
+    }
 }
