@@ -180,6 +180,9 @@ fn sd(d: Option<howl::Distortion>) -> String {
 
 /// Detection alone: the step over the MSG the rising loop found with the suppressor off.
 fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
+    let music: Vec<howl::Spectra> = source::music(howl::SR).iter().map(|(_, x)| howl::Spectra::of(x)).collect();
+    let tones: Vec<howl::Spectra> = source::lone_tones(howl::SR).iter().map(|(_, x)| howl::Spectra::of(x)).collect();
+    let lag = (howl::GROWTH_AT_MS * 0.001 * howl::SR) as usize;
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found.\n", howl::STEP_DB);
     println!(
         "Howl peak: the output's loudest 100 ms after the step over the source's loudest 100 ms through the loop held under the MSG.\n"
@@ -188,17 +191,17 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
         "Closed-loop SD: the speaker signal against the source over the step's last second (ERB / flat), and with no suppressor and the loop 6 dB under the response MSG.\n"
     );
     println!(
-        "No suppressor: the same step, the howl watched at the frequency it ran away at ({} ms Hann frames): its level {} ms after the step over the source's there, and under the frame's loudest bin; its growth from then to the runaway; how far it rose in the {1} ms after the step (what a detector sees), and the share of the moments of the loop held under the MSG (no howl) at which the source alone rose as much there in {1} ms, and how many such rises it made a second.\n",
+        "No suppressor: the same step, the howl watched at the frequency it ran away at ({} ms Hann frames): its level {} ms after the step over the source's there, and under the frame's loudest bin; its growth from then to the runaway; what a detector sees {1} ms after the step: how far its bin rose since the step and how far it stands over its loudest neighbour 3 to 5 bins away; and how many times a second the loop held under the MSG (no howl) does as much by itself: the same bin rising as far in {1} ms, the same bin as howl-like by all three features (rise, over its neighbours, under the loudest bin), and any bin from 100 Hz to 10 kHz so (each bin's runs counted); and the music below, with no loop, anywhere so, all of it and its lone tones (the whistle and the sweep, no harmonics to tell them by).\n",
         (howl::GROWTH_FFT as f32 / howl::SR * 1000.0).round(),
         howl::GROWTH_AT_MS
     );
-    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB | no suppressor: runs away after ms | howl Hz | at 50 ms: over the source dB | under the loudest bin dB | growth dB/s | rose in 50 ms dB | source alone as much % | a second |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB | no suppressor: runs away after ms | howl Hz | at 50 ms: over the source dB | under the loudest bin dB | growth dB/s | rose in 50 ms dB | over its neighbours dB | source alone: rises as much /s | as howl-like there /s | anywhere /s | music anywhere /s | its lone tones /s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
             let d = howl::detection(room, src);
             let g = d.growth;
             println!(
-                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:+.1} | {:.1} | {:.0} | {:+.1} | {:.0} | {:.1} |",
+                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:+.1} | {:.1} | {:.0} | {:+.1} | {:+.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
                 room.name,
                 fmt(d.off, howl::OFF_TOP_DB),
                 ms(d.notch.ms),
@@ -213,9 +216,13 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
                 g.rise_db,
                 g.under_top_db,
                 g.rate_db_s,
-                g.seen_db,
-                100.0 * g.source.share,
-                g.source.per_s
+                g.seen.rise_db,
+                g.seen.pnpr_db,
+                g.source.per_s,
+                g.source_alike.per_s,
+                g.anywhere.per_s,
+                howl::Spectra::anywhere_in(&music, lag, &g.seen),
+                howl::Spectra::anywhere_in(&tones, lag, &g.seen)
             );
         }
     }

@@ -326,14 +326,20 @@ pub struct Growth {
     /// How fast it grew (dB/s): its level at the runaway over its level `GROWTH_AT_MS` after
     /// the step, over the time between.
     pub rate_db_s: f32,
-    /// What a detector sees of it by then (dB): the bin's level `GROWTH_AT_MS` after the step
-    /// over its level in the frame that ends at the step.
-    pub seen_db: f32,
-    /// How often the source does as much by itself: the rises of the same bin by `seen_db` or
-    /// more within `GROWTH_AT_MS` in the loop held 6 dB under the MSG (no howl; `rise_share`).
-    /// A detector that knew the howl's frequency beforehand and notched any such rise there
-    /// would notch the howl-free source that often.
+    /// What a detector sees of it by then: the bin's `Features` in the frame that ends
+    /// `GROWTH_AT_MS` after the step, its rise over the frame that ends at the step.
+    pub seen: Features,
+    /// How often the source does as much by itself, in the loop held 6 dB under the MSG (no
+    /// howl): the same bin rising by `seen.rise_db` or more within `GROWTH_AT_MS`
+    /// (`rise_share`). A detector that knew the howl's frequency beforehand and notched any such
+    /// rise there would notch the howl-free source that often.
     pub source: Rises,
+    /// The same bin as howl-like as the howl by all three features at once (`Spectra::alike`).
+    pub source_alike: Rises,
+    /// Any bin from 100 Hz to 10 kHz as howl-like by all three (`Spectra::alike`): what a
+    /// detector that does not know the frequency, and asks no more than the howl shows by then,
+    /// would notch.
+    pub anywhere: Rises,
 }
 
 /// The frame `growth` looks at the howl through (Hann, 43 ms at 48 kHz: 23 Hz bins).
@@ -355,8 +361,10 @@ pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth 
         rise_db: f32::NAN,
         under_top_db: f32::NAN,
         rate_db_s: f32::NAN,
-        seen_db: f32::NAN,
-        source: Rises { share: f64::NAN, per_s: f64::NAN },
+        seen: Features { rise_db: f64::NAN, pnpr_db: f64::NAN, under_top_db: f64::NAN },
+        source: Rises::NONE,
+        source_alike: Rises::NONE,
+        anywhere: Rises::NONE,
     };
     let Some(end) = run.runaway_at.filter(|&p| p > t0) else { return unmeasured(None) };
     let runaway_ms = Some((end - t0) as f32 / SR * 1000.0);
@@ -364,35 +372,140 @@ pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth 
         // Away before there was anything to watch it grow by.
         return unmeasured(runaway_ms);
     }
-    let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(GROWTH_FFT);
-    let window = hann(GROWTH_FFT);
-    let spectrum = |x: &[f32]| -> Vec<f64> {
-        let mut frame = fft.make_input_vec();
-        for ((f, &v), &w) in frame.iter_mut().zip(x).zip(&window) {
-            *f = v as f64 * w;
-        }
-        let mut out = fft.make_output_vec();
-        fft.process(&mut frame, &mut out).expect("fft sizes");
-        out.iter().map(|c| 10.0 * (c.norm_sqr() + 1e-30).log10()).collect()
-    };
+    let mut spectrum = spectra(GROWTH_FFT);
     let last = spectrum(&run.out[end - GROWTH_FFT..end]);
     let k = (1..last.len()).max_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap_or(1);
     let now = spectrum(&run.out[at - GROWTH_FFT..at]);
     let before = spectrum(&held.out[at - GROWTH_FFT..at]);
-    let step = bin_db(&run.out[t0 - GROWTH_FFT..t0], k, &window);
+    let step = spectrum(&run.out[t0 - GROWTH_FFT..t0]);
     let top = now[1..].iter().copied().fold(f64::MIN, f64::max);
-    let seen = now[k] - step;
+    let seen = Features::of(&now, top, &step, k);
+    // (From half a second in: the loop's first fill is no moment a detector lives through.)
+    let (source_alike, anywhere) = Spectra::of(&held.out[(0.5 * SR) as usize..]).alike(lag, Some(k), &seen);
     Growth {
         runaway_ms,
         hz: k as f32 * SR / GROWTH_FFT as f32,
         rise_db: (now[k] - before[k]) as f32,
-        under_top_db: (top - now[k]) as f32,
+        under_top_db: seen.under_top_db as f32,
         rate_db_s: ((last[k] - now[k]) / ((end - at) as f64 / SR as f64)) as f32,
-        seen_db: seen as f32,
-        // (From half a second in: the loop's first fill is no moment a detector lives through.)
-        source: rise_share(&held.out[(0.5 * SR) as usize..], k, lag, seen),
+        seen,
+        source: rise_share(&held.out[(0.5 * SR) as usize..], k, lag, seen.rise_db),
+        source_alike,
+        anywhere,
     }
 }
+
+/// The features of a bin that the literature's detectors weigh, in one frame (dB): how far it
+/// rose over the same bin of an earlier frame (the magnitude slope), how far it stands over its
+/// loudest neighbour 3 to 5 bins away (peak-to-neighbour, past the Hann window's main lobe) and
+/// how far under the frame's loudest bin (the peak-to-peak ratio, negated).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Features {
+    pub rise_db: f64,
+    pub pnpr_db: f64,
+    pub under_top_db: f64,
+}
+
+impl Features {
+    /// Bin `k`'s features in the spectrum `now` (dB) whose loudest bin is `top`, against the
+    /// earlier `then`.
+    fn of(now: &[f64], top: f64, then: &[f64], k: usize) -> Features {
+        let neighbour =
+            (3..=5).flat_map(|m| [k.checked_sub(m), Some(k + m)]).flatten().filter_map(|j| now.get(j)).copied().fold(f64::MIN, f64::max);
+        Features { rise_db: now[k] - then[k], pnpr_db: now[k] - neighbour, under_top_db: top - now[k] }
+    }
+
+    /// As howl-like as `howl` by every feature: rose as far, stands as far out of its
+    /// neighbours, and no further under the loudest bin.
+    pub fn as_howl_like_as(&self, howl: &Features) -> bool {
+        self.rise_db >= howl.rise_db && self.pnpr_db >= howl.pnpr_db && self.under_top_db <= howl.under_top_db
+    }
+}
+
+/// The bins a detector is asked about anywhere (`Spectra::alike`): 100 Hz to 10 kHz.
+fn searched() -> std::ops::RangeInclusive<usize> {
+    let bin = |hz: f32| (hz / SR * GROWTH_FFT as f32).round() as usize;
+    bin(100.0)..=bin(10_000.0)
+}
+
+/// A signal's `GROWTH_FFT` Hann spectra (dB), one ending every `MOMENT` (5 ms), up to the
+/// searched bins' neighbours, and each one's loudest bin.
+pub struct Spectra {
+    frames: Vec<Vec<f64>>,
+    tops: Vec<f64>,
+}
+
+impl Spectra {
+    pub fn of(x: &[f32]) -> Spectra {
+        let mut spectrum = spectra(GROWTH_FFT);
+        let keep = searched().end() + 6;
+        let (mut frames, mut tops) = (Vec::new(), Vec::new());
+        for p in (GROWTH_FFT..=x.len()).step_by(MOMENT) {
+            let mut s = spectrum(&x[p - GROWTH_FFT..p]);
+            tops.push(s[1..].iter().copied().fold(f64::MIN, f64::max));
+            s.truncate(keep);
+            frames.push(s);
+        }
+        Spectra { frames, tops }
+    }
+
+    /// How often the signal's bins are as howl-like as `howl` (`Features::as_howl_like_as`,
+    /// each frame's rise taken over the frame `lag` samples earlier): bin `k` (None: not asked),
+    /// and any bin from 100 Hz to 10 kHz (`Rises::per_s` there counts each bin's runs).
+    pub fn alike(&self, lag: usize, k: Option<usize>, howl: &Features) -> (Rises, Rises) {
+        assert!(lag.is_multiple_of(MOMENT), "{lag} samples apart");
+        let apart = lag / MOMENT;
+        let pairs = || (apart..self.frames.len()).map(|j| (&self.frames[j], self.tops[j], &self.frames[j - apart]));
+        let at_k: Vec<bool> = match k {
+            Some(k) => pairs().map(|(now, top, then)| Features::of(now, top, then, k).as_howl_like_as(howl)).collect(),
+            None => Vec::new(),
+        };
+        let bins: Vec<Vec<bool>> =
+            pairs().map(|(now, top, then)| searched().map(|b| Features::of(now, top, then, b).as_howl_like_as(howl)).collect()).collect();
+        let any: Vec<bool> = bins.iter().map(|m| m.iter().any(|&b| b)).collect();
+        let mut anywhere = Rises::count(&any);
+        let runs: usize = (0..bins.first().map_or(0, Vec::len))
+            .map(|b| {
+                bins.iter()
+                    .zip(std::iter::once(None).chain(bins.iter().map(Some)))
+                    .filter(|(now, before)| now[b] && !before.is_some_and(|v| v[b]))
+                    .count()
+            })
+            .sum();
+        anywhere.per_s = runs as f64 / self.seconds(apart);
+        (if at_k.is_empty() { Rises::NONE } else { Rises::count(&at_k) }, anywhere)
+    }
+
+    /// Runs per second of any searched bin as howl-like as `howl` over several signals together
+    /// (`alike`'s second figure, weighted by each signal's length).
+    pub fn anywhere_in(all: &[Spectra], lag: usize, howl: &Features) -> f64 {
+        let apart = lag / MOMENT;
+        let runs: f64 = all.iter().map(|s| s.alike(lag, None, howl).1.per_s * s.seconds(apart)).sum();
+        runs / all.iter().map(|s| s.seconds(apart)).sum::<f64>()
+    }
+
+    /// The time the pairs `apart` moments apart span (s).
+    fn seconds(&self, apart: usize) -> f64 {
+        (self.frames.len().saturating_sub(apart) * MOMENT) as f64 / SR as f64
+    }
+}
+
+/// A function giving the power spectrum (dB) of an `n`-sample Hann frame.
+fn spectra(n: usize) -> impl FnMut(&[f32]) -> Vec<f64> {
+    let fft = realfft::RealFftPlanner::<f64>::new().plan_fft_forward(n);
+    let window = hann(n);
+    let (mut frame, mut out) = (fft.make_input_vec(), fft.make_output_vec());
+    move |x: &[f32]| {
+        for ((f, &v), &w) in frame.iter_mut().zip(x).zip(&window) {
+            *f = v as f64 * w;
+        }
+        fft.process(&mut frame, &mut out).expect("fft sizes");
+        out.iter().map(|c| 10.0 * (c.norm_sqr() + 1e-30).log10()).collect()
+    }
+}
+
+/// The moments `rise_share` and `Spectra` look at: 5 ms apart.
+const MOMENT: usize = 240;
 
 /// A Hann window of `n` (periodic).
 fn hann(n: usize) -> Vec<f64> {
@@ -411,32 +524,40 @@ fn bin_db(x: &[f32], k: usize, window: &[f64]) -> f64 {
     10.0 * (re * re + im * im + 1e-30).log10()
 }
 
-/// How often bin `k` of `x` rises by `at_least_db` or more within `lag` samples (`rise_share`).
+/// How often something happens at the moments a detector looks (`rise_share`, `Spectra::alike`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rises {
-    /// The share of the moments (every 5 ms) at which the bin, in a `GROWTH_FFT` Hann frame
-    /// ending there, stood `at_least_db` or more over the frame ending `lag` samples earlier.
+    /// The share of the moments (every 5 ms) it happens at.
     pub share: f64,
-    /// Those moments' runs (one rise, however many moments it lasts) per second.
+    /// Those moments' runs (once however many moments in a row) per second.
     pub per_s: f64,
 }
 
-/// How often bin `k` of `x` rises by `at_least_db` or more within `lag` samples (a multiple of
-/// 5 ms). For white noise and frames that do not overlap (`lag` ≥ `GROWTH_FFT`), the bin's power
-/// in each frame is exponentially distributed and independent of the other's, so the share is
+impl Rises {
+    pub const NONE: Rises = Rises { share: f64::NAN, per_s: f64::NAN };
+
+    /// From whether it happened at each moment.
+    fn count(at: &[bool]) -> Rises {
+        let runs = at.iter().zip(std::iter::once(&false).chain(at)).filter(|&(&now, &before)| now && !before).count();
+        Rises {
+            share: at.iter().filter(|&&o| o).count() as f64 / at.len() as f64,
+            per_s: runs as f64 / (at.len() * MOMENT) as f64 * SR as f64,
+        }
+    }
+}
+
+/// How often bin `k` of `x`, in a `GROWTH_FFT` Hann frame, stands `at_least_db` or more over
+/// the same bin of the frame `lag` samples earlier (a multiple of 5 ms). For white noise and
+/// frames that do not overlap (`lag` ≥ `GROWTH_FFT`), the bin's power in each frame is
+/// exponentially distributed and independent of the other's, so the share is
 /// 1/(1 + 10^(at_least_db/10)).
 pub fn rise_share(x: &[f32], k: usize, lag: usize, at_least_db: f64) -> Rises {
     let window = hann(GROWTH_FFT);
-    let hop = (0.005 * SR) as usize;
-    assert!(lag.is_multiple_of(hop) && x.len() >= GROWTH_FFT + lag + hop, "{lag} samples apart in {}", x.len());
-    let levels: Vec<f64> = (GROWTH_FFT..=x.len()).step_by(hop).map(|p| bin_db(&x[p - GROWTH_FFT..p], k, &window)).collect();
-    let apart = lag / hop;
+    assert!(lag.is_multiple_of(MOMENT) && x.len() >= GROWTH_FFT + lag + MOMENT, "{lag} samples apart in {}", x.len());
+    let levels: Vec<f64> = (GROWTH_FFT..=x.len()).step_by(MOMENT).map(|p| bin_db(&x[p - GROWTH_FFT..p], k, &window)).collect();
+    let apart = lag / MOMENT;
     let over: Vec<bool> = (apart..levels.len()).map(|j| levels[j] - levels[j - apart] >= at_least_db).collect();
-    let runs = over.iter().zip(std::iter::once(&false).chain(&over)).filter(|&(&now, &before)| now && !before).count();
-    Rises {
-        share: over.iter().filter(|&&o| o).count() as f64 / over.len() as f64,
-        per_s: runs as f64 / (over.len() * hop) as f64 * SR as f64,
-    }
+    Rises::count(&over)
 }
 
 /// The loop held 6 dB under the room's response MSG for four seconds, suppressor off: the
@@ -700,5 +821,47 @@ mod tests {
         let tone: Vec<f32> = (0..(2.0 * SR) as usize).map(|i| (std::f32::consts::TAU * 1000.0 * i as f32 / SR).sin()).collect();
         let k = (1000.0 / SR * GROWTH_FFT as f32).round() as usize;
         assert_eq!(rise_share(&tone, k, lag, 1.0).share, 0.0);
+    }
+
+    /// `Spectra` against theory: on white noise, a bin's rises alone (the other features asked
+    /// nothing) come as often as `rise_share` says; a tone half-way between bins k and k + 1
+    /// stands over its loudest neighbour 3 to 5 bins away (2.5 bins from the tone) by the Hann
+    /// window's own ratio, |W(0.5)/W(2.5)| with W(d) = sinc(d)/(1 − d²): 30.9 dB; and, switched
+    /// on once, it rises there once.
+    #[test]
+    fn spectra_see_rises_and_peaks_as_the_hann_window_says() {
+        let mut seed = 0x1234_5678u32;
+        let noise: Vec<f32> = (0..(10.0 * SR) as usize).map(|_| crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5).collect();
+        let lag = (GROWTH_AT_MS * 0.001 * SR) as usize;
+        let spectra = Spectra::of(&noise);
+        for (k, db) in [(120, 3.0), (333, 8.0)] {
+            let rises = Features { rise_db: db, pnpr_db: f64::NEG_INFINITY, under_top_db: f64::INFINITY };
+            let (there, anywhere) = spectra.alike(lag, Some(k), &rises);
+            let direct = rise_share(&noise, k, lag, db);
+            assert!((there.share - direct.share).abs() < 2e-3, "bin {k}: {there:?} by the spectra, {direct:?} by the bin alone");
+            // Every searched bin is noise alike: any of them rises so at nearly every moment.
+            assert!(anywhere.share > 0.99 && anywhere.per_s > there.per_s * 100.0, "{anywhere:?}");
+        }
+        let k = 200;
+        let hz = (k as f32 + 0.5) * SR / GROWTH_FFT as f32;
+        let on = (1.0 * SR) as usize;
+        let tone: Vec<f32> =
+            (0..(3.0 * SR) as usize).map(|i| if i < on { 0.0 } else { (std::f32::consts::TAU * hz * i as f32 / SR).sin() }).collect();
+        let spectra = Spectra::of(&tone);
+        let last = spectra.frames.len() - 1;
+        let f = Features::of(&spectra.frames[last], spectra.tops[last], &spectra.frames[last - 10], k);
+        let w = |d: f64| (std::f64::consts::PI * d).sin() / (std::f64::consts::PI * d) / (1.0 - d * d);
+        let theory = 20.0 * (w(0.5) / w(2.5)).abs().log10();
+        println!(
+            "a tone half-way between bins: {:.2} dB over its neighbours (theory {theory:.2}), {:.2} under the loudest",
+            f.pnpr_db, f.under_top_db
+        );
+        assert!((f.pnpr_db - theory).abs() < 0.2, "{f:?}, theory {theory:.2}");
+        // (Bins k and k + 1 stand equally high: the loudest may be either, by a hair.)
+        assert!(f.under_top_db.abs() < 1e-3 && f.rise_db.abs() < 1e-3, "{f:?}");
+        let onset = Features { rise_db: 20.0, pnpr_db: 20.0, under_top_db: 1.0 };
+        let (there, _) = spectra.alike(lag, Some(k), &onset);
+        let once = 1.0 / spectra.seconds(lag / MOMENT);
+        assert!((there.per_s - once).abs() < 1e-9, "{there:?}: not once ({once:.3} a second)");
     }
 }

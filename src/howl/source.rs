@@ -238,6 +238,12 @@ pub fn music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
     ]
 }
 
+/// The music of `music` that is a lone tone (the whistle and the sweep): no harmonics that a
+/// detector could tell it from a howl by.
+pub fn lone_tones(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
+    music(sr).into_iter().filter(|(name, _)| name.starts_with("whistled") || name.starts_with("slow sine sweep")).collect()
+}
+
 /// The sentences the speech source reads.
 pub const SENTENCES: &str = "Good evening everyone, and thank you for coming tonight. \
     Can you all hear me at the back of the room? Let me tell you how this started.";

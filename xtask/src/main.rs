@@ -36,7 +36,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                                 with it off and on, ASG, detection, distortion per room and source,
                                 and music that must be left alone (espeak-ng and sox are installed);
                                 --quick: one room, --detect: detection (and the howl with
-                                no suppressor), what notches could add, and music,
+                                no suppressor, and how often the source and music are as
+                                howl-like as it is 50 ms in), what notches could add, and music,
                                 --canceller: the canceller on more sources, and music
                                 and a loop held for a minute (--seeds: three more
                                 realisations of each sung vowel)
