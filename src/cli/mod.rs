@@ -438,8 +438,10 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
         } else {
             "no loop".to_string()
         };
+        // A device error (the sound server's plugin failing a call mid-stream) is a dropout too:
+        // the row counts what the recommendation weighs.
         let trial = advice::Trial { seconds, xruns: run.xruns + run.errors.len(), peak_load: run.peak_load };
-        sweep_row(size, run.xruns, run.mean_load, run.peak_load, &trip, trial.clean(margin));
+        sweep_row(size, trial.xruns, run.mean_load, run.peak_load, &trip, trial.clean(margin));
         quick.push((size, trial));
     }
     if quick.is_empty() {
