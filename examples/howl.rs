@@ -173,6 +173,11 @@ fn bounds(rooms: &[Room], speech: &[f32]) {
     }
 }
 
+/// A count of howl-like peaks and how many a second.
+fn times((n, per_s): (usize, f64)) -> String {
+    format!("{n} ({per_s:.1}/s)")
+}
+
 /// A closed-loop SD, or "runs away".
 fn sd(d: Option<howl::Distortion>) -> String {
     d.map_or_else(|| "runs away".to_string(), |d| d.to_string())
@@ -182,7 +187,7 @@ fn sd(d: Option<howl::Distortion>) -> String {
 fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     let music: Vec<howl::Spectra> = source::music(howl::SR).iter().map(|(_, x)| howl::Spectra::of(x)).collect();
     let tones: Vec<howl::Spectra> = source::lone_tones(howl::SR).iter().map(|(_, x)| howl::Spectra::of(x)).collect();
-    let lag = (howl::GROWTH_AT_MS * 0.001 * howl::SR) as usize;
+    let lag = howl::GROWTH_LAG;
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found.\n", howl::STEP_DB);
     println!(
         "Howl peak: the output's loudest 100 ms after the step over the source's loudest 100 ms through the loop held under the MSG.\n"
@@ -191,17 +196,17 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
         "Closed-loop SD: the speaker signal against the source over the step's last second (ERB / flat), and with no suppressor and the loop 6 dB under the response MSG.\n"
     );
     println!(
-        "No suppressor: the same step, the howl watched at the frequency it ran away at ({} ms Hann frames): its level {} ms after the step over the source's there, and under the frame's loudest bin; its growth from then to the runaway; what a detector sees {1} ms after the step: how far its bin rose since the step and how far it stands over its loudest neighbour 3 to 5 bins away; and how many times a second the loop held under the MSG (no howl) does as much by itself: the same bin rising as far in {1} ms, the same bin as howl-like by all three features (rise, over its neighbours, under the loudest bin), and any bin from 100 Hz to 10 kHz so (each bin's runs counted); and the music below, with no loop, anywhere so, all of it and its lone tones (the whistle and the sweep, no harmonics to tell them by).\n",
+        "No suppressor: the same step, the howl watched at the frequency it ran away at ({} ms Hann frames): its level {} ms after the step over the source's there, and under the frame's loudest bin; its growth from then to the runaway; what a detector sees {1} ms after the step: how far its bin rose since the step, how far it stands over its loudest neighbour 3 to 5 bins away, and in how many of the 11 frames (5 ms apart) from the step's on it stood over every such neighbour; and how many times a second the loop held under the MSG (no howl) does as much by itself: the same bin rising as far in {1} ms, the same bin as howl-like by all four features (rise, over its neighbours, under the loudest bin, frames a peak), and a peak anywhere from 100 Hz to 10 kHz so (one that glides from bin to bin counted once); and the music below, with no loop, anywhere so (how many times, and how many a second), all of it and its lone tones (the whistle and the sweep, no harmonics to tell them by).\n",
         (howl::GROWTH_FFT as f32 / howl::SR * 1000.0).round(),
         howl::GROWTH_AT_MS
     );
-    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB | no suppressor: runs away after ms | howl Hz | at 50 ms: over the source dB | under the loudest bin dB | growth dB/s | rose in 50 ms dB | over its neighbours dB | source alone: rises as much /s | as howl-like there /s | anywhere /s | music anywhere /s | its lone tones /s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| room | source | off | detection ms | howl peak dB | closed-loop SD dB | + canceller: detection ms | howl peak dB | closed-loop SD dB | no suppressor, 6 dB under: SD dB | no suppressor: runs away after ms | howl Hz | at 50 ms: over the source dB | under the loudest bin dB | growth dB/s | rose in 50 ms dB | over its neighbours dB | a peak in frames | source alone: rises as much /s | as howl-like there /s | anywhere /s | music anywhere: times (/s) | its lone tones: times (/s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for room in rooms {
         for (name, src) in sources {
             let d = howl::detection(room, src);
             let g = d.growth;
             println!(
-                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:+.1} | {:.1} | {:.0} | {:+.1} | {:+.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:+.1} | {:.1} | {:.0} | {:+.1} | {:+.1} | {} | {:.1} | {:.1} | {:.1} | {} | {} |",
                 room.name,
                 fmt(d.off, howl::OFF_TOP_DB),
                 ms(d.notch.ms),
@@ -213,16 +218,17 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
                 d.held_sd,
                 ms(g.runaway_ms),
                 g.hz,
-                g.rise_db,
-                g.under_top_db,
+                g.over_held_db,
+                g.seen.under_top_db,
                 g.rate_db_s,
                 g.seen.rise_db,
                 g.seen.pnpr_db,
+                g.seen.persist,
                 g.source.per_s,
                 g.source_alike.per_s,
                 g.anywhere.per_s,
-                howl::Spectra::anywhere_in(&music, lag, &g.seen),
-                howl::Spectra::anywhere_in(&tones, lag, &g.seen)
+                times(howl::Spectra::anywhere_in(&music, lag, &g.seen)),
+                times(howl::Spectra::anywhere_in(&tones, lag, &g.seen))
             );
         }
     }
