@@ -216,14 +216,15 @@ pub struct Feedback {
 }
 
 impl Feedback {
-    /// Adopts a freshly loaded fixed set; saves one the DSP changed; clears on the button's rise.
+    /// Adopts a freshly loaded fixed set (gliding: the audio runs); saves one the DSP changed;
+    /// clears on the button's rise.
     fn sync(&mut self, p: &FeedbackParams) {
         let loaded = p.fixed.loaded();
         if loaded != self.loaded_seen {
             let mut set = [(0.0f32, 0.0f32); FIXED];
             if let Some(n) = p.fixed.read(&mut set) {
                 self.loaded_seen = loaded;
-                self.dsp.load_fixed(&set[..n]);
+                self.dsp.glide_to_fixed(&set[..n]);
                 self.saved = self.dsp.fixed_generation;
             }
         }

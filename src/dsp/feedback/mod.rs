@@ -78,9 +78,10 @@ pub struct FeedbackSuppressor {
     notches: [Notch; NOTCHES],
     /// Each notch's depth while it holds (its target, unless lifting or its set is off).
     keep: [f32; NOTCHES],
-    /// A ring-out's howl waiting for the slot of the fixed notch gliding out to make room for it
-    /// (Hz; 0: none), per fixed slot.
-    waiting: [f32; FIXED],
+    /// What waits for the slot of the fixed notch gliding out to make room for it, per fixed
+    /// slot: (Hz, dB; 0 Hz: nothing). A ring-out's howl (0 dB: placed at a new notch's first
+    /// depth), or a loaded set's notch (at its saved depth).
+    waiting: [(f32, f32); FIXED],
     width_oct: f32,
     mono: [f32; BLOCK],
     /// What the detector hears instead of the input for the next block, when set (`listen_to`).
@@ -111,7 +112,7 @@ impl Default for FeedbackSuppressor {
             detector: Detector::default(),
             notches: [Notch::default(); NOTCHES],
             keep: [0.0; NOTCHES],
-            waiting: [0.0; FIXED],
+            waiting: [(0.0, 0.0); FIXED],
             width_oct: FeedbackSettings::default().width_oct,
             mono: [0.0; BLOCK],
             listen: [0.0; BLOCK],
@@ -187,32 +188,73 @@ impl FeedbackSuppressor {
     }
 
     /// The fixed notches into `out` without allocating (the audio thread saves them): how many.
+    /// A loaded notch waiting for its slot counts (it is in the set, on its way in).
     pub fn fixed_into(&self, out: &mut [(f32, f32); FIXED]) -> usize {
         let mut k = 0;
-        for (n, &d) in self.notches[DYNAMIC..].iter().zip(&self.keep[DYNAMIC..]) {
+        for ((n, &d), &(wf, wd)) in self.notches[DYNAMIC..].iter().zip(&self.keep[DYNAMIC..]).zip(&self.waiting) {
             if !n.is_free() && d > 0.0 {
                 out[k] = (n.freq, d);
+                k += 1;
+            } else if wf > 0.0 && wd > 0.0 {
+                out[k] = (wf, wd);
                 k += 1;
             }
         }
         k
     }
 
-    /// Replaces the fixed notches (a loaded state): they cut at once, with no glide. Invalid
-    /// entries (a frequency outside 20 Hz to Nyquist, a depth outside 0 to 30 dB) are left out.
+    /// Replaces the fixed notches (a loaded state, before the audio runs): they cut at once,
+    /// with no glide. Invalid entries (a frequency outside 20 Hz to Nyquist, a depth outside 0 to
+    /// 30 dB) are left out.
     pub fn load_fixed(&mut self, fixed: &[(f32, f32)]) {
-        self.waiting = [0.0; FIXED];
+        self.waiting = [(0.0, 0.0); FIXED];
         for i in DYNAMIC..NOTCHES {
             self.notches[i] = Notch::default();
             self.keep[i] = 0.0;
         }
-        let valid =
-            fixed.iter().filter(|(f, d)| f.is_finite() && *f >= 20.0 && *f < 0.49 * self.sr && d.is_finite() && *d > 0.0 && *d <= 30.0);
-        for (slot, &(f, d)) in (DYNAMIC..NOTCHES).zip(valid) {
+        for (slot, (f, d)) in (DYNAMIC..NOTCHES).zip(self.valid_fixed(fixed)) {
             self.notches[slot].place(f, d, self.width_oct, self.sr);
             self.notches[slot].depth = d;
             self.keep[slot] = d;
         }
+    }
+
+    /// Replaces the fixed notches while the audio runs (a state loaded mid-play): nothing jumps.
+    /// Slot by slot, a notch already on the new frequency glides to the new depth, a free slot's
+    /// new notch glides in, a notch on another frequency glides out (as fast as a notch comes
+    /// in) and the new one takes its slot once it has gone (`waiting`), and a slot the new set
+    /// leaves empty glides out. The set (`fixed`) is the new one at once. Invalid entries are
+    /// left out as by `load_fixed`.
+    pub fn glide_to_fixed(&mut self, fixed: &[(f32, f32)]) {
+        let mut new = [(0.0f32, 0.0f32); FIXED];
+        for (slot, e) in new.iter_mut().zip(self.valid_fixed(fixed)) {
+            *slot = e;
+        }
+        for (j, (f, d)) in (DYNAMIC..NOTCHES).zip(new) {
+            let n = &mut self.notches[j];
+            self.waiting[j - DYNAMIC] = (0.0, 0.0);
+            if f > 0.0 && n.is_free() {
+                // In from no cut: the hop's update sets its target (its set may be off).
+                n.place(f, 0.0, self.width_oct, self.sr);
+                self.keep[j] = d;
+            } else if f > 0.0 && (n.freq / f - 1.0).abs() < 1e-4 {
+                self.keep[j] = d;
+                n.lift = ATTACK_DB_PER_S / self.sr;
+            } else {
+                self.keep[j] = 0.0;
+                n.target = 0.0;
+                n.lift = ATTACK_DB_PER_S / self.sr;
+                if f > 0.0 {
+                    self.waiting[j - DYNAMIC] = (f, d);
+                }
+            }
+        }
+    }
+
+    /// The entries of a fixed set a suppressor at this rate can hold.
+    fn valid_fixed<'a>(&self, fixed: &'a [(f32, f32)]) -> impl Iterator<Item = (f32, f32)> + 'a {
+        let nyquist = 0.49 * self.sr;
+        fixed.iter().copied().filter(move |&(f, d)| f.is_finite() && f >= 20.0 && f < nyquist && d.is_finite() && d > 0.0 && d <= 30.0)
     }
 
     /// Puts notches in place at once (frequency, depth dB), dynamic slots first then fixed, as
@@ -229,7 +271,7 @@ impl FeedbackSuppressor {
 
     /// Lifts every fixed notch (they glide out).
     pub fn clear_fixed(&mut self) {
-        self.waiting = [0.0; FIXED];
+        self.waiting = [(0.0, 0.0); FIXED];
         for i in DYNAMIC..NOTCHES {
             self.keep[i] = 0.0;
             self.notches[i].target = 0.0;
@@ -391,9 +433,13 @@ impl FeedbackSuppressor {
                 *n = Notch::default();
                 // The howl it made room for takes the slot (learn may be off by now: it was
                 // found while ringing out).
-                let waiting = std::mem::take(&mut self.waiting[j - DYNAMIC]);
-                if waiting > 0.0 {
-                    self.place(j, waiting, max_depth);
+                let (freq, depth) = std::mem::take(&mut self.waiting[j - DYNAMIC]);
+                if freq > 0.0 && depth > 0.0 {
+                    // A loaded notch: in from no cut to its saved depth (the set already has it).
+                    self.notches[j].place(freq, 0.0, self.width_oct, self.sr);
+                    self.keep[j] = depth;
+                } else if freq > 0.0 {
+                    self.place(j, freq, max_depth);
                     self.fixed_generation = self.fixed_generation.wrapping_add(1);
                 }
             }
@@ -451,7 +497,7 @@ impl FeedbackSuppressor {
         let fixed = DYNAMIC..NOTCHES;
         if let Some(j) = self.gliding_on(fixed.clone(), &covers) {
             // (The howl that was waiting for this slot is found again and makes room anew.)
-            self.waiting[j - DYNAMIC] = 0.0;
+            self.waiting[j - DYNAMIC] = (0.0, 0.0);
             self.hold_again(j, max_depth);
         } else if let Some(slot) = fixed.clone().find(|&j| self.notches[j].is_free()) {
             self.place(slot, freq, max_depth);
@@ -459,7 +505,7 @@ impl FeedbackSuppressor {
             let Some(j) = fixed.min_by(|&a, &b| self.keep[a].total_cmp(&self.keep[b])) else { return };
             self.keep[j] = 0.0;
             self.notches[j].target = 0.0;
-            self.waiting[j - DYNAMIC] = freq;
+            self.waiting[j - DYNAMIC] = (freq, 0.0);
         } else {
             return;
         }

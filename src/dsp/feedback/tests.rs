@@ -443,6 +443,60 @@ fn a_howl_found_while_ringing_out_takes_its_slot_even_if_learning_ends() {
     assert!(!fixed.iter().any(|&(f, _)| f == 700.0), "the shallowest stayed: {fixed:?}");
 }
 
+/// A fixed set loaded while the audio runs (a project or preset loaded mid-play) glides: a notch
+/// kept on its frequency moves to its new depth, one on a frequency the new set drops glides
+/// out, the new set's notch for that slot comes in once it has gone, a free slot's comes in;
+/// no depth moves faster than a notch comes in, either way. The set is the new one at once
+/// (saved, and kept through a `prepare` mid-glide), and every notch ends at its saved depth.
+#[test]
+fn a_fixed_set_loaded_while_playing_glides_in_and_out() {
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    fs.load_fixed(&[(1_000.0, 12.0), (2_000.0, 12.0), (3_000.0, 12.0)]);
+    let mut seed = 5u32;
+    let mut x: Vec<f32> = (0..(0.6 * SR) as usize).map(|_| 0.1 * noise(&mut seed)).collect();
+    let (before, after) = x.split_at_mut((0.1 * SR) as usize);
+    run(&mut fs, before, 64, FeedbackSettings::default());
+    assert!(fs.notches().all(|(_, d, _)| d == 12.0));
+    let new = [(1_000.0, 6.0), (2_500.0, 9.0), (4_000.0, 15.0)];
+    let mut depths: Vec<(f32, f32)> = fs.notches().map(|(f, d, _)| (f, d)).collect();
+    fs.glide_to_fixed(&[new[0], new[1], (f32::NAN, 3.0), new[2]]);
+    let at_load: Vec<(f32, f32)> = fs.notches().map(|(f, d, _)| (f, d)).filter(|n| n.1 > 0.0).collect();
+    assert_eq!(at_load, depths, "nothing moves at the load itself");
+    // (Slot by slot: 1000 Hz kept, 2000 Hz making way for 2500, 3000 Hz dropped, 4000 Hz new.)
+    let mut set = fs.fixed();
+    set.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(set, new.to_vec(), "the set is the loaded one at once");
+    let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
+    let mut rose_most = 0.0f32;
+    run_gliding(
+        &mut fs,
+        after,
+        |_| FeedbackSettings::default(),
+        |k, fs| {
+            let now: Vec<(f32, f32)> = fs.notches().map(|(f, d, _)| (f, d)).collect();
+            for &(f, d) in &now {
+                let was = depths.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
+                rose_most = rose_most.max(d - was);
+                assert!(d - was <= most_per_block, "block {k}: the notch at {f:.0} Hz rose from {was:.2} to {d:.2} dB");
+            }
+            depths = now;
+        },
+    );
+    let mut end: Vec<(f32, f32)> = fs.notches().map(|(f, d, _)| (f, d)).collect();
+    end.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(end, new.to_vec(), "every notch at its saved depth, the dropped ones gone");
+    assert!(rose_most > 0.5 * most_per_block, "nothing glided in: {rose_most} dB per block at most");
+
+    // A rate change mid-glide keeps the loaded set, the waiting notch with it.
+    let mut fs2 = FeedbackSuppressor::default();
+    fs2.prepare(SR);
+    fs2.load_fixed(&[(2_000.0, 12.0)]);
+    fs2.glide_to_fixed(&[(2_500.0, 9.0)]);
+    fs2.prepare(44_100.0);
+    assert_eq!(fs2.fixed(), vec![(2_500.0, 9.0)]);
+}
+
 /// After loud input and then a long silence, every notch state is zero or normal.
 #[test]
 fn no_subnormal_state_after_silence() {
