@@ -150,9 +150,41 @@ pub fn summarize(samples: &[f64]) -> (f64, f64) {
     (median, v.last().unwrap_or(&0.0) - v.first().unwrap_or(&0.0))
 }
 
+/// How far apart (ms) a measurement's runs may be and still have measured one loop: a fixed loop
+/// gives the same delay run after run to a fraction of a sample (the same buffers every time), so
+/// runs further apart mean its delay changed mid-measurement.
+pub const AGREE_MS: f64 = 0.5;
+
+/// What a measurement whose runs spread `spread` samples at `rate` Hz should say: nothing when
+/// they agree, else that its median is not the loop's delay, why that happens and what to do.
+pub fn disagreement(spread: f64, rate: u32) -> Option<String> {
+    let ms = spread * 1000.0 / rate as f64;
+    (ms >= AGREE_MS).then(|| {
+        format!(
+            "warning: the runs disagree by {spread:.1} samples ({ms:.2} ms, more than {AGREE_MS} ms): the loop's delay \
+             changed during the measurement (a dropout, or a sound server changing its buffering), so the median is \
+             not the loop's delay; measure again, or at a larger buffer size (`livechain sweep` finds the smallest \
+             that runs cleanly)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs that agree to a fraction of a millisecond say nothing; half a millisecond apart (24
+    /// samples at 48 kHz, 22.05 at 44.1) they are called out, with the figures.
+    #[test]
+    fn runs_that_disagree_are_called_out() {
+        assert_eq!(disagreement(0.0, 48_000), None);
+        assert_eq!(disagreement(23.9, 48_000), None);
+        let said = disagreement(24.0, 48_000).expect("24 samples at 48 kHz is 0.5 ms");
+        assert!(said.contains("24.0 samples (0.50 ms"), "{said}");
+        assert_eq!(disagreement(22.0, 44_100), None);
+        assert!(disagreement(22.05, 44_100).is_some());
+        assert!(disagreement(829.0, 48_000).unwrap().contains("17.27 ms"));
+    }
 
     #[test]
     fn mls_has_a_single_spike_autocorrelation() {

@@ -8,7 +8,7 @@ pub mod jack_io;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use livechain::analysis::latency::{mls, summarize, Correlator, MIN_CONFIDENCE};
+use livechain::analysis::latency::{disagreement, mls, summarize, Correlator, MIN_CONFIDENCE};
 use livechain::render;
 use std::path::PathBuf;
 
@@ -344,6 +344,9 @@ pub fn latency_jack(connect: bool, playback: Option<&str>, capture: Option<&str>
     if run.xruns > 0 {
         println!("warning: {} xrun(s) during the measurement", run.xruns);
     }
+    if let Some(w) = disagreement(spread, run.sample_rate) {
+        println!("{w}");
+    }
     Ok(())
 }
 
@@ -401,8 +404,23 @@ pub fn latency_alsa(device: Option<&str>, input: Option<&str>, rate: u32, period
     if run.xruns > 0 {
         println!("warning: {} xrun(s) during the measurement", run.xruns);
     }
+    if let Some(w) = disagreement(spread, rate) {
+        println!("{w}");
+    }
+    // (A failing device repeats itself: each message once, with how often it came.)
+    let mut said: Vec<(&str, usize)> = Vec::new();
     for e in &run.errors {
-        println!("device error: {e}");
+        match said.iter_mut().find(|(m, _)| *m == e.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => said.push((e, 1)),
+        }
+    }
+    for (e, n) in said {
+        if n == 1 {
+            println!("device error: {e}");
+        } else {
+            println!("device error ({n} times): {e}");
+        }
     }
     Ok(())
 }
