@@ -173,8 +173,13 @@ fn bounds(rooms: &[Room], speech: &[f32]) {
     }
 }
 
-/// A count of howl-like peaks and how many a second.
-fn times((n, per_s): (usize, f64)) -> String {
+/// How many times a peak as howl-like as `howl` comes up in `signals`, and how many a second;
+/// "—" when the howl's features were not measured.
+fn times(signals: &[howl::Spectra], howl: &howl::Features) -> String {
+    if !howl.rise_db.is_finite() {
+        return "—".to_string();
+    }
+    let (n, per_s) = howl::Spectra::anywhere_in(signals, howl::GROWTH_LAG, howl);
     format!("{n} ({per_s:.1}/s)")
 }
 
@@ -187,7 +192,6 @@ fn sd(d: Option<howl::Distortion>) -> String {
 fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     let music: Vec<howl::Spectra> = source::music(howl::SR).iter().map(|(_, x)| howl::Spectra::of(x)).collect();
     let tones: Vec<howl::Spectra> = source::lone_tones(howl::SR).iter().map(|(_, x)| howl::Spectra::of(x)).collect();
-    let lag = howl::GROWTH_LAG;
     println!("Detection: a step from 6 dB under the response MSG to {} dB over the MSG the rising loop found.\n", howl::STEP_DB);
     println!(
         "Howl peak: the output's loudest 100 ms after the step over the source's loudest 100 ms through the loop held under the MSG.\n"
@@ -227,8 +231,8 @@ fn detection(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
                 g.source.per_s,
                 g.source_alike.per_s,
                 g.anywhere.per_s,
-                times(howl::Spectra::anywhere_in(&music, lag, &g.seen)),
-                times(howl::Spectra::anywhere_in(&tones, lag, &g.seen))
+                times(&music, &g.seen),
+                times(&tones, &g.seen)
             );
         }
     }

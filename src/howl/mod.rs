@@ -914,4 +914,27 @@ mod tests {
         // Anywhere, one peak (of the two equal bins, one) comes up once.
         assert!((anywhere.per_s - once).abs() < 1e-9, "{anywhere:?}: not once ({once:.3} a second)");
     }
+
+    /// A tone gliding from 500 Hz to 2 kHz in 3 s crosses 64 bins, a bin every 47 ms, and comes up
+    /// anywhere as one event: a detector would follow it, not notch it 64 times. A tone that
+    /// stops and starts again elsewhere is two.
+    #[test]
+    fn a_gliding_tone_comes_up_once() {
+        let (secs, lo, hi) = (3.0f32, 500.0f32, 2_000.0f32);
+        let mut phase = 0.0f32;
+        let glide: Vec<f32> = (0..(secs * SR) as usize)
+            .map(|i| {
+                phase = (phase + std::f32::consts::TAU * (lo + (hi - lo) * i as f32 / (secs * SR)) / SR) % std::f32::consts::TAU;
+                phase.sin()
+            })
+            .collect();
+        let tone = Features { rise_db: f64::NEG_INFINITY, pnpr_db: 20.0, under_top_db: 1.0, persist: 1 };
+        let (events, _) = Spectra::anywhere_in(&[Spectra::of(&glide)], GROWTH_LAG, &tone);
+        assert_eq!(events, 1, "a glide over {:.0} bins", (hi - lo) / SR * GROWTH_FFT as f32);
+        let mut two = switched_on(700.0, 0.0, 1.5);
+        two.extend(vec![0.0; (0.5 * SR) as usize]);
+        two.extend(switched_on(1_500.0, 0.0, 1.5));
+        let (events, _) = Spectra::anywhere_in(&[Spectra::of(&two)], GROWTH_LAG, &tone);
+        assert_eq!(events, 2);
+    }
 }

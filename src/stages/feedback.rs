@@ -213,18 +213,25 @@ pub struct Feedback {
     loaded_seen: u32,
     saved: u32,
     clear_was: bool,
+    /// Whether a block has run since `prepare` or `reset`: a set loaded before then cuts at once
+    /// (a session or a render starts with its room's notches), one loaded after glides.
+    running: bool,
 }
 
 impl Feedback {
-    /// Adopts a freshly loaded fixed set (gliding: the audio runs); saves one the DSP changed;
-    /// clears on the button's rise.
+    /// Adopts a freshly loaded fixed set (at once before the first block, else gliding); saves
+    /// one the DSP changed; clears on the button's rise.
     fn sync(&mut self, p: &FeedbackParams) {
         let loaded = p.fixed.loaded();
         if loaded != self.loaded_seen {
             let mut set = [(0.0f32, 0.0f32); FIXED];
             if let Some(n) = p.fixed.read(&mut set) {
                 self.loaded_seen = loaded;
-                self.dsp.glide_to_fixed(&set[..n]);
+                if self.running {
+                    self.dsp.glide_to_fixed(&set[..n]);
+                } else {
+                    self.dsp.load_fixed(&set[..n]);
+                }
                 self.saved = self.dsp.fixed_generation;
             }
         }
@@ -255,9 +262,11 @@ impl Stage for Feedback {
     }
     fn prepare(&mut self, sample_rate: f32) {
         self.dsp.prepare(sample_rate);
+        self.running = false;
     }
     fn reset(&mut self) {
         self.dsp.reset();
+        self.running = false;
     }
     /// A notch lifts over `LIFT_S` after its release time; its filters ring a few periods. In the
     /// modes with a shift, its allpass chains ring longer (0.4 s to −150 dB).
@@ -298,6 +307,7 @@ impl Stage for Feedback {
         };
         self.dsp.listen_to(ctx.listen);
         self.dsp.process_block(chans, settings, fade);
+        self.running = true;
         self.save(p);
     }
     fn publish(&mut self, bridge: &Bridge) {
@@ -331,6 +341,33 @@ mod tests {
             let steady = crate::stages::Lanes::fill(&mut lanes, p, n);
             stage.process(&mut [c], &lanes, steady, p, &Ctx::plain(48_000.0), &[1.0; BLOCK][..n]);
         }
+    }
+
+    /// A set loaded before the first block cuts at once (a session or a render starts with its
+    /// room's notches); one loaded while the audio runs glides: its new notch starts from no cut
+    /// and reaches its depth within 50 ms, the kept one never moves.
+    #[test]
+    fn a_set_loaded_before_the_audio_cuts_at_once_and_one_loaded_during_it_glides() {
+        let params = LivechainParams::default();
+        params.feedback.fixed.set(vec![(1_000.0, 12.0)]);
+        let mut stage = Feedback::default();
+        Stage::prepare(&mut stage, 48_000.0);
+        process(&mut stage, &params.feedback, &mut [0.0f32; 64]);
+        assert_eq!(stage.dsp.notches().collect::<Vec<_>>(), vec![(1_000.0, 12.0, true)]);
+        params.feedback.fixed.set(vec![(2_000.0, 9.0), (1_000.0, 12.0)]);
+        process(&mut stage, &params.feedback, &mut [0.0f32; 64]);
+        let depth = |stage: &Feedback, f: f32| stage.dsp.notches().find(|n| n.0 == f).map(|n| n.1);
+        assert_eq!(depth(&stage, 1_000.0), Some(12.0), "the kept notch moved");
+        let first = depth(&stage, 2_000.0).expect("the new notch is placed");
+        assert!(first < 9.0, "the new notch jumped in: {first} dB after one block");
+        process(&mut stage, &params.feedback, &mut vec![0.0f32; 2_400]);
+        assert_eq!(depth(&stage, 2_000.0), Some(9.0));
+        assert_eq!(depth(&stage, 1_000.0), Some(12.0));
+        // After a reset (the host's, before it plays again) a load cuts at once again.
+        Stage::reset(&mut stage);
+        params.feedback.fixed.set(vec![(3_000.0, 6.0)]);
+        process(&mut stage, &params.feedback, &mut [0.0f32; 64]);
+        assert_eq!(stage.dsp.notches().collect::<Vec<_>>(), vec![(3_000.0, 6.0, true)]);
     }
 
     /// The fixed notches go into the saved state under `fb_fixed` and come back from it; a

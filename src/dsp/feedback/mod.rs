@@ -205,14 +205,16 @@ impl FeedbackSuppressor {
 
     /// Replaces the fixed notches (a loaded state, before the audio runs): they cut at once,
     /// with no glide. Invalid entries (a frequency outside 20 Hz to Nyquist, a depth outside 0 to
-    /// 30 dB) are left out.
+    /// 30 dB) are left out, and entries within half a notch's width of an earlier one merge into
+    /// it (the deeper depth): the set a ring-out would have learnt.
     pub fn load_fixed(&mut self, fixed: &[(f32, f32)]) {
         self.waiting = [(0.0, 0.0); FIXED];
         for i in DYNAMIC..NOTCHES {
             self.notches[i] = Notch::default();
             self.keep[i] = 0.0;
         }
-        for (slot, (f, d)) in (DYNAMIC..NOTCHES).zip(self.valid_fixed(fixed)) {
+        let (set, count) = self.fixed_set(fixed);
+        for (slot, &(f, d)) in (DYNAMIC..NOTCHES).zip(&set[..count]) {
             self.notches[slot].place(f, d, self.width_oct, self.sr);
             self.notches[slot].depth = d;
             self.keep[slot] = d;
@@ -220,41 +222,61 @@ impl FeedbackSuppressor {
     }
 
     /// Replaces the fixed notches while the audio runs (a state loaded mid-play): nothing jumps.
-    /// Slot by slot, a notch already on the new frequency glides to the new depth, a free slot's
-    /// new notch glides in, a notch on another frequency glides out (as fast as a notch comes
-    /// in) and the new one takes its slot once it has gone (`waiting`), and a slot the new set
-    /// leaves empty glides out. The set (`fixed`) is the new one at once. Invalid entries are
-    /// left out as by `load_fixed`.
+    /// A notch already on one of the new frequencies, in whichever slot, glides to its new
+    /// depth; the others glide out (as fast as a notch comes in); each new frequency left takes a
+    /// free slot and glides in, or waits (`waiting`) for a slot gliding out to be gone. The set
+    /// (`fixed`) is the new one at once. Entries are checked and merged as by `load_fixed`.
     pub fn glide_to_fixed(&mut self, fixed: &[(f32, f32)]) {
-        let mut new = [(0.0f32, 0.0f32); FIXED];
-        for (slot, e) in new.iter_mut().zip(self.valid_fixed(fixed)) {
-            *slot = e;
-        }
-        for (j, (f, d)) in (DYNAMIC..NOTCHES).zip(new) {
-            let n = &mut self.notches[j];
+        let (set, count) = self.fixed_set(fixed);
+        let mut placed = [false; FIXED];
+        let lift = ATTACK_DB_PER_S / self.sr;
+        for j in DYNAMIC..NOTCHES {
             self.waiting[j - DYNAMIC] = (0.0, 0.0);
-            if f > 0.0 && n.is_free() {
-                // In from no cut: the hop's update sets its target (its set may be off).
-                n.place(f, 0.0, self.width_oct, self.sr);
-                self.keep[j] = d;
-            } else if f > 0.0 && (n.freq / f - 1.0).abs() < 1e-4 {
-                self.keep[j] = d;
-                n.lift = ATTACK_DB_PER_S / self.sr;
+            let n = &mut self.notches[j];
+            if n.is_free() {
+                continue;
+            }
+            let same = (0..count).find(|&i| !placed[i] && (n.freq / set[i].0 - 1.0).abs() < 1e-4);
+            n.lift = lift;
+            if let Some(i) = same {
+                placed[i] = true;
+                self.keep[j] = set[i].1;
             } else {
                 self.keep[j] = 0.0;
                 n.target = 0.0;
-                n.lift = ATTACK_DB_PER_S / self.sr;
-                if f > 0.0 {
-                    self.waiting[j - DYNAMIC] = (f, d);
-                }
+            }
+        }
+        for i in (0..count).filter(|&i| !placed[i]) {
+            let (f, d) = set[i];
+            let free = (DYNAMIC..NOTCHES).find(|&j| self.notches[j].is_free());
+            if let Some(j) = free {
+                // In from no cut: the hop's update sets its target (its set may be off).
+                self.notches[j].place(f, 0.0, self.width_oct, self.sr);
+                self.keep[j] = d;
+            } else if let Some(j) = (DYNAMIC..NOTCHES).find(|&j| self.keep[j] == 0.0 && self.waiting[j - DYNAMIC].0 == 0.0) {
+                self.waiting[j - DYNAMIC] = (f, d);
             }
         }
     }
 
-    /// The entries of a fixed set a suppressor at this rate can hold.
-    fn valid_fixed<'a>(&self, fixed: &'a [(f32, f32)]) -> impl Iterator<Item = (f32, f32)> + 'a {
+    /// The fixed set a suppressor at this rate and width can hold, from `fixed`: valid entries,
+    /// those within half a notch's width of an earlier one merged into it, at most `FIXED`.
+    fn fixed_set(&self, fixed: &[(f32, f32)]) -> ([(f32, f32); FIXED], usize) {
         let nyquist = 0.49 * self.sr;
-        fixed.iter().copied().filter(move |&(f, d)| f.is_finite() && f >= 20.0 && f < nyquist && d.is_finite() && d > 0.0 && d <= 30.0)
+        let half = 0.5 * self.width_oct.max(1.0 / 80.0);
+        let (mut set, mut count) = ([(0.0f32, 0.0f32); FIXED], 0);
+        for &(f, d) in fixed {
+            if !(f.is_finite() && f >= 20.0 && f < nyquist && d.is_finite() && d > 0.0 && d <= 30.0) {
+                continue;
+            }
+            if let Some(e) = set[..count].iter_mut().find(|e| (f / e.0).log2().abs() <= half) {
+                e.1 = e.1.max(d);
+            } else if count < FIXED {
+                set[count] = (f, d);
+                count += 1;
+            }
+        }
+        (set, count)
     }
 
     /// Puts notches in place at once (frequency, depth dB), dynamic slots first then fixed, as
@@ -495,8 +517,10 @@ impl FeedbackSuppressor {
     /// still cuts; while one glides out to make room, other new howls wait for a later finding.
     fn learn(&mut self, freq: f32, max_depth: f32, covers: impl Fn(&Notch) -> bool) {
         let fixed = DYNAMIC..NOTCHES;
-        if let Some(j) = self.gliding_on(fixed.clone(), &covers) {
-            // (The howl that was waiting for this slot is found again and makes room anew.)
+        let gliding = self.gliding_on(fixed.clone(), &covers).filter(|&j| self.waiting[j - DYNAMIC].1 == 0.0);
+        if let Some(j) = gliding {
+            // (The howl that was waiting for this slot is found again and makes room anew; a
+            // loaded notch waiting for it keeps it.)
             self.waiting[j - DYNAMIC] = (0.0, 0.0);
             self.hold_again(j, max_depth);
         } else if let Some(slot) = fixed.clone().find(|&j| self.notches[j].is_free()) {
