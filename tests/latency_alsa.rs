@@ -105,8 +105,8 @@ fn agreeing(pulse: &Pulse, from: u32) -> (u32, Vec<f64>) {
             // each said once, with a count.
             let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("device error")).collect();
             assert!(errors.iter().enumerate().all(|(i, e)| !errors[..i].contains(e)), "{text}");
-            let (lo, hi) = r.iter().fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
-            if hi - lo < 24.0 {
+            let spread = summarize(&r).1;
+            if spread < 24.0 {
                 assert!(!text.contains("disagree"), "runs {r:?} agree, yet:\n{text}");
                 for l in &spoilt {
                     eprintln!("spoilt: {l}");
@@ -117,7 +117,7 @@ fn agreeing(pulse: &Pulse, from: u32) -> (u32, Vec<f64>) {
             // The tool says so itself, rather than give a median of two loops as the loop's delay.
             assert!(text.contains("warning: the runs disagree by"), "runs {r:?} spread, unsaid:\n{text}");
             let xruns = text.lines().find(|l| l.contains("xrun")).unwrap_or("no xrun reported");
-            spoilt.push(format!("-p {period}, attempt {attempt}: runs spread {:.1} samples ({xruns}): {r:?}", hi - lo));
+            spoilt.push(format!("-p {period}, attempt {attempt}: runs spread {spread:.1} samples ({xruns}): {r:?}"));
         }
     }
     panic!("no buffer size from {from} frames up gave agreeing runs: {spoilt:#?}");
@@ -128,6 +128,7 @@ fn standalone() -> PathBuf {
 }
 
 use common::latency_runs as runs;
+use livechain::analysis::latency::summarize;
 
 #[test]
 #[ignore = "system: runs the bundled standalone on a PulseAudio null sink (cargo xtask test)"]
@@ -249,10 +250,10 @@ fn standalone_round_trip_on_alsa_is_the_device_loop_plus_its_buffering() {
         assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
         let r = runs(&text);
         assert_eq!(r.len(), 3, "{text}");
-        let (lo, hi) = r.iter().fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
-        if hi - lo >= 24.0 {
+        let spread = summarize(&r).1;
+        if spread >= 24.0 {
             assert!(text.contains("warning: the runs disagree by"), "runs {r:?} spread, unsaid:\n{text}");
-            spoilt.push(format!("-p {p}, attempt {attempt}: device loop runs spread {:.1} samples: {r:?}", hi - lo));
+            spoilt.push(format!("-p {p}, attempt {attempt}: device loop runs spread {spread:.1} samples: {r:?}"));
             continue;
         }
         let device_loop = r.iter().sum::<f64>() / r.len() as f64;

@@ -377,14 +377,14 @@ pub fn growth(room: &Room, src: &[f32], over_db: f32, held: &LoopRun) -> Growth 
     let mut spectrum = spectra(GROWTH_FFT);
     let last = spectrum(&run.out[end - GROWTH_FFT..end]);
     let k = (1..last.len()).max_by(|&a, &b| last[a].total_cmp(&last[b])).unwrap_or(1);
-    let now = spectrum(&run.out[at - GROWTH_FFT..at]);
     let before = spectrum(&held.out[at - GROWTH_FFT..at]);
-    // The frames from the one that ends at the step to the one that ends `lag` later.
+    // The frames from the one that ends at the step to the one that ends `lag` later (`now`).
     let watched = Spectra::of(&run.out[t0 - GROWTH_FFT..at]);
     let Some(seen) = watched.features(watched.frames.len() - 1, lag / MOMENT, k) else {
         // (A howl over the bins `Spectra` keeps: none of the rooms'.)
         return unmeasured(runaway_ms);
     };
+    let now = &watched.frames[watched.frames.len() - 1];
     // (From half a second in: the loop's first fill is no moment a detector lives through.)
     let quiet = &held.out[(0.5 * SR) as usize..];
     let (source_alike, anywhere) = Spectra::of(quiet).alike(lag, Some(k), &seen);
@@ -491,14 +491,23 @@ impl Spectra {
             Some(k) => (apart..self.frames.len()).map(|j| alike(j, k)).collect(),
             None => Vec::new(),
         };
+        let (any, events) = self.peaks_alike(apart, howl);
+        let mut anywhere = Rises::count(&any);
+        anywhere.per_s = events as f64 / self.seconds(apart);
+        (if at_k.is_empty() { Rises::NONE } else { Rises::count(&at_k) }, anywhere)
+    }
+
+    /// At each moment from `apart` on, whether a peak from 100 Hz to 10 kHz is as howl-like as
+    /// `howl` (each frame against the frame `apart` moments earlier); and how many times one
+    /// came up with none at or within two bins of it the moment before.
+    fn peaks_alike(&self, apart: usize, howl: &Features) -> (Vec<bool>, usize) {
         let peak = |j: usize, b: usize| {
             let f = &self.frames[j];
             // (Of two equal bins the higher is the peak.)
             (b - 2..b).all(|i| f[i] <= f[b]) && (b + 1..=b + 2).all(|i| f.get(i).is_none_or(|&v| v < f[b]))
         };
-        let bins: Vec<Vec<bool>> = (apart..self.frames.len()).map(|j| searched().map(|b| peak(j, b) && alike(j, b)).collect()).collect();
-        let any: Vec<bool> = bins.iter().map(|m| m.iter().any(|&b| b)).collect();
-        let mut anywhere = Rises::count(&any);
+        let alike = |j: usize, b: usize| peak(j, b) && self.features(j, apart, b).is_some_and(|f| f.as_howl_like_as(howl));
+        let bins: Vec<Vec<bool>> = (apart..self.frames.len()).map(|j| searched().map(|b| alike(j, b)).collect()).collect();
         let width = bins.first().map_or(0, Vec::len);
         let fresh = |now: &Vec<bool>, before: Option<&Vec<bool>>, b: usize| {
             now[b] && !before.is_some_and(|v| (b.saturating_sub(2)..=(b + 2).min(width - 1)).any(|i| v[i]))
@@ -508,16 +517,16 @@ impl Spectra {
             .zip(std::iter::once(None).chain(bins.iter().map(Some)))
             .map(|(now, before)| (0..width).filter(|&b| fresh(now, before, b)).count())
             .sum();
-        anywhere.per_s = events as f64 / self.seconds(apart);
-        (if at_k.is_empty() { Rises::NONE } else { Rises::count(&at_k) }, anywhere)
+        (bins.iter().map(|m| m.iter().any(|&b| b)).collect(), events)
     }
 
     /// How many times a howl-like peak comes up anywhere (`alike`'s second figure) in several
     /// signals together, and how many times a second over their whole length.
     pub fn anywhere_in(all: &[Spectra], lag: usize, howl: &Features) -> (usize, f64) {
+        assert!(lag.is_multiple_of(MOMENT), "{lag} samples apart");
         let apart = lag / MOMENT;
-        let events: f64 = all.iter().map(|s| s.alike(lag, None, howl).1.per_s * s.seconds(apart)).sum();
-        (events.round() as usize, events / all.iter().map(|s| s.seconds(apart)).sum::<f64>())
+        let events: usize = all.iter().map(|s| s.peaks_alike(apart, howl).1).sum();
+        (events, events as f64 / all.iter().map(|s| s.seconds(apart)).sum::<f64>())
     }
 
     /// The time the pairs `apart` moments apart span (s).

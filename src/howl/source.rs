@@ -228,17 +228,15 @@ pub fn speech_at(sr: f32, text: &str, wpm: u32) -> Result<Vec<f32>, String> {
 /// The music that must pass the suppressor untouched (with no loop): held vibrato notes, a
 /// chord of prime-harmonic partials, a whistled tune and a slow sweep, named.
 pub fn music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
-    let mut music = vec![
+    let [whistle, sweep]: [_; 2] = lone_tones(sr).try_into().expect("the whistle and the sweep");
+    vec![
         ("sung vowel with vibrato (220 Hz, ±30 cents)", sung_vowel(sr, 8.0, 220.0, 30.0, 3)),
         ("held note with vibrato (sawtooth 440 Hz, ±40 cents)", vibrato_note(sr, 8.0, 440.0)),
         ("chord of prime-harmonic partials (C4 E4 G4)", prime_chord(sr, 8.0)),
+        whistle,
         ("accented note (440 Hz stepping 18 dB up and down every 250 ms)", accents(sr, 8.0, 440.0)),
-    ];
-    // (The lone tones in their old places: the tables keep their order.)
-    let mut tones = lone_tones(sr).into_iter();
-    music.insert(3, tones.next().expect("the whistle"));
-    music.push(tones.next().expect("the sweep"));
-    music
+        sweep,
+    ]
 }
 
 /// The music of `music` that is a lone tone (the whistle and the sweep): no harmonics that a

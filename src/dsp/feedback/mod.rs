@@ -250,20 +250,30 @@ impl FeedbackSuppressor {
             let (f, d) = set[i];
             let free = (DYNAMIC..NOTCHES).find(|&j| self.notches[j].is_free());
             if let Some(j) = free {
-                // In from no cut: the hop's update sets its target (its set may be off).
-                self.notches[j].place(f, 0.0, self.width_oct, self.sr);
-                self.keep[j] = d;
+                self.glide_in(j, f, d);
             } else if let Some(j) = (DYNAMIC..NOTCHES).find(|&j| self.keep[j] == 0.0 && self.waiting[j - DYNAMIC].0 == 0.0) {
                 self.waiting[j - DYNAMIC] = (f, d);
             }
         }
     }
 
+    /// Half a notch's width (octaves): a howl or a fixed entry this near a notch is on it.
+    fn half_width_oct(&self) -> f32 {
+        0.5 * self.width_oct.max(1.0 / 80.0)
+    }
+
+    /// A loaded fixed notch into slot `j`, gliding in from no cut to `depth` (the hop's update
+    /// sets its target: its set may be off).
+    fn glide_in(&mut self, j: usize, freq: f32, depth: f32) {
+        self.notches[j].place(freq, 0.0, self.width_oct, self.sr);
+        self.keep[j] = depth;
+    }
+
     /// The fixed set a suppressor at this rate and width can hold, from `fixed`: valid entries,
     /// those within half a notch's width of an earlier one merged into it, at most `FIXED`.
     fn fixed_set(&self, fixed: &[(f32, f32)]) -> ([(f32, f32); FIXED], usize) {
         let nyquist = 0.49 * self.sr;
-        let half = 0.5 * self.width_oct.max(1.0 / 80.0);
+        let half = self.half_width_oct();
         let (mut set, mut count) = ([(0.0f32, 0.0f32); FIXED], 0);
         for &(f, d) in fixed {
             if !(f.is_finite() && f >= 20.0 && f < nyquist && d.is_finite() && d > 0.0 && d <= 30.0) {
@@ -457,9 +467,8 @@ impl FeedbackSuppressor {
                 // found while ringing out).
                 let (freq, depth) = std::mem::take(&mut self.waiting[j - DYNAMIC]);
                 if freq > 0.0 && depth > 0.0 {
-                    // A loaded notch: in from no cut to its saved depth (the set already has it).
-                    self.notches[j].place(freq, 0.0, self.width_oct, self.sr);
-                    self.keep[j] = depth;
+                    // A loaded notch (the set already has it).
+                    self.glide_in(j, freq, depth);
                 } else if freq > 0.0 {
                     self.place(j, freq, max_depth);
                     self.fixed_generation = self.fixed_generation.wrapping_add(1);
@@ -471,7 +480,7 @@ impl FeedbackSuppressor {
     /// A howl at `freq`: the notch on it cuts deeper, or a new one is placed.
     fn notch(&mut self, freq: f32, s: &FeedbackSettings, max_depth: f32) {
         // A notch already on it (within half its width): fixed ones first while they cut.
-        let half = 0.5 * self.width_oct.max(1.0 / 80.0);
+        let half = self.half_width_oct();
         let covers = |n: &Notch| !n.is_free() && (freq / n.freq).log2().abs() <= half;
         let fixed_cut = s.fixed_on || s.learn;
         let existing = (DYNAMIC..NOTCHES).filter(|_| fixed_cut).chain(0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);

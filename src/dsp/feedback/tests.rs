@@ -23,9 +23,9 @@ fn growing(f: f32, t: f32, start: f32, from_db: f32, top_db: f32) -> f32 {
 }
 
 /// Runs `x` (mono) in 64-frame blocks with the settings `s(block)`, and asserts that no notch's
-/// depth falls faster than a notch comes in (900 dB/s) from one block to the next (a notch gone
-/// from the list had lifted to nothing first); `each(block, fs)` sees the suppressor after
-/// every block.
+/// depth falls faster than a notch comes in (900 dB/s) from one block to the next, the first
+/// against the notches as they stood before it (a notch gone from the list had lifted to
+/// nothing first); `each(block, fs)` sees the suppressor after every block.
 fn run_gliding(
     fs: &mut FeedbackSuppressor,
     x: &mut [f32],
@@ -33,7 +33,7 @@ fn run_gliding(
     mut each: impl FnMut(usize, &FeedbackSuppressor),
 ) {
     let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
-    let mut before: Vec<(f32, f32, bool)> = Vec::new();
+    let mut before: Vec<(f32, f32, bool)> = fs.notches().collect();
     for (k, c) in x.chunks_mut(64).enumerate() {
         let (n, settings) = (c.len(), s(k));
         fs.process_block(&mut [c], |_| settings, &[1.0; BLOCK][..n]);
@@ -445,9 +445,8 @@ fn a_howl_found_while_ringing_out_takes_its_slot_even_if_learning_ends() {
 
 /// Loads `new` into a suppressor holding the fixed set `start` (after 0.1 s of noise), runs
 /// 0.5 s more, and asserts that nothing moved at the load itself and that no notch's depth rose
-/// or fell faster than a notch comes in from one 64-frame block to the next (a notch appearing
-/// starts from no cut, one leaving had lifted to nothing), the first block after the load
-/// included. Returns the suppressor, the notches at the end (sorted), how far a depth rose in
+/// (here) or fell (`run_gliding`) faster than a notch comes in from one 64-frame block to the
+/// next (a notch appearing starts from no cut), the first block after the load included. Returns the suppressor, the notches at the end (sorted), how far a depth rose in
 /// one block at most, and each of `watch`'s frequencies' least depth after the load.
 fn glide(start: &[(f32, f32)], new: &[(f32, f32)], watch: &[f32]) -> (FeedbackSuppressor, Vec<(f32, f32)>, f32, Vec<f32>) {
     let mut fs = FeedbackSuppressor::default();
@@ -463,24 +462,23 @@ fn glide(start: &[(f32, f32)], new: &[(f32, f32)], watch: &[f32]) -> (FeedbackSu
     assert_eq!(at_load, depths, "nothing moves at the load itself");
     let most_per_block = notch::ATTACK_DB_PER_S * 64.0 / SR + 1e-3;
     let (mut rose_most, mut least) = (0.0f32, vec![f32::MAX; watch.len()]);
-    for (k, c) in after.chunks_mut(64).enumerate() {
-        let n = c.len();
-        fs.process_block(&mut [c], |_| FeedbackSettings::default(), &[1.0; BLOCK][..n]);
-        let now: Vec<(f32, f32)> = fs.notches().map(|(f, d, _)| (f, d)).collect();
-        for &(f, d) in &now {
-            let was = depths.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
-            rose_most = rose_most.max(d - was);
-            assert!(d - was <= most_per_block, "block {k}: the notch at {f:.0} Hz rose from {was:.2} to {d:.2} dB");
-        }
-        for &(f, d) in &depths {
-            let after = now.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
-            assert!(d - after <= most_per_block, "block {k}: the notch at {f:.0} Hz fell from {d:.2} to {after:.2} dB");
-        }
-        for (w, l) in watch.iter().zip(least.iter_mut()) {
-            *l = l.min(now.iter().find(|n| n.0 == *w).map_or(0.0, |n| n.1));
-        }
-        depths = now;
-    }
+    run_gliding(
+        &mut fs,
+        after,
+        |_| FeedbackSettings::default(),
+        |k, fs| {
+            let now: Vec<(f32, f32)> = fs.notches().map(|(f, d, _)| (f, d)).collect();
+            for &(f, d) in &now {
+                let was = depths.iter().find(|n| n.0 == f).map_or(0.0, |n| n.1);
+                rose_most = rose_most.max(d - was);
+                assert!(d - was <= most_per_block, "block {k}: the notch at {f:.0} Hz rose from {was:.2} to {d:.2} dB");
+            }
+            for (w, l) in watch.iter().zip(least.iter_mut()) {
+                *l = l.min(now.iter().find(|n| n.0 == *w).map_or(0.0, |n| n.1));
+            }
+            depths = now;
+        },
+    );
     let mut end: Vec<(f32, f32)> = fs.notches().map(|(f, d, _)| (f, d)).collect();
     end.sort_by(|a, b| a.0.total_cmp(&b.0));
     (fs, end, rose_most, least)
