@@ -4,7 +4,9 @@
 //! room and source) and the music; `--canceller` only the canceller's figures, on more sources
 //! (speech at two rates, sung vowels at four pitches), and the music; `--canceller --seeds`
 //! with three more realisations of each vowel (48 vowel rows); `--canceller` also holds the loop
-//! 6 dB over the unsuppressed MSG for a minute and counts the howls found.
+//! 6 dB over the unsuppressed MSG for a minute and counts the howls found; `--loop-aware` what
+//! the canceller's estimator, learning all the time as a shadow, knows of each loop before the
+//! step and makes of music with no loop (`howl::shadow`).
 
 use livechain::howl::{self, room::Room, source};
 
@@ -58,6 +60,10 @@ fn main() {
     }
     let rooms = Room::all(sr);
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
+    if std::env::args().any(|a| a == "--loop-aware") {
+        loop_aware(rooms, &sources, sr);
+        return;
+    }
     if detect_only {
         bounds(rooms, &sources[0].1);
         detection(rooms, &sources);
@@ -312,5 +318,65 @@ fn music(sr: f32) {
         let (found, change) = howl::music_check(x);
         let (cancel_found, cancel) = howl::music_check_in(x, howl::CANCEL);
         println!("| {name} | {found} | {change:+.3} | {cancel_found} | {cancel:+.3} |");
+    }
+}
+
+/// The step sizes and floors `--loop-aware` tries: the canceller's own (0.35, 0.0003) and
+/// slower, more cautious ones.
+const SHADOW_STEPS: [(f32, f32); 8] =
+    [(0.35, 0.0003), (0.35, 0.01), (0.35, 0.1), (0.35, 1.0), (0.05, 0.0003), (0.05, 0.01), (0.05, 0.1), (0.05, 1.0)];
+
+/// A gate would need the estimate within this of the truth at the howl's frequency (dB) ...
+const LEARNT_DB: f32 = 3.0;
+/// ... and music's estimate this far under 0 dB at its loudest.
+const MUSIC_UNDER_DB: f32 = 10.0;
+
+/// `--loop-aware`: per step size and floor, how well the shadow knows each loop before the step
+/// and the loudest it makes of music with no loop.
+fn loop_aware(rooms: &[Room], sources: &[(&str, Vec<f32>)], sr: f32) {
+    use howl::shadow;
+    println!(
+        "The canceller's estimator learning all the time as a shadow (never subtracting), {} dB under the MSG for 2 s, no suppressor.",
+        6
+    );
+    println!("Per row: the estimate at the loop's loudest frequency against the truth (dB), and the estimate's own loudest point (Hz, dB; truth there).
+");
+    let music = source::music(sr);
+    println!("| step, floor | room | source | loop's loudest Hz | truth dB | estimate dB | estimate's loudest | truth there dB |\n| --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut summary = Vec::new();
+    for &(mu, floor) in &SHADOW_STEPS {
+        let mut within = 0;
+        let mut rows = 0;
+        for room in rooms {
+            for (name, src) in sources {
+                let l = shadow::learnt(room, src, mu, floor);
+                rows += 1;
+                if (l.est_db - l.truth_db).abs() <= LEARNT_DB {
+                    within += 1;
+                }
+                println!(
+                    "| {mu}, {floor} | {} | {name} | {:.0} | {:+.1} | {:+.1} | {:.0} Hz {:+.1} dB | {:+.1} |",
+                    room.name, l.howl_hz, l.truth_db, l.est_db, l.est_peak_hz, l.est_peak_db, l.truth_at_est_peak_db
+                );
+            }
+        }
+        let worst = music.iter().map(|(name, m)| (name, shadow::on_music(m, mu, floor))).fold(
+            None,
+            |a: Option<(&&str, (f32, f32, f32))>, b| match a {
+                Some(a) if a.1 .0 >= b.1 .0 => Some(a),
+                _ => Some(b),
+            },
+        );
+        summary.push((mu, floor, within, rows, worst));
+    }
+    println!("\nA gate needs every loop learnt within {LEARNT_DB} dB at its loudest frequency and music's estimate {MUSIC_UNDER_DB} dB under 0 dB or more.\n");
+    println!("| step, floor | loops learnt within {LEARNT_DB} dB | music's loudest estimate | usable |\n| --- | --- | --- | --- |");
+    for (mu, floor, within, rows, worst) in summary {
+        let (name, (db, hz, at)) = worst.expect("music");
+        let usable = within == rows && db <= -MUSIC_UNDER_DB;
+        println!(
+            "| {mu}, {floor} | {within} of {rows} | {db:+.1} dB at {hz:.0} Hz ({name}, {at:.1} s) | {} |",
+            if usable { "yes" } else { "no" }
+        );
     }
 }

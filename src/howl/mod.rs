@@ -11,6 +11,7 @@
 
 pub mod convolve;
 pub mod room;
+pub mod shadow;
 pub mod source;
 
 use crate::host::OfflineHost;

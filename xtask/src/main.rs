@@ -31,7 +31,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   charts [--data F] [--out D]   draw the benchmark figures recorded in docs/bench-data.csv as the SVG
                                 charts in docs/ that docs/benchmarks.md shows
   worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max
-  howl [--quick|--detect|--canceller [--seeds]]
+  howl [--quick|--detect|--canceller [--seeds]|--loop-aware]
                                 the feedback suppressor in a simulated closed acoustic loop: MSG
                                 with it off and on, ASG, detection, distortion per room and source,
                                 and music that must be left alone (espeak-ng and sox are installed);
@@ -40,7 +40,9 @@ const USAGE: &str = "usage: cargo xtask <command>
                                 howl-like as it is 50 ms in), what notches could add, and music,
                                 --canceller: the canceller on more sources, and music
                                 and a loop held for a minute (--seeds: three more
-                                realisations of each sung vowel)
+                                realisations of each sung vowel), --loop-aware: what the
+                                canceller's estimator, learning all the time, knows of each loop
+                                and makes of music with no loop
   fuzz [SECONDS]                state loading and process() with random events, through the CLAP
                                 host, for SECONDS per target (default 300), fresh seeds each run";
 

@@ -139,6 +139,9 @@ pub struct Canceller {
     long_smooth: f32,
     short_smooth: f32,
     shrink: f32,
+    /// The step size and its floor (`MU`, `FLOOR` unless `set_step` changed them).
+    mu: f32,
+    floor: f32,
     head: usize,
     /// The filter, partition after partition (partition k: lags k·B .. (k+1)·B, k = 1..=parts).
     w: Vec<Complex32>,
@@ -205,6 +208,8 @@ impl Canceller {
             // (Exactly 1 − SHRINK at 48 kHz; in f64 elsewhere, so every platform's build has the
             // same bits.)
             shrink: if sample_rate == 48_000.0 { 1.0 - SHRINK } else { (1.0 - SHRINK as f64).powf(48_000.0 / sample_rate as f64) as f32 },
+            mu: MU,
+            floor: FLOOR,
             head: 0,
             w: vec![Complex32::default(); parts * BINS],
             power: [0.0; BINS],
@@ -261,6 +266,31 @@ impl Canceller {
     /// with no loop moves it not at all.
     pub fn urge(&mut self) {
         self.urgent = self.urgent_blocks;
+    }
+
+    /// Learns with another step size and floor than the canceller's (`MU`, `FLOOR`): for
+    /// measuring what the estimator can learn (`howl::shadow`), not for the chain.
+    pub fn set_step(&mut self, mu: f32, floor: f32) {
+        self.mu = mu;
+        self.floor = floor;
+    }
+
+    /// The learnt path as an impulse response (lag 0 first; the lags under one block are 0):
+    /// for analysis off the audio thread (it allocates).
+    pub fn path(&self) -> Vec<f32> {
+        let mut ir = vec![0.0f32; (self.parts + 1) * B];
+        let ifft = RealFftPlanner::<f32>::new().plan_fft_inverse(N);
+        let mut time = vec![0.0f32; N];
+        for k in 0..self.parts {
+            let mut spec = self.w[k * BINS..(k + 1) * BINS].to_vec();
+            spec[0].im = 0.0;
+            spec[BINS - 1].im = 0.0;
+            let _ = ifft.process(&mut spec, &mut time);
+            for (d, t) in ir[(k + 1) * B..(k + 2) * B].iter_mut().zip(&time[..B]) {
+                *d = t / N as f32;
+            }
+        }
+        ir
     }
 
     /// Samples left in the current block: a caller's chunk must not run past it (the next
@@ -404,8 +434,8 @@ impl Canceller {
             // The step's floor follows the output before whitening: where the source model
             // predicts nearly all of it (a whistle, a held tone), what is left is too little to
             // learn from, and the filter barely moves rather than chasing it at full step.
-            let floor = FLOOR * self.raw_power + 1e-10;
-            let mu = MU / self.parts as f32;
+            let floor = self.floor * self.raw_power + 1e-10;
+            let mu = self.mu / self.parts as f32;
             for (s, p) in self.spec.iter_mut().zip(&self.power) {
                 *s *= mu / (p + floor);
             }

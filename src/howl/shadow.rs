@@ -1,0 +1,193 @@
+//! What a loop-aware detector would have to go on. A detector that knew the loop's gain per
+//! frequency could notch a howl the moment its loop gain reached 0 dB, and leave music with no
+//! loop alone whatever it looked like. The only estimate of the loop the suppressor has is the
+//! canceller's (`dsp::feedback::afc`), and it holds still until a howl is in sight. Here it
+//! runs as a shadow: learning all the time, never subtracting anything from the audio, with a
+//! given step size and floor. `cargo xtask howl --loop-aware` prints, for a grid of both:
+//! - how well it knows the loop before the step of `step` (two seconds 6 dB under the
+//!   response's MSG, suppressor off): its gain at the loop's loudest frequency, where a howl is
+//!   likeliest, against the truth, and where its own loudest point is;
+//! - what it makes of music with no loop at all: the loudest point of its estimate while it
+//!   listens (a true estimate stays at nothing).
+//!
+//! A gate on it needs both: the loop learnt where it will howl, and music's estimate far under
+//! 0 dB. The closed loop makes the source and the output correlated, and where the source is a
+//! held tone the loop cannot be told from the source by these two signals at all, short of
+//! changing the forward path (a shift, a delay, probe noise); the canceller's prediction-error
+//! filter and pitch predictor take out what of the source they can predict.
+
+use super::convolve::Convolver;
+use super::room::Room;
+use super::{BLOCK, SR};
+use crate::dsp::feedback::afc::Canceller;
+use realfft::RealFftPlanner;
+
+/// The transform the estimate's response is read through: 2.9 Hz bins at 48 kHz, finer than
+/// any peak of a response as long as the canceller's.
+pub const FFT: usize = 16384;
+/// The band a howl is looked for in (Hz): the loudspeaker's.
+pub const LOW_HZ: f32 = 80.0;
+pub const HIGH_HZ: f32 = 12_000.0;
+/// How often music's estimate is read (samples: 50 ms).
+const READ_EVERY: usize = 2400;
+
+/// An impulse response's gain per frequency (dB), `FFT / 2 + 1` bins.
+pub fn response_db(ir: &[f32], scale: f32) -> Vec<f32> {
+    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FFT);
+    let mut x = vec![0.0f32; FFT];
+    for (d, &s) in x.iter_mut().zip(ir) {
+        *d = s * scale;
+    }
+    let mut spec = fft.make_output_vec();
+    // (Lengths fixed above: the transform cannot fail.)
+    let _ = fft.process(&mut x, &mut spec);
+    spec.iter().map(|c| 10.0 * (c.norm_sqr() + 1e-30).log10()).collect()
+}
+
+/// The loudest bin of `db` in the band: (Hz, dB).
+pub fn loudest(db: &[f32]) -> (f32, f32) {
+    let hz = SR / FFT as f32;
+    let (lo, hi) = ((LOW_HZ / hz) as usize, ((HIGH_HZ / hz) as usize).min(db.len()));
+    let (k, v) = (lo..hi).map(|k| (k, db[k])).fold((lo, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+    (k as f32 * hz, v)
+}
+
+/// A shadow canceller learning with step `mu` and floor `floor`.
+fn shadow(mu: f32, floor: f32) -> Canceller {
+    let mut c = Canceller::new(SR);
+    c.set_step(mu, floor);
+    c
+}
+
+/// Feeds one block to a shadow: `x` came in, and (no suppressor, a flat chain) went out as is.
+fn listen(c: &mut Canceller, x: &[f32; BLOCK]) {
+    let mut e = [0.0f32; BLOCK];
+    for (i, (e, &x)) in e.iter_mut().zip(x).enumerate() {
+        *e = c.cancel(i, x);
+    }
+    c.urge();
+    c.feed(x, &e, x);
+}
+
+/// What the shadow knew of a loop (`learnt`).
+#[derive(Debug, Clone, Copy)]
+pub struct Learnt {
+    /// The loop's loudest frequency (Hz) and its gain there (dB) while held 6 dB under the MSG.
+    pub howl_hz: f32,
+    pub truth_db: f32,
+    /// The estimate's gain at that frequency (dB).
+    pub est_db: f32,
+    /// The estimate's own loudest point (Hz, dB), and the loop's true gain there (dB).
+    pub est_peak_hz: f32,
+    pub est_peak_db: f32,
+    pub truth_at_est_peak_db: f32,
+}
+
+/// The loop held 6 dB under the response's MSG for two seconds (the lead-in of `step`), no
+/// suppressor, a shadow learning all along: what it knows of the loop at the end.
+pub fn learnt(room: &Room, src: &[f32], mu: f32, floor: f32) -> Learnt {
+    let gain = 10f32.powf((-room.peak_gain_db - 6.0) / 20.0);
+    let mut conv = Convolver::new(&room.ir, BLOCK);
+    let mut c = shadow(mu, floor);
+    let (mut fb, mut x) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
+    let frames = (2.0 * SR) as usize;
+    let mut pos = 0;
+    while pos + BLOCK <= frames {
+        conv.next(&mut fb);
+        for (i, (x, f)) in x.iter_mut().zip(&fb).enumerate() {
+            *x = src[(pos + i) % src.len()] + gain * f;
+        }
+        listen(&mut c, &x);
+        conv.push(&x);
+        pos += BLOCK;
+    }
+    let truth = response_db(&room.ir, gain);
+    let est = response_db(&c.path(), 1.0);
+    let hz = SR / FFT as f32;
+    let (howl_hz, truth_db) = loudest(&truth);
+    let (est_peak_hz, est_peak_db) = loudest(&est);
+    Learnt {
+        howl_hz,
+        truth_db,
+        est_db: est[(howl_hz / hz).round() as usize],
+        est_peak_hz,
+        est_peak_db,
+        truth_at_est_peak_db: truth[(est_peak_hz / hz).round() as usize],
+    }
+}
+
+/// Music with no loop into a shadow: the loudest its estimate of the loop got while it listened
+/// (dB, Hz, s), read every 50 ms.
+pub fn on_music(src: &[f32], mu: f32, floor: f32) -> (f32, f32, f32) {
+    let mut c = shadow(mu, floor);
+    let mut x = [0.0f32; BLOCK];
+    let mut worst = (f32::MIN, 0.0, 0.0);
+    let mut pos = 0;
+    while pos + BLOCK <= src.len() {
+        x.copy_from_slice(&src[pos..pos + BLOCK]);
+        listen(&mut c, &x);
+        pos += BLOCK;
+        if pos.is_multiple_of(READ_EVERY) {
+            let (hz, db) = loudest(&response_db(&c.path(), 1.0));
+            if db > worst.0 {
+                worst = (db, hz, pos as f32 / SR);
+            }
+        }
+    }
+    worst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::xorshift32;
+
+    /// With the path open and white noise going out (nothing else coming in), the shadow learns
+    /// the path, and the way an NLMS filter does with no noise: its misalignment (‖ĥ − h‖² over
+    /// ‖h‖²) falls exponentially, as many dB from 2 to 4 s as from 4 to 6 s (8.1 dB a second
+    /// with the canceller's step), to the taps themselves, 0.5·z^-300 − 0.25·z^-500, and to
+    /// their response's formula at its loudest and quietest (|0.5 ± 0.25|: −2.5 and −12.0 dB).
+    #[test]
+    fn an_open_path_under_white_noise_is_learnt() {
+        let mut c = shadow(0.35, 0.0003);
+        let mut seed = 7u32;
+        let n = (8.0 * SR) as usize;
+        let u: Vec<f32> = (0..n).map(|_| xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5).collect();
+        let want = |i: usize| match i {
+            300 => 0.5,
+            500 => -0.25,
+            _ => 0.0,
+        };
+        let misalignment_db = |ir: &[f32]| {
+            let off: f32 = ir.iter().enumerate().map(|(i, a)| (a - want(i)) * (a - want(i))).sum();
+            10.0 * (off / (0.5f32 * 0.5 + 0.25 * 0.25)).log10()
+        };
+        let (mut x, mut e) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
+        let mut at_seconds = Vec::new();
+        for b in (0..n).step_by(BLOCK) {
+            for i in 0..BLOCK {
+                let t = b + i;
+                let at = |lag: usize| if t >= lag { u[t - lag] } else { 0.0 };
+                x[i] = 0.5 * at(300) - 0.25 * at(500);
+                e[i] = c.cancel(i, x[i]);
+            }
+            c.urge();
+            c.feed(&x, &e, &u[b..b + BLOCK]);
+            if (b + BLOCK).is_multiple_of(2 * SR as usize) {
+                at_seconds.push(misalignment_db(&c.path()));
+            }
+        }
+        let [_, at2, at4, at6, at8]: [f32; 5] = [&[0.0][..], &at_seconds].concat().try_into().expect("four readings");
+        let (first, second) = (at2 - at4, at4 - at6);
+        assert!(first > 10.0 && (first - second).abs() < 0.1 * first, "misalignment at 2, 4, 6 s: {at2:.1}, {at4:.1}, {at6:.1} dB");
+        assert!(at8 < -55.0, "misalignment at 8 s: {at8:.1} dB");
+        let ir = c.path();
+        assert!((ir[300] - 0.5).abs() < 0.005 && (ir[500] + 0.25).abs() < 0.005, "taps {} and {}", ir[300], ir[500]);
+        let db = response_db(&ir, 1.0);
+        let (_, top) = loudest(&db);
+        let bottom = db[(LOW_HZ * FFT as f32 / SR) as usize..(HIGH_HZ * FFT as f32 / SR) as usize].iter().copied().fold(f32::MAX, f32::min);
+        let (want_top, want_bottom) = (20.0 * 0.75f32.log10(), 20.0 * 0.25f32.log10());
+        assert!((top - want_top).abs() < 0.1, "loudest {top:.2} dB, want {want_top:.2}");
+        assert!((bottom - want_bottom).abs() < 0.1, "quietest {bottom:.2} dB, want {want_bottom:.2}");
+    }
+}
