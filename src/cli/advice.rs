@@ -10,11 +10,21 @@
 
 use anyhow::Result;
 
+/// Device errors closer together than this many buffer periods are one dropout (`bursts`): a
+/// failing call is retried at every callback until the stream recovers, a few periods later.
+pub const BURST_GAP_PERIODS: f64 = 4.0;
+
+/// How many bursts the sorted event times `times` (s) make: a new one begins wherever an event
+/// comes more than `gap` (s) after the one before it.
+pub fn bursts(times: &[f64], gap: f64) -> usize {
+    times.windows(2).filter(|w| w[1] - w[0] > gap).count() + usize::from(!times.is_empty())
+}
+
 /// One run at one buffer size.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trial {
     pub seconds: f64,
-    /// Dropouts, and other device errors counted with them.
+    /// Dropouts, and bursts of other device errors counted with them (`bursts`).
     pub xruns: usize,
     /// The worst callback's processing time over its deadline.
     pub peak_load: f64,
@@ -111,6 +121,25 @@ pub fn advise(quick: &[(u32, Trial)], margin: f64, soak_s: f64, mut measure: imp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dropout's errors, repeated every callback until it recovers, count once; errors further
+    /// apart than the gap are separate dropouts; none, none.
+    #[test]
+    fn device_errors_count_once_per_burst() {
+        let period = 256.0 / 48_000.0;
+        let gap = BURST_GAP_PERIODS * period;
+        // 300 errors a period apart (a pulse plugin's failing call), then 50 more a second later,
+        // then one lone error.
+        let mut times: Vec<f64> = (0..300).map(|i| 1.0 + i as f64 * period).collect();
+        times.extend((0..50).map(|i| 3.0 + i as f64 * period));
+        times.push(5.0);
+        assert_eq!(bursts(&times, gap), 3);
+        // Just over the gap apart: two; just under: one.
+        assert_eq!(bursts(&[1.0, 1.0 + gap * 1.01], gap), 2);
+        assert_eq!(bursts(&[1.0, 1.0 + gap * 0.99], gap), 1);
+        assert_eq!(bursts(&[2.0], gap), 1);
+        assert_eq!(bursts(&[], gap), 0);
+    }
 
     fn t(seconds: f64, xruns: usize) -> Trial {
         Trial { seconds, xruns, peak_load: 0.2 }

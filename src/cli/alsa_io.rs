@@ -22,6 +22,10 @@ pub struct DuplexRun {
     /// Device errors other than xruns, and how many xruns either stream reported.
     pub errors: Vec<String>,
     pub xruns: usize,
+    /// The device errors as dropouts: errors less than `advice::BURST_GAP_PERIODS` periods apart
+    /// are one (a sound server's plugin failing a call fails it at every callback until the
+    /// stream recovers: hundreds of errors for one dropout).
+    pub error_bursts: usize,
     /// With a chain running in the playback callback: its mean and peak time over the deadline.
     pub mean_load: f64,
     pub peak_load: f64,
@@ -100,17 +104,20 @@ pub fn run_probe(
     let config = |channels| cpal::StreamConfig { channels, sample_rate: rate, buffer_size: cpal::BufferSize::Fixed(period) };
     let origin = Instant::now();
     let errors = Arc::new(Mutex::new(Vec::new()));
+    let error_times = Arc::new(Mutex::new(Vec::new()));
     let xruns = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let loads = Arc::new(Mutex::new((0.0f64, 0.0f64, 0usize)));
-    let on_error = |dir: &'static str, errors: Arc<Mutex<Vec<String>>>, xruns: Arc<std::sync::atomic::AtomicUsize>| {
-        move |e: cpal::Error| {
-            if matches!(e.kind(), cpal::ErrorKind::Xrun) {
-                xruns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            } else {
-                errors.lock().unwrap().push(format!("{dir}: {e}"));
+    let on_error =
+        |dir: &'static str, errors: Arc<Mutex<Vec<String>>>, times: Arc<Mutex<Vec<f64>>>, xruns: Arc<std::sync::atomic::AtomicUsize>| {
+            move |e: cpal::Error| {
+                if matches!(e.kind(), cpal::ErrorKind::Xrun) {
+                    xruns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                } else {
+                    errors.lock().unwrap().push(format!("{dir}: {e}"));
+                    times.lock().unwrap().push(origin.elapsed().as_secs_f64());
+                }
             }
-        }
-    };
+        };
     let out_marks: Marks = Arc::new(Mutex::new(Vec::with_capacity(1 << 16)));
     let in_marks: Marks = Arc::new(Mutex::new(Vec::with_capacity(1 << 16)));
     let recording = Arc::new(Mutex::new(Vec::with_capacity(frames)));
@@ -153,7 +160,7 @@ pub fn run_probe(
                     }
                 }
             },
-            on_error("playback", errors.clone(), xruns.clone()),
+            on_error("playback", errors.clone(), error_times.clone(), xruns.clone()),
             None,
         )
         .map_err(|e| anyhow!("cannot open playback at {rate} Hz, {period}-frame buffers, {out_ch} channels, 32-bit float: {e}"))?;
@@ -177,7 +184,7 @@ pub fn run_probe(
                 }
                 ipos += (data.len() / in_ch as usize) as u64;
             },
-            on_error("capture", errors.clone(), xruns.clone()),
+            on_error("capture", errors.clone(), error_times.clone(), xruns.clone()),
             None,
         )
         .map_err(|e| anyhow!("cannot open capture at {rate} Hz, {period}-frame buffers, {in_ch} channels, 32-bit float: {e}"))?;
@@ -199,6 +206,10 @@ pub fn run_probe(
     };
     let recording = std::mem::take(&mut *recording.lock().unwrap());
     let errors = std::mem::take(&mut *errors.lock().unwrap());
+    let mut times = std::mem::take(&mut *error_times.lock().unwrap());
+    // (The two streams' errors interleave; a burst is one in time whichever stream it came from.)
+    times.sort_by(f64::total_cmp);
+    let error_bursts = super::advice::bursts(&times, super::advice::BURST_GAP_PERIODS * period as f64 / rate_f);
     // Input sample j was handed over at in_off + j/rate; on the playback's time line that is
     // sample (in_off − out_off)·rate + j.
     let (sum, peak, count) = *loads.lock().unwrap();
@@ -206,6 +217,7 @@ pub fn run_probe(
         recording,
         input_offset: (in_off - out_off) * rate_f,
         errors,
+        error_bursts,
         xruns: xruns.load(std::sync::atomic::Ordering::Relaxed),
         mean_load: if count > 0 { sum / count as f64 } else { 0.0 },
         peak_load: peak,

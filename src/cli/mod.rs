@@ -456,9 +456,9 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
         } else {
             "no loop".to_string()
         };
-        // A device error (the sound server's plugin failing a call mid-stream) is a dropout too:
-        // the row counts what the recommendation weighs.
-        let trial = advice::Trial { seconds, xruns: run.xruns + run.errors.len(), peak_load: run.peak_load };
+        // A device error (the sound server's plugin failing a call mid-stream) is a dropout too,
+        // counted once per burst: the row counts what the recommendation weighs.
+        let trial = advice::Trial { seconds, xruns: run.xruns + run.error_bursts, peak_load: run.peak_load };
         sweep_row(size, trial.xruns, run.mean_load, run.peak_load, &trip, trial.clean(margin));
         quick.push((size, trial));
     }
@@ -467,7 +467,7 @@ fn sweep_alsa(device: Option<&str>, input: Option<&str>, rate: u32, seconds: f64
     }
     let advice = advice::advise(&quick, margin, soak, |size, secs| {
         let run = alsa_io::run_probe(device, input, rate, size, &probe, frames_for(secs), Some(chain()?))?;
-        let trial = advice::Trial { seconds: secs, xruns: run.xruns + run.errors.len(), peak_load: run.peak_load };
+        let trial = advice::Trial { seconds: secs, xruns: run.xruns + run.error_bursts, peak_load: run.peak_load };
         soak_row(size, &trial);
         Ok(trial)
     })?;
