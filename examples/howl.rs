@@ -339,10 +339,10 @@ fn loop_aware(rooms: &[Room], sources: &[(&str, Vec<f32>)], sr: f32) {
         "The canceller's estimator learning all the time as a shadow (never subtracting), {} dB under the MSG for 2 s, no suppressor.",
         6
     );
-    println!("Per row: the estimate at the loop's loudest frequency against the truth (dB), and the estimate's own loudest point (Hz, dB; truth there).
-");
+    println!("Per row: the estimate at the loop's loudest frequency against the truth (dB; and the truth of the response's first 0.16 s, all the estimator models),");
+    println!("and the estimate's own loudest point (Hz, dB; truth there). Music: the estimate's loudest, read every 50 ms.\n");
     let music = source::music(sr);
-    println!("| step, floor | room | source | loop's loudest Hz | truth dB | estimate dB | estimate's loudest | truth there dB |\n| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| step, floor | room | source | loop's loudest Hz | truth dB | its first 0.16 s dB | estimate dB | estimate's loudest | truth there dB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut summary = Vec::new();
     for &(mu, floor) in &SHADOW_STEPS {
         let mut within = 0;
@@ -355,8 +355,8 @@ fn loop_aware(rooms: &[Room], sources: &[(&str, Vec<f32>)], sr: f32) {
                     within += 1;
                 }
                 println!(
-                    "| {mu}, {floor} | {} | {name} | {:.0} | {:+.1} | {:+.1} | {:.0} Hz {:+.1} dB | {:+.1} |",
-                    room.name, l.howl_hz, l.truth_db, l.est_db, l.est_peak_hz, l.est_peak_db, l.truth_at_est_peak_db
+                    "| {mu}, {floor} | {} | {name} | {:.0} | {:+.1} | {:+.1} | {:+.1} | {:.0} Hz {:+.1} dB | {:+.1} |",
+                    room.name, l.howl_hz, l.truth_db, l.reach_db, l.est_db, l.est_peak_hz, l.est_peak_db, l.truth_at_est_peak_db
                 );
             }
         }
