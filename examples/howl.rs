@@ -379,4 +379,51 @@ fn loop_aware(rooms: &[Room], sources: &[(&str, Vec<f32>)], sr: f32) {
             if usable { "yes" } else { "no" }
         );
     }
+
+    scalar_fit(rooms, sources, &music);
+}
+
+/// The gain fit's smoothing times `--loop-aware` tries (s).
+const SCALAR_TAUS: [f32; 2] = [0.02, 0.1];
+
+/// `--loop-aware`, second part: with the loop's shape known (as a ring-out could teach it), a
+/// one-parameter fit of its gain (`howl::shadow::ScalarFit`): how high it puts the loop before
+/// the step, how soon after it it says 0 dB, and how high it puts music with no loop.
+fn scalar_fit(rooms: &[Room], sources: &[(&str, Vec<f32>)], music: &[(&str, Vec<f32>)]) {
+    use howl::shadow;
+    println!("\nThe loop's shape known (the room's response), its gain fitted alone (whitened cross-correlation, smoothed over τ).");
+    println!("Per row: the loop's loudest gain by the estimate at its highest in the second before the step (truth −6 dB), and when it first says 0 dB after it.\n");
+    let overs: Vec<f32> =
+        rooms.iter().flat_map(|room| sources.iter().map(move |(_, src)| howl::off_msg(room, src).unwrap_or(0.0) + howl::STEP_DB)).collect();
+    println!("| τ s | room | source | before the step dB | 0 dB after ms |\n| --- | --- | --- | --- | --- |");
+    let mut summary = Vec::new();
+    for &tau in &SCALAR_TAUS {
+        let (mut false_before, mut late, mut over) = (0, 0, overs.iter());
+        for room in rooms {
+            for (name, src) in sources {
+                let s = shadow::scaled(room, src, *over.next().expect("one per row"), tau);
+                false_before += usize::from(s.before_db >= 0.0);
+                late += usize::from(s.alarm_ms.is_none_or(|ms| ms > howl::GROWTH_AT_MS));
+                println!(
+                    "| {tau} | {} | {name} | {:+.1} | {} |",
+                    room.name,
+                    s.before_db,
+                    s.alarm_ms.map_or("none".into(), |ms| format!("{ms:.0}"))
+                );
+            }
+        }
+        let worst = music
+            .iter()
+            .flat_map(|(name, m)| rooms.iter().map(move |room| (name, room.name, shadow::scaled_on_music(room, m, tau))))
+            .fold(None, |a: Option<(&&str, &str, f32)>, b| match a {
+                Some(a) if a.2 >= b.2 => Some(a),
+                _ => Some(b),
+            });
+        summary.push((tau, false_before, late, worst));
+    }
+    println!("\n| τ s | rows at 0 dB before the step | rows not at 0 dB within 50 ms | music's loudest loop by the estimate |\n| --- | --- | --- | --- |");
+    for (tau, false_before, late, worst) in summary {
+        let (name, room, db) = worst.expect("music");
+        println!("| {tau} | {false_before} of {} | {late} | {db:+.1} dB ({name}, {room}'s shape) |", overs.len());
+    }
 }

@@ -634,7 +634,7 @@ pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -
 
 /// The step's loop gain: 6 dB under the response's MSG for two seconds, then `over_db` over it;
 /// and the sample of the step.
-fn step_gain(room: &Room, over_db: f32) -> (usize, impl Fn(usize) -> f32) {
+pub(crate) fn step_gain(room: &Room, over_db: f32) -> (usize, impl Fn(usize) -> f32) {
     let msg = -room.peak_gain_db;
     let t0 = (2.0 * SR) as usize;
     (t0, move |pos: usize| if pos < t0 { msg - 6.0 } else { msg + over_db })

@@ -19,7 +19,7 @@
 use super::convolve::Convolver;
 use super::room::Room;
 use super::{BLOCK, SR};
-use crate::dsp::feedback::afc::Canceller;
+use crate::dsp::feedback::afc::{self, Canceller};
 use realfft::RealFftPlanner;
 
 /// The transform responses are read through: 1.5 Hz bins at 48 kHz, and longer than every
@@ -146,6 +146,123 @@ pub fn on_music(src: &[f32], mu: f32, floor: f32) -> (f32, f32, f32) {
     worst
 }
 
+/// With the loop's shape known (the room's response, as a ring-out could teach it), all that is
+/// left to learn is its gain: a one-parameter fit, which can follow a step far faster than a
+/// whole filter. The input and the shape's response to the output are whitened by the source
+/// model (`afc::source_model`, refitted to the input every `REFIT` samples), and the gain is
+/// their cross-correlation over the shape's own energy, both smoothed over `tau_s`.
+pub struct ScalarFit {
+    a: [f32; afc::ORDER + 1],
+    window: Vec<f32>,
+    sxd: f64,
+    sdd: f64,
+    smooth: f64,
+}
+
+/// How often `ScalarFit` refits its source model (samples: 10.7 ms, as the canceller).
+const REFIT: usize = 512;
+
+impl ScalarFit {
+    pub fn new(tau_s: f32) -> Self {
+        let mut a = [0.0; afc::ORDER + 1];
+        a[0] = 1.0;
+        Self { a, window: afc::fit_window(), sxd: 0.0, sdd: 0.0, smooth: 1.0 / (tau_s as f64 * SR as f64) }
+    }
+
+    /// Takes sample `t` of the input `x` and of the shape's response to the output `d` (both
+    /// from sample 0 on, at least `t + 1` long): the gain estimate after it.
+    pub fn push(&mut self, x: &[f32], d: &[f32], t: usize) -> f32 {
+        if t + 1 >= afc::FIT && (t + 1).is_multiple_of(REFIT) {
+            self.a = afc::source_model(&x[t + 1 - afc::FIT..=t], &self.window).unwrap_or(self.a);
+        }
+        if t < afc::ORDER {
+            return 0.0;
+        }
+        let (mut xw, mut dw) = (0.0f64, 0.0f64);
+        for (j, &c) in self.a.iter().enumerate() {
+            xw += c as f64 * x[t - j] as f64;
+            dw += c as f64 * d[t - j] as f64;
+        }
+        self.sxd += (xw * dw - self.sxd) * self.smooth;
+        self.sdd += (dw * dw - self.sdd) * self.smooth;
+        if self.sdd > 1e-20 {
+            (self.sxd / self.sdd) as f32
+        } else {
+            0.0
+        }
+    }
+}
+
+/// What the gain fit made of a step (`scaled`).
+#[derive(Debug, Clone, Copy)]
+pub struct Scaled {
+    /// The loop's loudest gain by the estimate (its gain times the shape's loudest), at its
+    /// highest over the last second before the step (dB; the truth is −6).
+    pub before_db: f32,
+    /// From the step to that estimate first reaching 0 dB (ms; None: not within 0.3 s).
+    pub alarm_ms: Option<f32>,
+}
+
+/// The step of `step` (`over_db` over the response's MSG after two seconds 6 dB under it), no
+/// suppressor, a `ScalarFit` over `tau_s` knowing the room's response.
+pub fn scaled(room: &Room, src: &[f32], over_db: f32, tau_s: f32) -> Scaled {
+    let (t0, gain_db) = super::step_gain(room, over_db);
+    let shape_peak = 10f32.powf(room.peak_gain_db / 20.0);
+    let frames = t0 + (0.3 * SR) as usize;
+    let (mut x, mut d) = (vec![0.0f32; frames], vec![0.0f32; frames]);
+    let mut conv = Convolver::new(&room.ir, BLOCK);
+    let mut fit = ScalarFit::new(tau_s);
+    let mut fb = [0.0f32; BLOCK];
+    let (mut before_db, mut alarm_ms) = (f32::MIN, None);
+    let mut pos = 0;
+    while pos + BLOCK <= frames {
+        conv.next(&mut fb);
+        let g = 10f32.powf(gain_db(pos) / 20.0);
+        for (i, &f) in fb.iter().enumerate() {
+            let t = pos + i;
+            x[t] = src[t % src.len()] + g * f;
+            d[t] = f;
+            let loop_db = 20.0 * (fit.push(&x, &d, t).abs() * shape_peak).max(1e-9).log10();
+            if t + SR as usize >= t0 && t < t0 {
+                before_db = before_db.max(loop_db);
+            }
+            if t >= t0 && alarm_ms.is_none() && loop_db >= 0.0 {
+                alarm_ms = Some((t - t0) as f32 / SR * 1000.0);
+            }
+        }
+        conv.push(&x[pos..pos + BLOCK]);
+        pos += BLOCK;
+    }
+    Scaled { before_db, alarm_ms }
+}
+
+/// Music with no loop, a `ScalarFit` over `tau_s` knowing `room`'s response: the loudest the
+/// loop's gain got by its estimate (dB), after its first 0.1 s.
+pub fn scaled_on_music(room: &Room, src: &[f32], tau_s: f32) -> f32 {
+    let shape_peak = 10f32.powf(room.peak_gain_db / 20.0);
+    let frames = src.len() / BLOCK * BLOCK;
+    let mut d = vec![0.0f32; frames];
+    let mut conv = Convolver::new(&room.ir, BLOCK);
+    let mut fit = ScalarFit::new(tau_s);
+    let mut fb = [0.0f32; BLOCK];
+    let mut worst = f32::MIN;
+    let mut pos = 0;
+    while pos + BLOCK <= frames {
+        conv.next(&mut fb);
+        for (i, &f) in fb.iter().enumerate() {
+            let t = pos + i;
+            d[t] = f;
+            let db = 20.0 * (fit.push(src, &d, t).abs() * shape_peak).max(1e-9).log10();
+            if t as f32 >= 0.1 * SR {
+                worst = worst.max(db);
+            }
+        }
+        conv.push(&src[pos..pos + BLOCK]);
+        pos += BLOCK;
+    }
+    worst
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +324,36 @@ mod tests {
         assert!((bottom - want_bottom).abs() < 0.1, "quietest {bottom:.2} dB, want {want_bottom:.2}");
         let ([fast2, ..], _) = learn_open_path(1.0);
         assert!(fast2 < at2 - 10.0, "step 1.0 at 2 s: {fast2:.1} dB, step 0.35: {at2:.1} dB");
+    }
+
+    /// Open loop, white noise out, the input the path's response at gain `g` plus an unrelated
+    /// white source 20 dB under it: the gain fit is unbiased (within 2 % of g = 0.3), and after
+    /// the gain steps to 1.2 it follows the first-order smoothing it is, reaching
+    /// 1.2 − 0.9·e^(−t/τ) at t = τ and 3τ (within 3 %).
+    #[test]
+    fn the_gain_fit_follows_a_step_as_its_smoothing_says() {
+        let tau = 0.1f32;
+        let mut fit = ScalarFit::new(tau);
+        let mut seed = 11u32;
+        let mut white = || xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5;
+        let (t0, n) = ((2.0 * SR) as usize, (2.0 * SR + 4.0 * tau * SR) as usize);
+        let u: Vec<f32> = (0..n).map(|_| white()).collect();
+        let d: Vec<f32> = (0..n).map(|t| if t >= 300 { u[t - 300] } else { 0.0 }).collect();
+        let mut x = vec![0.0f32; n];
+        let mut at = Vec::new();
+        for t in 0..n {
+            let g = if t < t0 { 0.3 } else { 1.2 };
+            x[t] = g * d[t] + 0.1 * 0.3 * white();
+            let a = fit.push(&x, &d, t);
+            if t + 1 == t0 || t + 1 == t0 + (tau * SR) as usize || t + 1 == t0 + (3.0 * tau * SR) as usize {
+                at.push(a);
+            }
+        }
+        let [before, one, three]: [f32; 3] = at.try_into().expect("three readings");
+        assert!((before - 0.3).abs() < 0.02 * 0.3, "before the step: {before}");
+        for (got, k) in [(one, 1.0f32), (three, 3.0)] {
+            let want = 1.2 - 0.9 * (-k).exp();
+            assert!((got - want).abs() < 0.03 * want, "{k}τ after the step: {got}, want {want}");
+        }
     }
 }

@@ -77,8 +77,8 @@ const QUIET: f32 = 1e-8;
 /// vowel rows short of 8 dB, 3 and 4 s three, 5 s one, 8 and 12 s none).
 const URGENT_S: f32 = 8.0;
 /// The source model's order and the stretch of signal it is fitted to (samples).
-const ORDER: usize = 20;
-const FIT: usize = 1024;
+pub const ORDER: usize = 20;
+pub const FIT: usize = 1024;
 /// The model is refitted every this many blocks (8 blocks: 10.7 ms at 48 kHz).
 const REFIT_BLOCKS: usize = 8;
 /// The history kept of the cancelled input and of the output.
@@ -188,7 +188,7 @@ impl Canceller {
             a: unit_filter(),
             e_hist: vec![0.0; HIST],
             y_hist: vec![0.0; HIST],
-            fit_window: (0..FIT).map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * (i as f64 + 0.5) / FIT as f64).cos()) as f32).collect(),
+            fit_window: fit_window(),
             yw_prev: [0.0; B],
             re_hist: vec![0.0; RHIST],
             ry_hist: vec![0.0; RHIST],
@@ -495,42 +495,15 @@ impl Canceller {
         }
     }
 
-    /// Fits the source model to the last `FIT` samples of the cancelled input (Hann window,
-    /// autocorrelation method, Levinson-Durbin; a −40 dB noise floor keeps it well-conditioned).
+    /// Fits the source model to the last `FIT` samples of the cancelled input (`source_model`),
+    /// then the pitch predictor.
     fn refit(&mut self) {
-        let x = &self.e_hist[HIST - FIT..];
-        let mut r = [0.0f64; ORDER + 1];
-        let w = |i: usize| self.fit_window[i];
-        for (lag, r) in r.iter_mut().enumerate() {
-            let mut acc = 0.0f64;
-            for i in lag..FIT {
-                acc += (x[i] * w(i) * x[i - lag] * w(i - lag)) as f64;
+        match source_model(&self.e_hist[HIST - FIT..], &self.fit_window) {
+            Some(a) => self.a = a,
+            None => {
+                self.a = unit_filter();
+                return;
             }
-            *r = acc;
-        }
-        if r[0] <= 1e-12 {
-            self.a = unit_filter();
-            return;
-        }
-        r[0] *= 1.0 + 1e-4;
-        let mut a = [0.0f64; ORDER + 1];
-        a[0] = 1.0;
-        let mut err = r[0];
-        for m in 1..=ORDER {
-            let acc: f64 = (0..m).map(|j| a[j] * r[m - j]).sum();
-            let k = -acc / err;
-            let prev = a;
-            for j in 1..m {
-                a[j] = prev[j] + k * prev[m - j];
-            }
-            a[m] = k;
-            err *= 1.0 - k * k;
-            if err <= 0.0 {
-                break;
-            }
-        }
-        for (d, s) in self.a.iter_mut().zip(&a) {
-            *d = *s as f32;
         }
         self.refit_pitch();
     }
@@ -641,6 +614,52 @@ fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
 }
 
 /// The prediction-error filter of a white source: passes everything.
+/// The source model's Hann window over `FIT` samples (worked out in f64, so every platform's
+/// build has the same bits: Windows' `cosf` is not glibc's).
+pub fn fit_window() -> Vec<f32> {
+    (0..FIT).map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * (i as f64 + 0.5) / FIT as f64).cos()) as f32).collect()
+}
+
+/// The prediction-error filter (a[0] = 1, then `ORDER` taps) of the `FIT` samples `x` through
+/// `window` (`fit_window`): autocorrelation method, Levinson-Durbin, a −40 dB noise floor to keep
+/// it well-conditioned. None when `x` is all but silent.
+pub fn source_model(x: &[f32], window: &[f32]) -> Option<[f32; ORDER + 1]> {
+    let mut r = [0.0f64; ORDER + 1];
+    let w = |i: usize| window[i];
+    for (lag, r) in r.iter_mut().enumerate() {
+        let mut acc = 0.0f64;
+        for i in lag..FIT {
+            acc += (x[i] * w(i) * x[i - lag] * w(i - lag)) as f64;
+        }
+        *r = acc;
+    }
+    if r[0] <= 1e-12 {
+        return None;
+    }
+    r[0] *= 1.0 + 1e-4;
+    let mut a = [0.0f64; ORDER + 1];
+    a[0] = 1.0;
+    let mut err = r[0];
+    for m in 1..=ORDER {
+        let acc: f64 = (0..m).map(|j| a[j] * r[m - j]).sum();
+        let k = -acc / err;
+        let prev = a;
+        for j in 1..m {
+            a[j] = prev[j] + k * prev[m - j];
+        }
+        a[m] = k;
+        err *= 1.0 - k * k;
+        if err <= 0.0 {
+            break;
+        }
+    }
+    let mut out = [0.0f32; ORDER + 1];
+    for (d, s) in out.iter_mut().zip(&a) {
+        *d = *s as f32;
+    }
+    Some(out)
+}
+
 fn unit_filter() -> [f32; ORDER + 1] {
     let mut a = [0.0; ORDER + 1];
     a[0] = 1.0;
