@@ -613,7 +613,6 @@ fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
     Some(b)
 }
 
-/// The prediction-error filter of a white source: passes everything.
 /// The source model's Hann window over `FIT` samples (worked out in f64, so every platform's
 /// build has the same bits: Windows' `cosf` is not glibc's).
 pub fn fit_window() -> Vec<f32> {
@@ -660,6 +659,7 @@ pub fn source_model(x: &[f32], window: &[f32]) -> Option<[f32; ORDER + 1]> {
     Some(out)
 }
 
+/// The prediction-error filter of a white source: passes everything.
 fn unit_filter() -> [f32; ORDER + 1] {
     let mut a = [0.0; ORDER + 1];
     a[0] = 1.0;
