@@ -335,10 +335,7 @@ const MUSIC_UNDER_DB: f32 = 10.0;
 /// and the loudest it makes of music with no loop.
 fn loop_aware(rooms: &[Room], sources: &[(&str, Vec<f32>)], sr: f32) {
     use howl::shadow;
-    println!(
-        "The canceller's estimator learning all the time as a shadow (never subtracting), {} dB under the MSG for 2 s, no suppressor.",
-        6
-    );
+    println!("The canceller's estimator learning all the time as a shadow (never subtracting), 6 dB under the MSG for 2 s, no suppressor.");
     println!("Per row: the estimate at the loop's loudest frequency against the truth (dB; and the truth of the response's first 0.16 s, all the estimator models),");
     println!("and the estimate's own loudest point (Hz, dB; truth there). Music: the estimate's loudest, read every 50 ms.\n");
     let music = source::music(sr);
@@ -360,13 +357,8 @@ fn loop_aware(rooms: &[Room], sources: &[(&str, Vec<f32>)], sr: f32) {
                 );
             }
         }
-        let worst = music.iter().map(|(name, m)| (name, shadow::on_music(m, mu, floor))).fold(
-            None,
-            |a: Option<(&&str, (f32, f32, f32))>, b| match a {
-                Some(a) if a.1 .0 >= b.1 .0 => Some(a),
-                _ => Some(b),
-            },
-        );
+        // (The loudest; the first of equals.)
+        let worst = music.iter().map(|(name, m)| (name, shadow::on_music(m, mu, floor))).reduce(|a, b| if b.1 .0 > a.1 .0 { b } else { a });
         summary.push((mu, floor, within, rows, worst));
     }
     println!("\nA gate needs every loop learnt within {LEARNT_DB} dB at its loudest frequency and music's estimate {MUSIC_UNDER_DB} dB under 0 dB or more.\n");
@@ -415,10 +407,7 @@ fn scalar_fit(rooms: &[Room], sources: &[(&str, Vec<f32>)], music: &[(&str, Vec<
         let worst = music
             .iter()
             .flat_map(|(name, m)| rooms.iter().map(move |room| (name, room.name, shadow::scaled_on_music(room, m, tau))))
-            .fold(None, |a: Option<(&&str, &str, f32)>, b| match a {
-                Some(a) if a.2 >= b.2 => Some(a),
-                _ => Some(b),
-            });
+            .reduce(|a, b| if b.2 > a.2 { b } else { a });
         summary.push((tau, false_before, late, worst));
     }
     println!("\n| τ s | rows at 0 dB before the step | rows not at 0 dB within 50 ms | music's loudest loop by the estimate |\n| --- | --- | --- | --- |");

@@ -103,21 +103,19 @@ pub fn run_probe(
     let in_ch = in_dev.default_input_config().map(|c| c.channels()).unwrap_or(2).max(1);
     let config = |channels| cpal::StreamConfig { channels, sample_rate: rate, buffer_size: cpal::BufferSize::Fixed(period) };
     let origin = Instant::now();
-    let errors = Arc::new(Mutex::new(Vec::new()));
-    let error_times = Arc::new(Mutex::new(Vec::new()));
+    // Device errors other than xruns: when (s from `origin`) and what.
+    let errors: Arc<Mutex<Vec<(f64, String)>>> = Arc::new(Mutex::new(Vec::new()));
     let xruns = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let loads = Arc::new(Mutex::new((0.0f64, 0.0f64, 0usize)));
-    let on_error =
-        |dir: &'static str, errors: Arc<Mutex<Vec<String>>>, times: Arc<Mutex<Vec<f64>>>, xruns: Arc<std::sync::atomic::AtomicUsize>| {
-            move |e: cpal::Error| {
-                if matches!(e.kind(), cpal::ErrorKind::Xrun) {
-                    xruns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                } else {
-                    errors.lock().unwrap().push(format!("{dir}: {e}"));
-                    times.lock().unwrap().push(origin.elapsed().as_secs_f64());
-                }
+    let on_error = |dir: &'static str, errors: Arc<Mutex<Vec<(f64, String)>>>, xruns: Arc<std::sync::atomic::AtomicUsize>| {
+        move |e: cpal::Error| {
+            if matches!(e.kind(), cpal::ErrorKind::Xrun) {
+                xruns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                errors.lock().unwrap().push((origin.elapsed().as_secs_f64(), format!("{dir}: {e}")));
             }
-        };
+        }
+    };
     let out_marks: Marks = Arc::new(Mutex::new(Vec::with_capacity(1 << 16)));
     let in_marks: Marks = Arc::new(Mutex::new(Vec::with_capacity(1 << 16)));
     let recording = Arc::new(Mutex::new(Vec::with_capacity(frames)));
@@ -160,7 +158,7 @@ pub fn run_probe(
                     }
                 }
             },
-            on_error("playback", errors.clone(), error_times.clone(), xruns.clone()),
+            on_error("playback", errors.clone(), xruns.clone()),
             None,
         )
         .map_err(|e| anyhow!("cannot open playback at {rate} Hz, {period}-frame buffers, {out_ch} channels, 32-bit float: {e}"))?;
@@ -184,7 +182,7 @@ pub fn run_probe(
                 }
                 ipos += (data.len() / in_ch as usize) as u64;
             },
-            on_error("capture", errors.clone(), error_times.clone(), xruns.clone()),
+            on_error("capture", errors.clone(), xruns.clone()),
             None,
         )
         .map_err(|e| anyhow!("cannot open capture at {rate} Hz, {period}-frame buffers, {in_ch} channels, 32-bit float: {e}"))?;
@@ -205,8 +203,7 @@ pub fn run_probe(
         bail!("too few callbacks to line the streams up");
     };
     let recording = std::mem::take(&mut *recording.lock().unwrap());
-    let errors = std::mem::take(&mut *errors.lock().unwrap());
-    let mut times = std::mem::take(&mut *error_times.lock().unwrap());
+    let (mut times, errors): (Vec<f64>, Vec<String>) = std::mem::take(&mut *errors.lock().unwrap()).into_iter().unzip();
     // (The two streams' errors interleave; a burst is one in time whichever stream it came from.)
     times.sort_by(f64::total_cmp);
     let error_bursts = super::advice::bursts(&times, super::advice::BURST_GAP_PERIODS * period as f64 / rate_f);

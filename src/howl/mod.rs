@@ -836,11 +836,11 @@ pub fn music_check_in(src: &[f32], mode: f32) -> (u32, f32) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Uniform white noise, `secs` long.
-    fn white(secs: f32, mut seed: u32) -> Vec<f32> {
+    pub(super) fn white(secs: f32, mut seed: u32) -> Vec<f32> {
         (0..(secs * SR) as usize).map(|_| crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5).collect()
     }
 

@@ -46,12 +46,13 @@ pub fn response_db(ir: &[f32], scale: f32) -> Vec<f32> {
     spec.iter().map(|c| 10.0 * (c.norm_sqr() + 1e-30).log10()).collect()
 }
 
-/// The loudest bin of `db` in the band: (Hz, dB).
-pub fn loudest(db: &[f32]) -> (f32, f32) {
-    let hz = SR / FFT as f32;
-    let (lo, hi) = ((LOW_HZ / hz) as usize, ((HIGH_HZ / hz) as usize).min(db.len()));
-    let (k, v) = (lo..hi).map(|k| (k, db[k])).fold((lo, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
-    (k as f32 * hz, v)
+/// The width of `response_db`'s bins (Hz).
+const BIN_HZ: f32 = SR / FFT as f32;
+
+/// The loudest bin of `db` in the band: (bin, dB).
+pub fn loudest(db: &[f32]) -> (usize, f32) {
+    let (lo, hi) = ((LOW_HZ / BIN_HZ) as usize, ((HIGH_HZ / BIN_HZ) as usize).min(db.len()));
+    (lo..hi).map(|k| (k, db[k])).fold((lo, f32::MIN), |a, b| if b.1 > a.1 { b } else { a })
 }
 
 /// A shadow canceller learning with step `mu` and floor `floor`.
@@ -110,17 +111,16 @@ pub fn learnt(room: &Room, src: &[f32], mu: f32, floor: f32) -> Learnt {
     let path = c.path();
     let reach = response_db(&room.ir[..path.len().min(room.ir.len())], gain);
     let est = response_db(&path, 1.0);
-    let hz = SR / FFT as f32;
-    let (howl_hz, truth_db) = loudest(&truth);
-    let (est_peak_hz, est_peak_db) = loudest(&est);
+    let (howl, truth_db) = loudest(&truth);
+    let (est_peak, est_peak_db) = loudest(&est);
     Learnt {
-        howl_hz,
+        howl_hz: howl as f32 * BIN_HZ,
         truth_db,
-        reach_db: reach[(howl_hz / hz).round() as usize],
-        est_db: est[(howl_hz / hz).round() as usize],
-        est_peak_hz,
+        reach_db: reach[howl],
+        est_db: est[howl],
+        est_peak_hz: est_peak as f32 * BIN_HZ,
         est_peak_db,
-        truth_at_est_peak_db: truth[(est_peak_hz / hz).round() as usize],
+        truth_at_est_peak_db: truth[est_peak],
     }
 }
 
@@ -137,9 +137,9 @@ pub fn on_music(src: &[f32], mu: f32, floor: f32) -> (f32, f32, f32) {
         pos += BLOCK;
         if pos >= next_read {
             next_read += READ_EVERY;
-            let (hz, db) = loudest(&response_db(&c.path(), 1.0));
+            let (k, db) = loudest(&response_db(&c.path(), 1.0));
             if db > worst.0 {
-                worst = (db, hz, pos as f32 / SR);
+                worst = (db, k as f32 * BIN_HZ, pos as f32 / SR);
             }
         }
     }
@@ -164,9 +164,7 @@ const REFIT: usize = 512;
 
 impl ScalarFit {
     pub fn new(tau_s: f32) -> Self {
-        let mut a = [0.0; afc::ORDER + 1];
-        a[0] = 1.0;
-        Self { a, window: afc::fit_window(), sxd: 0.0, sdd: 0.0, smooth: 1.0 / (tau_s as f64 * SR as f64) }
+        Self { a: afc::unit_filter(), window: afc::fit_window(), sxd: 0.0, sdd: 0.0, smooth: 1.0 / (tau_s as f64 * SR as f64) }
     }
 
     /// Takes sample `t` of the input `x` and of the shape's response to the output `d` (both
@@ -191,6 +189,12 @@ impl ScalarFit {
             0.0
         }
     }
+}
+
+/// The loop's loudest gain (dB) by a gain estimate: its size times `shape_peak`, the response's
+/// loudest magnitude (`Room::peak_gain_db` as a factor).
+fn loop_db(gain: f32, shape_peak: f32) -> f32 {
+    20.0 * (gain.abs() * shape_peak).max(1e-9).log10()
 }
 
 /// What the gain fit made of a step (`scaled`).
@@ -222,7 +226,7 @@ pub fn scaled(room: &Room, src: &[f32], over_db: f32, tau_s: f32) -> Scaled {
             let t = pos + i;
             x[t] = src[t % src.len()] + g * f;
             d[t] = f;
-            let loop_db = 20.0 * (fit.push(&x, &d, t).abs() * shape_peak).max(1e-9).log10();
+            let loop_db = loop_db(fit.push(&x, &d, t), shape_peak);
             if t + SR as usize >= t0 && t < t0 {
                 before_db = before_db.max(loop_db);
             }
@@ -252,7 +256,7 @@ pub fn scaled_on_music(room: &Room, src: &[f32], tau_s: f32) -> f32 {
         for (i, &f) in fb.iter().enumerate() {
             let t = pos + i;
             d[t] = f;
-            let db = 20.0 * (fit.push(src, &d, t).abs() * shape_peak).max(1e-9).log10();
+            let db = loop_db(fit.push(src, &d, t), shape_peak);
             if t as f32 >= 0.1 * SR {
                 worst = worst.max(db);
             }
@@ -272,9 +276,8 @@ mod tests {
     /// (‖ĥ − h‖² over ‖h‖², dB) at 2, 4, 6 and 8 s, and its path at the end.
     fn learn_open_path(mu: f32) -> ([f32; 4], Vec<f32>) {
         let mut c = shadow(mu, 0.0003);
-        let mut seed = 7u32;
-        let n = (8.0 * SR) as usize;
-        let u: Vec<f32> = (0..n).map(|_| xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5).collect();
+        let u = crate::howl::tests::white(8.0, 7);
+        let n = u.len();
         let want = |i: usize| match i {
             300 => 0.5,
             500 => -0.25,

@@ -660,7 +660,7 @@ pub fn source_model(x: &[f32], window: &[f32]) -> Option<[f32; ORDER + 1]> {
 }
 
 /// The prediction-error filter of a white source: passes everything.
-fn unit_filter() -> [f32; ORDER + 1] {
+pub fn unit_filter() -> [f32; ORDER + 1] {
     let mut a = [0.0; ORDER + 1];
     a[0] = 1.0;
     a
