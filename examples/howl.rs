@@ -393,7 +393,7 @@ fn scalar_fit(rooms: &[Room], sources: &[(&str, Vec<f32>)], music: &[(&str, Vec<
         let (mut false_before, mut late, mut over) = (0, 0, overs.iter());
         for room in rooms {
             for (name, src) in sources {
-                let s = shadow::scaled(room, src, *over.next().expect("one per row"), tau);
+                let s = shadow::scaled(room, src, *over.next().expect("one per row"), tau, None);
                 false_before += usize::from(s.before_db >= 0.0);
                 late += usize::from(s.alarm_ms.is_none_or(|ms| ms > howl::GROWTH_AT_MS));
                 println!(
@@ -406,7 +406,7 @@ fn scalar_fit(rooms: &[Room], sources: &[(&str, Vec<f32>)], music: &[(&str, Vec<
         }
         let worst = music
             .iter()
-            .flat_map(|(name, m)| rooms.iter().map(move |room| (name, room.name, shadow::scaled_on_music(room, m, tau))))
+            .flat_map(|(name, m)| rooms.iter().map(move |room| (name, room.name, shadow::scaled_on_music(room, m, tau, None))))
             .reduce(|a, b| if b.2 > a.2 { b } else { a });
         summary.push((tau, false_before, late, worst));
     }
@@ -414,5 +414,48 @@ fn scalar_fit(rooms: &[Room], sources: &[(&str, Vec<f32>)], music: &[(&str, Vec<
     for (tau, false_before, late, worst) in summary {
         let (name, room, db) = worst.expect("music");
         println!("| {tau} | {false_before} of {} | {late} | {db:+.1} dB ({name}, {room}'s shape) |", overs.len());
+    }
+    probed(rooms, sources, music, &overs);
+}
+
+/// The probe levels `--loop-aware` tries (dB under the source's level), and the smoothing times.
+const PROBE_DB: [f32; 4] = [-10.0, -20.0, -30.0, -40.0];
+const PROBE_TAUS: [f32; 3] = [0.02, 0.05, 0.1];
+
+/// `--loop-aware`, third part: the same gain fit with white probe noise going out under the
+/// source, correlated with the shape's response to the probe alone (`ScalarFit::push_on`), so
+/// that the source cannot bias it: what each probe level buys.
+fn probed(rooms: &[Room], sources: &[(&str, Vec<f32>)], music: &[(&str, Vec<f32>)], overs: &[f32]) {
+    use howl::shadow;
+    println!(
+        "\nThe same, with white probe noise going out under the source, the fit correlating with the shape's response to the probe alone."
+    );
+    println!("Per τ and probe level: the loudest before the step (truth −6 dB) over all rows, the rows at 0 dB before it, the rows not at 0 dB within 50 ms after it, music's loudest.\n");
+    println!("| τ s | probe dB under the source | loudest before the step | rows at 0 dB before | not within 50 ms | slowest after ms | music's loudest loop by the estimate |\n| --- | --- | --- | --- | --- | --- | --- |");
+    for &tau in &PROBE_TAUS {
+        for &probe_db in &PROBE_DB {
+            let (mut loudest, mut false_before, mut late, mut slowest, mut over) = (f32::MIN, 0, 0, 0.0f32, overs.iter());
+            for room in rooms {
+                for (_, src) in sources {
+                    let s = shadow::scaled(room, src, *over.next().expect("one per row"), tau, Some(probe_db));
+                    loudest = loudest.max(s.before_db);
+                    false_before += usize::from(s.before_db >= 0.0);
+                    late += usize::from(s.alarm_ms.is_none_or(|ms| ms > howl::GROWTH_AT_MS));
+                    slowest = slowest.max(s.alarm_ms.unwrap_or(f32::INFINITY));
+                }
+            }
+            let (name, room, db) = music
+                .iter()
+                .flat_map(|(name, m)| {
+                    rooms.iter().map(move |room| (name, room.name, shadow::scaled_on_music(room, m, tau, Some(probe_db))))
+                })
+                .reduce(|a, b| if b.2 > a.2 { b } else { a })
+                .expect("music");
+            let slowest = if slowest.is_finite() { format!("{slowest:.0}") } else { "none within 300".into() };
+            println!(
+                "| {tau} | {probe_db} | {loudest:+.1} dB | {false_before} of {} | {late} | {slowest} | {db:+.1} dB ({name}, {room}'s shape) |",
+                overs.len()
+            );
+        }
     }
 }

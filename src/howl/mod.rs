@@ -26,7 +26,7 @@ pub const SR: f32 = 48_000.0;
 pub const RUNAWAY_DB: f32 = 15.0;
 
 /// The 100 ms RMS level (dB) of a stretch.
-fn rms_db(x: &[f32]) -> f32 {
+pub(crate) fn rms_db(x: &[f32]) -> f32 {
     let ms = x.iter().map(|v| (v * v) as f64).sum::<f64>() / x.len().max(1) as f64;
     (10.0 * (ms + 1e-30).log10()) as f32
 }

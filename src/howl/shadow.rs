@@ -151,11 +151,16 @@ pub fn on_music(src: &[f32], mu: f32, floor: f32) -> (f32, f32, f32) {
 /// whole filter. The input and the shape's response to the output are whitened by the source
 /// model (`afc::source_model`, refitted to the input every `REFIT` samples), and the gain is
 /// their cross-correlation over the shape's own energy, both smoothed over `tau_s`.
+///
+/// With probe noise going out as well, `push_on` correlates both with the shape's response to
+/// the probe alone instead (an instrument): the source does not correlate with the probe, so the
+/// ratio is the loop's gain whatever the source, in a closed loop too, and only its spread is
+/// left, which is what the probe's level buys.
 pub struct ScalarFit {
     a: [f32; afc::ORDER + 1],
     window: Vec<f32>,
-    sxd: f64,
-    sdd: f64,
+    sxz: f64,
+    sdz: f64,
     smooth: f64,
 }
 
@@ -164,27 +169,34 @@ const REFIT: usize = 512;
 
 impl ScalarFit {
     pub fn new(tau_s: f32) -> Self {
-        Self { a: afc::unit_filter(), window: afc::fit_window(), sxd: 0.0, sdd: 0.0, smooth: 1.0 / (tau_s as f64 * SR as f64) }
+        Self { a: afc::unit_filter(), window: afc::fit_window(), sxz: 0.0, sdz: 0.0, smooth: 1.0 / (tau_s as f64 * SR as f64) }
     }
 
     /// Takes sample `t` of the input `x` and of the shape's response to the output `d` (both
     /// from sample 0 on, at least `t + 1` long): the gain estimate after it.
     pub fn push(&mut self, x: &[f32], d: &[f32], t: usize) -> f32 {
+        self.push_on(x, d, d, t)
+    }
+
+    /// As `push`, both correlated with `z` (the shape's response to the probe alone) instead of
+    /// with `d`.
+    pub fn push_on(&mut self, x: &[f32], d: &[f32], z: &[f32], t: usize) -> f32 {
         if t + 1 >= afc::FIT && (t + 1).is_multiple_of(REFIT) {
             self.a = afc::source_model(&x[t + 1 - afc::FIT..=t], &self.window).unwrap_or(self.a);
         }
         if t < afc::ORDER {
             return 0.0;
         }
-        let (mut xw, mut dw) = (0.0f64, 0.0f64);
+        let (mut xw, mut dw, mut zw) = (0.0f64, 0.0f64, 0.0f64);
         for (j, &c) in self.a.iter().enumerate() {
             xw += c as f64 * x[t - j] as f64;
             dw += c as f64 * d[t - j] as f64;
+            zw += c as f64 * z[t - j] as f64;
         }
-        self.sxd += (xw * dw - self.sxd) * self.smooth;
-        self.sdd += (dw * dw - self.sdd) * self.smooth;
-        if self.sdd > 1e-20 {
-            (self.sxd / self.sdd) as f32
+        self.sxz += (xw * zw - self.sxz) * self.smooth;
+        self.sdz += (dw * zw - self.sdz) * self.smooth;
+        if self.sdz.abs() > 1e-20 {
+            (self.sxz / self.sdz) as f32
         } else {
             0.0
         }
@@ -207,61 +219,102 @@ pub struct Scaled {
     pub alarm_ms: Option<f32>,
 }
 
+/// White probe noise at `probe_db` under `src`'s RMS level (dB), `n` samples; none for None.
+fn probe(src: &[f32], probe_db: Option<f32>, n: usize) -> Vec<f32> {
+    let Some(db) = probe_db else { return vec![0.0; n] };
+    // Uniform on ±0.5: an RMS of 1/√12.
+    let scale = 10f32.powf((super::rms_db(src) + db) / 20.0) * 12f32.sqrt();
+    let mut seed = 0x5eed_9e0b;
+    (0..n).map(|_| scale * (crate::dsp::xorshift32(&mut seed) as f32 / u32::MAX as f32 - 0.5)).collect()
+}
+
 /// The step of `step` (`over_db` over the response's MSG after two seconds 6 dB under it), no
-/// suppressor, a `ScalarFit` over `tau_s` knowing the room's response.
-pub fn scaled(room: &Room, src: &[f32], over_db: f32, tau_s: f32) -> Scaled {
+/// suppressor, a `ScalarFit` over `tau_s` knowing the room's response. With `probe_db`, white
+/// noise that much under the source's level goes out with the output, and the fit correlates
+/// with the shape's response to it (`ScalarFit::push_on`).
+pub fn scaled(room: &Room, src: &[f32], over_db: f32, tau_s: f32, probe_db: Option<f32>) -> Scaled {
     let (t0, gain_db) = super::step_gain(room, over_db);
     let shape_peak = 10f32.powf(room.peak_gain_db / 20.0);
     let frames = t0 + (0.3 * SR) as usize;
-    let (mut x, mut d) = (vec![0.0f32; frames], vec![0.0f32; frames]);
-    let mut conv = Convolver::new(&room.ir, BLOCK);
+    let p = probe(src, probe_db, frames);
+    let (mut x, mut d, mut z) = (vec![0.0f32; frames], vec![0.0f32; frames], vec![0.0f32; frames]);
+    let (mut conv, mut conv_p) = (Convolver::new(&room.ir, BLOCK), Convolver::new(&room.ir, BLOCK));
     let mut fit = ScalarFit::new(tau_s);
-    let mut fb = [0.0f32; BLOCK];
+    let (mut fb, mut fp, mut out) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK]);
     let (mut before_db, mut alarm_ms) = (f32::MIN, None);
     let mut pos = 0;
     while pos + BLOCK <= frames {
         conv.next(&mut fb);
+        if probe_db.is_some() {
+            conv_p.next(&mut fp);
+        }
         let g = 10f32.powf(gain_db(pos) / 20.0);
         for (i, &f) in fb.iter().enumerate() {
             let t = pos + i;
             x[t] = src[t % src.len()] + g * f;
             d[t] = f;
-            let loop_db = loop_db(fit.push(&x, &d, t), shape_peak);
+            let gain = match probe_db {
+                Some(_) => {
+                    z[t] = fp[i];
+                    fit.push_on(&x, &d, &z, t)
+                }
+                None => fit.push(&x, &d, t),
+            };
+            let loop_db = loop_db(gain, shape_peak);
             if t + SR as usize >= t0 && t < t0 {
                 before_db = before_db.max(loop_db);
             }
             if t >= t0 && alarm_ms.is_none() && loop_db >= 0.0 {
                 alarm_ms = Some((t - t0) as f32 / SR * 1000.0);
             }
+            out[i] = x[t] + p[t];
         }
-        conv.push(&x[pos..pos + BLOCK]);
+        conv.push(&out);
+        if probe_db.is_some() {
+            conv_p.push(&p[pos..pos + BLOCK]);
+        }
         pos += BLOCK;
     }
     Scaled { before_db, alarm_ms }
 }
 
-/// Music with no loop, a `ScalarFit` over `tau_s` knowing `room`'s response: the loudest the
-/// loop's gain got by its estimate (dB), after its first 0.1 s.
-pub fn scaled_on_music(room: &Room, src: &[f32], tau_s: f32) -> f32 {
+/// Music with no loop, a `ScalarFit` over `tau_s` knowing `room`'s response (and with
+/// `probe_db`, the probe going out as in `scaled`): the loudest the loop's gain got by its
+/// estimate (dB), after its first 0.1 s.
+pub fn scaled_on_music(room: &Room, src: &[f32], tau_s: f32, probe_db: Option<f32>) -> f32 {
     let shape_peak = 10f32.powf(room.peak_gain_db / 20.0);
     let frames = src.len() / BLOCK * BLOCK;
-    let mut d = vec![0.0f32; frames];
-    let mut conv = Convolver::new(&room.ir, BLOCK);
+    let p = probe(src, probe_db, frames);
+    let (mut d, mut z) = (vec![0.0f32; frames], vec![0.0f32; frames]);
+    let (mut conv, mut conv_p) = (Convolver::new(&room.ir, BLOCK), Convolver::new(&room.ir, BLOCK));
     let mut fit = ScalarFit::new(tau_s);
-    let mut fb = [0.0f32; BLOCK];
+    let (mut fb, mut fp, mut out) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK]);
     let mut worst = f32::MIN;
     let mut pos = 0;
     while pos + BLOCK <= frames {
         conv.next(&mut fb);
+        if probe_db.is_some() {
+            conv_p.next(&mut fp);
+        }
         for (i, &f) in fb.iter().enumerate() {
             let t = pos + i;
             d[t] = f;
-            let db = loop_db(fit.push(src, &d, t), shape_peak);
+            let gain = match probe_db {
+                Some(_) => {
+                    z[t] = fp[i];
+                    fit.push_on(src, &d, &z, t)
+                }
+                None => fit.push(src, &d, t),
+            };
             if t as f32 >= 0.1 * SR {
-                worst = worst.max(db);
+                worst = worst.max(loop_db(gain, shape_peak));
             }
+            out[i] = src[t] + p[t];
         }
-        conv.push(&src[pos..pos + BLOCK]);
+        conv.push(&out);
+        if probe_db.is_some() {
+            conv_p.push(&p[pos..pos + BLOCK]);
+        }
         pos += BLOCK;
     }
     worst
@@ -358,5 +411,63 @@ mod tests {
             let want = 1.2 - 0.9 * (-k).exp();
             assert!((got - want).abs() < 0.03 * want, "{k}τ after the step: {got}, want {want}");
         }
+    }
+
+    /// The fit correlated with a probe (`push_on`), against theory. Open path, the input white
+    /// noise plus the probe's response at gain g: the estimate's spread is the ratio of the two
+    /// levels over √(2τ·fs), the length of its smoothing (within 15 %). Closed loop, a source
+    /// that echoes itself at the loop's first delay (its own past there, which no short source
+    /// model whitens, looks like the loop), the probe 10 dB under it: correlated with the probe,
+    /// the gain comes out unbiased (within 5 %) where correlated with the output it does not.
+    #[test]
+    fn the_probe_keeps_the_gain_fit_unbiased_and_its_spread_is_as_theory_says() {
+        let (g, tau) = (0.8f32, 0.02f32);
+        let n = (10.0 * SR) as usize;
+        let (src, p) = (crate::howl::tests::white(10.0, 5), crate::howl::tests::white(10.0, 9));
+        let (src_rms, p_rms) = (1.0 / 12f32.sqrt(), 0.3 / 12f32.sqrt());
+        let z: Vec<f32> = p.iter().map(|v| 0.3 * v).collect();
+        let x: Vec<f32> = (0..n).map(|t| src[t] + g * z[t]).collect();
+        let mut fit = ScalarFit::new(tau);
+        let (mut sum, mut sum2, mut count) = (0.0f64, 0.0f64, 0.0f64);
+        for t in 0..n {
+            let a = fit.push_on(&x, &z, &z, t) as f64;
+            if t as f32 > 0.5 * SR {
+                (sum, sum2, count) = (sum + a, sum2 + a * a, count + 1.0);
+            }
+        }
+        let (mean, spread) = (sum / count, (sum2 / count - (sum / count).powi(2)).sqrt());
+        let want = (src_rms / p_rms) as f64 / (2.0 * tau as f64 * SR as f64).sqrt();
+        eprintln!("open path: mean {mean:.3} (g {g}), spread {spread:.3}, theory {want:.3}");
+        assert!((mean - g as f64).abs() < 0.05, "mean {mean}");
+        assert!((spread / want - 1.0).abs() < 0.15, "spread {spread:.4}, theory {want:.4}");
+
+        // The closed loop: 0.5·z^-300 − 0.25·z^-500 at gain g (loudest 0.6, stable).
+        let h = |v: &[f32], t: usize| {
+            if t >= 500 {
+                0.5 * v[t - 300] - 0.25 * v[t - 500]
+            } else if t >= 300 {
+                0.5 * v[t - 300]
+            } else {
+                0.0
+            }
+        };
+        let w = crate::howl::tests::white(10.0, 21);
+        let tone: Vec<f32> = (0..n).map(|t| w[t] + if t >= 300 { 0.6 * w[t - 300] } else { 0.0 }).collect();
+        let p: Vec<f32> = p.iter().map(|v| 0.36 * v).collect();
+        let (mut x, mut out, mut d, mut z) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+        let (mut on_probe, mut on_output) = (ScalarFit::new(2.0), ScalarFit::new(2.0));
+        let (mut iv, mut plain) = (0.0, 0.0);
+        for t in 0..n {
+            d[t] = h(&out, t);
+            z[t] = h(&p, t);
+            x[t] = tone[t] + g * d[t];
+            out[t] = x[t] + p[t];
+            iv = on_probe.push_on(&x, &d, &z, t);
+            plain = on_output.push(&x, &d, t);
+        }
+        let under_db = super::super::rms_db(&p) - super::super::rms_db(&tone);
+        eprintln!("closed loop, probe {under_db:.1} dB: on the probe {iv:.3}, on the output {plain:.3} (g {g})");
+        assert!((iv - g).abs() < 0.05 * g, "on the probe: {iv}");
+        assert!((plain - g).abs() > 0.1 * g, "on the output: {plain}");
     }
 }

@@ -42,7 +42,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                                 and a loop held for a minute (--seeds: three more
                                 realisations of each sung vowel), --loop-aware: what the
                                 canceller's estimator, learning all the time, knows of each loop
-                                and makes of music with no loop
+                                and makes of music with no loop, and a fit of a known loop's
+                                gain, on the output and on probe noise
   fuzz [SECONDS]                state loading and process() with random events, through the CLAP
                                 host, for SECONDS per target (default 300), fresh seeds each run";
 
