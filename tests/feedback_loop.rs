@@ -127,6 +127,27 @@ fn the_canceller_holds_a_loop_over_its_edge_for_a_minute() {
     }
 }
 
+/// A microphone muted in a loop the canceller holds over its edge (the sung vowel in the small
+/// room, 6 dB over where it ran away with the suppressor off, held 4 s): with nothing coming in,
+/// the chain goes quiet (what it was playing dies away: 100 dB under the source within half a
+/// second), and with the microphone back the canceller still holds the loop for 3 s. (Taking its
+/// estimate out of the silence, the canceller was a loop of its own through the chain: 70 dB over
+/// the source half a second into the mute, with no input at all.)
+#[test]
+fn a_muted_microphone_leaves_the_chain_quiet_and_the_loop_held() {
+    let sr = howl::SR;
+    let room = &Room::all(sr)[0];
+    let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
+    let off = howl::off_msg(room, &vowel);
+    assert!(off.is_some(), "with the suppressor off the loop runs away");
+    let m = howl::muted(room, &vowel, off, 6.0, howl::CANCEL, 4.0, 3.0);
+    println!("sung vowel, {}, muted after 4 s held 6 dB over: {m:?}", room.name);
+    assert!(m.ran_before.is_none(), "the loop ran away before the mute: {m:?}");
+    assert!(m.first_db < 0.0, "the mute's first 100 ms came out {:+.1} dB over the source", m.first_db);
+    assert!(m.last_db < -100.0, "the mute's last half second came out {:+.1} dB over the source", m.last_db);
+    assert!(m.ran_after.is_none(), "with the microphone back the loop ran away after {:.1} s", m.ran_after.unwrap_or(0.0));
+}
+
 /// The same with a sung vowel (glottal pulses through formants, with vibrato) in the shoebox
 /// room made by the image method.
 #[test]

@@ -166,15 +166,58 @@ pub fn ring_out_msg(room: &Room, src: &[f32], stop_db: f32) -> (Option<f32>, usi
     let learned = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
     h.set("fb_learn", 0.0).expect("fb_learn");
     // Let the runaway die away with the loop open.
-    let mut quiet = [0.0f32; BLOCK];
-    for _ in 0..(SR as usize / BLOCK) {
-        let (mut l, mut r) = (quiet, quiet);
-        h.process(&mut [&mut l, &mut r]);
-        quiet = [0.0; BLOCK];
-    }
+    silence(&mut h, 1.0);
     let fixed = learned.notches.len();
     let run = run_loop(&mut h, room, src, frames, |pos| msg + over(pos), ref_db);
     (run.runaway_at.map(over), fixed)
+}
+
+/// `secs` of digital silence into the chain, the loop open (a microphone muted): the chain's
+/// output (both channels' mean).
+fn silence(h: &mut OfflineHost, secs: f32) -> Vec<f32> {
+    let mut out = Vec::with_capacity((secs * SR) as usize);
+    for _ in 0..(secs * SR) as usize / BLOCK {
+        let (mut l, mut r) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
+        h.process(&mut [&mut l, &mut r]);
+        out.extend(l.iter().zip(&r).map(|(l, r)| 0.5 * (l + r)));
+    }
+    out
+}
+
+/// What a mute in the middle of a loop did (`muted`).
+#[derive(Debug, Clone, Copy)]
+pub struct Muted {
+    /// Where the loop ran away before the mute (s from the start of the hold), if it did.
+    pub ran_before: Option<f32>,
+    /// The chain's output during the mute: its first 100 ms and its loudest 100 ms over the
+    /// last half second, over the source's level (dB).
+    pub first_db: f32,
+    pub last_db: f32,
+    /// Where the loop ran away after the microphone was back (s), if it did.
+    pub ran_after: Option<f32>,
+}
+
+/// The loop rising as in `sustained` to `over_db` over the suppressor-off MSG (`off_db`) and held
+/// there for `hold_s`, the suppressor in `mode`; then the microphone muted for a second (digital
+/// silence in: the chain's output still goes out, nothing comes back), then back, the loop
+/// closed again at the same gain for `after_s`.
+pub fn muted(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: f32, hold_s: f32, after_s: f32) -> Muted {
+    let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
+    let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
+    let gain = |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR;
+    let ref_db = rms_db(src);
+    let mut h = host(Some(mode));
+    let before = run_loop(&mut h, room, src, rise + (hold_s * SR) as usize, gain, ref_db);
+    let quiet = silence(&mut h, 1.0);
+    let window = (0.1 * SR) as usize;
+    let last_db = quiet[quiet.len() / 2..].windows(window).step_by(BLOCK).map(rms_db).fold(f32::MIN, f32::max) - ref_db;
+    let after = run_loop(&mut h, room, src, (after_s * SR) as usize, |_| base + over_db, ref_db);
+    Muted {
+        ran_before: before.runaway_at.map(|p| (p as f32 - rise as f32) / SR),
+        first_db: rms_db(&quiet[..window]) - ref_db,
+        last_db,
+        ran_after: after.runaway_at.map(|p| p as f32 / SR),
+    }
 }
 
 /// One room and source: the figures of the report.
@@ -620,10 +663,14 @@ pub fn held_under(room: &Room, src: &[f32]) -> LoopRun {
 /// against the long-term level would count a syllable as a howl. A loop that ran away (its
 /// output `RUNAWAY_DB` over the source's level) scores an infinite peak.
 pub fn step(room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -> Step {
+    step_on(&mut host(Some(mode)), room, src, over_db, mode, held)
+}
+
+/// `step` on a chain as it is (the suppressor in `mode`).
+fn step_on(h: &mut OfflineHost, room: &Room, src: &[f32], over_db: f32, mode: f32, held: &LoopRun) -> Step {
     let ref_db = rms_db(src);
     let (t0, gain) = step_gain(room, over_db);
-    let mut h = host(Some(mode));
-    let run = run_loop(&mut h, room, src, 2 * t0, gain, ref_db);
+    let run = run_loop(h, room, src, 2 * t0, gain, ref_db);
     // The notches act on a howl found; the canceller on one in sight, however quiet.
     let first = if mode >= CANCEL { run.first_heard_at } else { run.first_notch_at };
     let detect = first.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);

@@ -27,7 +27,9 @@
 //! `LONG_S` is above the input's (an estimate that puts in more than it takes out is no real
 //! path's) the filter shrinks by `SHRINK` per block. Neither acts while the input is nearly
 //! silent (`QUIET`), and the filter does not adapt on a digitally silent one: a muted microphone
-//! must not wipe the learnt path.
+//! must not wipe the learnt path. Nor is an estimate taken out of a nearly silent input it is
+//! louder than (a muted microphone, to silence or to its noise floor, while the output still
+//! plays): it is not in there, and taken out it would go round the chain as a loop of its own.
 //!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
 //! microphone on a stereo track carries the same signal on both).
@@ -151,8 +153,15 @@ pub struct Canceller {
     y_prev: [f32; B],
     y_cur: [f32; B],
     e_cur: [f32; B],
-    /// The estimate of what comes back during the current block.
+    /// The estimate of what comes back during the current block, and the share of it taken out
+    /// of the input (`yhat`, what `cancel` subtracts): all of it unless the estimate has nothing
+    /// to cancel (`block`).
+    estimate: [f32; B],
     yhat: [f32; B],
+    /// The share taken out at the end of the current block (1 or 0; a block glides between), and
+    /// whether all of the estimate is taken out over the whole block (`yhat` is `estimate`).
+    taken: f32,
+    whole: bool,
     /// Position in the current block.
     pos: usize,
     /// The partition whose gradient gets the constraint next.
@@ -217,7 +226,10 @@ impl Canceller {
             y_prev: [0.0; B],
             y_cur: [0.0; B],
             e_cur: [0.0; B],
+            estimate: [0.0; B],
             yhat: [0.0; B],
+            taken: 1.0,
+            whole: true,
             pos: 0,
             next_constrained: 0,
             time: vec![0.0; N],
@@ -253,7 +265,10 @@ impl Canceller {
         self.y_prev = [0.0; B];
         self.y_cur = [0.0; B];
         self.e_cur = [0.0; B];
+        self.estimate = [0.0; B];
         self.yhat = [0.0; B];
+        self.taken = 1.0;
+        self.whole = true;
         self.pos = 0;
         self.head = 0;
         self.next_constrained = 0;
@@ -311,6 +326,9 @@ impl Canceller {
     /// end the filter adapts and estimates the next block.
     pub fn feed(&mut self, x: &[f32], e: &[f32], y: &[f32]) {
         for ((&x, &e), &y) in x.iter().zip(e).zip(y) {
+            // What the whole estimate would have left (the filter adapts on it, and the guards
+            // judge it), where the chain took out less.
+            let e = if self.whole { e } else { x - self.estimate[self.pos] };
             self.x_energy += x * x;
             self.e_energy += e * e;
             self.e_cur[self.pos] = e;
@@ -343,6 +361,18 @@ impl Canceller {
         // still learnt from: freezing under −80 dB took a bench row from 10.7 to 9.2 dB.)
         let quiet = self.x_energy <= QUIET * B as f32;
         let silent = self.x_energy == 0.0;
+        // A quiet input holds at most as much feedback as it holds at all. An estimate louder
+        // than that (6 dB over it) is of a path that is not there now: the microphone muted (to
+        // digital silence or its noise floor) or the speaker gone while the output still plays.
+        // Taken out, it would be all the chain gets; it goes out and comes back through the
+        // estimate, a loop of the filter's own, over unity wherever the loop it learnt was (a
+        // muted microphone made the chain howl, 70 dB over its source within a second). So such
+        // an estimate is not taken out (judged on the next block's, below). And a quiet block the
+        // estimate took nothing out of (the cancelled input as loud as the input or louder) is
+        // not learnt from: learning there would unlearn the path, which is kept for when sound
+        // is back.
+        let x_energy = self.x_energy;
+        let misfit = quiet && self.e_energy > x_energy;
         // Quiet blocks leave the guards' energies alone: with the microphone muted or gated the
         // estimate of what the still playing output sends back is all there is in the cancelled
         // input, and the first block with sound again looked like a path gone wrong (the
@@ -418,11 +448,13 @@ impl Canceller {
             *p += (x.norm_sqr() - *p) * POWER_SMOOTH;
         }
 
-        // The filter learns only while urged, and not from digital silence, which uses up none
-        // of the urge either: a microphone muted at a howl leaves the learning for when it is
-        // back.
-        let learning = self.urgent > 0 && !silent;
-        if !silent {
+        // The filter learns only while urged, and not from digital silence or a quiet input its
+        // estimate does not fit, which use up none of the urge either: a microphone muted at a
+        // howl (to silence, or to its noise floor) leaves the learning for when it is back, and
+        // the path learnt is not unlearnt from the mute.
+        let muted = silent || misfit;
+        let learning = self.urgent > 0 && !muted;
+        if !muted {
             self.urgent = self.urgent.saturating_sub(1);
         }
         if learning {
@@ -481,18 +513,39 @@ impl Canceller {
         self.spec[0].im = 0.0;
         self.spec[BINS - 1].im = 0.0;
         self.inverse();
-        for (h, t) in self.yhat.iter_mut().zip(&self.time[B..]) {
+        for (h, t) in self.estimate.iter_mut().zip(&self.time[B..]) {
             let v = t * (1.0 / N as f32);
             // A diverged filter must not poison the chain: its estimate is bounded like input.
             *h = if v.is_finite() { v.clamp(-crate::dsp::INPUT_LIMIT, crate::dsp::INPUT_LIMIT) } else { 0.0 };
         }
-        if !self.yhat.iter().all(|v| v.abs() < crate::dsp::INPUT_LIMIT) {
+        if !self.estimate.iter().all(|v| v.abs() < crate::dsp::INPUT_LIMIT) {
             self.reset();
+        } else {
+            let louder = self.estimate.iter().map(|v| v * v).sum::<f32>() > 4.0 * x_energy;
+            self.take(if quiet && louder { 0.0 } else { 1.0 });
         }
         self.blocks += 1;
         if self.blocks.is_multiple_of(REFIT_BLOCKS) {
             self.refit();
         }
+    }
+
+    /// The next block's share of the estimate to take out: `to`. Taking out again glides in
+    /// over the block (linearly: no click); stopping is at once, as the estimate it stops for
+    /// may have jumped far over the input (an echo of the output arriving), and a glide would
+    /// take most of it out in the block's first samples. (Stopping at once is what a mute does
+    /// to the feedback itself.)
+    fn take(&mut self, to: f32) {
+        let from = if to < self.taken { to } else { self.taken };
+        self.whole = from == 1.0 && to == 1.0;
+        if self.whole {
+            self.yhat = self.estimate;
+        } else {
+            for (i, (h, &v)) in self.yhat.iter_mut().zip(&self.estimate).enumerate() {
+                *h = v * (from + (to - from) * (i + 1) as f32 / B as f32);
+            }
+        }
+        self.taken = to;
     }
 
     /// Fits the source model to the last `FIT` samples of the cancelled input (`source_model`),
@@ -771,6 +824,59 @@ mod tests {
         let db = residual_db(&x, &e, learn + quiet + (0.05 * FS) as usize..n);
         println!("residual 50-200 ms after 2 s of silence: {db:.1} dB");
         assert!(db < -30.0, "residual {db:.1} dB: the silence undid the learnt path");
+    }
+
+    /// A microphone muted after the canceller learnt a loop over unity (the known path made
+    /// twice as loud), the chain passing on what it leaves (the output is the cancelled input):
+    /// the estimate has nothing to cancel, and taken out it would be a loop of the filter's own
+    /// (the chain howled, 70 dB over its source within a second). Muted to digital silence, the
+    /// output is silent from the third block on; muted to a −90 dBFS noise floor, it stays within
+    /// 6 dB of the floor. Either way the path is kept: with the sound back through the path, what
+    /// is left of it 50 to 200 ms later is more than 30 dB under it.
+    #[test]
+    fn a_muted_microphone_does_not_make_the_estimate_a_loop_of_its_own() {
+        for floor in [0.0f32, 10f32.powf(-90.0 / 20.0) * 3f32.sqrt()] {
+            let mut c = Canceller::new(FS);
+            let mut st = 0x1357_9bdfu32;
+            let (muted, back) = ((12.0 * FS) as usize, (14.0 * FS) as usize);
+            let n = back + (0.2 * FS) as usize;
+            let (mut x, mut y, mut e) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+            let mut t = 0;
+            while t < n {
+                let m = c.room().min(n - t);
+                if t < muted {
+                    c.urge();
+                }
+                for i in 0..m {
+                    let k = t + i;
+                    if (muted..back).contains(&k) {
+                        x[k] = white(&mut st, floor);
+                    } else {
+                        y[k] = white(&mut st, 0.3);
+                        x[k] = heard(&PATH, 2.0, &y, k);
+                    }
+                    e[k] = c.cancel(i, x[k]);
+                    if (muted..back).contains(&k) {
+                        y[k] = e[k];
+                    }
+                }
+                c.feed(&x[t..t + m], &e[t..t + m], &y[t..t + m]);
+                t += m;
+            }
+            let pow = |s: &[f32]| s.iter().map(|v| (v * v) as f64).sum::<f64>() / s.len() as f64;
+            let after = muted + 3 * B;
+            if floor == 0.0 {
+                let loudest = e[after..back].iter().fold(0.0f32, |a, v| a.max(v.abs()));
+                assert!(loudest == 0.0, "muted to silence: the output reached {loudest}");
+            } else {
+                let over_db = 10.0 * (pow(&e[after..back]) / pow(&x[after..back])).log10();
+                println!("muted to a −90 dBFS floor: the output {over_db:+.1} dB over it");
+                assert!(over_db < 6.0, "muted to a −90 dBFS floor: the output {over_db:+.1} dB over it");
+            }
+            let db = residual_db(&x, &e, back + (0.05 * FS) as usize..n);
+            println!("floor {floor}: residual 50-200 ms after the mute: {db:.1} dB");
+            assert!(db < -30.0, "floor {floor}: residual {db:.1} dB after the mute: the path was lost");
+        }
     }
 
     /// The path goes away while the filter holds still (the speaker turned down after the
