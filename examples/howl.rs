@@ -60,6 +60,10 @@ fn main() {
     }
     let rooms = Room::all(sr);
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
+    if std::env::args().any(|a| a == "--moving") {
+        moving(&sources, sr);
+        return;
+    }
     if std::env::args().any(|a| a == "--loop-aware") {
         loop_aware(rooms, &sources, sr);
         return;
@@ -192,6 +196,33 @@ fn times(signals: &[howl::Spectra], howl: &howl::Features) -> String {
 /// A closed-loop SD, or "runs away".
 fn sd(d: Option<howl::Distortion>) -> String {
     d.map_or_else(|| "runs away".to_string(), |d| d.to_string())
+}
+
+/// The microphone's moves `--moving` tries in the shoebox (m, along x and y).
+const MOVES: [(f32, f32); 4] = [(0.1, 0.0), (0.3, 0.0), (0.0, 0.5), (-1.0, 0.5)];
+
+/// `--moving`: the canceller holding a loop in the shoebox 6 and 10 dB over where it ran away
+/// with the suppressor off, then the microphone moving (`howl::moved`).
+fn moving(sources: &[(&str, Vec<f32>)], sr: f32) {
+    let room = Room::shoebox_heard_at(sr, howl::room::SHOEBOX_MIC);
+    println!("The shoebox's loop rising 1 dB/s to 6 or 10 dB over where it ran away with the suppressor off, held 4 s (mode canceller), then the microphone");
+    println!("moving over {} ms, the loop gain staying, for 6 s more. The output's loudest 100 ms over the source's level: the second before the move, after it, the last 2 s.\n", howl::MOVE_S * 1000.0);
+    println!("| move (m) | source | over dB | before the move dB | after dB | ran away after the move | last 2 s dB |\n| --- | --- | --- | --- | --- | --- | --- |");
+    for (dx, dy) in MOVES {
+        let [x, y, z] = howl::room::SHOEBOX_MIC;
+        let to = Room::shoebox_heard_at(sr, [x + dx, y + dy, z]);
+        for (name, src) in sources {
+            let off = howl::off_msg(&room, src);
+            for over in [6.0, 10.0] {
+                let m = howl::moved(&room, &to, src, off, over, howl::CANCEL, 4.0, 6.0);
+                let ran = m.ran_after.map_or("no".into(), |s| format!("at {:.2} s", s));
+                let after = if m.ran_after.is_some() { "runs away".into() } else { format!("{:+.1}", m.after_db) };
+                let last = if m.last_db.is_finite() { format!("{:+.1}", m.last_db) } else { "runs away".into() };
+                let before = if m.ran_before.is_some() { "runs away".into() } else { format!("{:+.1}", m.before_db) };
+                println!("| ({dx}, {dy}) | {name} | {over} | {before} | {after} | {ran} | {last} |");
+            }
+        }
+    }
 }
 
 /// Detection alone: the step over the MSG the rising loop found with the suppressor off.

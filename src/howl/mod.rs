@@ -79,7 +79,33 @@ pub struct LoopRun {
 /// the output times 10^(gain_db(sample)/20), into the chain. Stops where it runs away (the 100 ms
 /// output level more than `RUNAWAY_DB` over `ref_db`).
 pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize, gain_db: impl Fn(usize) -> f32, ref_db: f32) -> LoopRun {
+    run_loop_moving(host, room, None, src, frames, gain_db, ref_db)
+}
+
+/// Where the microphone moves in `run_loop_moving`: from sample `at` on, over `glide` samples,
+/// what comes back crossfades from the first room's response to `to`'s (the same room seen from
+/// the new place; both rooms hear the whole output all along, so the reverberation of what was
+/// played before the move comes back from the new place too).
+#[derive(Clone, Copy)]
+pub struct Move<'a> {
+    pub to: &'a Room,
+    pub at: usize,
+    pub glide: usize,
+}
+
+/// `run_loop`, the microphone moving as `moved` says (None: it stays).
+pub fn run_loop_moving(
+    host: &mut OfflineHost,
+    room: &Room,
+    moved: Option<Move>,
+    src: &[f32],
+    frames: usize,
+    gain_db: impl Fn(usize) -> f32,
+    ref_db: f32,
+) -> LoopRun {
     let mut conv = Convolver::new(&room.ir, BLOCK);
+    let mut conv_to = moved.map(|m| Convolver::new(&m.to.ir, BLOCK));
+    let mut fb_to = [0.0f32; BLOCK];
     let mut run = LoopRun { out: Vec::with_capacity(frames), ..LoopRun::default() };
     let (mut fb, mut l, mut r, mut u) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK], [0.0f32; BLOCK]);
     let window = (0.1 * SR) as usize;
@@ -89,6 +115,13 @@ pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize,
     let mut pos = 0;
     while pos + BLOCK <= frames {
         conv.next(&mut fb);
+        if let (Some(c), Some(m)) = (conv_to.as_mut(), moved) {
+            c.next(&mut fb_to);
+            for (i, (f, &t)) in fb.iter_mut().zip(&fb_to).enumerate() {
+                let w = ((pos + i).saturating_sub(m.at) as f32 / m.glide.max(1) as f32).min(1.0);
+                *f = (1.0 - w) * *f + w * t;
+            }
+        }
         let k = 10f32.powf(gain_db(pos) / 20.0);
         for i in 0..BLOCK {
             let x = src[(pos + i) % src.len()] + k * fb[i];
@@ -100,6 +133,9 @@ pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize,
             u[i] = 0.5 * (l[i] + r[i]);
         }
         conv.push(&u);
+        if let Some(c) = conv_to.as_mut() {
+            c.push(&u);
+        }
         run.out.extend_from_slice(&u);
         pos += BLOCK;
         let found = host.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed);
@@ -217,6 +253,51 @@ pub fn muted(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: 
         first_db: rms_db(&quiet[..window]) - ref_db,
         last_db,
         ran_after: after.runaway_at.map(|p| p as f32 / SR),
+    }
+}
+
+/// What a move of the microphone in the middle of a held loop did (`moved`).
+#[derive(Debug, Clone, Copy)]
+pub struct Moved {
+    /// Where the loop ran away before the move (s from the start of the hold), if it did.
+    pub ran_before: Option<f32>,
+    /// The output's loudest 100 ms over the source's level (dB): in the second before the move,
+    /// after it, and over the last two seconds (NaN where it had run away).
+    pub before_db: f32,
+    pub after_db: f32,
+    pub last_db: f32,
+    /// Where the loop ran away after the move (s), if it did.
+    pub ran_after: Option<f32>,
+}
+
+/// How long the microphone takes to move (`moved`): 100 ms.
+pub const MOVE_S: f32 = 0.1;
+
+/// The loop rising as in `sustained` to `over_db` over the suppressor-off MSG (`off_db`) in
+/// `room` and held there for `hold_s`, the suppressor in `mode`; then the microphone moving to
+/// where `to` hears from (over `MOVE_S`), the loop gain staying, for `after_s` more.
+#[allow(clippy::too_many_arguments)]
+pub fn moved(room: &Room, to: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: f32, hold_s: f32, after_s: f32) -> Moved {
+    let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
+    let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
+    let at = rise + (hold_s * SR) as usize;
+    let gain = |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR;
+    let ref_db = rms_db(src);
+    let frames = at + (after_s * SR) as usize;
+    let run = run_loop_moving(&mut host(Some(mode)), room, Some(Move { to, at, glide: (MOVE_S * SR) as usize }), src, frames, gain, ref_db);
+    let loudest = |from: usize, to: usize| {
+        if run.out.len() < to {
+            return f32::NAN;
+        }
+        run.out[from..to].windows((0.1 * SR) as usize).step_by(BLOCK).map(rms_db).fold(f32::MIN, f32::max) - ref_db
+    };
+    let ran = run.runaway_at;
+    Moved {
+        ran_before: ran.filter(|&p| p <= at).map(|p| (p as f32 - rise as f32) / SR),
+        before_db: loudest(at - SR as usize, at),
+        after_db: loudest(at, run.out.len().max(at)),
+        last_db: loudest(frames - (2.0 * SR) as usize, frames),
+        ran_after: ran.filter(|&p| p > at).map(|p| (p - at) as f32 / SR),
     }
 }
 

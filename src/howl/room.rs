@@ -130,10 +130,18 @@ impl Room {
         vec![
             Room::decaying("small room", sr, 6.0, 0.3, 11),
             Room::decaying("club", sr, 14.0, 0.6, 23),
-            Room::shoebox("shoebox 8×6×3.5 m", sr, [8.0, 6.0, 3.5], [2.0, 3.0, 1.6], [5.0, 3.5, 1.7], 0.85, 0.5),
+            Room::shoebox_heard_at(sr, SHOEBOX_MIC),
         ]
     }
+
+    /// The report's shoebox with the microphone at `mic` (m).
+    pub fn shoebox_heard_at(sr: f32, mic: [f32; 3]) -> Room {
+        Room::shoebox("shoebox 8×6×3.5 m", sr, [8.0, 6.0, 3.5], [2.0, 3.0, 1.6], mic, 0.85, 0.5)
+    }
 }
+
+/// Where the shoebox's microphone is (m).
+pub const SHOEBOX_MIC: [f32; 3] = [5.0, 3.5, 1.7];
 
 /// A response's spectrum (on a grid far finer than its peaks: zero-padded to at least 2^20
 /// points), from 0 Hz to the Nyquist frequency.
