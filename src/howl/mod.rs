@@ -262,7 +262,7 @@ pub struct Moved {
     /// Where the loop ran away before the move (s from the start of the hold), if it did.
     pub ran_before: Option<f32>,
     /// The output's loudest 100 ms over the source's level (dB): in the second before the move,
-    /// after it, and over the last two seconds (NaN where it had run away).
+    /// after it, and over the last two seconds (NaN where the loop had run away by then).
     pub before_db: f32,
     pub after_db: f32,
     pub last_db: f32,
@@ -283,20 +283,23 @@ pub fn moved(room: &Room, to: &Room, src: &[f32], off_db: Option<f32>, over_db: 
     let at = rise + (hold_s * SR) as usize;
     let gain = |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR;
     let ref_db = rms_db(src);
-    let frames = at + (after_s * SR) as usize;
+    // (Whole blocks: the run stops at the last one.)
+    let frames = (at + (after_s * SR) as usize) / BLOCK * BLOCK;
     let run = run_loop_moving(&mut host(Some(mode)), room, Some(Move { to, at, glide: (MOVE_S * SR) as usize }), src, frames, gain, ref_db);
+    let ran = run.runaway_at;
+    let window = (0.1 * SR) as usize;
+    // NaN where the run had stopped (run away) by `to`, or the stretch is shorter than a window.
     let loudest = |from: usize, to: usize| {
-        if run.out.len() < to {
+        if ran.is_some_and(|p| p < to) || run.out.len() < to || to < from + window {
             return f32::NAN;
         }
-        run.out[from..to].windows((0.1 * SR) as usize).step_by(BLOCK).map(rms_db).fold(f32::MIN, f32::max) - ref_db
+        run.out[from..to].windows(window).step_by(BLOCK).map(rms_db).fold(f32::MIN, f32::max) - ref_db
     };
-    let ran = run.runaway_at;
     Moved {
         ran_before: ran.filter(|&p| p <= at).map(|p| (p as f32 - rise as f32) / SR),
-        before_db: loudest(at - SR as usize, at),
-        after_db: loudest(at, run.out.len().max(at)),
-        last_db: loudest(frames - (2.0 * SR) as usize, frames),
+        before_db: loudest(at.saturating_sub(SR as usize), at),
+        after_db: loudest(at, frames),
+        last_db: loudest(frames.saturating_sub((2.0 * SR) as usize).max(at), frames),
         ran_after: ran.filter(|&p| p > at).map(|p| (p - at) as f32 / SR),
     }
 }
