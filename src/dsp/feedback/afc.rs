@@ -27,9 +27,10 @@
 //! `LONG_S` is above the input's (an estimate that puts in more than it takes out is no real
 //! path's) the filter shrinks by `SHRINK` per block. Neither acts while the input is under
 //! −60 dBFS (`HUSHED`), and the filter does not adapt on a digitally silent one, nor on a hushed
-//! one its estimate took nothing out of: a muted microphone must not wipe the learnt path. Nor is
-//! an estimate taken out of a hushed input it is louder than (a microphone muted, to silence or
-//! to its preamp's noise, while the output still plays): it is not in there, and taken out it
+//! one its estimate took nothing out of: a muted microphone must not wipe the learnt path. And
+//! after a hushed block whose estimate was 6 dB louder than the block itself (a microphone
+//! muted, to silence or to its preamp's noise, while the output still plays), the estimate is not
+//! taken out until it is no louder than the input again: it is not in there, and taken out it
 //! would go round the chain as a loop of its own.
 //!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
@@ -74,8 +75,8 @@ const LONG_S: f32 = 0.3;
 const SHRINK: f32 = 0.01;
 /// A block whose input's mean square is under this (−60 dB re full scale: a muted microphone's
 /// preamp noise is under it) is not guarded, holds too little feedback for an estimate 6 dB
-/// louder than it to be in it (such an estimate is not taken out), and is not learnt from if the
-/// estimate took nothing out of it (see `block`). (The guards' bound was −80 dB until a mute to a
+/// louder than it to be in it (the estimate is not taken out after such a block), and is not
+/// learnt from if the estimate took nothing out of it (see `block`). (The guards' bound was −80 dB until a mute to a
 /// −70 dBFS floor let the canceller ring on by itself and its guards wipe the path.)
 const HUSHED: f32 = 1e-6;
 /// How long the filter learns after a howl was found or came in sight (s): a howl says the loop is near its
@@ -362,7 +363,9 @@ impl Canceller {
         // harm, and the guards wiped the path. Under `HUSHED` they do not act; on digital silence
         // (a muted channel) the filter does not adapt either, and the learnt path waits for
         // sound. (A room's decaying tail in a pause, the clearest view of the path there is, is
-        // still learnt from: freezing under −80 dB took a bench row from 10.7 to 9.2 dB.)
+        // still learnt from: an experiment that froze the filter in every block under −80 dB
+        // took a bench row from 10.7 to 9.2 dB. Only hushed blocks the estimate took nothing out
+        // of are not learnt from, below.)
         let silent = self.x_energy == 0.0;
         // An input under −60 dBFS (`HUSHED`) holds at most as much feedback as it holds at all.
         // An estimate louder than that (6 dB over it) is of a path that is not there now: the
@@ -370,11 +373,12 @@ impl Canceller {
         // the output still plays. Taken out, it would be all the chain gets; it goes out and
         // comes back through the estimate, a loop of the filter's own, over unity wherever the
         // loop it learnt was (a muted microphone made the chain howl, 70 dB over its source
-        // within a second). So after a hushed block whose own estimate was louder than it, the
-        // estimate is not taken out, and not again until the next block's is no louder than the
-        // last input (below: an echo of the output may make it jump). (The next block's alone is
-        // not the test while it is taken out: output that grows loud after a quiet input sends
-        // back feedback that is there.) And a hushed block the estimate took nothing out of (the
+        // within a second). So after a hushed block whose own estimate was 6 dB louder than it,
+        // the next block's estimate is not taken out, and none is again until the next block's
+        // is no louder than the last input (below: an echo of the output may make it jump, and
+        // the lower bound to start again keeps it from switching on and off every few blocks on
+        // a noise floor). (The next block's alone is not the test while it is taken out: output
+        // that grows loud after a hushed input sends back feedback that is there.) And a hushed block the estimate took nothing out of (the
         // cancelled input as loud as the input or louder) is not learnt from: learning there
         // would unlearn the path, which is kept for when sound is back.
         let x_energy = self.x_energy;
@@ -529,7 +533,7 @@ impl Canceller {
         if !self.estimate.iter().all(|v| v.abs() < crate::dsp::INPUT_LIMIT) {
             self.reset();
         } else {
-            let next_louder = hushed && self.estimate.iter().map(|v| v * v).sum::<f32>() > 4.0 * x_energy;
+            let next_louder = hushed && self.estimate.iter().map(|v| v * v).sum::<f32>() > x_energy;
             let stop = own_louder || (self.taken == 0.0 && next_louder);
             self.take(if stop { 0.0 } else { 1.0 });
         }
