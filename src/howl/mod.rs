@@ -238,16 +238,14 @@ pub struct Muted {
 /// silence in: the chain's output still goes out, nothing comes back), then back, the loop
 /// closed again at the same gain for `after_s`.
 pub fn muted(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: f32, hold_s: f32, after_s: f32) -> Muted {
-    let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
-    let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
-    let gain = |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR;
+    let (rise, gain) = rise_then_hold(room, off_db, over_db);
     let ref_db = rms_db(src);
     let mut h = host(Some(mode));
-    let before = run_loop(&mut h, room, src, rise + (hold_s * SR) as usize, gain, ref_db);
+    let before = run_loop(&mut h, room, src, rise + (hold_s * SR) as usize, &gain, ref_db);
     let quiet = silence(&mut h, 1.0);
     let window = (0.1 * SR) as usize;
-    let last_db = quiet[quiet.len() / 2..].windows(window).step_by(BLOCK).map(rms_db).fold(f32::MIN, f32::max) - ref_db;
-    let after = run_loop(&mut h, room, src, (after_s * SR) as usize, |_| base + over_db, ref_db);
+    let last_db = loudest_100ms(&quiet, quiet.len() / 2, quiet.len()) - ref_db;
+    let after = run_loop(&mut h, room, src, (after_s * SR) as usize, |_| gain(rise), ref_db);
     Muted {
         ran_before: before.runaway_at.map(|p| (p as f32 - rise as f32) / SR),
         first_db: rms_db(&quiet[..window]) - ref_db,
@@ -278,10 +276,8 @@ pub const MOVE_S: f32 = 0.1;
 /// where `to` hears from (over `MOVE_S`), the loop gain staying, for `after_s` more.
 #[allow(clippy::too_many_arguments)]
 pub fn moved(room: &Room, to: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: f32, hold_s: f32, after_s: f32) -> Moved {
-    let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
-    let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
+    let (rise, gain) = rise_then_hold(room, off_db, over_db);
     let at = rise + (hold_s * SR) as usize;
-    let gain = |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR;
     let ref_db = rms_db(src);
     // (Whole blocks: the run stops at the last one.)
     let frames = (at + (after_s * SR) as usize) / BLOCK * BLOCK;
@@ -293,7 +289,7 @@ pub fn moved(room: &Room, to: &Room, src: &[f32], off_db: Option<f32>, over_db: 
         if ran.is_some_and(|p| p < to) || run.out.len() < to || to < from + window {
             return f32::NAN;
         }
-        run.out[from..to].windows(window).step_by(BLOCK).map(rms_db).fold(f32::MIN, f32::max) - ref_db
+        loudest_100ms(&run.out, from, to) - ref_db
     };
     Moved {
         ran_before: ran.filter(|&p| p <= at).map(|p| (p as f32 - rise as f32) / SR),
@@ -758,7 +754,11 @@ fn step_on(h: &mut OfflineHost, room: &Room, src: &[f32], over_db: f32, mode: f3
     // The notches act on a howl found; the canceller on one in sight, however quiet.
     let first = if mode >= CANCEL { run.first_heard_at } else { run.first_notch_at };
     let detect = first.filter(|&p| p > t0).map(|p| (p - t0) as f32 / SR * 1000.0);
-    let peak_db = if run.runaway_at.is_some() { f32::INFINITY } else { loudest_100ms(&run.out, t0) - loudest_100ms(&held.out, t0) };
+    let peak_db = if run.runaway_at.is_some() {
+        f32::INFINITY
+    } else {
+        loudest_100ms(&run.out, t0, run.out.len()) - loudest_100ms(&held.out, t0, held.out.len())
+    };
     let sd = run.runaway_at.is_none().then(|| last_second_sd(src, &run.out));
     Step { ms: detect, peak_db, sd }
 }
@@ -785,15 +785,23 @@ pub fn closed_loop_sd(src: &[f32], out: &[f32], from: usize) -> Distortion {
     frame_sd(&x, &out[from.min(out.len())..])
 }
 
+/// The loop gain of `sustained`, `muted` and `moved` at sample `pos` (dB): rising at
+/// `RAMP_RATE_DB_S` from `RAMP_START_DB` over the suppressor-off MSG (`off_db` over the response's
+/// MSG; the response's own when the loop never ran away) to `over_db` over it, then held; with
+/// the rise's length in samples.
+fn rise_then_hold(room: &Room, off_db: Option<f32>, over_db: f32) -> (usize, impl Fn(usize) -> f32) {
+    let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
+    let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
+    (rise, move |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR)
+}
+
 /// The loop rising as in `ramp_msg` (1 dB/s from 3 dB under the MSG the rising loop found with
 /// the suppressor off, or under the response's MSG when it never ran away) to `over_db` over it,
 /// then held there for `secs`, the suppressor in `mode`: when it ran away (s from the start of
 /// the hold), and how many blocks found a howl in the hold's last `secs - settle_s` (once the
 /// loop is learnt none should: a canceller that loses what it learnt lets the loop howl again).
 pub fn sustained(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: f32, secs: f32, settle_s: f32) -> (Option<f32>, usize) {
-    let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
-    let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
-    let gain = |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR;
+    let (rise, gain) = rise_then_hold(room, off_db, over_db);
     let run = run_loop(&mut host(Some(mode)), room, src, rise + (secs * SR) as usize, gain, rms_db(src));
     let settle = rise + (settle_s * SR) as usize;
     (run.runaway_at.map(|p| (p as f32 - rise as f32) / SR), run.found_at.iter().filter(|&&p| p > settle).count())
@@ -813,12 +821,13 @@ pub struct Step {
     pub sd: Option<Distortion>,
 }
 
-/// The loudest 100 ms level (dB) of `out` from `from` on, the windows a block apart.
-fn loudest_100ms(out: &[f32], from: usize) -> f32 {
+/// The loudest 100 ms level (dB) of `out[from..to]`, the windows a block apart (`f32::MIN` when
+/// the stretch is shorter than a window).
+fn loudest_100ms(out: &[f32], from: usize, to: usize) -> f32 {
     let window = (0.1 * SR) as usize;
     let mut peak = f32::MIN;
     let mut p = from + window;
-    while p <= out.len() {
+    while p <= to.min(out.len()) {
         peak = peak.max(rms_db(&out[p - window..p]));
         p += BLOCK;
     }

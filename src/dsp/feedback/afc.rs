@@ -76,8 +76,9 @@ const SHRINK: f32 = 0.01;
 /// A block whose input's mean square is under this (−60 dB re full scale: a muted microphone's
 /// preamp noise is under it) is not guarded, holds too little feedback for an estimate 6 dB
 /// louder than it to be in it (the estimate is not taken out after such a block), and is not
-/// learnt from if the estimate took nothing out of it (see `block`). (The guards' bound was −80 dB until a mute to a
-/// −70 dBFS floor let the canceller ring on by itself and its guards wipe the path.)
+/// learnt from if the estimate took nothing out of it (see `block`). (The guards' bound was
+/// −80 dB until a mute to a −70 dBFS floor let the canceller ring on by itself and its guards
+/// wipe the path.)
 const HUSHED: f32 = 1e-6;
 /// How long the filter learns after a howl was found or came in sight (s): a howl says the loop is near its
 /// edge, and it stays there for a while (with the step at 0.35: 2 s left 4 of the bench's 48
@@ -163,6 +164,8 @@ pub struct Canceller {
     /// to cancel (`block`).
     estimate: [f32; B],
     yhat: [f32; B],
+    /// The estimate's energy (its sum of squares).
+    estimate_energy: f32,
     /// The share taken out at the end of the current block (1 or 0; a block glides between), and
     /// whether all of the estimate is taken out over the whole block (`yhat` is `estimate`).
     taken: f32,
@@ -233,6 +236,7 @@ impl Canceller {
             e_cur: [0.0; B],
             estimate: [0.0; B],
             yhat: [0.0; B],
+            estimate_energy: 0.0,
             taken: 1.0,
             whole: true,
             pos: 0,
@@ -272,6 +276,7 @@ impl Canceller {
         self.e_cur = [0.0; B];
         self.estimate = [0.0; B];
         self.yhat = [0.0; B];
+        self.estimate_energy = 0.0;
         self.taken = 1.0;
         self.whole = true;
         self.pos = 0;
@@ -378,12 +383,13 @@ impl Canceller {
         // is no louder than the last input (below: an echo of the output may make it jump, and
         // the lower bound to start again keeps it from switching on and off every few blocks on
         // a noise floor). (The next block's alone is not the test while it is taken out: output
-        // that grows loud after a hushed input sends back feedback that is there.) And a hushed block the estimate took nothing out of (the
-        // cancelled input as loud as the input or louder) is not learnt from: learning there
-        // would unlearn the path, which is kept for when sound is back.
+        // that grows loud after a hushed input sends back feedback that is there.) And a hushed
+        // block the estimate took nothing out of (the cancelled input as loud as the input or
+        // louder) is not learnt from: learning there would unlearn the path, which is kept for
+        // when sound is back.
         let x_energy = self.x_energy;
         let hushed = self.x_energy <= HUSHED * B as f32;
-        let own_louder = hushed && self.estimate.iter().map(|v| v * v).sum::<f32>() > 4.0 * x_energy;
+        let own_louder = hushed && self.estimate_energy > 4.0 * x_energy;
         let misfit = hushed && self.e_energy > x_energy;
         // Hushed blocks leave the guards' energies alone: with the microphone muted or gated the
         // estimate of what the still playing output sends back is all there is in the cancelled
@@ -533,7 +539,8 @@ impl Canceller {
         if !self.estimate.iter().all(|v| v.abs() < crate::dsp::INPUT_LIMIT) {
             self.reset();
         } else {
-            let next_louder = hushed && self.estimate.iter().map(|v| v * v).sum::<f32>() > x_energy;
+            self.estimate_energy = self.estimate.iter().map(|v| v * v).sum::<f32>();
+            let next_louder = hushed && self.estimate_energy > x_energy;
             let stop = own_louder || (self.taken == 0.0 && next_louder);
             self.take(if stop { 0.0 } else { 1.0 });
         }
