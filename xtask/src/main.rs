@@ -125,15 +125,22 @@ pub fn run_cmd(cmd: &mut Command) -> Result<()> {
 /// none of them rebuilds another's crates. (Cargo keeps a build with the wrapper apart from one
 /// without: a plain `cargo test` afterwards rebuilds the crate once, it does not lose this one.)
 fn lint_while_building() -> Result<()> {
+    for (key, value) in lint_env()? {
+        std::env::set_var(key, value);
+    }
+    Ok(())
+}
+
+/// The environment that makes cargo build the workspace's crates through clippy's driver with
+/// its lints denied.
+fn lint_env() -> Result<[(&'static str, std::ffi::OsString); 2]> {
     let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().context("could not run rustc")?;
     let driver = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim()).join("bin").join("clippy-driver");
     if !driver.exists() {
         bail!("{} is missing: install clippy (`rustup component add clippy`)", driver.display());
     }
-    std::env::set_var("RUSTC_WORKSPACE_WRAPPER", &driver);
-    // cargo-clippy's own way of handing the driver its arguments.
-    std::env::set_var("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__");
-    Ok(())
+    // (CLIPPY_ARGS is cargo-clippy's own way of handing the driver its arguments.)
+    Ok([("RUSTC_WORKSPACE_WRAPPER", driver.into_os_string()), ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into())])
 }
 
 /// Runs `f` and says how long it took, as "+ N s: label": CI's whole run has a budget, and this
@@ -498,4 +505,41 @@ fn test(root: &Path) -> Result<()> {
     }
     println!("cargo xtask test: everything passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a one-file crate in `dir` with `lint_env`, the code of its `main.rs` being `code`:
+    /// whether it built, and what cargo said.
+    fn build_probe(dir: &Path, code: &str) -> (bool, String) {
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"probe\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n")
+            .unwrap();
+        std::fs::write(dir.join("src/main.rs"), code).unwrap();
+        let out = Command::new("cargo")
+            .args(["build", "--offline", "--quiet"])
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", dir.join("target"))
+            .envs(lint_env().expect("clippy's driver"))
+            .output()
+            .expect("cargo runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    /// The lint gate of `cargo xtask test` is only an environment the driver reads: if a
+    /// toolchain read it differently, the builds would pass with no lint run at all. A build
+    /// with it must fail on a clippy lint (`len_zero`, which rustc alone does not know), with
+    /// the lint named, and pass once the code is clean.
+    #[test]
+    fn the_build_denies_clippys_lints() {
+        let dir = std::env::temp_dir().join(format!("livechain-lint-probe-{}", std::process::id()));
+        let (built, said) = build_probe(&dir, "fn main() {\n    let v = std::env::args().collect::<Vec<_>>();\n    if v.len() == 0 {\n        println!(\"none\");\n    }\n}\n");
+        assert!(!built, "a clippy lint did not fail the build: {said}");
+        assert!(said.contains("len_zero"), "the build failed, but not on clippy's len_zero: {said}");
+        let (built, said) = build_probe(&dir, "fn main() {\n    let v = std::env::args().collect::<Vec<_>>();\n    if v.is_empty() {\n        println!(\"none\");\n    }\n}\n");
+        assert!(built, "clean code did not build under clippy's driver: {said}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
