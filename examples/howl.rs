@@ -64,6 +64,10 @@ fn main() {
         moving(&sources, sr);
         return;
     }
+    if std::env::args().any(|a| a == "--reset") {
+        resets(rooms, &sources);
+        return;
+    }
     if std::env::args().any(|a| a == "--loop-aware") {
         loop_aware(rooms, &sources, sr);
         return;
@@ -221,6 +225,27 @@ fn moving(sources: &[(&str, Vec<f32>)], sr: f32) {
                 let before = if m.ran_before.is_some() { "runs away".into() } else { format!("{:+.1}", m.before_db) };
                 println!("| ({dx}, {dy}) | {name} | {over} | {before} | {after} | {ran} | {last} |");
             }
+        }
+    }
+}
+
+/// `--reset`: the canceller holding each room's loop 6 and 10 dB over where it ran away with
+/// the suppressor off, then the host resetting the plugin (`howl::reset_while_held`).
+fn resets(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
+    println!("The loop rising 1 dB/s to 6 or 10 dB over where it ran away with the suppressor off, held 4 s (mode canceller), then the host resetting the");
+    println!("plugin (a CLAP reset or start_processing, a VST3 setProcessing), or deactivating and activating it again at the same rate (a new buffer size),");
+    println!("the room going on, for 3 s more: where it ran away after.\n");
+    println!("| room | source | reset, 6 dB over | reset, 10 dB over | activated again, 6 dB over | activated again, 10 dB over |\n| --- | --- | --- | --- | --- | --- |");
+    for room in rooms {
+        for (name, src) in sources {
+            let off = howl::off_msg(room, src);
+            let ran = |how: howl::Reset, over: f32| match howl::reset_while_held(room, src, off, over, howl::CANCEL, how, 4.0, 3.0) {
+                None => "holds".to_string(),
+                Some(s) if s < 0.0 => "ran away before".to_string(),
+                Some(s) => format!("runs away {:.2} s after", s),
+            };
+            let (host, again) = (howl::Reset::Host, howl::Reset::Reactivate);
+            println!("| {} | {name} | {} | {} | {} | {} |", room.name, ran(host, 6.0), ran(host, 10.0), ran(again, 6.0), ran(again, 10.0));
         }
     }
 }

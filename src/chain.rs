@@ -239,7 +239,14 @@ impl Chain {
         }
         self.bypass.prepare(sample_rate);
         self.stages.prepare(sample_rate);
-        *self.afc = Canceller::new(sample_rate);
+        // Activated again at the same rate (a new buffer size, the host's deactivate and
+        // activate): the learnt path stays, as on a reset (`Canceller::restart`). At another rate
+        // its partitions are other lengths, and it starts empty.
+        if self.afc.sample_rate() == sample_rate {
+            self.afc.restart();
+        } else {
+            *self.afc = Canceller::new(sample_rate);
+        }
         self.in_rms = crate::analysis::rms::RmsMeter::new(sample_rate as f64);
     }
 
@@ -255,8 +262,16 @@ impl Chain {
         self.silent_run = 0;
         self.skipped = 0;
         self.clock = 0;
-        self.afc.reset();
-        self.afc_on = false;
+        // The canceller, on and staying on, keeps the path it learnt (a reset is a discontinuity
+        // in the audio, not another room; a loop it held over its edge ran away at once when a
+        // reset emptied it); switched on, it starts empty.
+        let afc = Self::afc_wanted(params);
+        if afc && self.afc_on {
+            self.afc.restart();
+        } else {
+            self.afc.reset();
+        }
+        self.afc_on = afc;
     }
 
     /// The feedback suppressor is on in its mode "canceller".

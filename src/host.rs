@@ -41,6 +41,7 @@ pub struct OfflineHost {
     pub bridge: Arc<Bridge>,
     pub chain: Chain,
     sample_rate: f32,
+    channels: usize,
     ptrs: Vec<(String, ParamPtr)>,
     /// The output's meters and the spectrum queue, as the plugin runs them (off by default: the
     /// offline renderer and most tests need only the sound).
@@ -58,8 +59,16 @@ impl OfflineHost {
 
     pub fn with_params(params: Arc<LivechainParams>, sample_rate: f32, channels: usize) -> Self {
         let ptrs = params.param_map().into_iter().map(|(id, ptr, _)| (id, ptr)).collect();
-        let mut host =
-            Self { params, bridge: Arc::new(Bridge::default()), chain: Chain::default(), sample_rate, ptrs, analysis: None, fresh: true };
+        let mut host = Self {
+            params,
+            bridge: Arc::new(Bridge::default()),
+            chain: Chain::default(),
+            sample_rate,
+            channels,
+            ptrs,
+            analysis: None,
+            fresh: true,
+        };
         host.chain.prepare(sample_rate, channels);
         // Every smoother at its value, as a wrapper does on activation.
         host.settle();
@@ -116,6 +125,13 @@ impl OfflineHost {
         unsafe { snap_smoothers(self.ptrs.iter().map(|(_, ptr)| ptr), self.sample_rate) };
         self.chain.reset(&self.params);
         self.fresh = true;
+    }
+
+    /// Deactivated and activated again at the same rate and channel count (a new buffer size, a
+    /// VST3 host's setActive off and on), as the plugin's `activate` and the reset after it do.
+    pub fn reactivate(&mut self) {
+        self.chain.prepare(self.sample_rate, self.channels);
+        self.settle();
     }
 
     /// The host tempo for tempo-synced delays, or None for a host without transport.

@@ -79,10 +79,10 @@ pub struct LoopRun {
 /// the output times 10^(gain_db(sample)/20), into the chain. Stops where it runs away (the 100 ms
 /// output level more than `RUNAWAY_DB` over `ref_db`).
 pub fn run_loop(host: &mut OfflineHost, room: &Room, src: &[f32], frames: usize, gain_db: impl Fn(usize) -> f32, ref_db: f32) -> LoopRun {
-    run_loop_moving(host, room, None, src, frames, gain_db, ref_db)
+    run_loop_with(host, room, Happens::default(), src, frames, gain_db, ref_db)
 }
 
-/// Where the microphone moves in `run_loop_moving`: from sample `at` on, over `glide` samples,
+/// Where the microphone moves in `run_loop_with`: from sample `at` on, over `glide` samples,
 /// what comes back crossfades from the first room's response to `to`'s (the same room seen from
 /// the new place; both rooms hear the whole output all along, so the reverberation of what was
 /// played before the move comes back from the new place too).
@@ -93,17 +93,40 @@ pub struct Move<'a> {
     pub glide: usize,
 }
 
-/// `run_loop`, the microphone moving as `moved` says (None: it stays).
-pub fn run_loop_moving(
+/// What happens in `run_loop_with` besides the loop.
+#[derive(Clone, Copy, Default)]
+pub struct Happens<'a> {
+    /// The microphone moves (None: it stays).
+    pub moved: Option<Move<'a>>,
+    /// The host resets the plugin, or deactivates and activates it again, before the block that
+    /// starts at this sample (a multiple of `BLOCK`). The room goes on: what the output sent out
+    /// before comes back all the same.
+    pub reset_at: Option<(usize, Reset)>,
+}
+
+/// What the host does in `Happens::reset_at`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Reset {
+    /// A reset (`OfflineHost::settle`): a CLAP `reset` or `start_processing`, a VST3
+    /// `setProcessing(true)`; a DAW's stop and play, a track woken.
+    Host,
+    /// Deactivated and activated again at the same rate (`OfflineHost::reactivate`): a new
+    /// buffer size.
+    Reactivate,
+}
+
+/// `run_loop`, with what `happens`.
+pub fn run_loop_with(
     host: &mut OfflineHost,
     room: &Room,
-    moved: Option<Move>,
+    happens: Happens,
     src: &[f32],
     frames: usize,
     gain_db: impl Fn(usize) -> f32,
     ref_db: f32,
 ) -> LoopRun {
     let mut conv = Convolver::new(&room.ir, BLOCK);
+    let moved = happens.moved;
     let mut conv_to = moved.map(|m| Convolver::new(&m.to.ir, BLOCK));
     let mut fb_to = [0.0f32; BLOCK];
     let mut run = LoopRun { out: Vec::with_capacity(frames), ..LoopRun::default() };
@@ -127,6 +150,11 @@ pub fn run_loop_moving(
             let x = src[(pos + i) % src.len()] + k * fb[i];
             l[i] = x;
             r[i] = x;
+        }
+        match happens.reset_at {
+            Some((at, Reset::Host)) if at == pos => host.settle(),
+            Some((at, Reset::Reactivate)) if at == pos => host.reactivate(),
+            _ => {}
         }
         host.process(&mut [&mut l, &mut r]);
         for i in 0..BLOCK {
@@ -254,6 +282,28 @@ pub fn muted(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, mode: 
     }
 }
 
+/// The loop rising as in `sustained` to `over_db` over the suppressor-off MSG (`off_db`) and held
+/// there, the suppressor in `mode`, the host resetting the plugin (`how`) after `hold_s` of the
+/// hold (the room going on), for `after_s` more: where it ran away, in seconds from the reset
+/// (negative: before it), if it did.
+#[allow(clippy::too_many_arguments)]
+pub fn reset_while_held(
+    room: &Room,
+    src: &[f32],
+    off_db: Option<f32>,
+    over_db: f32,
+    mode: f32,
+    how: Reset,
+    hold_s: f32,
+    after_s: f32,
+) -> Option<f32> {
+    let (rise, gain) = rise_then_hold(room, off_db, over_db);
+    let at = (rise + (hold_s * SR) as usize) / BLOCK * BLOCK;
+    let happens = Happens { moved: None, reset_at: Some((at, how)) };
+    let run = run_loop_with(&mut host(Some(mode)), room, happens, src, at + (after_s * SR) as usize, gain, rms_db(src));
+    run.runaway_at.map(|p| (p as f32 - at as f32) / SR)
+}
+
 /// What a move of the microphone in the middle of a held loop did (`moved`).
 #[derive(Debug, Clone, Copy)]
 pub struct Moved {
@@ -281,7 +331,8 @@ pub fn moved(room: &Room, to: &Room, src: &[f32], off_db: Option<f32>, over_db: 
     let ref_db = rms_db(src);
     // (Whole blocks: the run stops at the last one.)
     let frames = (at + (after_s * SR) as usize) / BLOCK * BLOCK;
-    let run = run_loop_moving(&mut host(Some(mode)), room, Some(Move { to, at, glide: (MOVE_S * SR) as usize }), src, frames, gain, ref_db);
+    let happens = Happens { moved: Some(Move { to, at, glide: (MOVE_S * SR) as usize }), reset_at: None };
+    let run = run_loop_with(&mut host(Some(mode)), room, happens, src, frames, gain, ref_db);
     let ran = run.runaway_at;
     let window = (0.1 * SR) as usize;
     // NaN where the run had stopped (run away) by `to`, or the stretch is shorter than a window.

@@ -104,6 +104,7 @@ pub struct Canceller {
     fft: Arc<dyn RealToComplex<f32>>,
     ifft: Arc<dyn ComplexToReal<f32>>,
     parts: usize,
+    sample_rate: f32,
     /// The output's block spectra, newest at `head`, `parts + 1` of them (the adaptation reaches
     /// one block further back than the estimate).
     xs: Vec<Complex32>,
@@ -189,6 +190,11 @@ impl Default for Canceller {
 
 impl Canceller {
     /// Allocates everything for `sample_rate`.
+    /// The rate the canceller was made for (its partitions are so many samples long).
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
     pub fn new(sample_rate: f32) -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
         let fft = planner.plan_fft_forward(N);
@@ -197,6 +203,7 @@ impl Canceller {
         let scratch_f = fft.make_scratch_vec();
         let scratch_i = ifft.make_scratch_vec();
         Self {
+            sample_rate,
             fft,
             ifft,
             parts,
@@ -249,7 +256,21 @@ impl Canceller {
         }
     }
 
+    /// Everything as new: the learnt path too (switched on, or a filter that diverged).
     pub fn reset(&mut self) {
+        self.w.fill(Complex32::default());
+        self.power = [0.0; BINS];
+        self.raw_power = 0.0;
+        self.restart();
+    }
+
+    /// A discontinuity in the audio (the host's reset, the plugin activated again at the same
+    /// rate): everything the canceller holds of the signal goes (what it heard and played, the
+    /// source model, the guards, the urge), but the path it learnt is the room's, and stays,
+    /// with the output's power its step is normalised by (else the first steps of an urge would
+    /// be up to ten times too long). A loop held over its edge by the canceller would run away
+    /// while it learnt the path again.
+    pub fn restart(&mut self) {
         self.xs.fill(Complex32::default());
         self.ws.fill(Complex32::default());
         self.a = unit_filter();
@@ -268,9 +289,6 @@ impl Canceller {
         self.e_long = 0.0;
         self.x_short = 0.0;
         self.e_short = 0.0;
-        self.w.fill(Complex32::default());
-        self.power = [0.0; BINS];
-        self.raw_power = 0.0;
         self.y_prev = [0.0; B];
         self.y_cur = [0.0; B];
         self.e_cur = [0.0; B];
@@ -773,7 +791,7 @@ mod tests {
     /// The input `x` through a fresh canceller with the output `y` (the loop open: `y` does not
     /// depend on what it leaves), urged at every block that starts within `urged`; `each` sees
     /// the canceller and the samples done after every block. Returns what it left of `x`.
-    fn open_loop(x: &[f32], y: &[f32], urged: std::ops::Range<usize>, mut each: impl FnMut(usize, &Canceller)) -> Vec<f32> {
+    fn open_loop(x: &[f32], y: &[f32], urged: std::ops::Range<usize>, mut each: impl FnMut(usize, &mut Canceller)) -> Vec<f32> {
         let mut c = Canceller::new(FS);
         let n = x.len();
         let mut e = vec![0.0f32; n];
@@ -788,7 +806,7 @@ mod tests {
             }
             c.feed(&x[t..t + m], &e[t..t + m], &y[t..t + m]);
             t += m;
-            each(t, &c);
+            each(t, &mut c);
         }
         e
     }
@@ -844,6 +862,36 @@ mod tests {
         let db = residual_db(&x, &e, learn + quiet + (0.05 * FS) as usize..n);
         println!("residual 50-200 ms after 2 s of silence: {db:.1} dB");
         assert!(db < -30.0, "residual {db:.1} dB: the silence undid the learnt path");
+    }
+
+    /// A host's reset (`restart`: a discontinuity in the audio) keeps the learnt path, and a full
+    /// `reset` (switched on again) does not. The path learnt for 12 s, then the canceller
+    /// restarted, not urged again: 50 to 300 ms later (the path's longest lag is 42 ms, what it
+    /// needs of the output again) what is left of the input is more than 30 dB under it; reset
+    /// instead, the input passes as it came (within 0.1 dB).
+    #[test]
+    fn a_restart_keeps_the_learnt_path_and_a_reset_does_not() {
+        let mut st = 0x0bad_cafeu32;
+        let learn = (12.0 * FS) as usize;
+        let n = learn + (0.3 * FS) as usize;
+        let y: Vec<f32> = (0..n).map(|_| white(&mut st, 0.3)).collect();
+        let x: Vec<f32> = (0..n).map(|t| heard(&PATH, 1.0, &y, t)).collect();
+        let after = learn + (0.05 * FS) as usize..n;
+        assert!(learn.is_multiple_of(B), "the restart must fall between blocks");
+        let restarted = open_loop(&x, &y, 0..learn, |t, c| {
+            if t == learn {
+                c.restart();
+            }
+        });
+        let reset = open_loop(&x, &y, 0..learn, |t, c| {
+            if t == learn {
+                c.reset();
+            }
+        });
+        let (kept, lost) = (residual_db(&x, &restarted, after.clone()), residual_db(&x, &reset, after));
+        println!("residual 50-300 ms after a restart: {kept:.1} dB, after a reset: {lost:.1} dB");
+        assert!(kept < -30.0, "residual {kept:.1} dB after a restart: the path was lost");
+        assert!(lost.abs() < 0.1, "residual {lost:.1} dB after a reset: it kept something");
     }
 
     /// A microphone muted after the canceller learnt a loop over unity (the known path made
