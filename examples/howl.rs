@@ -233,7 +233,7 @@ fn moving(sources: &[(&str, Vec<f32>)], sr: f32) {
 /// the suppressor off, then the host resetting the plugin (`howl::reset_while_held`).
 fn resets(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!("The loop rising 1 dB/s to 6 or 10 dB over where it ran away with the suppressor off, held 4 s (mode canceller), then the host resetting the");
-    println!("plugin (a CLAP reset or start_processing, a VST3 setProcessing), or deactivating and activating it again at the same rate (a new buffer size),");
+    println!("plugin (a CLAP reset or start_processing, a VST3 setProcessing), or deactivating and activating it again with nothing changed (a VST3 setActive),");
     println!("the room going on, for 3 s more: where it ran away after.\n");
     println!("| room | source | reset, 6 dB over | reset, 10 dB over | activated again, 6 dB over | activated again, 10 dB over |\n| --- | --- | --- | --- | --- | --- |");
     for room in rooms {

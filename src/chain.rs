@@ -176,6 +176,11 @@ pub struct Chain {
     /// needs the chain's input and its final output; and whether it ran in the last chunk.
     afc: Box<Canceller>,
     afc_on: bool,
+    /// Whether the input is live and the host's largest block (`set_host`), and what the last
+    /// `prepare` was for (rate, channels, largest block).
+    live: bool,
+    max_block: u32,
+    prepared: Option<(f32, usize, u32)>,
     /// The input, the input after cancelling and the output (channels' means), per chunk.
     afc_x: [f32; CHUNK],
     afc_e: [f32; CHUNK],
@@ -219,6 +224,9 @@ impl Default for Chain {
             afc_y: [0.0; CHUNK],
             afc_listen: [0.0; CHUNK],
             afc_heard: 0,
+            live: true,
+            max_block: 0,
+            prepared: None,
             silent_run: 0,
             skipped: 0,
             idle_total: 0,
@@ -239,15 +247,31 @@ impl Chain {
         }
         self.bypass.prepare(sample_rate);
         self.stages.prepare(sample_rate);
-        // Activated again at the same rate (a new buffer size, the host's deactivate and
-        // activate): the learnt path stays, as on a reset (`Canceller::restart`). At another rate
-        // its partitions are other lengths, and it starts empty.
-        if self.afc.sample_rate() == sample_rate {
+        // Activated again live with nothing changed (a VST3 host's setActive off and on): the
+        // learnt path stays, as on a reset (`Canceller::restart`). It starts empty at another
+        // rate (its partitions are other lengths), at another channel count or block size (the
+        // host's round trip, part of the path, changes with the buffer; a shifted estimate can
+        // double the loop's gain where an empty one leaves it alone), and for an offline render
+        // (`set_host`: there is no loop to keep).
+        let now = (sample_rate, channels, self.max_block);
+        if self.live && self.prepared == Some(now) && self.afc.sample_rate() == sample_rate {
             self.afc.restart();
         } else {
             *self.afc = Canceller::new(sample_rate);
         }
         self.in_rms = crate::analysis::rms::RmsMeter::new(sample_rate as f64);
+        self.prepared = Some(now);
+    }
+
+    /// How the host runs the chain, set before `prepare`: `live`, whether it processes in real
+    /// time (a plugin activated for an offline render, a bounce, is not), and its largest block.
+    /// Only a live chain's canceller keeps the path it learnt through a reset, or through an
+    /// activation with the same rate, channels and largest block; offline it starts empty, so a
+    /// bounce is the same whatever was learnt before it (a learnt path with no loop to cancel
+    /// subtracts an echo that is not there, a loop of the estimate's own).
+    pub fn set_host(&mut self, live: bool, max_block: u32) {
+        self.live = live;
+        self.max_block = max_block;
     }
 
     /// Clears every state and jumps the switches to their current positions.
@@ -262,11 +286,11 @@ impl Chain {
         self.silent_run = 0;
         self.skipped = 0;
         self.clock = 0;
-        // The canceller, on and staying on, keeps the path it learnt (a reset is a discontinuity
-        // in the audio, not another room; a loop it held over its edge ran away at once when a
-        // reset emptied it); switched on, it starts empty.
+        // The canceller, on and staying on with a live input, keeps the path it learnt (a reset is
+        // a discontinuity in the audio, not another room; a loop it held over its edge ran away at
+        // once when a reset emptied it); switched on, or rendering offline, it starts empty.
         let afc = Self::afc_wanted(params);
-        if afc && self.afc_on {
+        if afc && self.afc_on && self.live {
             self.afc.restart();
         } else {
             self.afc.reset();

@@ -127,9 +127,11 @@ impl OfflineHost {
         self.fresh = true;
     }
 
-    /// Deactivated and activated again at the same rate and channel count (a new buffer size, a
-    /// VST3 host's setActive off and on), as the plugin's `activate` and the reset after it do.
-    pub fn reactivate(&mut self) {
+    /// Deactivated and activated again at the same rate and channel count, in real time (`live`)
+    /// or for an offline render (a bounce), the host's largest block now `max_block` (0 for the
+    /// one before: the chain starts with 0), as the plugin's `activate` and the reset after it do.
+    pub fn reactivate(&mut self, live: bool, max_block: u32) {
+        self.chain.set_host(live, max_block);
         self.chain.prepare(self.sample_rate, self.channels);
         self.settle();
     }

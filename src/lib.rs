@@ -202,6 +202,7 @@ impl Plugin for Livechain {
             nice_error!("Livechain: refusing to activate at sample rate {sr}");
             return false;
         }
+        self.chain.set_host(buffer_config.process_mode == ProcessMode::Realtime, buffer_config.max_buffer_size);
         self.chain.prepare(sr, channels);
         self.meters.prepare(sr as f64);
         self.chain.update_latency(&self.params);

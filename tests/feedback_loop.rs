@@ -171,6 +171,57 @@ fn a_host_reset_keeps_the_loop_held() {
     }
 }
 
+/// A bounce (the host activating the plugin again for an offline render) does not depend on what
+/// the canceller learnt live: after the small room's vowel held 6 dB over its edge for 4 s, the
+/// plugin activated offline renders the vowel (no loop now) bit for bit as a fresh plugin does,
+/// and so does one activated live with another buffer size (the host's round trip, part of the
+/// learnt path, changed with it). Activated again live with nothing changed, it keeps the path,
+/// and its render of the same differs (what makes the comparison mean something: a path kept
+/// with no loop to cancel subtracts an echo that is not there).
+#[test]
+fn an_offline_render_after_a_live_loop_is_the_same_as_a_fresh_plugins() {
+    let sr = howl::SR;
+    let room = &Room::all(sr)[0];
+    let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
+    let off = howl::off_msg(room, &vowel);
+    assert!(off.is_some(), "with the suppressor off the loop runs away");
+    // After a live loop (or not), activated again (live, largest block; the first was 0).
+    let render = |after_a_loop: bool, live: bool, max_block: u32| {
+        let mut h = howl::host(Some(howl::CANCEL));
+        if after_a_loop {
+            let (rise, gain) = howl::rise_then_hold(room, off, 6.0);
+            let run = howl::run_loop(&mut h, room, &vowel, rise + (4.0 * sr) as usize, gain, howl::rms_db(&vowel));
+            assert!(run.runaway_at.is_none(), "the loop ran away while the canceller learnt it");
+        }
+        h.reactivate(live, max_block);
+        let mut out = Vec::with_capacity(vowel.len());
+        for block in vowel.chunks_exact(howl::BLOCK) {
+            let (mut l, mut r) = (block.to_vec(), block.to_vec());
+            h.process(&mut [&mut l, &mut r]);
+            out.extend(l.iter().chain(&r).copied());
+        }
+        out
+    };
+    let fresh = render(false, false, 0);
+    let bounced = render(true, false, 0);
+    let resized = render(true, true, 512);
+    let kept = render(true, true, 0);
+    let apart = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    println!(
+        "after a live loop, against a fresh plugin: activated offline {:e} apart, live with another buffer size {:e}, live with nothing changed {:e}",
+        apart(&bounced, &fresh),
+        apart(&resized, &fresh),
+        apart(&kept, &fresh)
+    );
+    assert!(bounced == fresh, "the offline render after a live loop differs from a fresh plugin's by up to {:e}", apart(&bounced, &fresh));
+    assert!(
+        resized == fresh,
+        "activated with another buffer size, the render differs from a fresh plugin's by up to {:e}",
+        apart(&resized, &fresh)
+    );
+    assert!(apart(&kept, &fresh) > 1e-3, "activated live again, the canceller kept nothing of the path it learnt");
+}
+
 /// The canceller holding the shoebox's loop with the sung vowel 6 dB over where it ran away with
 /// the suppressor off, the microphone moves 10 cm (over 100 ms, the loop gain staying): the howl
 /// swells (12.2 dB over the source's level, from 3.6 before) but the loop does not run away, and

@@ -26,7 +26,7 @@ pub const SR: f32 = 48_000.0;
 pub const RUNAWAY_DB: f32 = 15.0;
 
 /// The 100 ms RMS level (dB) of a stretch.
-pub(crate) fn rms_db(x: &[f32]) -> f32 {
+pub fn rms_db(x: &[f32]) -> f32 {
     let ms = x.iter().map(|v| (v * v) as f64).sum::<f64>() / x.len().max(1) as f64;
     (10.0 * (ms + 1e-30).log10()) as f32
 }
@@ -110,8 +110,8 @@ pub enum Reset {
     /// A reset (`OfflineHost::settle`): a CLAP `reset` or `start_processing`, a VST3
     /// `setProcessing(true)`; a DAW's stop and play, a track woken.
     Host,
-    /// Deactivated and activated again at the same rate (`OfflineHost::reactivate`): a new
-    /// buffer size.
+    /// Deactivated and activated again in real time with nothing changed
+    /// (`OfflineHost::reactivate`): a VST3 host's setActive off and on.
     Reactivate,
 }
 
@@ -153,7 +153,7 @@ pub fn run_loop_with(
         }
         match happens.reset_at {
             Some((at, Reset::Host)) if at == pos => host.settle(),
-            Some((at, Reset::Reactivate)) if at == pos => host.reactivate(),
+            Some((at, Reset::Reactivate)) if at == pos => host.reactivate(true, 0),
             _ => {}
         }
         host.process(&mut [&mut l, &mut r]);
@@ -840,7 +840,7 @@ pub fn closed_loop_sd(src: &[f32], out: &[f32], from: usize) -> Distortion {
 /// `RAMP_RATE_DB_S` from `RAMP_START_DB` over the suppressor-off MSG (`off_db` over the response's
 /// MSG; the response's own when the loop never ran away) to `over_db` over it, then held; with
 /// the rise's length in samples.
-fn rise_then_hold(room: &Room, off_db: Option<f32>, over_db: f32) -> (usize, impl Fn(usize) -> f32) {
+pub fn rise_then_hold(room: &Room, off_db: Option<f32>, over_db: f32) -> (usize, impl Fn(usize) -> f32) {
     let base = -room.peak_gain_db + off_db.unwrap_or(0.0);
     let rise = ((over_db - RAMP_START_DB) / RAMP_RATE_DB_S * SR) as usize;
     (rise, move |pos: usize| base + RAMP_START_DB + RAMP_RATE_DB_S * pos.min(rise) as f32 / SR)

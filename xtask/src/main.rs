@@ -119,21 +119,15 @@ pub fn run_cmd(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// Makes every cargo build from here on compile the workspace's own crates through clippy's
-/// driver with its lints denied, as `cargo clippy -- -D warnings` does for a check. A separate
-/// `cargo clippy` checked all 207 dependencies a second time, in check mode, which no build can
-/// reuse: 411 s of a 1929 s CI run. The builds that follow all run under the same wrapper, so
-/// none of them rebuilds another's crates. (Cargo keeps a build with the wrapper apart from one
-/// without: a plain `cargo test` afterwards rebuilds the crate once, it does not lose this one.)
-fn lint_while_building() -> Result<()> {
-    for (key, value) in lint_env()? {
-        std::env::set_var(key, value);
-    }
-    Ok(())
-}
-
 /// The environment that makes cargo build the workspace's crates through clippy's driver with
-/// its lints denied.
+/// its lints denied, as `cargo clippy -- -D warnings` does for a check. A separate `cargo clippy`
+/// checked all 207 dependencies a second time, in check mode, which no build can reuse: 411 s of
+/// a 1929 s CI run. Every Linux build of the test run uses it, so none rebuilds another's crates
+/// (cargo keeps a build with the wrapper apart from one without: a plain `cargo test` afterwards
+/// rebuilds the crate once, and does not lose this one). The Windows build does not: the driver
+/// compiles with MIR optimisations off, which also drops rustc's debug checks of null and
+/// misaligned pointers, and the Windows tests under Wine keep them for the unsafe code (the
+/// plugin entry points, the ring buffers, the reverb's SIMD).
 fn lint_env() -> Result<[(&'static str, std::ffi::OsString); 2]> {
     let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().context("could not run rustc")?;
     let driver = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim()).join("bin").join("clippy-driver");
@@ -142,6 +136,26 @@ fn lint_env() -> Result<[(&'static str, std::ffi::OsString); 2]> {
     }
     // (CLIPPY_ARGS is cargo-clippy's own way of handing the driver its arguments.)
     Ok([("RUSTC_WORKSPACE_WRAPPER", driver.into_os_string()), ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into())])
+}
+
+/// Whether the Linux test build went through clippy's driver with its lints denied: the driver
+/// records `CLIPPY_ARGS` among the crate's dependencies (its `.d` file). Without this check, a
+/// build that silently ran without the wrapper would pass every lint. (Any of the crate's `.d`
+/// files will do: on a fresh clone, CI's case, they are all this run's; a developer's target may
+/// also hold plain builds, newer or older.)
+fn linted(root: &Path) -> Result<()> {
+    let deps = root.join("target/debug/deps");
+    for entry in std::fs::read_dir(&deps).with_context(|| format!("could not read {}", deps.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with("livechain-")
+            && name.ends_with(".d")
+            && std::fs::read_to_string(&path).is_ok_and(|t| t.contains("env-dep:CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings"))
+        {
+            return Ok(());
+        }
+    }
+    bail!("no livechain-*.d in {} shows clippy's driver with its lints denied: the test build ran without the lints", deps.display())
 }
 
 /// Runs `f` and says how long it took, as "+ N s: label": CI's whole run has a budget, and this
@@ -463,12 +477,26 @@ fn test(root: &Path) -> Result<()> {
     system::ensure(system::BUILD)?;
     system::ensure(system::TEST)?;
     // The gates: formatting before anything is built, and clippy's lints (as errors) on every
-    // workspace crate while it is built for the tests.
+    // workspace crate while it is built for the tests (`lint_env`).
     run_cmd(Command::new("cargo").args(["fmt", "--all", "--check"])).context("the code is not formatted: run `cargo fmt --all`")?;
-    lint_while_building()?;
-    timed("the Linux test bundle", || bundle(root, false, Platform::Linux)).context(
-        "the test build failed: clippy's lints run in it (a deliberate habit is allowed in Cargo.toml's [lints.clippy], with the reason)",
-    )?;
+    let lints = lint_env()?;
+    const LINTED: &str =
+        "the build failed: clippy's lints run in it (a deliberate habit is allowed in Cargo.toml's [lints.clippy], with the reason)";
+    // xtask's own tests first (its lints fail fast): on their own, as the plugin's dependencies'
+    // features (serde_json's) would change the plugin's build from the bundle's below; in
+    // release, on the dependencies `cargo xtask` itself was built with (in dev they took 82 s to
+    // build again).
+    run_cmd(Command::new("cargo").args(["test", "-p", "xtask", "--release"]).envs(lints.iter().cloned())).context(LINTED)?;
+    // (The bundle's build runs in this process: nice-plug-xtask's cargo inherits its environment.)
+    for (key, value) in &lints {
+        std::env::set_var(key, value);
+    }
+    let linux = timed("the Linux test bundle", || bundle(root, false, Platform::Linux));
+    for (key, _) in &lints {
+        std::env::remove_var(key);
+    }
+    linux.context(LINTED)?;
+    linted(root)?;
     // The Windows test build too: tests/windows.rs compares it under Wine with the Linux one, and
     // the CLAP host tests run on it as Windows programs after the Linux run.
     timed("the Windows toolchain and test bundle", || {
@@ -484,12 +512,9 @@ fn test(root: &Path) -> Result<()> {
     run_cmd(
         Command::new("cargo")
             .args(["test", "-p", "livechain", "--features", "livechain/assert_process_allocs", "--", "--include-ignored"])
-            .envs(wine.iter().cloned()),
+            .envs(wine.iter().cloned())
+            .envs(lints.iter().cloned()),
     )?;
-    // xtask's own tests on their own: built with the plugin's, its dependencies' features
-    // (serde_json's) would change the plugin's build from the bundle's above. In release, on the
-    // dependencies `cargo xtask` itself was built with (in dev they took 82 s to build again).
-    run_cmd(Command::new("cargo").args(["test", "-p", "xtask", "--release"]))?;
     let on_wine = windows::run_tests(root, &wine);
     windows::stop(&wine);
     on_wine?;

@@ -189,12 +189,12 @@ impl Default for Canceller {
 }
 
 impl Canceller {
-    /// Allocates everything for `sample_rate`.
     /// The rate the canceller was made for (its partitions are so many samples long).
     pub fn sample_rate(&self) -> f32 {
         self.sample_rate
     }
 
+    /// Allocates everything for `sample_rate`.
     pub fn new(sample_rate: f32) -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
         let fft = planner.plan_fft_forward(N);
@@ -271,6 +271,12 @@ impl Canceller {
     /// be up to ten times too long). A loop held over its edge by the canceller would run away
     /// while it learnt the path again.
     pub fn restart(&mut self) {
+        // A filter that diverged is no path (its estimate is zeroed sample by sample, so nothing
+        // else would find it): it starts empty.
+        if !self.w.iter().all(|w| w.re.is_finite() && w.im.is_finite()) {
+            self.reset();
+            return;
+        }
         self.xs.fill(Complex32::default());
         self.ws.fill(Complex32::default());
         self.a = unit_filter();
@@ -892,6 +898,11 @@ mod tests {
         println!("residual 50-300 ms after a restart: {kept:.1} dB, after a reset: {lost:.1} dB");
         assert!(kept < -30.0, "residual {kept:.1} dB after a restart: the path was lost");
         assert!(lost.abs() < 0.1, "residual {lost:.1} dB after a reset: it kept something");
+        // A diverged filter is not kept.
+        let mut c = Canceller::new(FS);
+        c.w[5] = Complex32::new(f32::NAN, 0.0);
+        c.restart();
+        assert!(c.w.iter().all(|w| *w == Complex32::default()), "a diverged filter survived a restart");
     }
 
     /// A microphone muted after the canceller learnt a loop over unity (the known path made
