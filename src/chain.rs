@@ -254,7 +254,7 @@ impl Chain {
         // double the loop's gain where an empty one leaves it alone), and for an offline render
         // (`set_host`: there is no loop to keep).
         let now = (sample_rate, channels, self.max_block);
-        if self.live && self.prepared == Some(now) && self.afc.sample_rate() == sample_rate {
+        if self.live && self.prepared == Some(now) {
             self.afc.restart();
         } else {
             *self.afc = Canceller::new(sample_rate);

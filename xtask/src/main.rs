@@ -134,9 +134,12 @@ fn lint_env() -> Result<[(&'static str, std::ffi::OsString); 2]> {
     if !driver.exists() {
         bail!("{} is missing: install clippy (`rustup component add clippy`)", driver.display());
     }
-    // (CLIPPY_ARGS is cargo-clippy's own way of handing the driver its arguments.)
-    Ok([("RUSTC_WORKSPACE_WRAPPER", driver.into_os_string()), ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into())])
+    Ok([("RUSTC_WORKSPACE_WRAPPER", driver.into_os_string()), ("CLIPPY_ARGS", CLIPPY_ARGS.into())])
 }
+
+/// `-D warnings` for clippy's driver, the way cargo-clippy hands the driver its arguments; the
+/// driver records it among a crate's dependencies (`linted`).
+const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
 
 /// Whether the Linux test build went through clippy's driver with its lints denied: the driver
 /// records `CLIPPY_ARGS` among the crate's dependencies (its `.d` file). Without this check, a
@@ -150,7 +153,7 @@ fn linted(root: &Path) -> Result<()> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if name.starts_with("livechain-")
             && name.ends_with(".d")
-            && std::fs::read_to_string(&path).is_ok_and(|t| t.contains("env-dep:CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings"))
+            && std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&format!("env-dep:CLIPPY_ARGS={CLIPPY_ARGS}")))
         {
             return Ok(());
         }

@@ -104,7 +104,6 @@ pub struct Canceller {
     fft: Arc<dyn RealToComplex<f32>>,
     ifft: Arc<dyn ComplexToReal<f32>>,
     parts: usize,
-    sample_rate: f32,
     /// The output's block spectra, newest at `head`, `parts + 1` of them (the adaptation reaches
     /// one block further back than the estimate).
     xs: Vec<Complex32>,
@@ -189,11 +188,6 @@ impl Default for Canceller {
 }
 
 impl Canceller {
-    /// The rate the canceller was made for (its partitions are so many samples long).
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
-    }
-
     /// Allocates everything for `sample_rate`.
     pub fn new(sample_rate: f32) -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
@@ -203,7 +197,6 @@ impl Canceller {
         let scratch_f = fft.make_scratch_vec();
         let scratch_i = ifft.make_scratch_vec();
         Self {
-            sample_rate,
             fft,
             ifft,
             parts,
@@ -264,8 +257,8 @@ impl Canceller {
         self.restart();
     }
 
-    /// A discontinuity in the audio (the host's reset, the plugin activated again at the same
-    /// rate): everything the canceller holds of the signal goes (what it heard and played, the
+    /// A discontinuity in the audio (the host's reset, the plugin activated again with nothing
+    /// changed): everything the canceller holds of the signal goes (what it heard and played, the
     /// source model, the guards, the urge), but the path it learnt is the room's, and stays,
     /// with the output's power its step is normalised by (else the first steps of an urge would
     /// be up to ten times too long). A loop held over its edge by the canceller would run away
