@@ -22,8 +22,9 @@
 //! correlates most.
 //!
 //! Two guards keep a wrong estimate from doing harm: a stretch of `SHORT_S` it made 6 dB louder
-//! than its input (the path changed under an estimate that holds still: the speaker turned down,
-//! the microphone moved) urges it to learn again, and while the cancelled input's energy over
+//! than its input (the path changed under an estimate that holds still, so that the estimate makes
+//! a loop of its own with the chain: the speaker turned down or off) urges it to learn again, and
+//! while the cancelled input's energy over
 //! `LONG_S` is above the input's (an estimate that puts in more than it takes out is no real
 //! path's) the filter shrinks by `SHRINK` per block. Neither acts while the input is under
 //! −60 dBFS (`HUSHED`), and the filter does not adapt on a digitally silent one, nor on a hushed
@@ -415,7 +416,10 @@ impl Canceller {
         if !hushed {
             // The fast guard: 30 ms the canceller made 6 dB louder than what came in mean its
             // estimate no longer fits the path (turned down or gone, it makes a loop of its own
-            // through the chain): it learns again, as after a howl. Cutting the filter instead
+            // through the chain): it learns again, as after a howl. (In the closed loop the
+            // input is (1 + F̂·G) times the cancelled input, G the chain's gain, whatever the
+            // true path does: what this sees is the estimate's own loop, not a microphone that
+            // moved, which shows only as a howl building; docs/benchmarks.md.) Cutting the filter instead
             // (by half, on one block) put a loop held well over its unsuppressed MSG back at its
             // edge.
             self.x_short += (self.x_energy - self.x_short) * self.short_smooth;
