@@ -129,7 +129,10 @@ pub fn run_cmd(cmd: &mut Command) -> Result<()> {
 /// misaligned pointers, and the Windows tests under Wine keep them for the unsafe code (the
 /// plugin entry points, the ring buffers, the reverb's SIMD).
 fn lint_env() -> Result<[(&'static str, std::ffi::OsString); 2]> {
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().context("could not run rustc")?;
+    // The driver must be the compiler cargo builds with: `$RUSTC` when it is set.
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot =
+        Command::new(&rustc).args(["--print", "sysroot"]).output().with_context(|| format!("could not run {}", rustc.to_string_lossy()))?;
     let driver = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim()).join("bin").join("clippy-driver");
     if !driver.exists() {
         bail!("{} is missing: install clippy (`rustup component add clippy`)", driver.display());
