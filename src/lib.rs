@@ -275,7 +275,9 @@ impl Plugin for Livechain {
         }
         let ran = if self.probe.begin_block(&self.bridge.probe) {
             // A loop-latency measurement owns the outputs; the chain starts afresh after it
-            // rather than resuming a tail from a second ago.
+            // rather than resuming a tail from a second ago. (As after a host's reset, the
+            // feedback canceller keeps the path it learnt, if live: the room is the same one,
+            // and only the audio had a break.)
             if self.probe.process(buffer.as_slice(), &self.bridge.probe) {
                 self.chain.reset(&self.params);
             }
