@@ -24,9 +24,8 @@
 //! Two guards keep a wrong estimate from doing harm: a stretch of `SHORT_S` it made 6 dB louder
 //! than its input (the path changed under an estimate that holds still, so that the estimate makes
 //! a loop of its own with the chain: the speaker turned down or off) urges it to learn again, and
-//! while the cancelled input's energy over
-//! `LONG_S` is above the input's (an estimate that puts in more than it takes out is no real
-//! path's) the filter shrinks by `SHRINK` per block. Neither acts while the input is under
+//! while the cancelled input's energy over `LONG_S` is above the input's (an estimate that puts in
+//! more than it takes out is no real path's) the filter shrinks by `SHRINK` per block. Neither acts while the input is under
 //! −60 dBFS (`HUSHED`), and the filter does not adapt on a digitally silent one, nor on a hushed
 //! one its estimate took nothing out of: a muted microphone must not wipe the learnt path. And
 //! after a hushed block whose estimate was 6 dB louder than the block itself (a microphone
@@ -419,9 +418,9 @@ impl Canceller {
             // through the chain): it learns again, as after a howl. (In the closed loop the
             // input is (1 + F̂·G) times the cancelled input, G the chain's gain, whatever the
             // true path does: what this sees is the estimate's own loop, not a microphone that
-            // moved, which shows only as a howl building; docs/benchmarks.md.) Cutting the filter instead
-            // (by half, on one block) put a loop held well over its unsuppressed MSG back at its
-            // edge.
+            // moved, which shows only as a howl building; docs/benchmarks.md.) Cutting the
+            // filter instead (by half, on one block) put a loop held well over its unsuppressed
+            // MSG back at its edge.
             self.x_short += (self.x_energy - self.x_short) * self.short_smooth;
             self.e_short += (self.e_energy - self.e_short) * self.short_smooth;
             if self.e_short > 4.0 * self.x_short + 1e-9 {
