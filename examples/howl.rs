@@ -6,7 +6,8 @@
 //! with three more realisations of each vowel (48 vowel rows); `--canceller` also holds the loop
 //! 6 dB over the unsuppressed MSG for a minute and counts the howls found; `--loop-aware` what
 //! the canceller's estimator, learning all the time as a shadow, knows of each loop before the
-//! step and makes of music with no loop (`howl::shadow`).
+//! step and makes of music with no loop (`howl::shadow`); `--switched-off` what the output does
+//! when the speaker goes off under a loop the canceller holds (`howl::switched_off`).
 
 use livechain::howl::{self, room::Room, source};
 
@@ -62,6 +63,10 @@ fn main() {
     let rooms = if quick { &rooms[..1] } else { &rooms[..] };
     if std::env::args().any(|a| a == "--moving") {
         moving(&sources, sr);
+        return;
+    }
+    if std::env::args().any(|a| a == "--switched-off") {
+        switched_off(rooms, &sources);
         return;
     }
     if std::env::args().any(|a| a == "--reset") {
@@ -224,6 +229,33 @@ fn moving(sources: &[(&str, Vec<f32>)], sr: f32) {
                 let last = if m.last_db.is_finite() { format!("{:+.1}", m.last_db) } else { "runs away".into() };
                 let before = if m.ran_before.is_some() { "runs away".into() } else { format!("{:+.1}", m.before_db) };
                 println!("| ({dx}, {dy}) | {name} | {over} | {before} | {after} | {ran} | {last} |");
+            }
+        }
+    }
+}
+
+/// `--switched-off`: the canceller holding each room's loop 6 and 10 dB over where it ran away
+/// with the suppressor off, with the source at the bench's level and 20 dB under it, then the
+/// speaker switched off (`howl::switched_off`).
+fn switched_off(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
+    println!("The loop rising 1 dB/s to 6 or 10 dB over where it ran away with the suppressor off, held 4 s (mode canceller), then the speaker switched off");
+    println!("(nothing comes back) for 3 s. The output's loudest 100 ms over the source's loudest 100 ms in the same stretch, after the switch-off.\n");
+    let head: Vec<String> = howl::OFF_WINDOWS.iter().map(|(a, b)| format!("{a}–{b} s dB")).collect();
+    println!("| room | source | level dB | over dB | {} |\n| --- | --- | --- | --- |{}", head.join(" | "), " --- |".repeat(head.len()));
+    for room in rooms {
+        for (name, src) in sources {
+            let off = howl::off_msg(room, src);
+            for level in [0.0f32, -20.0] {
+                let k = 10f32.powf(level / 20.0);
+                let quiet: Vec<f32> = src.iter().map(|v| v * k).collect();
+                for over in [6.0, 10.0] {
+                    let s = howl::switched_off(room, &quiet, off, over, 4.0);
+                    let cells: Vec<String> = match s.ran {
+                        Some(t) if t <= 0.0 => vec![format!("runs away {:.2} s before", -t); 4],
+                        _ => s.over_db.iter().map(|v| if v.is_finite() { format!("{v:+.1}") } else { "runs away".into() }).collect(),
+                    };
+                    println!("| {} | {name} | {level} | {over} | {} |", room.name, cells.join(" | "));
+                }
             }
         }
     }

@@ -304,6 +304,42 @@ pub fn reset_while_held(
     run.runaway_at.map(|p| (p as f32 - at as f32) / SR)
 }
 
+/// What switching the speaker off in the middle of a held loop did (`switched_off`).
+#[derive(Debug, Clone, Copy)]
+pub struct SwitchedOff {
+    /// Where the loop ran away (s from the switch-off, negative: before it), if it did.
+    pub ran: Option<f32>,
+    /// The output's loudest 100 ms over the source's loudest 100 ms in the same stretch (dB), in
+    /// `OFF_WINDOWS` after the switch-off (NaN where it had run away).
+    pub over_db: [f32; 4],
+}
+
+/// The stretches `switched_off` reads, in seconds from the switch-off.
+pub const OFF_WINDOWS: [(f32, f32); 4] = [(0.0, 0.25), (0.25, 0.5), (0.5, 1.0), (1.0, 3.0)];
+
+/// The loop rising as in `sustained` to `over_db` over the suppressor-off MSG (`off_db`) and held
+/// there for `hold_s`, the suppressor in mode canceller; then nothing comes back any more (the
+/// speaker switched off or unplugged, its channel muted: the microphone hears the source alone)
+/// for three seconds. With no path the output should be the source's own level: what is over it
+/// is the canceller's estimate going round the chain by itself.
+pub fn switched_off(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, hold_s: f32) -> SwitchedOff {
+    let (rise, gain) = rise_then_hold(room, off_db, over_db);
+    let at = (rise + (hold_s * SR) as usize) / BLOCK * BLOCK;
+    let frames = at + 3 * SR as usize;
+    let gain = move |pos: usize| if pos < at { gain(pos) } else { f32::NEG_INFINITY };
+    let run = run_loop(&mut host(Some(CANCEL)), room, src, frames, gain, rms_db(src));
+    let ran = run.runaway_at.map(|p| (p as f32 - at as f32) / SR);
+    let heard: Vec<f32> = (0..frames).map(|i| src[i % src.len()]).collect();
+    let over_db = OFF_WINDOWS.map(|(a, b)| {
+        let (a, b) = (at + (a * SR) as usize, at + (b * SR) as usize);
+        if run.runaway_at.is_some_and(|p| p < b) {
+            return f32::NAN;
+        }
+        loudest_100ms(&run.out, a, b) - loudest_100ms(&heard, a, b)
+    });
+    SwitchedOff { ran, over_db }
+}
+
 /// What a move of the microphone in the middle of a held loop did (`moved`).
 #[derive(Debug, Clone, Copy)]
 pub struct Moved {
