@@ -239,9 +239,14 @@ fn moving(sources: &[(&str, Vec<f32>)], sr: f32) {
 /// speaker switched off (`howl::switched_off`).
 fn switched_off(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!("The loop rising 1 dB/s to 6 or 10 dB over where it ran away with the suppressor off, held 4 s (mode canceller), then the speaker switched off");
-    println!("(nothing comes back) for 3 s. The output's loudest 100 ms over the source's loudest 100 ms in the same stretch, after the switch-off.\n");
+    println!("(nothing comes back) for 3 s. The output's loudest 100 ms over the source's loudest 100 ms in the same stretch, after the switch-off; and its level over the");
+    println!("source's from 0.25 to 3 s (what rings on in the pauses).\n");
     let head: Vec<String> = howl::OFF_WINDOWS.iter().map(|(a, b)| format!("{a}–{b} s dB")).collect();
-    println!("| room | source | level dB | over dB | {} |\n| --- | --- | --- | --- |{}", head.join(" | "), " --- |".repeat(head.len()));
+    println!(
+        "| room | source | level dB | over dB | {} | 0.25–3 s level dB |\n| --- | --- | --- | --- |{}",
+        head.join(" | "),
+        " --- |".repeat(head.len() + 1)
+    );
     for room in rooms {
         for (name, src) in sources {
             let off = howl::off_msg(room, src);
@@ -251,8 +256,13 @@ fn switched_off(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
                 for over in [6.0, 10.0] {
                     let s = howl::switched_off(room, &quiet, off, over, 4.0);
                     let cells: Vec<String> = match s.ran {
-                        Some(t) if t <= 0.0 => vec![format!("runs away {:.2} s before", -t); 4],
-                        _ => s.over_db.iter().map(|v| if v.is_finite() { format!("{v:+.1}") } else { "runs away".into() }).collect(),
+                        Some(t) if t < 0.0 => vec![format!("runs away {:.2} s before", -t); 5],
+                        _ => s
+                            .over_db
+                            .iter()
+                            .chain([&s.level_db])
+                            .map(|v| if v.is_finite() { format!("{v:+.1}") } else { "runs away".into() })
+                            .collect(),
                     };
                     println!("| {} | {name} | {level} | {over} | {} |", room.name, cells.join(" | "));
                 }

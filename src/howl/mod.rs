@@ -312,6 +312,10 @@ pub struct SwitchedOff {
     /// The output's loudest 100 ms over the source's loudest 100 ms in the same stretch (dB), in
     /// `OFF_WINDOWS` after the switch-off (NaN where it had run away).
     pub over_db: [f32; 4],
+    /// The output's level over the source's from 0.25 s to 3 s after the switch-off (dB; NaN
+    /// where it had run away): what rings on in the source's pauses shows here, where the
+    /// loudest 100 ms may not see it.
+    pub level_db: f32,
 }
 
 /// The stretches `switched_off` reads, in seconds from the switch-off.
@@ -337,7 +341,9 @@ pub fn switched_off(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32,
         }
         loudest_100ms(&run.out, a, b) - loudest_100ms(&heard, a, b)
     });
-    SwitchedOff { ran, over_db }
+    let from = at + SR as usize / 4;
+    let level_db = if run.runaway_at.is_some() { f32::NAN } else { rms_db(&run.out[from..]) - rms_db(&heard[from..]) };
+    SwitchedOff { ran, over_db, level_db }
 }
 
 /// What a move of the microphone in the middle of a held loop did (`moved`).

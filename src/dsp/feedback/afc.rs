@@ -32,8 +32,9 @@
 //! muted, to silence or to its preamp's noise, while the output still plays), the estimate is not
 //! taken out until it is no louder than the input again: it is not in there, and taken out it
 //! would go round the chain as a loop of its own. The same holds under a live input after three
-//! blocks in a row whose estimate was 12 dB louder than it (the speaker switched off under a
-//! loop the canceller held): it is taken out again once it is within 6 dB of the input.
+//! blocks in a row whose estimate was more than 12 dB louder than it (the speaker switched off
+//! under a loop the canceller held); after either, a live input takes the estimate back once it
+//! is within 6 dB of it.
 //!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
 //! microphone on a stereo track carries the same signal on both).
@@ -144,8 +145,8 @@ pub struct Canceller {
     /// Blocks left of the urge, and how many one lasts.
     urgent: usize,
     urgent_blocks: usize,
-    /// Blocks in a row, up to the current one, whose estimate was `PHANTOM` times the input's
-    /// energy or more (an input over `HUSHED`).
+    /// Blocks in a row, up to the current one, whose estimate was more than `PHANTOM` times the
+    /// input's energy (an input over `HUSHED`).
     phantom_run: usize,
     /// The current block's input and cancelled-input energies.
     x_energy: f32,
@@ -413,7 +414,8 @@ impl Canceller {
         // loop it learnt was (a muted microphone made the chain howl, 70 dB over its source
         // within a second). So after a hushed block whose own estimate was 6 dB louder than it,
         // the next block's estimate is not taken out, and none is again until the next block's
-        // is no louder than the last input (below: an echo of the output may make it jump, and
+        // is no louder than the last input, or within `PHANTOM_BACK` of a live one (below: an
+        // echo of the output may make it jump, and
         // the lower bound to start again keeps it from switching on and off every few blocks on
         // a noise floor). (The next block's alone is not the test while it is taken out: output
         // that grows loud after a hushed input sends back feedback that is there.) And a hushed
@@ -426,13 +428,13 @@ impl Canceller {
         // the canceller held a loop over its edge): the estimate's own loop then grows like a
         // howl, and the guards, which judge smoothed energies and unlearn the path over half a
         // second or more, let it reach 22 to 29 dB over the source in the bench's rooms, or run
-        // away (`cargo xtask howl --switched-off`). So an estimate `PHANTOM`
+        // away (`cargo xtask howl --switched-off`). So an estimate more than `PHANTOM`
         // times the input's energy for `PHANTOM_BLOCKS` blocks in a row (rarely so while the path
         // is there: one block's can be, where source and feedback cancel in the microphone) is
         // not taken out either, until the next block's is within `PHANTOM_BACK` of the last
         // input. The path is not unlearnt by this: the guards see the whole estimate and act as
         // before.
-        self.phantom_run = if !hushed && self.estimate_energy > PHANTOM * x_energy { self.phantom_run + 1 } else { 0 };
+        self.phantom_run = if !hushed && self.estimate_energy > PHANTOM * x_energy { self.phantom_run.saturating_add(1) } else { 0 };
         let own_louder = if hushed { self.estimate_energy > 4.0 * x_energy } else { self.phantom_run >= PHANTOM_BLOCKS };
         let misfit = hushed && self.e_energy > x_energy;
         // Hushed blocks leave the guards' energies alone: with the microphone muted or gated the
@@ -1049,7 +1051,7 @@ mod tests {
             "after the path went away, what the estimate adds re the source: {burst:+.1} dB in the first 250 ms (its loudest 10 ms {loudest:+.1} dB), {soon:.1} dB 0.5-1 s on, {late:.1} dB once the urge was over"
         );
         assert!(!urged_at_gone && urged_after, "the fast guard did not urge the filter to learn again");
-        assert!(loudest < 13.0, "the estimate's own loop reached {loudest:+.1} dB over the source (the bound is 12 dB, `PHANTOM`)");
+        assert!(loudest < 13.0, "the estimate's own loop reached {loudest:+.1} dB over the source (`PHANTOM` stops it past 12 dB)");
         assert!(soon < -10.0, "{soon:.1} dB left of the estimate's own loop 0.5-1 s after the path went away");
         assert!(late < -30.0, "{late:.1} dB left after the urge");
     }
