@@ -239,7 +239,7 @@ fn moving(sources: &[(&str, Vec<f32>)], sr: f32) {
 /// speaker switched off (`howl::switched_off`).
 fn switched_off(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
     println!("The loop rising 1 dB/s to 6 or 10 dB over where it ran away with the suppressor off, held 4 s (mode canceller), then the speaker switched off");
-    println!("(nothing comes back) for 3 s. The output's loudest 100 ms over the source's loudest 100 ms in the same stretch, after the switch-off; and its level over the");
+    println!("(nothing more goes into the room; its reverberation dies away) for 3 s. The output's loudest 100 ms over the source's loudest 100 ms in the same stretch, after the switch-off; and its level over the");
     println!("source's from 0.25 to 3 s (what rings on in the pauses).\n");
     let head: Vec<String> = howl::OFF_WINDOWS.iter().map(|(a, b)| format!("{a}–{b} s dB")).collect();
     println!(

@@ -102,6 +102,10 @@ pub struct Happens<'a> {
     /// starts at this sample (a multiple of `BLOCK`). The room goes on: what the output sent out
     /// before comes back all the same.
     pub reset_at: Option<(usize, Reset)>,
+    /// The speaker goes off (switched off, unplugged, its channel muted) before the block that
+    /// starts at this sample: nothing more of the output goes into the room, and what it played
+    /// before still comes back as the room's reverberation dies away.
+    pub speaker_off_at: Option<usize>,
 }
 
 /// What the host does in `Happens::reset_at`.
@@ -160,9 +164,10 @@ pub fn run_loop_with(
         for i in 0..BLOCK {
             u[i] = 0.5 * (l[i] + r[i]);
         }
-        conv.push(&u);
+        let heard_out = if happens.speaker_off_at.is_some_and(|at| pos >= at) { &[0.0f32; BLOCK] } else { &u };
+        conv.push(heard_out);
         if let Some(c) = conv_to.as_mut() {
-            c.push(&u);
+            c.push(heard_out);
         }
         run.out.extend_from_slice(&u);
         pos += BLOCK;
@@ -299,7 +304,7 @@ pub fn reset_while_held(
 ) -> Option<f32> {
     let (rise, gain) = rise_then_hold(room, off_db, over_db);
     let at = (rise + (hold_s * SR) as usize) / BLOCK * BLOCK;
-    let happens = Happens { moved: None, reset_at: Some((at, how)) };
+    let happens = Happens { reset_at: Some((at, how)), ..Happens::default() };
     let run = run_loop_with(&mut host(Some(mode)), room, happens, src, at + (after_s * SR) as usize, gain, rms_db(src));
     run.runaway_at.map(|p| (p as f32 - at as f32) / SR)
 }
@@ -322,16 +327,17 @@ pub struct SwitchedOff {
 pub const OFF_WINDOWS: [(f32, f32); 4] = [(0.0, 0.25), (0.25, 0.5), (0.5, 1.0), (1.0, 3.0)];
 
 /// The loop rising as in `sustained` to `over_db` over the suppressor-off MSG (`off_db`) and held
-/// there for `hold_s`, the suppressor in mode canceller; then nothing comes back any more (the
-/// speaker switched off or unplugged, its channel muted: the microphone hears the source alone)
-/// for three seconds. With no path the output should be the source's own level: what is over it
-/// is the canceller's estimate going round the chain by itself.
+/// there for `hold_s`, the suppressor in mode canceller; then the speaker goes off (switched off
+/// or unplugged, its channel muted: `Happens::speaker_off_at`) for three seconds. Once what it
+/// played has died away in the room the microphone hears the source alone, and the output should
+/// be the source's own level: what is over it is the canceller's estimate going round the chain
+/// by itself.
 pub fn switched_off(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, hold_s: f32) -> SwitchedOff {
     let (rise, gain) = rise_then_hold(room, off_db, over_db);
     let at = (rise + (hold_s * SR) as usize) / BLOCK * BLOCK;
     let frames = at + 3 * SR as usize;
-    let gain = move |pos: usize| if pos < at { gain(pos) } else { f32::NEG_INFINITY };
-    let run = run_loop(&mut host(Some(CANCEL)), room, src, frames, gain, rms_db(src));
+    let happens = Happens { speaker_off_at: Some(at), ..Happens::default() };
+    let run = run_loop_with(&mut host(Some(CANCEL)), room, happens, src, frames, gain, rms_db(src));
     let ran = run.runaway_at.map(|p| (p as f32 - at as f32) / SR);
     let heard: Vec<f32> = (0..frames).map(|i| src[i % src.len()]).collect();
     let over_db = OFF_WINDOWS.map(|(a, b)| {
@@ -373,7 +379,7 @@ pub fn moved(room: &Room, to: &Room, src: &[f32], off_db: Option<f32>, over_db: 
     let ref_db = rms_db(src);
     // (Whole blocks: the run stops at the last one.)
     let frames = (at + (after_s * SR) as usize) / BLOCK * BLOCK;
-    let happens = Happens { moved: Some(Move { to, at, glide: (MOVE_S * SR) as usize }), reset_at: None };
+    let happens = Happens { moved: Some(Move { to, at, glide: (MOVE_S * SR) as usize }), ..Happens::default() };
     let run = run_loop_with(&mut host(Some(mode)), room, happens, src, frames, gain, ref_db);
     let ran = run.runaway_at;
     let window = (0.1 * SR) as usize;
