@@ -251,8 +251,7 @@ fn switched_off(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
         for (name, src) in sources {
             let off = howl::off_msg(room, src);
             for level in [0.0f32, -20.0] {
-                let k = 10f32.powf(level / 20.0);
-                let quiet: Vec<f32> = src.iter().map(|v| v * k).collect();
+                let quiet = source::gained_db(src, level);
                 for over in [6.0, 10.0] {
                     let s = howl::switched_off(room, &quiet, off, over, 4.0);
                     let cells: Vec<String> = match s.ran {

@@ -17,6 +17,12 @@ pub fn to_rms_db(mut x: Vec<f32>, db: f32) -> Vec<f32> {
     x
 }
 
+/// `x` made `db` dB louder (quieter where negative).
+pub fn gained_db(x: &[f32], db: f32) -> Vec<f32> {
+    let k = 10f32.powf(db / 20.0);
+    x.iter().map(|v| v * k).collect()
+}
+
 /// A two-pole resonator at `f` Hz with bandwidth `bw` Hz (a formant), unity gain at its peak.
 fn resonate(x: &mut [f32], sr: f32, f: f32, bw: f32) {
     let r = (-std::f32::consts::PI * bw / sr).exp();

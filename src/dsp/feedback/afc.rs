@@ -34,7 +34,8 @@
 //! would go round the chain as a loop of its own. The same holds under a live input after three
 //! blocks in a row whose estimate was more than 12 dB louder than it (the speaker switched off
 //! under a loop the canceller held); after either, a live input takes the estimate back once it
-//! is within 6 dB of it.
+//! is within 6 dB of it and, after a stop of `GONE_S` or more, the long-term guard finds it doing
+//! no harm.
 //!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
 //! microphone on a stereo track carries the same signal on both).
@@ -83,6 +84,8 @@ const SHRINK: f32 = 0.01;
 /// −80 dB until a mute to a −70 dBFS floor let the canceller ring on by itself and its guards
 /// wipe the path.)
 const HUSHED: f32 = 1e-6;
+/// An estimate more than this many times a hushed block's energy (6 dB) is not in it.
+const HUSHED_OVER: f32 = 4.0;
 /// An input over `HUSHED` holds feedback, and an estimate a little louder than it may be right
 /// (source and feedback cancel each other in the microphone now and then). But an estimate more
 /// than 12 dB louder than the input (this factor, in energy) for `PHANTOM_BLOCKS` blocks in a
@@ -92,6 +95,13 @@ const HUSHED: f32 = 1e-6;
 const PHANTOM: f32 = 16.0;
 const PHANTOM_BLOCKS: usize = 3;
 const PHANTOM_BACK: f32 = 4.0;
+/// A stop that has lasted this long (s) is not a moment where source and feedback cancel in
+/// the microphone but a path that went away: from then on the estimate is taken out again only
+/// if the long-term guard also finds it doing no harm (`block`). (The guard alone, from a stop's
+/// first block, kept stops going in loops held over their edge with the path still there: two
+/// held loops of six ran away, `cargo xtask howl --canceller --seeds`; from 11 ms on, a vowel
+/// row fell to 6.2 dB; from 21 ms on, no figure of the bench moved.)
+const GONE_S: f32 = 0.04;
 /// How long the filter learns after a howl was found or came in sight (s): a howl says the loop is near its
 /// edge, and it stays there for a while (with the step at 0.35: 2 s left 4 of the bench's 48
 /// vowel rows short of 8 dB, 3 and 4 s three, 5 s one, 8 and 12 s none).
@@ -148,6 +158,10 @@ pub struct Canceller {
     /// Blocks in a row, up to the current one, whose estimate was more than `PHANTOM` times the
     /// input's energy (an input over `HUSHED`).
     phantom_run: usize,
+    /// Blocks in a row, up to the current one, whose next block's estimate is not taken out;
+    /// and that many blocks make `GONE_S`.
+    stopped_run: usize,
+    gone_blocks: usize,
     /// The current block's input and cancelled-input energies.
     x_energy: f32,
     e_energy: f32,
@@ -230,6 +244,8 @@ impl Canceller {
             urgent: 0,
             urgent_blocks: (URGENT_S * sample_rate / B as f32) as usize,
             phantom_run: 0,
+            stopped_run: 0,
+            gone_blocks: (GONE_S * sample_rate / B as f32).ceil() as usize,
             x_energy: 0.0,
             e_energy: 0.0,
             x_long: 0.0,
@@ -299,6 +315,7 @@ impl Canceller {
         self.blocks = 0;
         self.urgent = 0;
         self.phantom_run = 0;
+        self.stopped_run = 0;
         self.x_energy = 0.0;
         self.e_energy = 0.0;
         self.x_long = 0.0;
@@ -435,12 +452,13 @@ impl Canceller {
         // input. The path is not unlearnt by this: the guards see the whole estimate and act as
         // before.
         self.phantom_run = if !hushed && self.estimate_energy > PHANTOM * x_energy { self.phantom_run.saturating_add(1) } else { 0 };
-        let own_louder = if hushed { self.estimate_energy > 4.0 * x_energy } else { self.phantom_run >= PHANTOM_BLOCKS };
+        let own_louder = if hushed { self.estimate_energy > HUSHED_OVER * x_energy } else { self.phantom_run >= PHANTOM_BLOCKS };
         let misfit = hushed && self.e_energy > x_energy;
         // Hushed blocks leave the guards' energies alone: with the microphone muted or gated the
         // estimate of what the still playing output sends back is all there is in the cancelled
         // input, and the first block with sound again looked like a path gone wrong (the
         // long-term guard shrank the filter for a second after a mute, losing most of the path).
+        let mut harm = false;
         if !hushed {
             // The fast guard: 30 ms the canceller made 6 dB louder than what came in mean its
             // estimate no longer fits the path (turned down or gone, it makes a loop of its own
@@ -461,6 +479,7 @@ impl Canceller {
             self.x_long += (self.x_energy - self.x_long) * self.long_smooth;
             self.e_long += (self.e_energy - self.e_long) * self.long_smooth;
             if self.e_long > self.x_long + 1e-12 {
+                harm = true;
                 for w in &mut self.w {
                     *w *= self.shrink;
                 }
@@ -590,10 +609,16 @@ impl Canceller {
         } else {
             self.estimate_energy = self.estimate.iter().map(|v| v * v).sum::<f32>();
             // (Under a live input, within `PHANTOM_BACK`, after either rule stopped it: else
-            // speech's pauses, hushed, stopped it and its next syllable let it in again at once.)
-            let next_louder = self.estimate_energy > if hushed { x_energy } else { PHANTOM_BACK * x_energy };
+            // speech's pauses, hushed, stopped it and its next syllable let it in again at once.
+            // And after a stop of `GONE_S` or more, not while the long-term guard finds it doing
+            // harm: an estimate of a path that went away, let in again because it happened to
+            // be within 6 dB of the input, went round the chain once more before it was stopped
+            // again, and a quiet vowel came out 12 dB over itself 1.2 s after a switch-off.)
+            let gone = harm && self.stopped_run >= self.gone_blocks;
+            let next_louder = if hushed { self.estimate_energy > x_energy } else { gone || self.estimate_energy > PHANTOM_BACK * x_energy };
             let stop = own_louder || (self.taken == 0.0 && next_louder);
             self.take(if stop { 0.0 } else { 1.0 });
+            self.stopped_run = if stop { self.stopped_run.saturating_add(1) } else { 0 };
         }
         self.blocks += 1;
         if self.blocks.is_multiple_of(REFIT_BLOCKS) {
