@@ -7,7 +7,9 @@
 //! 6 dB over the unsuppressed MSG for a minute and counts the howls found; `--loop-aware` what
 //! the canceller's estimator, learning all the time as a shadow, knows of each loop before the
 //! step and makes of music with no loop (`howl::shadow`); `--switched-off` what the output does
-//! when the speaker goes off under a loop the canceller holds (`howl::switched_off`).
+//! when the speaker goes off under a loop the canceller holds (`howl::switched_off`);
+//! `--playback` a take played back through the track after a live loop, with and without
+//! "clear" (`howl::played_back`).
 
 use livechain::howl::{self, room::Room, source};
 
@@ -67,6 +69,10 @@ fn main() {
     }
     if std::env::args().any(|a| a == "--switched-off") {
         switched_off(rooms, &sources);
+        return;
+    }
+    if std::env::args().any(|a| a == "--playback") {
+        playback(rooms, &sources);
         return;
     }
     if std::env::args().any(|a| a == "--reset") {
@@ -264,6 +270,33 @@ fn switched_off(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
                             .collect(),
                     };
                     println!("| {} | {name} | {level} | {over} | {} |", room.name, cells.join(" | "));
+                }
+            }
+        }
+    }
+}
+
+/// `--playback`: each room's loop held 6 and 10 dB over where it ran away with the suppressor
+/// off, then the source played back with no loop (`howl::played_back`), with and without
+/// "clear".
+fn playback(rooms: &[Room], sources: &[(&str, Vec<f32>)]) {
+    const SECS: usize = 12;
+    println!("The loop rising 1 dB/s to 6 or 10 dB over where it ran away with the suppressor off, held 4 s (mode canceller), then the host's stop and play");
+    println!("(the plugin activated again, the path kept) and the source played back with no loop for {SECS} s: per second, the output's difference from a");
+    println!("fresh plugin's over its level (dB), as it is and with \"clear\" pressed as the playback starts.\n");
+    let secs: Vec<String> = (1..=SECS).map(|k| format!("{k}")).collect();
+    println!("| room | source | over dB | clear | {} s |\n| --- | --- | --- | --- |{}", secs.join(" | "), " --- |".repeat(SECS));
+    let cell = |db: f64| if db == f64::NEG_INFINITY { "same".to_string() } else { format!("{db:.0}") };
+    for room in rooms {
+        for (name, src) in sources {
+            let off = howl::off_msg(room, src);
+            for over in [6.0, 10.0] {
+                for clear in [false, true] {
+                    let cells = match howl::played_back(room, src, off, over, 4.0, SECS, clear) {
+                        Some(db) => db.into_iter().map(cell).collect(),
+                        None => vec!["runs away while held".to_string(); SECS],
+                    };
+                    println!("| {} | {name} | {over} | {} | {} |", room.name, if clear { "yes" } else { "no" }, cells.join(" | "));
                 }
             }
         }

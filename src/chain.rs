@@ -188,8 +188,10 @@ pub struct Chain {
     /// The microphone before cancellation, after the input gain (the channels' mean): what the
     /// feedback suppressor's detector hears while the canceller is on.
     afc_listen: [f32; CHUNK],
-    /// The feedback suppressor's count of howls in sight the canceller last saw.
+    /// The feedback suppressor's count of howls in sight the canceller last saw, and of its
+    /// "clear" presses.
     afc_heard: u32,
+    afc_clears: u32,
     /// Consecutive silent input samples processed so far.
     silent_run: u64,
     /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
@@ -224,6 +226,7 @@ impl Default for Chain {
             afc_y: [0.0; CHUNK],
             afc_listen: [0.0; CHUNK],
             afc_heard: 0,
+            afc_clears: 0,
             live: true,
             max_block: 0,
             prepared: None,
@@ -567,6 +570,14 @@ impl Chain {
             self.afc.urge();
         }
         self.afc_heard = heard;
+        // "Clear" forgets what the suppressor learnt: the fixed notches lift, and the canceller
+        // lets go of the path (a take played back through the track, the loop gone, would
+        // otherwise meet an echo of it taken out; docs/benchmarks.md).
+        let clears = self.stages.feedback.dsp.clears;
+        if clears != self.afc_clears && self.afc_on {
+            self.afc.forget();
+        }
+        self.afc_clears = clears;
 
         // Output: dry/wet, output gain, ceiling, bypass, and a last guard on what leaves.
         let l = &self.lanes;

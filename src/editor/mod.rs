@@ -98,7 +98,7 @@ pub struct LivechainEditor {
     /// Frames drawn since the editor opened (in the layout record: a test tells a stalled
     /// window from one that draws what it was given).
     frames: u64,
-    /// When "Clear fixed notches" was pressed (the momentary parameter goes back to off).
+    /// When "Clear fixed notches" ("Clear learnt" in mode canceller) was pressed (the momentary parameter goes back to off).
     clear_pressed: Option<Instant>,
 }
 

@@ -376,7 +376,14 @@ pub fn detail(
                 ],
             );
             ui.horizontal(|ui| {
-                let b = ui.button("Clear fixed notches").on_hover_text("Forget the fixed set learned while ringing out");
+                // (In mode canceller it forgets the canceller's path too: before playing a take
+                // back after a live loop, or in another room. The label no wider than the other.)
+                let (label, hover) = if fb.mode.value() == crate::stages::feedback::FeedbackMode::Canceller {
+                    ("Clear learnt", "Forget the fixed set learned while ringing out, and the loop the canceller learnt (before playing a take back, or in another room)")
+                } else {
+                    ("Clear fixed notches", "Forget the fixed set learned while ringing out")
+                };
+                let b = ui.button(label).on_hover_text(hover);
                 ctl.layout.add(ui, "button:fb_clear", b.rect);
                 if b.clicked() {
                     ctl.sink.gesture(fb.clear.as_ptr(), 1.0);

@@ -352,6 +352,46 @@ pub fn switched_off(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32,
     SwitchedOff { ran, over_db, level_db }
 }
 
+/// A take played back through the track after a live loop the canceller learnt: the loop rising
+/// as in `sustained` to `over_db` over the suppressor-off MSG (`off_db`) and held for `hold_s`
+/// in mode canceller, then the host's stop and play (the plugin activated again live with
+/// nothing changed: the path is kept), and `src` played back with no loop for `secs` seconds,
+/// "clear" pressed in the first block if `clear`. Per second, the output's difference from a
+/// fresh plugin's rendering the same, over the fresh one's level (dB; −inf: bit for bit the
+/// same); None where the loop ran away while held.
+pub fn played_back(room: &Room, src: &[f32], off_db: Option<f32>, over_db: f32, hold_s: f32, secs: usize, clear: bool) -> Option<Vec<f64>> {
+    let sr = SR as usize;
+    let play: Vec<f32> = (0..secs * sr).map(|i| src[i % src.len()]).collect();
+    let render = |h: &mut OfflineHost, clear: bool| {
+        let mut out = Vec::with_capacity(play.len());
+        for (b, block) in play.chunks_exact(BLOCK).enumerate() {
+            if clear && b < 2 {
+                h.set("fb_clear", if b == 0 { 1.0 } else { 0.0 }).expect("fb_clear");
+            }
+            let (mut l, mut r) = (block.to_vec(), block.to_vec());
+            h.process(&mut [&mut l, &mut r]);
+            out.extend_from_slice(&l);
+        }
+        out
+    };
+    let fresh = render(&mut host(Some(CANCEL)), false);
+    let mut h = host(Some(CANCEL));
+    let (rise, gain) = rise_then_hold(room, off_db, over_db);
+    let run = run_loop(&mut h, room, src, rise + (hold_s * SR) as usize, gain, rms_db(src));
+    if run.runaway_at.is_some() {
+        return None;
+    }
+    h.reactivate(true, 0);
+    let out = render(&mut h, clear);
+    let db = (0..fresh.len() / sr).map(|k| {
+        let span = k * sr..(k + 1) * sr;
+        let e: f64 = span.clone().map(|i| ((out[i] - fresh[i]) as f64).powi(2)).sum();
+        let s: f64 = span.map(|i| (fresh[i] as f64).powi(2)).sum();
+        10.0 * (e / s).log10()
+    });
+    Some(db.collect())
+}
+
 /// What a move of the microphone in the middle of a held loop did (`moved`).
 #[derive(Debug, Clone, Copy)]
 pub struct Moved {

@@ -213,6 +213,8 @@ pub struct Feedback {
     loaded_seen: u32,
     saved: u32,
     clear_was: bool,
+    /// Bumped on each rise of "clear": the chain's canceller forgets the path it learnt.
+    pub clears: u32,
     /// Whether a block has run since `prepare` or `reset`: a set loaded before then cuts at once
     /// (a session or a render starts with its room's notches), one loaded after glides.
     running: bool,
@@ -238,6 +240,7 @@ impl Feedback {
         let clear = p.clear.value();
         if clear && !self.clear_was {
             self.dsp.clear_fixed();
+            self.clears = self.clears.wrapping_add(1);
         }
         self.clear_was = clear;
     }

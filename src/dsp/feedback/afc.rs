@@ -162,6 +162,8 @@ pub struct Canceller {
     /// and that many blocks make `GONE_S`.
     stopped_run: usize,
     gone_blocks: usize,
+    /// The path is to be forgotten at the current block's end (`forget`).
+    forgetting: bool,
     /// The current block's input and cancelled-input energies.
     x_energy: f32,
     e_energy: f32,
@@ -246,6 +248,7 @@ impl Canceller {
             phantom_run: 0,
             stopped_run: 0,
             gone_blocks: (GONE_S * sample_rate / B as f32).ceil() as usize,
+            forgetting: false,
             x_energy: 0.0,
             e_energy: 0.0,
             x_long: 0.0,
@@ -314,14 +317,10 @@ impl Canceller {
         self.beta = [0.0; 3];
         self.blocks = 0;
         self.urgent = 0;
-        self.phantom_run = 0;
-        self.stopped_run = 0;
+        self.forgetting = false;
         self.x_energy = 0.0;
         self.e_energy = 0.0;
-        self.x_long = 0.0;
-        self.e_long = 0.0;
-        self.x_short = 0.0;
-        self.e_short = 0.0;
+        self.clear_guards();
         self.y_prev = [0.0; B];
         self.y_cur = [0.0; B];
         self.e_cur = [0.0; B];
@@ -342,6 +341,14 @@ impl Canceller {
     /// with no loop moves it not at all.
     pub fn urge(&mut self) {
         self.urgent = self.urgent_blocks;
+    }
+
+    /// Forgets the learnt path (the user's "clear"): at the current block's end the next block's
+    /// estimate glides out over that block (no click, whatever the estimate was taking out), and
+    /// the filter starts empty, as when switched on; the output's power its step is normalised
+    /// by stays, and so does an urge to learn (a howl in sight is learnt from again).
+    pub fn forget(&mut self) {
+        self.forgetting = true;
     }
 
     /// Learns with another step size and floor than the canceller's (`MU`, `FLOOR`): for
@@ -619,6 +626,10 @@ impl Canceller {
             let stop = own_louder || (self.taken == 0.0 && next_louder);
             self.take(if stop { 0.0 } else { 1.0 });
             self.stopped_run = if stop { self.stopped_run.saturating_add(1) } else { 0 };
+            if self.forgetting {
+                self.forgetting = false;
+                self.fade_out();
+            }
         }
         self.blocks += 1;
         if self.blocks.is_multiple_of(REFIT_BLOCKS) {
@@ -642,6 +653,33 @@ impl Canceller {
             }
         }
         self.taken = to;
+    }
+
+    /// `forget`: what the next block takes out glides from its share now to nothing (and is what
+    /// the guards and the learning judge there), and the filter, the guards' energies and the
+    /// stops' counts start again from nothing.
+    fn fade_out(&mut self) {
+        let from = self.taken;
+        for (i, (h, &v)) in self.yhat.iter_mut().zip(&self.estimate).enumerate() {
+            *h = v * from * (1.0 - (i + 1) as f32 / B as f32);
+        }
+        // (What the guards and the learning judge in that block is what is taken out.)
+        self.estimate = self.yhat;
+        self.estimate_energy = self.estimate.iter().map(|v| v * v).sum::<f32>();
+        self.taken = 0.0;
+        self.whole = false;
+        self.w.fill(Complex32::default());
+        self.clear_guards();
+    }
+
+    /// The guards' smoothed energies and the stops' counts, from nothing.
+    fn clear_guards(&mut self) {
+        self.x_short = 0.0;
+        self.e_short = 0.0;
+        self.x_long = 0.0;
+        self.e_long = 0.0;
+        self.phantom_run = 0;
+        self.stopped_run = 0;
     }
 
     /// Fits the source model to the last `FIT` samples of the cancelled input (`source_model`),
@@ -1103,5 +1141,45 @@ mod tests {
         println!("after 0.5 s of a muted input under a playing output: urged {urged_back}, residual {db:.1} dB");
         assert!(!urged_back, "the microphone coming back urged the filter to learn");
         assert!(db < -30.0, "residual {db:.1} dB after the mute");
+    }
+
+    /// "Clear" (`forget`) lets go of a learnt path without a click: what is taken out glides to
+    /// nothing over one block (its largest step from one sample to the next at most 4 times what
+    /// it was before: 1.1 times; a cut steps by the whole estimate, 55 times), after which the
+    /// input passes untouched and the filter is empty.
+    #[test]
+    fn forgetting_the_path_glides_out_and_empties_the_filter() {
+        let learn = (12.0 * FS) as usize;
+        // A 100 Hz tone after the urge is over (nothing learns from it), and half a second into
+        // it the forget, on a block's start.
+        let tone = learn + ((URGENT_S + 0.5) * FS) as usize;
+        let at = (tone + (0.5 * FS) as usize) / B * B;
+        let n = at + (0.5 * FS) as usize;
+        let mut st = 0x9e37_79b9u32;
+        // Noise while it learns, then the tone: a smooth estimate, which a cut would step.
+        let y: Vec<f32> = (0..n)
+            .map(|t| if t < tone { white(&mut st, 0.3) } else { 0.3 * (std::f32::consts::TAU * 100.0 * t as f32 / FS).sin() })
+            .collect();
+        let x: Vec<f32> = (0..n).map(|t| heard(&PATH, 1.0, &y, t)).collect();
+        let mut left = Vec::new();
+        let e = open_loop(&x, &y, 0..learn, |t, c| {
+            if t == at {
+                c.forget();
+            }
+            if t == n {
+                left = c.path();
+            }
+        });
+        let taken: Vec<f32> = x.iter().zip(&e).map(|(x, e)| x - e).collect();
+        let step = |r: std::ops::Range<usize>| r.map(|k| (taken[k] - taken[k - 1]).abs()).fold(0.0f32, f32::max);
+        let before = step(at - (0.1 * FS) as usize..at);
+        let across = step(at..at + 3 * B);
+        let cut = taken[at + B - 1].abs();
+        let db = residual_db(&x, &e, at - (0.1 * FS) as usize..at);
+        println!("before the forget: residual {db:.1} dB, largest step {before:.5}; across it {across:.5} (a cut: {cut:.4})");
+        assert!(db < -20.0, "the path was not learnt: residual {db:.1} dB");
+        assert!(across <= 4.0 * before, "what is taken out stepped by {across:.5} across the forget ({before:.5} before)");
+        assert!((at + 2 * B..n).all(|k| e[k] == x[k]), "the input does not pass untouched after the forget");
+        assert!(left.iter().all(|&v| v == 0.0), "the filter is not empty after the forget");
     }
 }
