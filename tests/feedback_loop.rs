@@ -24,6 +24,15 @@ fn speech_in_the_small_room() -> (Room, Vec<f32>, f32) {
     (room, speech, off)
 }
 
+/// The bench's sung vowel (/a/ at 220 Hz), and where its rising loop runs away in `room` with the
+/// suppressor off (it must).
+fn vowel_and_its_edge(room: &Room) -> (Vec<f32>, Option<f32>) {
+    let vowel = source::sung_vowel(howl::SR, 6.0, 220.0, 30.0, 5);
+    let off = howl::off_msg(room, &vowel);
+    assert!(off.is_some(), "with the suppressor off the vowel's loop runs away in {}", room.name);
+    (vowel, off)
+}
+
 /// A loop whose gain rises 1 dB/s runs away near the room's MSG with the suppressor off, and
 /// several dB later with it on (speech in the small room); the notches it leaves distort the
 /// speech little.
@@ -124,9 +133,7 @@ fn the_canceller_adds_more_stable_gain_and_leaves_music_alone() {
 fn the_canceller_holds_a_loop_over_its_edge_for_a_minute() {
     let sr = howl::SR;
     let club = &Room::all(sr)[1];
-    let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
-    let off = howl::off_msg(club, &vowel);
-    assert!(off.is_some(), "with the suppressor off the loop runs away");
+    let (vowel, off) = vowel_and_its_edge(club);
     for over in [6.0, 10.0] {
         let (ran, howls) = howl::sustained(club, &vowel, off, over, howl::CANCEL, 60.0, 10.0);
         println!("sung vowel, {}, held {over} dB over the suppressor-off MSG for 60 s: ran away {ran:?} s into the hold, {howls} blocks found a howl after 10 s", club.name);
@@ -144,9 +151,7 @@ fn the_canceller_holds_a_loop_over_its_edge_for_a_minute() {
 fn a_muted_microphone_leaves_the_chain_quiet_and_the_loop_held() {
     let sr = howl::SR;
     let room = &Room::all(sr)[0];
-    let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
-    let off = howl::off_msg(room, &vowel);
-    assert!(off.is_some(), "with the suppressor off the loop runs away");
+    let (vowel, off) = vowel_and_its_edge(room);
     let m = howl::muted(room, &vowel, off, 6.0, howl::CANCEL, 4.0, 3.0);
     println!("sung vowel, {}, muted after 4 s held 6 dB over: {m:?}", room.name);
     assert!(m.ran_before.is_none(), "the loop ran away before the mute: {m:?}");
@@ -171,9 +176,7 @@ fn a_muted_microphone_leaves_the_chain_quiet_and_the_loop_held() {
 fn switching_the_speaker_off_leaves_no_loop_of_the_cancellers_own() {
     let (room, speech, off) = speech_in_the_small_room();
     let room = &room;
-    let vowel = source::sung_vowel(howl::SR, 6.0, 220.0, 30.0, 5);
-    let vowel_off = howl::off_msg(room, &vowel);
-    assert!(vowel_off.is_some(), "with the suppressor off the vowel's loop runs away");
+    let (vowel, vowel_off) = vowel_and_its_edge(room);
     for (name, src, off, level) in
         [("speech", &speech, Some(off), 0.0f32), ("speech", &speech, Some(off), -20.0), ("sung vowel", &vowel, vowel_off, -20.0)]
     {
@@ -227,9 +230,7 @@ fn a_host_reset_keeps_the_loop_held() {
 fn an_offline_render_after_a_live_loop_is_the_same_as_a_fresh_plugins() {
     let sr = howl::SR;
     let room = &Room::all(sr)[0];
-    let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
-    let off = howl::off_msg(room, &vowel);
-    assert!(off.is_some(), "with the suppressor off the loop runs away");
+    let (vowel, off) = vowel_and_its_edge(room);
     // After a live loop (or not), activated again (live, largest block; the first was 0).
     let render = |after_a_loop: bool, live: bool, max_block: u32| {
         let mut h = howl::host(Some(howl::CANCEL));
@@ -278,9 +279,7 @@ fn the_canceller_recovers_a_loop_when_the_microphone_moves_a_little() {
     let room = Room::shoebox_heard_at(sr, howl::room::SHOEBOX_MIC);
     let [x, y, z] = howl::room::SHOEBOX_MIC;
     let to = Room::shoebox_heard_at(sr, [x + 0.1, y, z]);
-    let vowel = source::sung_vowel(sr, 6.0, 220.0, 30.0, 5);
-    let off = howl::off_msg(&room, &vowel);
-    assert!(off.is_some(), "with the suppressor off the loop runs away");
+    let (vowel, off) = vowel_and_its_edge(&room);
     let m = howl::moved(&room, &to, &vowel, off, 6.0, howl::CANCEL, 4.0, 6.0);
     println!("sung vowel, shoebox, held 6 dB over, the microphone moved 10 cm: {m:?}");
     assert!(m.ran_before.is_none() && m.ran_after.is_none(), "the loop ran away: {m:?}");
@@ -438,9 +437,7 @@ fn a_howl_through_a_pure_delay_builds_up_as_the_loops_arithmetic_says() {
 #[test]
 fn clear_lets_go_of_a_loop_that_is_gone() {
     let room = &Room::all(howl::SR)[0];
-    let vowel = source::sung_vowel(howl::SR, 6.0, 220.0, 30.0, 5);
-    let off = howl::off_msg(room, &vowel);
-    assert!(off.is_some(), "with the suppressor off the loop runs away");
+    let (vowel, off) = vowel_and_its_edge(room);
     let kept = howl::played_back(room, &vowel, off, 10.0, 4.0, 3, false).expect("the loop ran away while the canceller learnt it");
     let cleared = howl::played_back(room, &vowel, off, 10.0, 4.0, 3, true).expect("the loop ran away while the canceller learnt it");
     println!("the vowel played back after a live loop, against a fresh plugin, per second: kept {kept:.1?} dB, cleared {cleared:.1?} dB");
