@@ -444,7 +444,8 @@ impl NiceEguiApp for LivechainEditor {
                 self.edits.redo(&gui);
             }
         }
-        // "Clear fixed notches" is a momentary button: back to off once the audio thread has seen it.
+        // "Clear fixed notches" ("Clear learnt") is a momentary button: back to off once the audio
+        // thread has seen it.
         if self.clear_pressed.is_some_and(|t| t.elapsed().as_millis() > 150) {
             self.clear_pressed = None;
             edits::Sink::gesture(&gui, self.params.feedback.clear.as_ptr(), 0.0);

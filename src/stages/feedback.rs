@@ -146,7 +146,8 @@ pub struct FeedbackParams {
     /// Ring-out: while on, found howls go to the fixed notches.
     #[id = "fb_learn"]
     pub learn: BoolParam,
-    /// Lifts every fixed notch when it turns on (switch it off again to arm it once more).
+    /// Lifts every fixed notch when it turns on, and in mode canceller empties the canceller too
+    /// (switch it off again to arm it once more).
     #[id = "fb_clear"]
     pub clear: BoolParam,
     /// The fixed notches, saved with the project.

@@ -317,6 +317,10 @@ impl Canceller {
         self.beta = [0.0; 3];
         self.blocks = 0;
         self.urgent = 0;
+        // A "clear" still waiting for its block's end is not lost to the reset.
+        if self.forgetting {
+            self.w.fill(Complex32::default());
+        }
         self.forgetting = false;
         self.x_energy = 0.0;
         self.e_energy = 0.0;
@@ -624,11 +628,13 @@ impl Canceller {
             let gone = harm && self.stopped_run >= self.gone_blocks;
             let next_louder = if hushed { self.estimate_energy > x_energy } else { gone || self.estimate_energy > PHANTOM_BACK * x_energy };
             let stop = own_louder || (self.taken == 0.0 && next_louder);
+            // (The share taken out at the current block's end, where a forget's glide starts.)
+            let now = self.taken;
             self.take(if stop { 0.0 } else { 1.0 });
             self.stopped_run = if stop { self.stopped_run.saturating_add(1) } else { 0 };
             if self.forgetting {
                 self.forgetting = false;
-                self.fade_out();
+                self.fade_out(if stop { 0.0 } else { now });
             }
         }
         self.blocks += 1;
@@ -655,11 +661,11 @@ impl Canceller {
         self.taken = to;
     }
 
-    /// `forget`: what the next block takes out glides from its share now to nothing (and is what
+    /// `forget`: what the next block takes out glides from `from`, the share the current block
+    /// ends on (none where the next is stopped anyway), to nothing (and is what
     /// the guards and the learning judge there), and the filter, the guards' energies and the
     /// stops' counts start again from nothing.
-    fn fade_out(&mut self) {
-        let from = self.taken;
+    fn fade_out(&mut self, from: f32) {
         for (i, (h, &v)) in self.yhat.iter_mut().zip(&self.estimate).enumerate() {
             *h = v * from * (1.0 - (i + 1) as f32 / B as f32);
         }
@@ -1146,15 +1152,53 @@ mod tests {
     /// "Clear" (`forget`) lets go of a learnt path without a click: what is taken out glides to
     /// nothing over one block (its largest step from one sample to the next at most 4 times what
     /// it was before: 1.1 times; a cut steps by the whole estimate, 55 times), after which the
-    /// input passes untouched and the filter is empty.
+    /// input passes untouched and the filter is empty. The same where the forget lands on a block
+    /// that took nothing out and the next would let the estimate back in: the glide starts from
+    /// nothing (it started from the whole estimate once, a cut again).
     #[test]
     fn forgetting_the_path_glides_out_and_empties_the_filter() {
+        for stopped in [false, true] {
+            forget_across(stopped);
+        }
+    }
+
+    /// A "clear" still waiting for its block's end when the host resets the plugin (a DAW's stop
+    /// and play right after it) is not lost: the filter is empty after the restart, where a
+    /// restart alone keeps the path.
+    #[test]
+    fn a_forget_is_not_lost_to_a_reset() {
+        let learn = (4.0 * FS) as usize;
+        let n = learn + (0.5 * FS) as usize / B * B;
+        let (mut forgot, mut kept) = (Vec::new(), Vec::new());
+        for forget in [true, false] {
+            let mut st = 0x0bad_f00du32;
+            let y: Vec<f32> = (0..n).map(|_| white(&mut st, 0.3)).collect();
+            let x: Vec<f32> = (0..n).map(|t| heard(&PATH, 1.0, &y, t)).collect();
+            open_loop(&x, &y, 0..learn, |t, c| {
+                if t == learn {
+                    if forget {
+                        c.forget();
+                    }
+                    c.restart();
+                }
+                if t == n {
+                    *(if forget { &mut forgot } else { &mut kept }) = c.path();
+                }
+            });
+        }
+        let energy = |p: &[f32]| p.iter().map(|v| v * v).sum::<f32>();
+        println!("the path's energy after a restart: {:.3} kept, {:.3} with a forget pending", energy(&kept), energy(&forgot));
+        assert!(energy(&kept) > 0.1, "the restart alone did not keep the path learnt ({:.3})", energy(&kept));
+        assert!(!forgot.is_empty() && forgot.iter().all(|&v| v == 0.0), "the forget was lost to the restart");
+    }
+
+    fn forget_across(stopped: bool) {
         let learn = (12.0 * FS) as usize;
         // A 100 Hz tone after the urge is over (nothing learns from it), and half a second into
         // it the forget, on a block's start.
         let tone = learn + ((URGENT_S + 0.5) * FS) as usize;
         let at = (tone + (0.5 * FS) as usize) / B * B;
-        let n = at + (0.5 * FS) as usize;
+        let n = at + (0.5 * FS) as usize / B * B;
         let mut st = 0x9e37_79b9u32;
         // Noise while it learns, then the tone: a smooth estimate, which a cut would step.
         let y: Vec<f32> = (0..n)
@@ -1164,6 +1208,13 @@ mod tests {
         let mut left = Vec::new();
         let e = open_loop(&x, &y, 0..learn, |t, c| {
             if t == at {
+                if stopped {
+                    // The block from `at` takes nothing out (as after a stop); its end lets the
+                    // estimate, which fits, back in.
+                    c.yhat = [0.0; B];
+                    c.taken = 0.0;
+                    c.whole = false;
+                }
                 c.forget();
             }
             if t == n {
@@ -1173,13 +1224,19 @@ mod tests {
         let taken: Vec<f32> = x.iter().zip(&e).map(|(x, e)| x - e).collect();
         let step = |r: std::ops::Range<usize>| r.map(|k| (taken[k] - taken[k - 1]).abs()).fold(0.0f32, f32::max);
         let before = step(at - (0.1 * FS) as usize..at);
-        let across = step(at..at + 3 * B);
+        // (Where the block from `at` was made to take nothing out, from its end on.)
+        let across = step(if stopped { at + B..at + 3 * B } else { at..at + 3 * B });
         let cut = taken[at + B - 1].abs();
         let db = residual_db(&x, &e, at - (0.1 * FS) as usize..at);
-        println!("before the forget: residual {db:.1} dB, largest step {before:.5}; across it {across:.5} (a cut: {cut:.4})");
+        println!(
+            "before the forget: residual {db:.1} dB, largest step {before:.5}; across it {across:.5} (a cut: {cut:.4}; stopped {stopped})"
+        );
         assert!(db < -20.0, "the path was not learnt: residual {db:.1} dB");
-        assert!(across <= 4.0 * before, "what is taken out stepped by {across:.5} across the forget ({before:.5} before)");
+        assert!(
+            across <= 4.0 * before,
+            "what is taken out stepped by {across:.5} across the forget ({before:.5} before; stopped {stopped})"
+        );
         assert!((at + 2 * B..n).all(|k| e[k] == x[k]), "the input does not pass untouched after the forget");
-        assert!(left.iter().all(|&v| v == 0.0), "the filter is not empty after the forget");
+        assert!(!left.is_empty() && left.iter().all(|&v| v == 0.0), "the filter is not empty after the forget");
     }
 }
