@@ -167,7 +167,7 @@ fn a_muted_microphone_leaves_the_chain_quiet_and_the_loop_held() {
 /// of its own, as loud as the one it learnt). From 0.25 s to 3 s after it the output's loudest
 /// 100 ms stays within 3 dB of the source's in the same stretch and its level within 1 dB of the
 /// source's, the first quarter second within 10 dB: speech at the bench's level and 20 dB under
-/// (−0.4 and −0.3 dB; +7.1 and +5.5), the sung vowel 20 dB under (−0.9 dB; +8.0). (Before the
+/// (−0.4 and −0.1 dB; +7.1 and +4.5), the sung vowel 20 dB under (−0.9 dB; +8.0). (Before the
 /// canceller stopped taking out an estimate far louder than its input, the speech reached +13.9 dB
 /// in the first quarter second and +21.0 dB in the next, and 20 dB quieter it ran away; before an
 /// estimate stopped for `GONE_S` had to do no harm to be taken out again, the vowel came out

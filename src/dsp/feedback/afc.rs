@@ -34,8 +34,8 @@
 //! would go round the chain as a loop of its own. The same holds under a live input after three
 //! blocks in a row whose estimate was more than 12 dB louder than it (the speaker switched off
 //! under a loop the canceller held); after either, a live input takes the estimate back once it
-//! is within 6 dB of it and, after a stop of `GONE_S` or more, the long-term guard finds it doing
-//! no harm.
+//! is within 6 dB of it (no louder than a hushed one) and, after a stop of `GONE_S` or more,
+//! the long-term guard finds it doing no harm.
 //!
 //! Mono: the estimate is of the channels' mean and is subtracted from every channel (a live
 //! microphone on a stereo track carries the same signal on both).
@@ -622,11 +622,14 @@ impl Canceller {
             // (Under a live input, within `PHANTOM_BACK`, after either rule stopped it: else
             // speech's pauses, hushed, stopped it and its next syllable let it in again at once.
             // And after a stop of `GONE_S` or more, not while the long-term guard finds it doing
-            // harm: an estimate of a path that went away, let in again because it happened to
-            // be within 6 dB of the input, went round the chain once more before it was stopped
-            // again, and a quiet vowel came out 12 dB over itself 1.2 s after a switch-off.)
+            // harm (in a hushed block, by its energies as the last live block left them): an
+            // estimate of a path that went away, let in again because it happened to be within
+            // 6 dB of the input, went round the chain once more before it was stopped again,
+            // and a quiet vowel came out 12 dB over itself 1.2 s after a switch-off; and speech's
+            // pauses, hushed, let it in again at each next syllable.)
+            let harm = harm || (hushed && self.e_long > self.x_long + 1e-12);
             let gone = harm && self.stopped_run >= self.gone_blocks;
-            let next_louder = if hushed { self.estimate_energy > x_energy } else { gone || self.estimate_energy > PHANTOM_BACK * x_energy };
+            let next_louder = gone || if hushed { self.estimate_energy > x_energy } else { self.estimate_energy > PHANTOM_BACK * x_energy };
             let stop = own_louder || (self.taken == 0.0 && next_louder);
             // (The share taken out at the current block's end, where a forget's glide starts.)
             let now = self.taken;
