@@ -469,7 +469,6 @@ impl Canceller {
         // estimate of what the still playing output sends back is all there is in the cancelled
         // input, and the first block with sound again looked like a path gone wrong (the
         // long-term guard shrank the filter for a second after a mute, losing most of the path).
-        let mut harm = false;
         if !hushed {
             // The fast guard: 30 ms the canceller made 6 dB louder than what came in mean its
             // estimate no longer fits the path (turned down or gone, it makes a loop of its own
@@ -489,8 +488,7 @@ impl Canceller {
             // not.
             self.x_long += (self.x_energy - self.x_long) * self.long_smooth;
             self.e_long += (self.e_energy - self.e_long) * self.long_smooth;
-            if self.e_long > self.x_long + 1e-12 {
-                harm = true;
+            if self.long_harm() {
                 for w in &mut self.w {
                     *w *= self.shrink;
                 }
@@ -627,8 +625,7 @@ impl Canceller {
             // 6 dB of the input, went round the chain once more before it was stopped again,
             // and a quiet vowel came out 12 dB over itself 1.2 s after a switch-off; and speech's
             // pauses, hushed, let it in again at each next syllable.)
-            let harm = harm || (hushed && self.e_long > self.x_long + 1e-12);
-            let gone = harm && self.stopped_run >= self.gone_blocks;
+            let gone = self.long_harm() && self.stopped_run >= self.gone_blocks;
             let next_louder = gone || if hushed { self.estimate_energy > x_energy } else { self.estimate_energy > PHANTOM_BACK * x_energy };
             let stop = own_louder || (self.taken == 0.0 && next_louder);
             // (The share taken out at the current block's end, where a forget's glide starts.)
@@ -679,6 +676,12 @@ impl Canceller {
         self.whole = false;
         self.w.fill(Complex32::default());
         self.clear_guards();
+    }
+
+    /// The long-term guard finds the estimate doing harm: over `LONG_S` the cancelled input is
+    /// louder than the input (its energies as the last live block left them).
+    fn long_harm(&self) -> bool {
+        self.e_long > self.x_long + 1e-12
     }
 
     /// The guards' smoothed energies and the stops' counts, from nothing.
