@@ -106,6 +106,8 @@ pub struct Happens<'a> {
     /// starts at this sample: nothing more of the output goes into the room, and what it played
     /// before still comes back as the room's reverberation dies away.
     pub speaker_off_at: Option<usize>,
+    /// The suppressor is switched on (`fb_on`) before the block that starts at this sample.
+    pub switched_on_at: Option<usize>,
 }
 
 /// What the host does in `Happens::reset_at`.
@@ -154,6 +156,9 @@ pub fn run_loop_with(
             let x = src[(pos + i) % src.len()] + k * fb[i];
             l[i] = x;
             r[i] = x;
+        }
+        if happens.switched_on_at == Some(pos) {
+            host.set("fb_on", 1.0).expect("fb_on");
         }
         match happens.reset_at {
             Some((at, Reset::Host)) if at == pos => host.settle(),
@@ -436,6 +441,48 @@ pub fn moved(room: &Room, to: &Room, src: &[f32], off_db: Option<f32>, over_db: 
         after_db: loudest(at, frames),
         last_db: loudest(frames.saturating_sub((2.0 * SR) as usize).max(at), frames),
         ran_after: ran.filter(|&p| p > at).map(|p| (p - at) as f32 / SR),
+    }
+}
+
+/// How loud the chain's safety ceiling lets the howl be in `switched_on_held` (dBFS).
+pub const HELD_CEILING_DB: f32 = -6.0;
+
+/// What switching the suppressor on under a howl the ceiling holds did (`switched_on_held`):
+/// the output's level over the source's (dB) in the second before, from 1 to 2 s after and in
+/// the last 2 s, the howls it found, and the notches at the end (frequency, depth dB).
+#[derive(Debug, Clone)]
+pub struct SwitchedOn {
+    pub before_db: f32,
+    pub after_db: f32,
+    pub last_db: f32,
+    pub found: u32,
+    pub notches: Vec<(f32, f32)>,
+}
+
+/// A howl a limiter holds, and the suppressor switched on under it: the loop `over_db` over the
+/// response's MSG in `room` with the suppressor off and the chain's safety ceiling on at
+/// `HELD_CEILING_DB` (the howl runs up to it and stays), for `on_s`; then the suppressor
+/// switched on (mode notch + fixed) for `after_s` more. A howl that no longer grows is found
+/// only as a held one (`detect`), its notch on trial.
+pub fn switched_on_held(room: &Room, src: &[f32], over_db: f32, on_s: f32, after_s: f32) -> SwitchedOn {
+    let mut h = host(None);
+    h.set("fb_mode", NOTCH).expect("fb_mode");
+    h.set("ceiling_on", 1.0).expect("ceiling_on");
+    h.set("ceiling", HELD_CEILING_DB).expect("ceiling");
+    h.settle();
+    let on = (on_s * SR) as usize / BLOCK * BLOCK;
+    let frames = (on + (after_s * SR) as usize) / BLOCK * BLOCK;
+    let happens = Happens { switched_on_at: Some(on), ..Happens::default() };
+    let gain = -room.peak_gain_db + over_db;
+    let ref_db = rms_db(src);
+    let run = run_loop_with(&mut h, room, happens, src, frames, |_| gain, ref_db);
+    let level = |from: usize, to: usize| rms_db(&run.out[from.min(run.out.len())..to.min(run.out.len())]) - ref_db;
+    SwitchedOn {
+        before_db: level(on - SR as usize, on),
+        after_db: level(on + SR as usize, on + 2 * SR as usize),
+        last_db: level(frames - 2 * SR as usize, frames),
+        found: h.bridge.fb_found.load(std::sync::atomic::Ordering::Relaxed),
+        notches: run.notches,
     }
 }
 

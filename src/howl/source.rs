@@ -171,6 +171,82 @@ pub fn vibrato_note(sr: f32, secs: f32, f0: f32) -> Vec<f32> {
     to_rms_db(x, -20.0)
 }
 
+/// A held flute-like note with no vibrato: a sine at `f0` with weak second and third partials
+/// (−20 and −30 dB, too quiet to make a harmonic series of it), a 20 ms onset and a little
+/// breath noise; −20 dBFS RMS. Loud, it is a steady lone tone, as a howl a limiter holds is.
+pub fn flute(sr: f32, secs: f32, f0: f32) -> Vec<f32> {
+    let mut seed = 9u32;
+    let n = (secs * sr) as usize;
+    let x = (0..n)
+        .map(|i| {
+            let ph = TAU * f0 * i as f32 / sr;
+            let onset = (i as f32 / (0.02 * sr)).min(1.0);
+            onset * (ph.sin() + 0.1 * (2.0 * ph).sin() + 0.03 * (3.0 * ph).sin()) + 0.003 * noise(&mut seed)
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
+/// A flute-like melody: the notes of `flute` on a pentatonic scale from D5, 0.3 to 1 s each,
+/// each ending in a 10 ms fade as the next begins; −20 dBFS RMS.
+pub fn flute_melody(sr: f32, secs: f32, seed: u32) -> Vec<f32> {
+    const SCALE: [f32; 6] = [1.0, 1.122, 1.26, 1.498, 1.682, 2.0];
+    let mut seed = seed.max(1);
+    let n = (secs * sr) as usize;
+    let (mut phase, mut left, mut f, mut env) = (0.0f32, 0usize, 587.0f32, 0.0f32);
+    let x = (0..n)
+        .map(|_| {
+            if left == 0 {
+                f = 587.0 * SCALE[((noise(&mut seed).abs() * 6.0) as usize).min(5)];
+                left = ((0.3 + 0.7 * noise(&mut seed).abs()) * sr) as usize;
+            }
+            left -= 1;
+            let target = if left < (0.03 * sr) as usize { 0.0 } else { 1.0 };
+            env += (target - env) / (0.01 * sr);
+            phase = (phase + f / sr).fract();
+            let ph = TAU * phase;
+            env * (ph.sin() + 0.1 * (2.0 * ph).sin() + 0.03 * (3.0 * ph).sin()) + 0.003 * noise(&mut seed)
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
+/// A struck bar (a vibraphone with its motor off): partials at 1, 3.9 and 9.2 times 523 Hz,
+/// dying away at 10, 26 and 52 dB a second, struck once a second; −20 dBFS RMS.
+pub fn struck_bar(sr: f32, secs: f32) -> Vec<f32> {
+    let n = (secs * sr) as usize;
+    let x = (0..n)
+        .map(|i| {
+            let since = (i % sr as usize) as f32 / sr;
+            let t = i as f32 / sr;
+            [(1.0f32, 1.0f32, 1.2f32), (3.9, 0.4, 3.0), (9.2, 0.2, 6.0)]
+                .iter()
+                .map(|&(ratio, a, decay)| a * (-since * decay).exp() * (TAU * 523.0 * ratio * t).sin())
+                .sum::<f32>()
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
+/// A 1 kHz test tone; −20 dBFS RMS.
+pub fn test_tone(sr: f32, secs: f32) -> Vec<f32> {
+    to_rms_db((0..(secs * sr) as usize).map(|i| (TAU * 1_000.0 * i as f32 / sr).sin()).collect(), -20.0)
+}
+
+/// How loud `loud_music` plays (dBFS RMS): a hot input, its peaks within 3 dB of full scale.
+pub const LOUD_DB: f32 = -6.0;
+
+/// Music played loud (`LOUD_DB`): steady lone tones, which a howl a limiter holds is too, and a
+/// tone dying away, named.
+pub fn loud_music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
+    vec![
+        ("held flute-like note, no vibrato (880 Hz), loud", to_rms_db(flute(sr, 6.0, 880.0), LOUD_DB)),
+        ("flute-like melody (D5 pentatonic, 0.3–1 s notes), loud", to_rms_db(flute_melody(sr, 12.0, 11), LOUD_DB)),
+        ("struck bar, once a second (523 Hz), loud", to_rms_db(struck_bar(sr, 6.0), LOUD_DB)),
+        ("1 kHz test tone, loud", to_rms_db(test_tone(sr, 6.0), LOUD_DB)),
+    ]
+}
+
 /// Pink-ish noise (white through a −3 dB/octave filter); −20 dBFS RMS.
 pub fn pink_noise(sr: f32, secs: f32, seed: u32) -> Vec<f32> {
     let mut seed = seed.max(1);

@@ -31,7 +31,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   charts [--data F] [--out D]   draw the benchmark figures recorded in docs/bench-data.csv as the SVG
                                 charts in docs/ that docs/benchmarks.md shows
   worst-case                    a million 32-frame blocks under automation: p50 … p99.99, max
-  howl [--quick|--detect|--canceller [--seeds]|--loop-aware|--moving|--reset|--switched-off|--playback]
+  howl [--quick|--detect|--canceller [--seeds]|--loop-aware|--moving|--reset|--switched-off|--playback|--held]
                                 the feedback suppressor in a simulated closed acoustic loop: MSG
                                 with it off and on, ASG, detection, distortion per room and source,
                                 and music that must be left alone (espeak-ng and sox are installed);
@@ -47,7 +47,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                                 holding a loop while the microphone moves, --reset: while the
                                 host resets the plugin or activates it again, --switched-off:
                                 when the speaker goes off under it, --playback: a take played
-                                back after a live loop, with and without clear
+                                back after a live loop, with and without clear, --held: a howl
+                                the safety ceiling holds, and the suppressor switched on under it
   fuzz [SECONDS]                state loading and process() with random events, through the CLAP
                                 host, for SECONDS per target (default 300), fresh seeds each run";
 

@@ -22,8 +22,10 @@
 //!   slow howl of a loop barely over unity;
 //!
 //! or, the howl having already saturated (a limiter holds it), when it has stayed a lone, narrow
-//! tone louder than `SATURATED_DB`, steadier than any voice or instrument, for `LONG_FRAMES`
-//! levels (a pure test tone that loud and that steady is taken for one too).
+//! tone louder than `SATURATED_DB`, steadier than any voice or instrument and not dying away, for
+//! `LONG_FRAMES` levels. Such a tone is `held`: a loud, steady flute, whistle or test tone looks
+//! the same, so its notch is on trial (the suppressor keeps it only if the tone falls once the
+//! notch cuts, as a howl does when its loop is broken; `acquit` clears a tone that did not).
 //!
 //! A howl is notched within `RELATIVE_DB` of the frame's loudest bin. One that passes while
 //! still quieter (within `SIGHT_DB`), growing at `SIGHT_SLOPE_DB_S` or more, is reported once as
@@ -83,6 +85,9 @@ pub const SIGHT_DB: f32 = 60.0;
 pub const SIGHT_SLOPE_DB_S: f32 = 100.0;
 /// The least level (dB re full scale) of a steady lone tone taken for a howl a limiter holds.
 pub const SATURATED_DB: f32 = -10.0;
+/// The most such a tone may have fallen over the `LONG_FRAMES` levels (dB): a howl a limiter
+/// holds does not die away, a struck bar or a plucked string does.
+pub const SATURATED_FALL_DB: f32 = 2.0;
 /// Analyses kept per track.
 const HIST: usize = LONG_FRAMES * STRIDE;
 /// A peak's least height over its neighbours (dB).
@@ -107,6 +112,8 @@ pub struct Howl {
     /// Loud enough to notch (within `RELATIVE_DB` of the frame's loudest bin); else only in
     /// sight (within `SIGHT_DB`).
     pub notch: bool,
+    /// Found already saturated (a steady lone tone, not growing): its notch is on trial.
+    pub held: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +132,9 @@ struct Track {
     matched: bool,
     /// Reported while still too quiet to notch (once per track).
     sighted: bool,
+    /// Found held, notched, and did not fall (`Detector::acquit`): the source's own tone, never
+    /// again taken for a held howl while the track lasts.
+    acquitted: bool,
 }
 
 impl Default for Track {
@@ -140,6 +150,7 @@ impl Default for Track {
             harmonic: [false; HIST],
             matched: false,
             sighted: false,
+            acquitted: false,
         }
     }
 }
@@ -360,6 +371,26 @@ impl Detector {
     /// The width of a bin (Hz).
     pub fn bin_hz(&self) -> f32 {
         self.sr / self.n as f32
+    }
+
+    /// The track on `freq` (within half a bin) seen in the last analysis.
+    fn track_on(&mut self, freq: f32) -> Option<&mut Track> {
+        let half = 0.5 * self.bin_hz();
+        self.tracks.iter_mut().find(|t| t.active && t.matched && (t.latest_freq() - freq).abs() <= half)
+    }
+
+    /// The level (dB re full scale) the last analysis found the tone on `freq` at, if it found
+    /// it there.
+    pub fn tone_db(&mut self, freq: f32) -> Option<f32> {
+        self.track_on(freq).map(|t| t.level[t.head])
+    }
+
+    /// The tone on `freq` was found held but is the source's own (its notch did not lower it):
+    /// not a held howl again while it lasts (a growth is still one).
+    pub fn acquit(&mut self, freq: f32) {
+        if let Some(t) = self.track_on(freq) {
+            t.acquitted = true;
+        }
     }
 
     /// Takes samples (at most `until_hop`); returns true when a frame is due.
@@ -625,17 +656,25 @@ impl Detector {
                     };
                     let least = if loud_enough { s.min_slope_db_s } else { s.min_slope_db_s.max(SIGHT_SLOPE_DB_S) };
                     if short_ok && slope >= least {
-                        howl = Some(Howl { freq: t.latest_freq(), level_db: t.level[t.head], slope_db_s: slope, notch: loud_enough });
+                        howl = Some(Howl {
+                            freq: t.latest_freq(),
+                            level_db: t.level[t.head],
+                            slope_db_s: slope,
+                            notch: loud_enough,
+                            held: false,
+                        });
                     }
                 }
             }
-            if howl.is_none() && t.count >= HIST {
+            if howl.is_none() && t.count >= HIST && !t.acquitted {
                 let never_harmonic = t.harmonic.iter().all(|&h| !h);
                 let (flo, fhi) = span_all(&t.freq);
                 let (llo, _) = span_all(&t.level);
                 let (plo, _) = span_all(&t.pnpr);
-                if never_harmonic && fhi - flo <= 0.05 * bin && llo >= SATURATED_DB && plo >= 30.0 {
-                    howl = Some(Howl { freq: t.latest_freq(), level_db: t.level[t.head], slope_db_s: 0.0, notch: true });
+                let fell = t.at(&t.level, HIST - 1) - t.level[t.head];
+                if never_harmonic && fhi - flo <= 0.05 * bin && llo >= SATURATED_DB && plo >= 30.0 && fell <= SATURATED_FALL_DB {
+                    let level_db = t.level[t.head];
+                    howl = Some(Howl { freq: t.latest_freq(), level_db, slope_db_s: 0.0, notch: true, held: true });
                 }
             }
             if let Some(h) = howl {

@@ -32,6 +32,12 @@ pub const NOTCHES: usize = DYNAMIC + FIXED;
 pub const STEP_DB: f32 = 3.0;
 /// A new notch's first depth, as a share of the most allowed.
 pub const FIRST_SHARE: f32 = 0.5;
+/// A held howl's notch (`Howl::held`: a steady lone tone, which a loud flute or test tone is as
+/// well) is on trial for this many analyses after it is placed: it stays if the tone falls by
+/// `PROOF_DB` meanwhile (a howl does once its loop is broken) or is gone, and glides out as fast
+/// as it came in if the tone holds (the source's own).
+pub const TRIAL_HOPS: u16 = 24;
+pub const PROOF_DB: f32 = 3.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeedbackSettings {
@@ -78,6 +84,9 @@ pub struct FeedbackSuppressor {
     notches: [Notch; NOTCHES],
     /// Each notch's depth while it holds (its target, unless lifting or its set is off).
     keep: [f32; NOTCHES],
+    /// Per dynamic notch on trial (a held howl's): analyses left, and the tone's level when it
+    /// was placed (dB re full scale).
+    trial: [(u16, f32); DYNAMIC],
     /// What waits for the slot of the fixed notch gliding out to make room for it, per fixed
     /// slot: (Hz, dB; 0 Hz: nothing). A ring-out's howl (0 dB: placed at a new notch's first
     /// depth), or a loaded set's notch (at its saved depth).
@@ -101,6 +110,9 @@ pub struct FeedbackSuppressor {
     /// Growing howls in sight since the last reset: those found, and those still too quiet to
     /// notch (`detect::SIGHT_DB`). Each urges the canceller to learn.
     pub heard: u32,
+    /// Held howls' notches lifted since the last reset because the tone did not fall (the
+    /// source's own).
+    pub acquitted: u32,
     /// Bumped whenever the fixed set changes here (learned or cleared): the stage saves it.
     pub fixed_generation: u32,
 }
@@ -112,13 +124,14 @@ impl Default for FeedbackSuppressor {
             detector: Detector::default(),
             notches: [Notch::default(); NOTCHES],
             keep: [0.0; NOTCHES],
+            trial: [(0, 0.0); DYNAMIC],
             waiting: [(0.0, 0.0); FIXED],
             width_oct: FeedbackSettings::default().width_oct,
             mono: [0.0; BLOCK],
             listen: [0.0; BLOCK],
             listen_len: 0,
             dry: [[0.0; BLOCK]; MAX_CH],
-            howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0, notch: false }; 8],
+            howls: [Howl { freq: 0.0, level_db: 0.0, slope_db_s: 0.0, notch: false, held: false }; 8],
             heard: 0,
             shift: FreqShift::default(),
             shift_amount: 0.0,
@@ -126,6 +139,7 @@ impl Default for FeedbackSuppressor {
             shift_step: 0.0,
             amount: [0.0; BLOCK],
             found: 0,
+            acquitted: 0,
             fixed_generation: 0,
         }
     }
@@ -176,8 +190,10 @@ impl FeedbackSuppressor {
                 n.clear_state();
             }
         }
+        self.trial = [(0, 0.0); DYNAMIC];
         self.found = 0;
         self.heard = 0;
+        self.acquitted = 0;
     }
 
     /// The fixed notches (frequency, depth in dB).
@@ -428,12 +444,16 @@ impl FeedbackSuppressor {
         let mut howls = self.howls;
         let count = self.detector.analyse(&ds, &mut howls);
         for h in &howls[..count] {
-            self.heard = self.heard.wrapping_add(1);
             if h.notch {
                 self.found = self.found.wrapping_add(1);
-                self.notch(h.freq, s, max_depth);
+            }
+            // A held howl whose new notch is on trial urges the canceller once kept (`judge`).
+            let on_trial = h.notch && self.notch(h, s, max_depth);
+            if !on_trial {
+                self.heard = self.heard.wrapping_add(1);
             }
         }
+        self.judge();
         // No more hold than the count allows (it may have been lowered).
         self.fit_count(s.notches.clamp(1, MAX_COUNT));
         // Dynamic notches hold for the release time after their howl was last found, then lift.
@@ -477,32 +497,73 @@ impl FeedbackSuppressor {
         }
     }
 
-    /// A howl at `freq`: the notch on it cuts deeper, or a new one is placed.
-    fn notch(&mut self, freq: f32, s: &FeedbackSettings, max_depth: f32) {
+    /// The notches on trial: one whose tone fell by `PROOF_DB`, or is gone, was on a howl (it
+    /// stays, and the howl urges the canceller); one whose tone held for `TRIAL_HOPS` analyses
+    /// was on the source's own tone: it glides out as fast as it came in, and the detector no
+    /// longer takes that tone for a held howl. One lifted meanwhile (made room) is let go.
+    fn judge(&mut self) {
+        for j in 0..DYNAMIC {
+            let (left, level) = self.trial[j];
+            if left == 0 {
+                continue;
+            }
+            if self.keep[j] == 0.0 {
+                self.trial[j].0 = 0;
+                continue;
+            }
+            let freq = self.notches[j].freq;
+            match self.detector.tone_db(freq) {
+                Some(now) if now > level - PROOF_DB => {
+                    self.trial[j].0 = left - 1;
+                    if left == 1 {
+                        self.detector.acquit(freq);
+                        self.acquitted = self.acquitted.wrapping_add(1);
+                        self.keep[j] = 0.0;
+                        let n = &mut self.notches[j];
+                        n.target = 0.0;
+                        n.lift = ATTACK_DB_PER_S / self.sr;
+                    }
+                }
+                _ => {
+                    self.trial[j].0 = 0;
+                    self.heard = self.heard.wrapping_add(1);
+                }
+            }
+        }
+    }
+
+    /// A howl found: the notch on it cuts deeper, or a new one is placed, on trial if the howl
+    /// was found held (then true).
+    fn notch(&mut self, h: &Howl, s: &FeedbackSettings, max_depth: f32) -> bool {
+        let freq = h.freq;
         // A notch already on it (within half its width): fixed ones first while they cut.
         let half = self.half_width_oct();
         let covers = |n: &Notch| !n.is_free() && (freq / n.freq).log2().abs() <= half;
         let fixed_cut = s.fixed_on || s.learn;
         let existing = (DYNAMIC..NOTCHES).filter(|_| fixed_cut).chain(0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);
         if let Some(j) = existing {
+            if j < DYNAMIC {
+                self.trial[j].0 = 0;
+            }
             self.keep[j] = (self.keep[j] + STEP_DB).min(max_depth);
             self.notches[j].target = self.keep[j];
             self.notches[j].idle_s = 0.0;
             if j >= DYNAMIC {
                 self.fixed_generation = self.fixed_generation.wrapping_add(1);
             }
-            return;
+            return false;
         }
         if s.learn {
             self.learn(freq, max_depth, covers);
-            return;
+            return false;
         }
         let count = s.notches.clamp(1, MAX_COUNT);
         // A dynamic notch gliding out on it (released, or made way) holds again.
         if let Some(j) = self.gliding_on(0..DYNAMIC, &covers) {
             self.fit_count(count - 1);
             self.hold_again(j, max_depth);
-            return;
+            self.trial[j].0 = 0;
+            return false;
         }
         // A free slot, and room for one more within the count (the howl longest gone makes way).
         let Some(slot) = (0..DYNAMIC).find(|&j| self.notches[j].is_free()) else {
@@ -514,10 +575,12 @@ impl FeedbackSuppressor {
                 let n = &mut self.notches[j];
                 n.lift = n.lift.max(ATTACK_DB_PER_S / self.sr);
             }
-            return;
+            return false;
         };
         self.fit_count(count - 1);
         self.place(slot, freq, max_depth);
+        self.trial[slot] = if h.held { (TRIAL_HOPS, h.level_db) } else { (0, 0.0) };
+        h.held
     }
 
     /// A howl found while ringing out: a fixed notch gliding out on it holds again; else it takes

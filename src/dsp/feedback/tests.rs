@@ -192,6 +192,57 @@ fn a_quiet_howl_growing_fast_is_in_sight_but_not_notched() {
     }
 }
 
+/// A loud, steady, lone tone (a flute-like note with no vibrato, a test tone) looks like a howl a
+/// limiter holds: it is found held, its notch is on trial, the tone does not fall under it, so
+/// the notch glides out and the tone is not tried again (one trial in 4 s, no urge to the
+/// canceller, nothing left cutting, the last 2 s untouched). A struck bar dying away is not tried
+/// at all. (Before the trial, `cargo xtask howl` had a 6 s note 10.0 dB quieter.)
+#[test]
+fn a_loud_steady_tone_is_tried_and_let_go() {
+    use crate::howl::source;
+    let tones = [
+        ("flute-like note", source::to_rms_db(source::flute(SR, 4.0, 880.0), source::LOUD_DB)),
+        ("test tone", source::to_rms_db(source::test_tone(SR, 4.0), source::LOUD_DB)),
+        ("struck bar", source::to_rms_db(source::struck_bar(SR, 4.0), source::LOUD_DB)),
+    ];
+    for (name, x) in tones {
+        let mut fs = FeedbackSuppressor::default();
+        fs.prepare(SR);
+        let mut y = x.clone();
+        run(&mut fs, &mut y, 64, FeedbackSettings::default());
+        let tried = if name == "struck bar" { 0 } else { 1 };
+        assert_eq!((fs.found, fs.acquitted), (tried, tried), "{name}: found, acquitted");
+        assert_eq!(fs.heard, 0, "{name}: urged the canceller");
+        assert!(fs.notches().all(|(_, d, _)| d == 0.0), "{name}: {:?}", fs.notches().collect::<Vec<_>>());
+        let tail = (2.0 * SR) as usize;
+        let same = x[x.len() - tail..].iter().zip(&y[y.len() - tail..]).all(|(a, b)| a == b);
+        assert!(same, "{name}: the last 2 s changed");
+    }
+}
+
+/// A held howl whose loop the notch breaks falls under it (here the tone is cut by what the
+/// notches take out at its frequency, as the loop would cut it): the notch is kept, and the howl
+/// urges the canceller once it has fallen.
+#[test]
+fn a_held_tone_that_falls_under_its_notch_is_kept() {
+    let f = 880.0f32;
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    let mut seed = 5u32;
+    let (mut phase, mut block) = (0.0f32, [0.0f32; 64]);
+    for _ in 0..(3.0 * SR) as usize / 64 {
+        let g = 0.7 * 10f32.powf(fs.response_db(f) / 20.0);
+        for v in block.iter_mut() {
+            phase = (phase + f / SR).fract();
+            *v = g * (std::f32::consts::TAU * phase).sin() + 0.003 * noise(&mut seed);
+        }
+        fs.process_block(&mut [&mut block], |_| FeedbackSettings::default(), &[1.0; BLOCK]);
+    }
+    assert_eq!((fs.found, fs.acquitted, fs.heard), (1, 0, 1), "found, acquitted, heard");
+    let held_on = fs.notches().find(|&(nf, _, _)| (nf / f - 1.0).abs() < 0.002);
+    assert!(held_on.is_some_and(|(_, d, _)| d >= 9.0), "{:?}", fs.notches().collect::<Vec<_>>());
+}
+
 /// No more dynamic notches hold than the count allows: three howls one after another with room
 /// for two, and the one longest gone makes way for the third; lowering the count lifts the older
 /// of the two left. A notch making way glides out (no depth falls faster than a notch comes in)
