@@ -338,7 +338,8 @@ fn loud_steady_tones_are_let_go() {
     for (name, x) in source::loud_music(sr).iter().filter(|(name, _)| !name.contains("melody")) {
         let (found, change) = howl::music_check(x);
         println!("{name}: {found} tried, level change {change:+.3} dB");
-        assert!(found <= 1, "{name}: tried {found} times");
+        let most = if name.contains("struck") { 0 } else { 1 };
+        assert!(found <= most, "{name}: tried {found} times");
         assert!(change.abs() <= 0.1, "{name}: level changed {change:+.3} dB");
     }
 }

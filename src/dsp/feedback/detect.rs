@@ -116,6 +116,17 @@ pub struct Howl {
     pub held: bool,
 }
 
+/// A tone as the last analysis had it (`Detector::tone`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tone {
+    /// Found, at this level (dB re full scale).
+    Heard(f32),
+    /// Not found this time, but its track goes on (it may be found again).
+    Missed,
+    /// Its track has ended (missed for more than `STRIDE` analyses in a row), or there was none.
+    Gone,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Track {
     active: bool,
@@ -373,16 +384,19 @@ impl Detector {
         self.sr / self.n as f32
     }
 
-    /// The track on `freq` (within half a bin) seen in the last analysis.
+    /// The track on `freq` (within half a bin), whether or not the last analysis found it.
     fn track_on(&mut self, freq: f32) -> Option<&mut Track> {
         let half = 0.5 * self.bin_hz();
-        self.tracks.iter_mut().find(|t| t.active && t.matched && (t.latest_freq() - freq).abs() <= half)
+        self.tracks.iter_mut().find(|t| t.active && (t.latest_freq() - freq).abs() <= half)
     }
 
-    /// The level (dB re full scale) the last analysis found the tone on `freq` at, if it found
-    /// it there.
-    pub fn tone_db(&mut self, freq: f32) -> Option<f32> {
-        self.track_on(freq).map(|t| t.level[t.head])
+    /// What the last analysis made of the tone on `freq`.
+    pub fn tone(&mut self, freq: f32) -> Tone {
+        match self.track_on(freq) {
+            Some(t) if t.matched => Tone::Heard(t.level[t.head]),
+            Some(_) => Tone::Missed,
+            None => Tone::Gone,
+        }
     }
 
     /// The tone on `freq` was found held but is the source's own (its notch did not lower it):

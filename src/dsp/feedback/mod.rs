@@ -16,7 +16,7 @@ pub mod shift;
 #[cfg(test)]
 mod tests;
 
-use self::detect::{min_slope_for, DetectSettings, Detector, Howl};
+use self::detect::{min_slope_for, DetectSettings, Detector, Howl, Tone};
 use self::notch::{Notch, ATTACK_DB_PER_S, LIFT_S};
 use self::shift::FreqShift;
 use super::{BLOCK, MAX_CH};
@@ -33,9 +33,10 @@ pub const STEP_DB: f32 = 3.0;
 /// A new notch's first depth, as a share of the most allowed.
 pub const FIRST_SHARE: f32 = 0.5;
 /// A held howl's notch (`Howl::held`: a steady lone tone, which a loud flute or test tone is as
-/// well) is on trial for this many analyses after it is placed: it stays if the tone falls by
-/// `PROOF_DB` meanwhile (a howl does once its loop is broken) or is gone, and glides out as fast
-/// as it came in if the tone holds (the source's own).
+/// well) cuts as deep as allowed at once and is on trial for this many analyses after the one
+/// that placed it (128 ms at 48 kHz): it stays if the tone falls by `PROOF_DB` meanwhile (a howl
+/// does once its loop is broken, unless it is more than the deepest notch over unity) or its
+/// track ends, and glides out as fast as it came in if the tone holds (the source's own).
 pub const TRIAL_HOPS: u16 = 24;
 pub const PROOF_DB: f32 = 3.0;
 
@@ -443,6 +444,8 @@ impl FeedbackSuppressor {
         let ds = DetectSettings { min_slope_db_s: min_slope_for(s.sensitivity) };
         let mut howls = self.howls;
         let count = self.detector.analyse(&ds, &mut howls);
+        // The notches on trial from earlier analyses, by what this one heard.
+        self.judge();
         for h in &howls[..count] {
             if h.notch {
                 self.found = self.found.wrapping_add(1);
@@ -453,7 +456,6 @@ impl FeedbackSuppressor {
                 self.heard = self.heard.wrapping_add(1);
             }
         }
-        self.judge();
         // No more hold than the count allows (it may have been lowered).
         self.fit_count(s.notches.clamp(1, MAX_COUNT));
         // Dynamic notches hold for the release time after their howl was last found, then lift.
@@ -497,10 +499,11 @@ impl FeedbackSuppressor {
         }
     }
 
-    /// The notches on trial: one whose tone fell by `PROOF_DB`, or is gone, was on a howl (it
-    /// stays, and the howl urges the canceller); one whose tone held for `TRIAL_HOPS` analyses
-    /// was on the source's own tone: it glides out as fast as it came in, and the detector no
-    /// longer takes that tone for a held howl. One lifted meanwhile (made room) is let go.
+    /// The notches on trial, after an analysis: one whose tone fell by `PROOF_DB`, or whose track
+    /// ended, was on a howl (it stays, and the howl urges the canceller); one whose tone held (or
+    /// was only missed now and then) for `TRIAL_HOPS` analyses was on the source's own tone: it
+    /// glides out as fast as it came in, and the detector no longer takes that tone for a held
+    /// howl. One lifted meanwhile (made room) is let go.
     fn judge(&mut self) {
         for j in 0..DYNAMIC {
             let (left, level) = self.trial[j];
@@ -512,22 +515,26 @@ impl FeedbackSuppressor {
                 continue;
             }
             let freq = self.notches[j].freq;
-            match self.detector.tone_db(freq) {
-                Some(now) if now > level - PROOF_DB => {
+            let howl = match self.detector.tone(freq) {
+                Tone::Heard(now) if now <= level - PROOF_DB => true,
+                Tone::Gone => true,
+                // Holding, or missed once: on to the end of the trial.
+                _ if left > 1 => {
                     self.trial[j].0 = left - 1;
-                    if left == 1 {
-                        self.detector.acquit(freq);
-                        self.acquitted = self.acquitted.wrapping_add(1);
-                        self.keep[j] = 0.0;
-                        let n = &mut self.notches[j];
-                        n.target = 0.0;
-                        n.lift = ATTACK_DB_PER_S / self.sr;
-                    }
+                    continue;
                 }
-                _ => {
-                    self.trial[j].0 = 0;
-                    self.heard = self.heard.wrapping_add(1);
-                }
+                _ => false,
+            };
+            self.trial[j].0 = 0;
+            if howl {
+                self.heard = self.heard.wrapping_add(1);
+            } else {
+                self.detector.acquit(freq);
+                self.acquitted = self.acquitted.wrapping_add(1);
+                self.keep[j] = 0.0;
+                let n = &mut self.notches[j];
+                n.target = 0.0;
+                n.lift = ATTACK_DB_PER_S / self.sr;
             }
         }
     }
@@ -579,7 +586,13 @@ impl FeedbackSuppressor {
         };
         self.fit_count(count - 1);
         self.place(slot, freq, max_depth);
-        self.trial[slot] = if h.held { (TRIAL_HOPS, h.level_db) } else { (0, 0.0) };
+        self.trial[slot] = (0, 0.0);
+        if h.held {
+            // As deep as allowed at once: a howl a limiter holds may be well over unity, and only
+            // a cut deeper than its excess lowers it (and proves it one).
+            self.keep[slot] = max_depth;
+            self.trial[slot] = (TRIAL_HOPS, h.level_db);
+        }
         h.held
     }
 
