@@ -64,6 +64,10 @@ pub const FAST_BEND: f32 = 0.85;
 /// the same rate in dB whatever the window; a tone that stepped up has filled the short window
 /// while the long one still slides over the step.
 pub const FAST_SHORT_SHARE: f32 = 0.5;
+/// A tone that stood within this share of a bin on its frequency before a growth (over the
+/// track's history) grows only past the loudest it was then, by `NEW_HIGH_DB`.
+pub const STILL_BINS: f32 = 0.1;
+pub const NEW_HIGH_DB: f32 = 1.0;
 /// The steady test's: the second half's mean step at least half the first half's.
 pub const STEADY_BEND: f32 = 0.5;
 /// How far under the frame's loudest bin a howl may still be to be notched (dB): a quieter one
@@ -726,6 +730,18 @@ fn growth(t: &Track, w: usize, stride: usize, bin: f32, hop_s: f32) -> Option<f3
     let fast = stride == 1;
     if level(w - 1) - level(0) < if fast { FAST_RISE_DB } else { RISE_DB } {
         return None;
+    }
+    // A tone that stood on this very frequency before the stretch (within `STILL_BINS`) and was
+    // as loud then is swinging, not growing: a flute's tremolo climbs back to where it was, a
+    // howl out of it would climb past. (A partial gliding with a singer's vibrato through the
+    // bin does not stand still, and a howl growing on it is still found as before.)
+    let back = span..t.count.min(HIST);
+    let (lo, hi) = back.clone().map(|b| t.at(&t.freq, b)).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if !back.is_empty() && hi - lo <= STILL_BINS * bin && (hi - t.latest_freq()).abs() <= 0.25 * bin {
+        let before = back.map(|b| t.at(&t.level, b)).fold(f32::MIN, f32::max);
+        if level(w - 1) < before + NEW_HIGH_DB {
+            return None;
+        }
     }
     // Not slowing down: the second half's mean step against the first half's. A howl's level
     // rises on a line, or bends upward while it comes out of the source; an onset levelling
