@@ -318,12 +318,16 @@ fn the_suppressor_adds_stable_gain_to_a_loop_with_a_sung_vowel() {
 /// and a slow sweep pass untouched (no howl found, level within 0.1 dB).
 #[test]
 fn music_without_feedback_is_left_alone() {
-    let sr = howl::SR;
-    let music = source::music(sr);
-    for (name, x) in &music {
+    passes_untouched(&source::music(howl::SR), |_| 0);
+}
+
+/// Each signal through the suppressor with no loop (`howl::music_check`): found as a howl at
+/// most `most(name)` times, its level moved by 0.1 dB at most.
+fn passes_untouched<'a>(music: impl IntoIterator<Item = &'a (&'static str, Vec<f32>)>, most: impl Fn(&str) -> u32) {
+    for (name, x) in music {
         let (found, change) = howl::music_check(x);
         println!("{name}: {found} howls found, level change {change:+.3} dB");
-        assert_eq!(found, 0, "{name}: a howl was found in music");
+        assert!(found <= most(name), "{name}: found as a howl {found} times");
         assert!(change.abs() <= 0.1, "{name}: level changed {change:+.3} dB");
     }
 }
@@ -334,12 +338,7 @@ fn music_without_feedback_is_left_alone() {
 /// past where the same still tone stood before.
 #[test]
 fn a_tremolo_is_not_taken_for_a_howl() {
-    for (name, x) in &source::swinging_music(howl::SR) {
-        let (found, change) = howl::music_check(x);
-        println!("{name}: {found} howls found, level change {change:+.3} dB");
-        assert_eq!(found, 0, "{name}: a howl was found");
-        assert!(change.abs() <= 0.1, "{name}: level changed {change:+.3} dB");
-    }
+    passes_untouched(&source::swinging_music(howl::SR), |_| 0);
 }
 
 /// Loud steady lone tones (a flute-like note with no vibrato, a test tone) and a struck bar
@@ -348,14 +347,8 @@ fn a_tremolo_is_not_taken_for_a_howl() {
 /// trial, `cargo xtask howl` had the note 10.0 dB quieter, the test tone 10.6 and the bar 7.0.)
 #[test]
 fn loud_steady_tones_are_let_go() {
-    let sr = howl::SR;
-    for (name, x) in source::loud_music(sr).iter().filter(|(name, _)| !name.contains("melody")) {
-        let (found, change) = howl::music_check(x);
-        println!("{name}: {found} tried, level change {change:+.3} dB");
-        let most = if name.contains("struck") { 0 } else { 1 };
-        assert!(found <= most, "{name}: tried {found} times");
-        assert!(change.abs() <= 0.1, "{name}: level changed {change:+.3} dB");
-    }
+    let loud = source::loud_music(howl::SR);
+    passes_untouched(loud.iter().filter(|(name, _)| !name.contains("melody")), |name| u32::from(!name.contains("struck")));
 }
 
 /// A howl the chain's safety ceiling already holds (the loop 1 dB over the small room's MSG,

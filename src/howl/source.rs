@@ -171,6 +171,11 @@ pub fn vibrato_note(sr: f32, secs: f32, f0: f32) -> Vec<f32> {
     to_rms_db(x, -20.0)
 }
 
+/// The flute-like tone at phase `ph` (radians): a sine with weak second and third partials.
+fn flute_tone(ph: f32) -> f32 {
+    ph.sin() + 0.1 * (2.0 * ph).sin() + 0.03 * (3.0 * ph).sin()
+}
+
 /// A held flute-like note with no vibrato: a sine at `f0` with weak second and third partials
 /// (−20 and −30 dB, too quiet to make a harmonic series of it), a 20 ms onset and a little
 /// breath noise; −20 dBFS RMS. Loud, it is a steady lone tone, as a howl a limiter holds is.
@@ -181,7 +186,7 @@ pub fn flute(sr: f32, secs: f32, f0: f32) -> Vec<f32> {
         .map(|i| {
             let ph = TAU * f0 * i as f32 / sr;
             let onset = (i as f32 / (0.02 * sr)).min(1.0);
-            onset * (ph.sin() + 0.1 * (2.0 * ph).sin() + 0.03 * (3.0 * ph).sin()) + 0.003 * noise(&mut seed)
+            onset * flute_tone(ph) + 0.003 * noise(&mut seed)
         })
         .collect();
     to_rms_db(x, -20.0)
@@ -205,7 +210,7 @@ pub fn flute_melody(sr: f32, secs: f32, seed: u32) -> Vec<f32> {
             env += (target - env) / (0.01 * sr);
             phase = (phase + f / sr).fract();
             let ph = TAU * phase;
-            env * (ph.sin() + 0.1 * (2.0 * ph).sin() + 0.03 * (3.0 * ph).sin()) + 0.003 * noise(&mut seed)
+            env * flute_tone(ph) + 0.003 * noise(&mut seed)
         })
         .collect();
     to_rms_db(x, -20.0)
@@ -229,7 +234,7 @@ pub fn vibrato_flute(sr: f32, secs: f32, f0: f32, am_db: f32, cents: f32) -> Vec
             phase = (phase + f0 * 2f32.powf(cents * swing / 1200.0) / sr).fract();
             let ph = TAU * phase;
             let onset = (i as f32 / (0.02 * sr)).min(1.0);
-            let tone = ph.sin() + 0.1 * (2.0 * ph).sin() + 0.03 * (3.0 * ph).sin();
+            let tone = flute_tone(ph);
             onset * 10f32.powf(am_db * swing / 20.0) * tone + 0.003 * noise(&mut seed)
         })
         .collect();

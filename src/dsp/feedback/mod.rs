@@ -531,10 +531,7 @@ impl FeedbackSuppressor {
             } else {
                 self.detector.acquit(freq);
                 self.acquitted = self.acquitted.wrapping_add(1);
-                self.keep[j] = 0.0;
-                let n = &mut self.notches[j];
-                n.target = 0.0;
-                n.lift = ATTACK_DB_PER_S / self.sr;
+                self.glide_out(j);
             }
         }
     }
@@ -652,10 +649,16 @@ impl FeedbackSuppressor {
                 return;
             }
             let Some(j) = holding.max_by(|&a, &b| self.notches[a].idle_s.total_cmp(&self.notches[b].idle_s)) else { return };
-            self.keep[j] = 0.0;
-            self.notches[j].target = 0.0;
-            self.notches[j].lift = ATTACK_DB_PER_S / self.sr;
+            self.glide_out(j);
         }
+    }
+
+    /// Dynamic notch `j` no longer holds: it glides out as fast as a notch comes in.
+    fn glide_out(&mut self, j: usize) {
+        self.keep[j] = 0.0;
+        let n = &mut self.notches[j];
+        n.target = 0.0;
+        n.lift = ATTACK_DB_PER_S / self.sr;
     }
 }
 
