@@ -333,9 +333,10 @@ fn passes_untouched<'a>(music: impl IntoIterator<Item = &'a (&'static str, Vec<f
 }
 
 /// A flute-like note whose level swings ±2 and ±3 dB five times a second (a tremolo with no pitch
-/// vibrato) is left alone: no howl found, level within 0.1 dB. Each rise of the level passed the
-/// growth tests as a howl's (found 29 times in 6 s, 11.4 dB quieter) until a growth had to climb
-/// past where the same still tone stood before.
+/// vibrato, and ±3 dB with a ±10 cents vibrato) is left alone: no howl found, level within 0.1
+/// dB. Each rise of the level passed the growth tests as a howl's (found 29 times in 6 s, 11.4 and
+/// 11.2 dB quieter) until a growth had to climb past where the same still, or lone, tone stood
+/// before.
 #[test]
 fn a_tremolo_is_not_taken_for_a_howl() {
     passes_untouched(&source::swinging_music(howl::SR), |_| 0);

@@ -241,19 +241,14 @@ pub fn vibrato_flute(sr: f32, secs: f32, f0: f32, am_db: f32, cents: f32) -> Vec
     to_rms_db(x, -20.0)
 }
 
-/// Lone tones whose level swings (a flute's tremolo, no pitch vibrato), named: each rise looks
-/// like a howl's growth, but climbs back only to where the tone stood before.
+/// Lone tones whose level swings (a flute's tremolo, with and without a pitch vibrato), named:
+/// each rise looks like a howl's growth, but climbs back only to where the tone stood before.
 pub fn swinging_music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
     vec![
         ("flute-like note with a 5 Hz tremolo (880 Hz, ±2 dB)", tremolo_flute(sr, 6.0, 880.0, 2.0)),
         ("flute-like note with a 5 Hz tremolo (440 Hz, ±3 dB)", tremolo_flute(sr, 6.0, 440.0, 3.0)),
+        ("flute-like note, 5 Hz tremolo ±3 dB and vibrato ±10 cents (880 Hz)", vibrato_flute(sr, 6.0, 880.0, 3.0, 10.0)),
     ]
-}
-
-/// Music the detector still takes for howls (`docs/benchmarks.md`): a lone tone whose level
-/// swings while its pitch moves a little, named. Reported, not asserted.
-pub fn open_music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
-    vec![("flute-like note, 5 Hz tremolo ±3 dB and vibrato ±10 cents (880 Hz)", vibrato_flute(sr, 6.0, 880.0, 3.0, 10.0))]
 }
 
 /// A struck bar (a vibraphone with its motor off): partials at 1, 3.9 and 9.2 times 523 Hz,

@@ -21,6 +21,9 @@
 //! - steadily: over `FRAMES` to `GROW_FRAMES` levels half a window apart (64 to 235 ms), the
 //!   slow howl of a loop barely over unity;
 //!
+//! and, on a tone that stood still on its frequency or was a lone tone all along, past the
+//! loudest it was before (`NEW_HIGH_DB`): a tremolo's rise climbs back only to where it was;
+//!
 //! or, the howl having already saturated (a limiter holds it), when it has stayed a lone, narrow
 //! tone louder than `SATURATED_DB`, steadier than any voice or instrument and not dying away, for
 //! `LONG_FRAMES` levels. Such a tone is `held`: a loud, steady flute, whistle or test tone looks
@@ -65,7 +68,8 @@ pub const FAST_BEND: f32 = 0.85;
 /// while the long one still slides over the step.
 pub const FAST_SHORT_SHARE: f32 = 0.5;
 /// A tone that stood within this share of a bin on its frequency before a growth (over the
-/// track's history) grows only past the loudest it was then, by `NEW_HIGH_DB`.
+/// track's history), or was a lone tone all along, grows only past the loudest it was then, by
+/// `NEW_HIGH_DB`.
 pub const STILL_BINS: f32 = 0.1;
 pub const NEW_HIGH_DB: f32 = 1.0;
 /// The steady test's: the second half's mean step at least half the first half's.
@@ -144,6 +148,8 @@ struct Track {
     pnpr: [f32; HIST],
     /// Whether the peak looked like a partial of a harmonic series in that frame.
     harmonic: [bool; HIST],
+    /// Whether the peak was looked at for a series in that frame (loud enough) and was in none.
+    lone: [bool; HIST],
     matched: bool,
     /// Reported while still too quiet to notch (once per track).
     sighted: bool,
@@ -163,6 +169,7 @@ impl Default for Track {
             level: [0.0; HIST],
             pnpr: [0.0; HIST],
             harmonic: [false; HIST],
+            lone: [false; HIST],
             matched: false,
             sighted: false,
             acquitted: false,
@@ -181,6 +188,7 @@ impl Track {
         self.level[self.head] = p.level;
         self.pnpr[self.head] = p.pnpr;
         self.harmonic[self.head] = p.harmonic;
+        self.lone[self.head] = p.lone;
         self.count = (self.count + 1).min(HIST);
         self.missed = 0;
         self.matched = true;
@@ -200,6 +208,7 @@ struct Peak {
     level: f32,
     pnpr: f32,
     harmonic: bool,
+    lone: bool,
 }
 
 /// What the detector is asked to do for a frame.
@@ -533,7 +542,7 @@ impl Detector {
             if self.peak_flags[k - lo] != 0 {
                 let pnpr = self.db(k) - self.power_db(self.neighbours(k));
                 let (freq, level) = self.refine(k);
-                let peak = Peak { freq, level, pnpr, harmonic: false };
+                let peak = Peak { freq, level, pnpr, harmonic: false, lone: false };
                 // Keep the loudest PEAKS.
                 if count < PEAKS {
                     self.peaks[count] = peak;
@@ -555,6 +564,7 @@ impl Detector {
             // loud, and the club's vowel fell from 18.2 to 3.4 dB of ASG with the canceller.)
             if p.level >= self.top_db - RELATIVE_DB {
                 self.peaks[i].harmonic = self.in_series(p.freq, p.level);
+                self.peaks[i].lone = !self.peaks[i].harmonic;
             }
         }
         count
@@ -731,13 +741,19 @@ fn growth(t: &Track, w: usize, stride: usize, bin: f32, hop_s: f32) -> Option<f3
     if level(w - 1) - level(0) < if fast { FAST_RISE_DB } else { RISE_DB } {
         return None;
     }
-    // A tone that stood on this very frequency before the stretch (within `STILL_BINS`) and was
-    // as loud then is swinging, not growing: a flute's tremolo climbs back to where it was, a
-    // howl out of it would climb past. (A partial gliding with a singer's vibrato through the
-    // bin does not stand still, and a howl growing on it is still found as before.)
+    // A tone that was as loud before the stretch is swinging, not growing, when it stood on this
+    // very frequency then (within `STILL_BINS`), or was a lone tone all along (loud enough in
+    // every analysis of its track to be looked at for a series, and in none): a flute's tremolo,
+    // with or without a vibrato, climbs back to where it was; a howl out of it would climb past.
+    // (A partial gliding with a singer's vibrato through the bin does not stand still and, quiet
+    // or in a series, is not known to be lone: a howl growing on it is still found as before.
+    // Holding every tone to its past held back the club's sung vowel, whose howl grows on the
+    // vowel's fundamental, and the canceller's quiet howls in sight.)
     let back = span..t.count.min(HIST);
     let (lo, hi) = back.clone().map(|b| t.at(&t.freq, b)).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if !back.is_empty() && hi - lo <= STILL_BINS * bin && (hi - t.latest_freq()).abs() <= 0.25 * bin {
+    let still = hi - lo <= STILL_BINS * bin && (hi - t.latest_freq()).abs() <= 0.25 * bin;
+    let lone = (0..t.count.min(HIST)).all(|b| t.lone[(t.head + HIST - b) % HIST]);
+    if !back.is_empty() && (still || lone) {
         let before = back.map(|b| t.at(&t.level, b)).fold(f32::MIN, f32::max);
         if level(w - 1) < before + NEW_HIGH_DB {
             return None;
