@@ -36,7 +36,10 @@ pub const FIRST_SHARE: f32 = 0.5;
 /// well) cuts as deep as allowed at once and is on trial for this many analyses after the one
 /// that placed it (128 ms at 48 kHz): it stays if the tone falls by `PROOF_DB` meanwhile (a howl
 /// does once its loop is broken, unless it is more than the deepest notch over unity) or its
-/// track ends, and glides out as fast as it came in if the tone holds (the source's own).
+/// track ends, and glides out as fast as it came in if the tone holds (the source's own). A notch
+/// on trial holds beside the count (it lifts no howl's notch to make room), and a notch kept by a
+/// trial is tried again when a held tone is found on it (a note that ended during its trial, played
+/// again, is let go).
 pub const TRIAL_HOPS: u16 = 24;
 pub const PROOF_DB: f32 = 3.0;
 
@@ -88,6 +91,8 @@ pub struct FeedbackSuppressor {
     /// Per dynamic notch on trial (a held howl's): analyses left, and the tone's level when it
     /// was placed (dB re full scale).
     trial: [(u16, f32); DYNAMIC],
+    /// Per dynamic notch: kept after a trial (its held tone fell), and not found growing since.
+    convicted: [bool; DYNAMIC],
     /// What waits for the slot of the fixed notch gliding out to make room for it, per fixed
     /// slot: (Hz, dB; 0 Hz: nothing). A ring-out's howl (0 dB: placed at a new notch's first
     /// depth), or a loaded set's notch (at its saved depth).
@@ -126,6 +131,7 @@ impl Default for FeedbackSuppressor {
             notches: [Notch::default(); NOTCHES],
             keep: [0.0; NOTCHES],
             trial: [(0, 0.0); DYNAMIC],
+            convicted: [false; DYNAMIC],
             waiting: [(0.0, 0.0); FIXED],
             width_oct: FeedbackSettings::default().width_oct,
             mono: [0.0; BLOCK],
@@ -192,6 +198,7 @@ impl FeedbackSuppressor {
             }
         }
         self.trial = [(0, 0.0); DYNAMIC];
+        self.convicted = [false; DYNAMIC];
         self.found = 0;
         self.heard = 0;
         self.acquitted = 0;
@@ -526,6 +533,7 @@ impl FeedbackSuppressor {
                 _ => false,
             };
             self.trial[j].0 = 0;
+            self.convicted[j] = howl;
             if howl {
                 self.heard = self.heard.wrapping_add(1);
             } else {
@@ -544,10 +552,25 @@ impl FeedbackSuppressor {
         let half = self.half_width_oct();
         let covers = |n: &Notch| !n.is_free() && (freq / n.freq).log2().abs() <= half;
         let fixed_cut = s.fixed_on || s.learn;
-        let existing = (DYNAMIC..NOTCHES).filter(|_| fixed_cut).chain(0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);
+        // (A held tone is not a fixed notch's to deepen: a loud steady note would change the set
+        // the ring-out saved. It gets a dynamic notch on trial over it.)
+        let existing =
+            (DYNAMIC..NOTCHES).filter(|_| fixed_cut && !h.held).chain(0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);
         if let Some(j) = existing {
+            if j < DYNAMIC && h.held && self.convicted[j] {
+                // A held tone on a notch a held tone's fall kept: on trial again, as deep as
+                // allowed. A howl falls again and is kept; the source's own tone (a note that
+                // ended during its trial, played again) does not, and is let go. (A notch a
+                // growth found is a howl's: a held tone on it deepens it, as before.)
+                self.keep[j] = max_depth;
+                self.notches[j].target = max_depth;
+                self.notches[j].idle_s = 0.0;
+                self.trial[j] = (TRIAL_HOPS, h.level_db);
+                return true;
+            }
             if j < DYNAMIC {
                 self.trial[j].0 = 0;
+                self.convicted[j] = false;
             }
             self.keep[j] = (self.keep[j] + STEP_DB).min(max_depth);
             self.notches[j].target = self.keep[j];
@@ -567,6 +590,7 @@ impl FeedbackSuppressor {
             self.fit_count(count - 1);
             self.hold_again(j, max_depth);
             self.trial[j].0 = 0;
+            self.convicted[j] = false;
             return false;
         }
         // A free slot, and room for one more within the count (the howl longest gone makes way).
@@ -581,9 +605,14 @@ impl FeedbackSuppressor {
             }
             return false;
         };
-        self.fit_count(count - 1);
+        // (A notch on trial makes no room: it holds beside the count until kept, so a loud note
+        // tried and let go does not lift a howl's notch.)
+        if !h.held {
+            self.fit_count(count - 1);
+        }
         self.place(slot, freq, max_depth);
         self.trial[slot] = (0, 0.0);
+        self.convicted[slot] = false;
         if h.held {
             // As deep as allowed at once: a howl a limiter holds may be well over unity, and only
             // a cut deeper than its excess lowers it (and proves it one).
@@ -644,7 +673,7 @@ impl FeedbackSuppressor {
     /// hold. They glide out as fast as a notch comes in: a glide, not a jump.
     fn fit_count(&mut self, count: usize) {
         loop {
-            let holding = (0..DYNAMIC).filter(|&j| !self.notches[j].is_free() && self.keep[j] > 0.0);
+            let holding = (0..DYNAMIC).filter(|&j| !self.notches[j].is_free() && self.keep[j] > 0.0 && self.trial[j].0 == 0);
             if holding.clone().count() <= count {
                 return;
             }

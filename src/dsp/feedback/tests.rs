@@ -282,6 +282,84 @@ fn a_held_tone_that_falls_under_its_notch_is_kept() {
     }
 }
 
+/// A loud steady note that ends during its trial falls as a howl does and its notch is kept;
+/// played again on that notch and held, it is tried again (as deep as allowed) and let go, where
+/// it deepened the notch with no trial and kept it for the release time (30 s).
+#[test]
+fn a_note_played_again_on_its_kept_notch_is_tried_again() {
+    let f = 880.0f32;
+    let mut seed = 3u32;
+    let note = |t: f32| if t < 0.45 || (0.65..2.2).contains(&t) { 0.7 } else { 0.0 };
+    let mut x: Vec<f32> = (0..(2.5 * SR) as usize)
+        .map(|i| {
+            let t = i as f32 / SR;
+            note(t) * (std::f32::consts::TAU * f * t).sin() + 0.001 * noise(&mut seed)
+        })
+        .collect();
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    run(&mut fs, &mut x, 64, FeedbackSettings::default());
+    assert_eq!((fs.found, fs.acquitted), (2, 1), "found, acquitted");
+    let on_it: Vec<_> = fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect();
+    assert!(on_it.is_empty(), "the note's notch still cuts: {on_it:?}");
+}
+
+/// A loud steady note on a fixed notch (a ring-out's) does not deepen it: the saved set stays
+/// as it was, and the note gets a dynamic notch on trial instead, let go when it holds.
+#[test]
+fn a_held_note_leaves_the_fixed_set_alone() {
+    let f = 880.0f32;
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    fs.load_fixed(&[(f, 9.0), (2_000.0, 6.0)]);
+    let (set, generation) = (fs.fixed(), fs.fixed_generation);
+    let mut seed = 3u32;
+    let mut x: Vec<f32> =
+        (0..(2.0 * SR) as usize).map(|i| 0.7 * (std::f32::consts::TAU * f * i as f32 / SR).sin() + 0.001 * noise(&mut seed)).collect();
+    run(&mut fs, &mut x, 64, FeedbackSettings::default());
+    assert_eq!((fs.found, fs.acquitted), (1, 1), "found, acquitted");
+    assert_eq!((fs.fixed(), fs.fixed_generation), (set, generation), "the fixed set changed");
+    let dynamic: Vec<_> = fs.notches().filter(|&(_, d, fixed)| !fixed && d > 0.0).collect();
+    assert!(dynamic.is_empty(), "a dynamic notch still cuts: {dynamic:?}");
+}
+
+/// A notch on trial makes no room under the count: with room for two, two howls notched, and a
+/// loud steady note tried and let go, both howls' notches hold throughout (the longest gone
+/// glided out for the trial before).
+#[test]
+fn a_notch_on_trial_does_not_lift_a_howls_notch() {
+    let (fa, fb, note) = (1_000.0f32, 2_500.0f32, 600.0f32);
+    let mut seed = 5u32;
+    let x: Vec<f32> = (0..(3.0 * SR) as usize)
+        .map(|i| {
+            let t = i as f32 / SR;
+            let loud = if t >= 1.2 { 0.7 * (std::f32::consts::TAU * note * t).sin() } else { 0.0 };
+            growing(fa, t, 0.2, -70.0, -30.0) + growing(fb, t, 0.5, -70.0, -30.0) + loud + 0.001 * noise(&mut seed)
+        })
+        .collect();
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    let two = FeedbackSettings { notches: 2, ..FeedbackSettings::default() };
+    let near = |a: f32, b: f32| (a / b - 1.0).abs() < 0.002;
+    let mut y = x.clone();
+    let mut least = [f32::MAX; 2];
+    run_gliding(
+        &mut fs,
+        &mut y,
+        |_| two,
+        |k, fs| {
+            if k * 64 >= (1.2 * SR) as usize {
+                for (l, hz) in least.iter_mut().zip([fa, fb]) {
+                    let d = fs.notches().filter(|&(nf, _, _)| near(nf, hz)).map(|(_, d, _)| d).fold(0.0f32, f32::max);
+                    *l = l.min(d);
+                }
+            }
+        },
+    );
+    assert_eq!(fs.acquitted, 1, "the note was not tried and let go: found {}, {:?}", fs.found, fs.notches().collect::<Vec<_>>());
+    assert!(least.iter().all(|&d| d >= 8.9), "a howl's notch lifted while the note was on trial: least depths {least:?}");
+}
+
 /// No more dynamic notches hold than the count allows: three howls one after another with room
 /// for two, and the one longest gone makes way for the third; lowering the count lifts the older
 /// of the two left. A notch making way glides out (no depth falls faster than a notch comes in)
