@@ -153,6 +153,8 @@ struct Track {
     matched: bool,
     /// Reported while still too quiet to notch (once per track).
     sighted: bool,
+    /// Found loud enough to notch (a howl's track from then on).
+    notched: bool,
     /// Found held, notched, and did not fall (`Detector::acquit`): the source's own tone, never
     /// again taken for a held howl while the track lasts.
     acquitted: bool,
@@ -172,6 +174,7 @@ impl Default for Track {
             lone: [false; HIST],
             matched: false,
             sighted: false,
+            notched: false,
             acquitted: false,
         }
     }
@@ -712,6 +715,7 @@ impl Detector {
                     // Start counting afresh: if it goes on growing it is found again (and cut
                     // deeper).
                     t.count = 0;
+                    t.notched = true;
                 } else {
                     t.sighted = true;
                 }
@@ -743,8 +747,10 @@ fn growth(t: &Track, w: usize, stride: usize, bin: f32, hop_s: f32) -> Option<f3
     }
     // A tone that was as loud before the stretch is swinging, not growing, when it stood on this
     // very frequency then (within `STILL_BINS`), or was a lone tone all along (loud enough in
-    // every analysis of its track to be looked at for a series, and in none): a flute's tremolo,
-    // with or without a vibrato, climbs back to where it was; a howl out of it would climb past.
+    // every analysis of its track to be looked at for a series, and in none) and never notched: a
+    // flute's tremolo, with or without a vibrato, climbs back to where it was; a howl out of it
+    // would climb past. (A howl found once and growing again under its notch is held to its past
+    // only as a still tone, as before: it may have been loudest just before its notch cut.)
     // (A partial gliding with a singer's vibrato through the bin does not stand still and, quiet
     // or in a series, is not known to be lone: a howl growing on it is still found as before.
     // Holding every tone to its past held back the club's sung vowel, whose howl grows on the
@@ -752,7 +758,7 @@ fn growth(t: &Track, w: usize, stride: usize, bin: f32, hop_s: f32) -> Option<f3
     let back = span..t.count.min(HIST);
     let (lo, hi) = back.clone().map(|b| t.at(&t.freq, b)).fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let still = hi - lo <= STILL_BINS * bin && (hi - t.latest_freq()).abs() <= 0.25 * bin;
-    let lone = (0..t.count.min(HIST)).all(|b| t.lone[(t.head + HIST - b) % HIST]);
+    let lone = !t.notched && (0..t.count.min(HIST)).all(|b| t.lone[(t.head + HIST - b) % HIST]);
     if !back.is_empty() && (still || lone) {
         let before = back.map(|b| t.at(&t.level, b)).fold(f32::MIN, f32::max);
         if level(w - 1) < before + NEW_HIGH_DB {

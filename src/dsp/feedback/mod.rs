@@ -1,8 +1,8 @@
 //! The feedback (howl) suppressor: it listens to its input for a howl building up (`detect`) and
 //! puts a narrow notch on it (`notch`), deepening it while the howl goes on growing and lifting it
 //! slowly once its frequency has stopped threatening for the release time. Up to sixteen dynamic
-//! notches hold at once (eight by default), and eight fixed ones that a ring-out ("learn") fills
-//! and that stay until cleared.
+//! notches hold at once (eight by default; a held tone's notch on trial holds beside them for its
+//! 128 ms), and eight fixed ones that a ring-out ("learn") fills and that stay until cleared.
 //!
 //! Zero latency: the detector looks at the past (its spectra end at the current sample), the
 //! audio only goes through the notches. The analysis runs every eighth of a window, at stream
@@ -60,8 +60,8 @@ pub struct FeedbackSettings {
     /// Shift everything up by this much (Hz; 0: no shift): `shift::NOTCH_SHIFT_HZ` in mode
     /// "notch + fixed + shift", `shift::CANCELLER_SHIFT_HZ` under the canceller.
     pub shift_hz: f32,
-    /// How many dynamic notches may hold at once (1 to `MAX_COUNT`): more hold a livelier room
-    /// stable, fewer colour the sound less.
+    /// How many dynamic notches may hold at once (1 to `MAX_COUNT`; notches on trial hold beside
+    /// them): more hold a livelier room stable, fewer colour the sound less.
     pub notches: usize,
 }
 
@@ -452,7 +452,7 @@ impl FeedbackSuppressor {
         let mut howls = self.howls;
         let count = self.detector.analyse(&ds, &mut howls);
         // The notches on trial from earlier analyses, by what this one heard.
-        self.judge();
+        self.judge(s.fixed_on || s.learn, max_depth);
         for h in &howls[..count] {
             if h.notch {
                 self.found = self.found.wrapping_add(1);
@@ -510,8 +510,8 @@ impl FeedbackSuppressor {
     /// ended, was on a howl (it stays, and the howl urges the canceller); one whose tone held (or
     /// was only missed now and then) for `TRIAL_HOPS` analyses was on the source's own tone: it
     /// glides out as fast as it came in, and the detector no longer takes that tone for a held
-    /// howl. One lifted meanwhile (made room) is let go.
-    fn judge(&mut self) {
+    /// howl. A howl proven over a fixed notch that cuts deepens that one as far as allowed.
+    fn judge(&mut self, fixed_cut: bool, max_depth: f32) {
         for j in 0..DYNAMIC {
             let (left, level) = self.trial[j];
             if left == 0 {
@@ -536,6 +536,17 @@ impl FeedbackSuppressor {
             self.convicted[j] = howl;
             if howl {
                 self.heard = self.heard.wrapping_add(1);
+                // Proven over a fixed notch that cuts: that one was not deep enough, and now
+                // cuts as deep as allowed for good (the set changes on a howl, not on a note).
+                let half = self.half_width_oct();
+                let under = (DYNAMIC..NOTCHES)
+                    .filter(|_| fixed_cut)
+                    .find(|&f| !self.notches[f].is_free() && self.keep[f] > 0.0 && (freq / self.notches[f].freq).log2().abs() <= half);
+                if let Some(f) = under.filter(|&f| self.keep[f] < max_depth) {
+                    self.keep[f] = max_depth;
+                    self.notches[f].target = max_depth;
+                    self.fixed_generation = self.fixed_generation.wrapping_add(1);
+                }
             } else {
                 self.detector.acquit(freq);
                 self.acquitted = self.acquitted.wrapping_add(1);
@@ -552,10 +563,13 @@ impl FeedbackSuppressor {
         let half = self.half_width_oct();
         let covers = |n: &Notch| !n.is_free() && (freq / n.freq).log2().abs() <= half;
         let fixed_cut = s.fixed_on || s.learn;
-        // (A held tone is not a fixed notch's to deepen: a loud steady note would change the set
-        // the ring-out saved. It gets a dynamic notch on trial over it.)
-        let existing =
-            (DYNAMIC..NOTCHES).filter(|_| fixed_cut && !h.held).chain(0..DYNAMIC).find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);
+        // (Playing, a held tone is not a fixed notch's to deepen: a loud steady note would change
+        // the set the ring-out saved. It gets a dynamic notch on trial over it, and a howl proven
+        // there deepens the fixed one (`judge`). Ringing out, every howl is the set's.)
+        let existing = (DYNAMIC..NOTCHES)
+            .filter(|_| fixed_cut && (s.learn || !h.held))
+            .chain(0..DYNAMIC)
+            .find(|&j| covers(&self.notches[j]) && self.keep[j] > 0.0);
         if let Some(j) = existing {
             if j < DYNAMIC && h.held && self.convicted[j] {
                 // A held tone on a notch a held tone's fall kept: on trial again, as deep as
@@ -587,10 +601,18 @@ impl FeedbackSuppressor {
         let count = s.notches.clamp(1, MAX_COUNT);
         // A dynamic notch gliding out on it (released, or made way) holds again.
         if let Some(j) = self.gliding_on(0..DYNAMIC, &covers) {
+            self.convicted[j] = false;
+            if h.held {
+                // On trial, as a new held tone's notch: beside the count, as deep as allowed.
+                self.hold_again(j, max_depth);
+                self.keep[j] = max_depth;
+                self.notches[j].target = max_depth;
+                self.trial[j] = (TRIAL_HOPS, h.level_db);
+                return true;
+            }
             self.fit_count(count - 1);
             self.hold_again(j, max_depth);
             self.trial[j].0 = 0;
-            self.convicted[j] = false;
             return false;
         }
         // A free slot, and room for one more within the count (the howl longest gone makes way).
@@ -685,6 +707,7 @@ impl FeedbackSuppressor {
     /// Dynamic notch `j` no longer holds: it glides out as fast as a notch comes in.
     fn glide_out(&mut self, j: usize) {
         self.keep[j] = 0.0;
+        self.convicted[j] = false;
         let n = &mut self.notches[j];
         n.target = 0.0;
         n.lift = ATTACK_DB_PER_S / self.sr;

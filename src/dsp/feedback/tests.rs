@@ -323,6 +323,64 @@ fn a_held_note_leaves_the_fixed_set_alone() {
     assert!(dynamic.is_empty(), "a dynamic notch still cuts: {dynamic:?}");
 }
 
+/// Ringing out, a held howl on a fixed notch the ring-out already placed deepens that one (no
+/// second fixed notch on the same frequency); playing, a held howl over a fixed notch that is not
+/// deep enough (emulated as in `a_held_tone_that_falls_under_its_notch_is_kept`, 12 dB over
+/// unity under a 9 dB fixed notch) is proven by its trial and then deepens the fixed notch as far
+/// as allowed, for good.
+#[test]
+fn a_held_howl_on_a_fixed_notch_deepens_it() {
+    let f = 880.0f32;
+    let near = |fixed: &[(f32, f32)]| fixed.iter().filter(|&&(nf, _)| (nf / f - 1.0).abs() < 0.01).copied().collect::<Vec<_>>();
+    for learn in [true, false] {
+        let mut fs = FeedbackSuppressor::default();
+        fs.prepare(SR);
+        fs.load_fixed(&[(f, 9.0)]);
+        let generation = fs.fixed_generation;
+        let s = FeedbackSettings { learn, ..FeedbackSettings::default() };
+        let mut seed = 5u32;
+        let (mut phase, mut block) = (0.0f32, [0.0f32; 64]);
+        for _ in 0..(3.0 * SR) as usize / 64 {
+            let g = 0.5 * 10f32.powf((12.0 + fs.response_db(f)).min(0.0) / 20.0);
+            for v in block.iter_mut() {
+                phase = (phase + f / SR).fract();
+                *v = g * (std::f32::consts::TAU * phase).sin() + 0.003 * noise(&mut seed);
+            }
+            fs.process_block(&mut [&mut block], |_| s, &[1.0; BLOCK]);
+        }
+        let on_f = near(&fs.fixed());
+        assert_eq!(on_f.len(), 1, "learn {learn}: fixed notches on the howl: {on_f:?}");
+        assert!(on_f[0].1 >= 12.0, "learn {learn}: the fixed notch was not deepened: {on_f:?}");
+        assert_ne!(fs.fixed_generation, generation, "learn {learn}: the set did not change");
+        if !learn {
+            assert_eq!((fs.acquitted, on_f[0].1), (0, 18.0), "playing: acquitted, fixed depth");
+        }
+    }
+}
+
+/// A loud steady note on a howl's notch that is lifting after its release is tried as a new
+/// held tone's notch would be (and let go), where it held the notch again with no trial, and
+/// kept it while the note lasted.
+#[test]
+fn a_held_note_on_a_lifting_notch_is_tried() {
+    let f = 880.0f32;
+    let mut seed = 5u32;
+    let mut x: Vec<f32> = (0..(4.5 * SR) as usize)
+        .map(|i| {
+            let t = i as f32 / SR;
+            let howl = if t < 1.0 { growing(f, t, 0.2, -60.0, -20.0) } else { 0.0 };
+            let note = if t >= 2.0 { 0.7 * (std::f32::consts::TAU * f * t).sin() } else { 0.0 };
+            howl + note + 0.001 * noise(&mut seed)
+        })
+        .collect();
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    run(&mut fs, &mut x, 64, FeedbackSettings { release_s: 1.0, ..FeedbackSettings::default() });
+    assert_eq!(fs.acquitted, 1, "the note was not tried and let go");
+    let on_it: Vec<_> = fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect();
+    assert!(on_it.is_empty(), "a notch still cuts the note: {on_it:?}");
+}
+
 /// A notch on trial makes no room under the count: with room for two, two howls notched, and a
 /// loud steady note tried and let go, both howls' notches hold throughout (the longest gone
 /// glided out for the trial before).
