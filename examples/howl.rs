@@ -474,11 +474,13 @@ const HELD_DB: f32 = 6.0;
 fn music(sr: f32) {
     println!("\nMusic with no loop: howls found and level change (suppressor on, defaults), and the level change with the canceller. The loud rows play at {} dBFS RMS:", source::LOUD_DB);
     println!("a steady lone tone that loud is found as a howl a limiter holds, its notch on trial, let go when the tone does not fall under it (counted as found; in sight, with the canceller, only if kept).");
-    println!("The tremolo rows play at -20 dBFS RMS: each rise of their level looks like a howl's growth, but climbs back only to where the tone stood.\n");
+    println!("The tremolo rows play at -20 dBFS RMS: each rise of their level looks like a howl's growth, but climbs back only to where the tone stood.");
+    println!("The swelling rows (-20 dBFS RMS) grow as a howl does and are found, but their notch does not slow them: it is let go (counted as found).\n");
     println!(
         "| signal | howls found | level change dB | with the canceller: howls in sight | level change dB |\n| --- | --- | --- | --- | --- |"
     );
-    let music = source::music(sr).into_iter().chain(source::swinging_music(sr)).chain(source::loud_music(sr));
+    let music =
+        source::music(sr).into_iter().chain(source::swinging_music(sr)).chain(source::swelling_music(sr)).chain(source::loud_music(sr));
     for (name, x) in music {
         let (found, change) = howl::music_check(&x);
         let (cancel_found, cancel) = howl::music_check_in(&x, howl::CANCEL);

@@ -188,10 +188,11 @@ pub struct Chain {
     /// The microphone before cancellation, after the input gain (the channels' mean): what the
     /// feedback suppressor's detector hears while the canceller is on.
     afc_listen: [f32; CHUNK],
-    /// The feedback suppressor's count of howls in sight the canceller last saw, and of its
-    /// "clear" presses.
+    /// The feedback suppressor's count of howls in sight the canceller last saw, of its "clear"
+    /// presses, and of the growths it pardoned (the source's crescendos).
     afc_heard: u32,
     afc_clears: u32,
+    afc_pardoned: u32,
     /// Consecutive silent input samples processed so far.
     silent_run: u64,
     /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
@@ -227,6 +228,7 @@ impl Default for Chain {
             afc_listen: [0.0; CHUNK],
             afc_heard: 0,
             afc_clears: 0,
+            afc_pardoned: 0,
             live: true,
             max_block: 0,
             prepared: None,
@@ -570,6 +572,12 @@ impl Chain {
             self.afc.urge();
         }
         self.afc_heard = heard;
+        // A growth its notch did not slow was the source's (a crescendo): the urge it gave ends.
+        let pardoned = self.stages.feedback.dsp.dsp.pardoned;
+        if pardoned > self.afc_pardoned && self.afc_on {
+            self.afc.calm();
+        }
+        self.afc_pardoned = pardoned;
         // "Clear" forgets what the suppressor learnt: the fixed notches lift, and the canceller
         // lets go of the path (a take played back through the track, the loop gone, would
         // otherwise meet an echo of it taken out; docs/benchmarks.md).

@@ -251,6 +251,33 @@ pub fn swinging_music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
     ]
 }
 
+/// A lone tone at `f0` (`flute`'s note, or a sine when `sine`) swelling `rise_db` over `rise_s`
+/// from 0.5 s (its level rising on a line in dB, as a howl's does), then held, `secs` long, with
+/// a little breath noise; −20 dBFS RMS.
+pub fn swelling(sr: f32, secs: f32, f0: f32, rise_db: f32, rise_s: f32, sine: bool) -> Vec<f32> {
+    let mut seed = 9u32;
+    let x = (0..(secs * sr) as usize)
+        .map(|i| {
+            let t = i as f32 / sr;
+            let db = rise_db * (((t - 0.5) / rise_s).clamp(0.0, 1.0) - 1.0);
+            let ph = TAU * f0 * t;
+            let tone = if sine { ph.sin() } else { flute_tone(ph) };
+            (t / 0.02).min(1.0) * 10f32.powf(db / 20.0) * tone + 0.003 * noise(&mut seed)
+        })
+        .collect();
+    to_rms_db(x, -20.0)
+}
+
+/// Crescendos on lone tones, named: each rise grows as a howl's does, but a notch does not slow
+/// it (no loop goes through the suppressor).
+pub fn swelling_music(sr: f32) -> Vec<(&'static str, Vec<f32>)> {
+    vec![
+        ("flute-like note swelling 24 dB in 1 s (880 Hz)", swelling(sr, 6.0, 880.0, 24.0, 1.0, false)),
+        ("flute-like note swelling 24 dB in 0.5 s (880 Hz)", swelling(sr, 6.0, 880.0, 24.0, 0.5, false)),
+        ("sine swelling 24 dB in 0.5 s (1 kHz)", swelling(sr, 6.0, 1_000.0, 24.0, 0.5, true)),
+    ]
+}
+
 /// A struck bar (a vibraphone with its motor off): partials at 1, 3.9 and 9.2 times 523 Hz,
 /// dying away at 10, 26 and 52 dB a second, struck once a second; −20 dBFS RMS.
 pub fn struck_bar(sr: f32, secs: f32) -> Vec<f32> {

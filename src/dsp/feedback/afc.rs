@@ -347,6 +347,12 @@ impl Canceller {
         self.urgent = self.urgent_blocks;
     }
 
+    /// The howl that urged it was the source's own after all (its notch did not slow it): the urge
+    /// ends (what it learnt meanwhile stays, as any learning does).
+    pub fn calm(&mut self) {
+        self.urgent = 0;
+    }
+
     /// Forgets the learnt path (the user's "clear"): at the current block's end the next block's
     /// estimate glides out over that block (no click, whatever the estimate was taking out), and
     /// the filter starts empty, as when switched on; the output's power its step is normalised

@@ -22,7 +22,9 @@
 //!   slow howl of a loop barely over unity;
 //!
 //! and, on a tone that stood still on its frequency or was a lone tone all along, past the
-//! loudest it was before (`NEW_HIGH_DB`): a tremolo's rise climbs back only to where it was;
+//! loudest it was before (`NEW_HIGH_DB`): a tremolo's rise climbs back only to where it was; and
+//! not on a tone `pardon`ed (the suppressor found its growth unmoved by its notch: a crescendo)
+//! while it goes on making new highs;
 //!
 //! or, the howl having already saturated (a limiter holds it), when it has stayed a lone, narrow
 //! tone louder than `SATURATED_DB`, steadier than any voice or instrument and not dying away, for
@@ -91,6 +93,10 @@ pub const SIGHT_DB: f32 = 60.0;
 /// any growth 60 dB under the loudest bin, it learnt too early in a rising loop (biased by the
 /// source: one vowel row of the bench's 48 fell from 18.7 to 3.9 dB ASG); at 60 dB/s as well.
 pub const SIGHT_SLOPE_DB_S: f32 = 100.0;
+/// A tone pardoned its growth (`Detector::pardon`) is pardoned while it makes new highs by this
+/// much (dB), until it has made none for this many analyses (85 ms at 48 kHz).
+pub const PARDON_RISE_DB: f32 = 0.5;
+pub const PARDON_STILL: u16 = 16;
 /// The least level (dB re full scale) of a steady lone tone taken for a howl a limiter holds.
 pub const SATURATED_DB: f32 = -10.0;
 /// The most such a tone may have fallen over the `LONG_FRAMES` levels (dB): a howl a limiter
@@ -155,6 +161,11 @@ struct Track {
     sighted: bool,
     /// Found loud enough to notch (a howl's track from then on).
     notched: bool,
+    /// Growing unmoved by its notch (`Detector::pardon`): no growth is a howl's while the tone
+    /// keeps making new highs; the loudest since, and analyses since the last new high.
+    pardoned: bool,
+    pardon_top: f32,
+    pardon_still: u16,
     /// Found held, notched, and did not fall (`Detector::acquit`): the source's own tone, never
     /// again taken for a held howl while the track lasts.
     acquitted: bool,
@@ -175,6 +186,9 @@ impl Default for Track {
             matched: false,
             sighted: false,
             notched: false,
+            pardoned: false,
+            pardon_top: 0.0,
+            pardon_still: 0,
             acquitted: false,
         }
     }
@@ -423,6 +437,17 @@ impl Detector {
         }
     }
 
+    /// The tone on `freq` grew on unmoved by its notch (the source's crescendo): its growth is
+    /// not a howl's until it has made no new high (by `PARDON_RISE_DB`) for `PARDON_STILL`
+    /// analyses.
+    pub fn pardon(&mut self, freq: f32) {
+        if let Some(t) = self.track_on(freq) {
+            t.pardoned = true;
+            t.pardon_top = t.level[t.head];
+            t.pardon_still = 0;
+        }
+    }
+
     /// Takes samples (at most `until_hop`); returns true when a frame is due.
     #[inline]
     pub fn push(&mut self, x: &[f32]) -> bool {
@@ -667,6 +692,15 @@ impl Detector {
                 continue;
             }
             let mut howl = None;
+            if t.pardoned {
+                if t.level[t.head] > t.pardon_top + PARDON_RISE_DB {
+                    t.pardon_top = t.level[t.head];
+                    t.pardon_still = 0;
+                } else {
+                    t.pardon_still += 1;
+                    t.pardoned = t.pardon_still < PARDON_STILL;
+                }
+            }
             // Growth, over the shortest stretch that shows it: first the fast test over
             // consecutive analyses, then the steady one over levels `STRIDE` apart (at least
             // FRAMES, at most GROW_FRAMES): a fast howl in a few frames, a slow one over more.
@@ -676,7 +710,7 @@ impl Detector {
             let in_sight = loud_enough || (!t.sighted && t.level[t.head] >= *top_db - SIGHT_DB);
             let tests = FAST_FRAMES.map(|w| (w, 1)).chain((FRAMES..=GROW_FRAMES).map(|w| (w, STRIDE)));
             for (w, stride) in tests {
-                if howl.is_some() || !in_sight || (w - 1) * stride + 1 > t.count {
+                if howl.is_some() || !in_sight || t.pardoned || (w - 1) * stride + 1 > t.count {
                     continue;
                 }
                 if let Some(slope) = growth(t, w, stride, bin, frame_s) {

@@ -42,6 +42,15 @@ pub const FIRST_SHARE: f32 = 0.5;
 /// again, is let go).
 pub const TRIAL_HOPS: u16 = 24;
 pub const PROOF_DB: f32 = 3.0;
+/// A growing howl's new notch breaks its loop: a howl then falls, or (more than the notch over
+/// unity) grows on at a fraction of its rate. A tone found growing again on that notch at least
+/// `JUDGE_HOPS` analyses after it was placed (128 ms: long enough for the cut to show in the
+/// analysis) and within `PROBATION_HOPS` (0.5 s), as fast as `UNMOVED_SHARE` of its first rate
+/// or faster, is not going round through the notch: a crescendo on a lone tone (a flute's or a
+/// whistle's swell). Its notch glides out and the detector pardons the tone's growth.
+pub const JUDGE_HOPS: u16 = 24;
+pub const PROBATION_HOPS: u16 = 96;
+pub const UNMOVED_SHARE: f32 = 0.6;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeedbackSettings {
@@ -93,6 +102,9 @@ pub struct FeedbackSuppressor {
     trial: [(u16, f32); DYNAMIC],
     /// Per dynamic notch: kept after a trial (its held tone fell), and not found growing since.
     convicted: [bool; DYNAMIC],
+    /// Per dynamic notch a growth placed: analyses since, and the howl's rate then (dB/s; 0:
+    /// none, or its probation is over).
+    probation: [(u16, f32); DYNAMIC],
     /// What waits for the slot of the fixed notch gliding out to make room for it, per fixed
     /// slot: (Hz, dB; 0 Hz: nothing). A ring-out's howl (0 dB: placed at a new notch's first
     /// depth), or a loaded set's notch (at its saved depth).
@@ -116,9 +128,12 @@ pub struct FeedbackSuppressor {
     /// Growing howls in sight since the last reset: those found, and those still too quiet to
     /// notch (`detect::SIGHT_DB`). Each urges the canceller to learn.
     pub heard: u32,
-    /// Held howls' notches lifted since the last reset because the tone did not fall (the
-    /// source's own).
+    /// Notches lifted since the last reset because the tone did not answer them (the source's
+    /// own): a held tone that did not fall, a growth its notch did not slow.
     pub acquitted: u32,
+    /// Growths its notch did not slow since the last reset (counted in `acquitted` too): each
+    /// ends the canceller's urge.
+    pub pardoned: u32,
     /// Bumped whenever the fixed set changes here (learned or cleared): the stage saves it.
     pub fixed_generation: u32,
 }
@@ -132,6 +147,7 @@ impl Default for FeedbackSuppressor {
             keep: [0.0; NOTCHES],
             trial: [(0, 0.0); DYNAMIC],
             convicted: [false; DYNAMIC],
+            probation: [(0, 0.0); DYNAMIC],
             waiting: [(0.0, 0.0); FIXED],
             width_oct: FeedbackSettings::default().width_oct,
             mono: [0.0; BLOCK],
@@ -147,6 +163,7 @@ impl Default for FeedbackSuppressor {
             amount: [0.0; BLOCK],
             found: 0,
             acquitted: 0,
+            pardoned: 0,
             fixed_generation: 0,
         }
     }
@@ -199,9 +216,11 @@ impl FeedbackSuppressor {
         }
         self.trial = [(0, 0.0); DYNAMIC];
         self.convicted = [false; DYNAMIC];
+        self.probation = [(0, 0.0); DYNAMIC];
         self.found = 0;
         self.heard = 0;
         self.acquitted = 0;
+        self.pardoned = 0;
     }
 
     /// The fixed notches (frequency, depth in dB).
@@ -453,6 +472,12 @@ impl FeedbackSuppressor {
         let count = self.detector.analyse(&ds, &mut howls);
         // The notches on trial from earlier analyses, by what this one heard.
         self.judge(s.fixed_on || s.learn, max_depth);
+        for p in self.probation.iter_mut().filter(|p| p.1 > 0.0) {
+            p.0 += 1;
+            if p.0 > PROBATION_HOPS {
+                *p = (0, 0.0);
+            }
+        }
         for h in &howls[..count] {
             if h.notch {
                 self.found = self.found.wrapping_add(1);
@@ -582,6 +607,18 @@ impl FeedbackSuppressor {
                 self.trial[j] = (TRIAL_HOPS, h.level_db);
                 return true;
             }
+            if j < DYNAMIC && !h.held {
+                let (since, rate) = self.probation[j];
+                if rate > 0.0 && since >= JUDGE_HOPS && h.slope_db_s >= UNMOVED_SHARE * rate {
+                    // Unmoved by its notch: not a loop through it.
+                    self.probation[j] = (0, 0.0);
+                    self.glide_out(j);
+                    self.detector.pardon(freq);
+                    self.acquitted = self.acquitted.wrapping_add(1);
+                    self.pardoned = self.pardoned.wrapping_add(1);
+                    return true;
+                }
+            }
             if j < DYNAMIC {
                 self.trial[j].0 = 0;
                 self.convicted[j] = false;
@@ -613,6 +650,7 @@ impl FeedbackSuppressor {
             self.fit_count(count - 1);
             self.hold_again(j, max_depth);
             self.trial[j].0 = 0;
+            self.probation[j] = (0, h.slope_db_s);
             return false;
         }
         // A free slot, and room for one more within the count (the howl longest gone makes way).
@@ -635,6 +673,7 @@ impl FeedbackSuppressor {
         self.place(slot, freq, max_depth);
         self.trial[slot] = (0, 0.0);
         self.convicted[slot] = false;
+        self.probation[slot] = (0, if h.held { 0.0 } else { h.slope_db_s });
         if h.held {
             // As deep as allowed at once: a howl a limiter holds may be well over unity, and only
             // a cut deeper than its excess lowers it (and proves it one).
@@ -708,6 +747,7 @@ impl FeedbackSuppressor {
     fn glide_out(&mut self, j: usize) {
         self.keep[j] = 0.0;
         self.convicted[j] = false;
+        self.probation[j] = (0, 0.0);
         let n = &mut self.notches[j];
         n.target = 0.0;
         n.lift = ATTACK_DB_PER_S / self.sr;

@@ -125,14 +125,16 @@ impl Notch {
         }
         for i in 0..n {
             self.glide(attack, lift);
+            if self.depth == 0.0 && self.target == 0.0 {
+                // Lifted: from this sample on it passes the signal as it is and rests (wherever
+                // the host's block ends: its bell at no depth is transparent only to rounding);
+                // when it cuts again it starts from silence, not from a state left from before.
+                self.clear_state();
+                return;
+            }
             for (c, st) in chans.iter_mut().zip(self.state.iter_mut()).take(channels) {
                 c[i] = self.coefs.tick(st, c[i]);
             }
-        }
-        if self.depth == 0.0 && self.target == 0.0 {
-            // Lifted: it passes the signal exactly (its mix is zero) and now rests; when it cuts
-            // again it starts from silence, not from a state left from before.
-            self.clear_state();
         }
         self.flush();
     }
