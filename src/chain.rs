@@ -189,10 +189,10 @@ pub struct Chain {
     /// feedback suppressor's detector hears while the canceller is on.
     afc_listen: [f32; CHUNK],
     /// The feedback suppressor's count of howls in sight the canceller last saw, of its "clear"
-    /// presses, and of the growths it pardoned (the source's crescendos).
+    /// presses, and of the pardons that end the canceller's urge (the source's crescendos).
     afc_heard: u32,
     afc_clears: u32,
-    afc_pardoned: u32,
+    afc_calms: u32,
     /// Consecutive silent input samples processed so far.
     silent_run: u64,
     /// Silent samples skipped while idle, not yet handed to the stages (`skip_silence`).
@@ -228,7 +228,7 @@ impl Default for Chain {
             afc_listen: [0.0; CHUNK],
             afc_heard: 0,
             afc_clears: 0,
-            afc_pardoned: 0,
+            afc_calms: 0,
             live: true,
             max_block: 0,
             prepared: None,
@@ -572,12 +572,13 @@ impl Chain {
             self.afc.urge();
         }
         self.afc_heard = heard;
-        // A growth its notch did not slow was the source's (a crescendo): the urge it gave ends.
-        let pardoned = self.stages.feedback.dsp.dsp.pardoned;
-        if pardoned > self.afc_pardoned && self.afc_on {
+        // A growth its notch did not slow was the source's (a crescendo): the urge it gave ends
+        // (the suppressor counts such a pardon only when no other howl urged the canceller since).
+        let calms = self.stages.feedback.dsp.dsp.calms;
+        if calms > self.afc_calms && self.afc_on {
             self.afc.calm();
         }
-        self.afc_pardoned = pardoned;
+        self.afc_calms = calms;
         // "Clear" forgets what the suppressor learnt: the fixed notches lift, and the canceller
         // lets go of the path (a take played back through the track, the loop gone, would
         // otherwise meet an echo of it taken out; docs/benchmarks.md).

@@ -155,6 +155,9 @@ pub struct Canceller {
     /// Blocks left of the urge, and how many one lasts.
     urgent: usize,
     urgent_blocks: usize,
+    /// The current urge came from the fast guard (the path changed under the filter), not from
+    /// a howl: `calm` leaves it.
+    guard_urged: bool,
     /// Blocks in a row, up to the current one, whose estimate was more than `PHANTOM` times the
     /// input's energy (an input over `HUSHED`).
     phantom_run: usize,
@@ -244,6 +247,7 @@ impl Canceller {
             beta: [0.0; 3],
             blocks: 0,
             urgent: 0,
+            guard_urged: false,
             urgent_blocks: (URGENT_S * sample_rate / B as f32) as usize,
             phantom_run: 0,
             stopped_run: 0,
@@ -317,6 +321,7 @@ impl Canceller {
         self.beta = [0.0; 3];
         self.blocks = 0;
         self.urgent = 0;
+        self.guard_urged = false;
         // A "clear" still waiting for its block's end is not lost to the reset.
         if self.forgetting {
             self.w.fill(Complex32::default());
@@ -345,12 +350,16 @@ impl Canceller {
     /// with no loop moves it not at all.
     pub fn urge(&mut self) {
         self.urgent = self.urgent_blocks;
+        self.guard_urged = false;
     }
 
-    /// The howl that urged it was the source's own after all (its notch did not slow it): the urge
-    /// ends (what it learnt meanwhile stays, as any learning does).
+    /// The howl that last urged it was the source's own after all (its notch did not slow it):
+    /// that urge ends, unless the fast guard urged it since (what it learnt meanwhile stays, as
+    /// any learning does). The suppressor calls for this only when no other howl urged it since.
     pub fn calm(&mut self) {
-        self.urgent = 0;
+        if !self.guard_urged {
+            self.urgent = 0;
+        }
     }
 
     /// Forgets the learnt path (the user's "clear"): at the current block's end the next block's
@@ -488,6 +497,7 @@ impl Canceller {
             self.e_short += (self.e_energy - self.e_short) * self.short_smooth;
             if self.e_short > 4.0 * self.x_short + 1e-9 {
                 self.urgent = self.urgent_blocks;
+                self.guard_urged = true;
             }
             // The softer guard: over `LONG_S`, an estimate that takes out less than it puts in
             // (the cancelled input louder than the input) is no path's: it shrinks until it is

@@ -94,9 +94,11 @@ pub const SIGHT_DB: f32 = 60.0;
 /// source: one vowel row of the bench's 48 fell from 18.7 to 3.9 dB ASG); at 60 dB/s as well.
 pub const SIGHT_SLOPE_DB_S: f32 = 100.0;
 /// A tone pardoned its growth (`Detector::pardon`) is pardoned while it makes new highs by this
-/// much (dB), until it has made none for this many analyses (85 ms at 48 kHz).
+/// much (dB), until it has made none for this many analyses (85 ms at 48 kHz), and for at most
+/// `PARDON_MAX` analyses (1 s): a howl wrongly pardoned grows steadily too, and is found again.
 pub const PARDON_RISE_DB: f32 = 0.5;
 pub const PARDON_STILL: u16 = 16;
+pub const PARDON_MAX: u16 = 192;
 /// The least level (dB re full scale) of a steady lone tone taken for a howl a limiter holds.
 pub const SATURATED_DB: f32 = -10.0;
 /// The most such a tone may have fallen over the `LONG_FRAMES` levels (dB): a howl a limiter
@@ -166,6 +168,12 @@ struct Track {
     pardoned: bool,
     pardon_top: f32,
     pardon_still: u16,
+    pardon_age: u16,
+    /// Watched since its growth's notch came in (`Detector::watch`): the loudest it was since,
+    /// and the most it fell under that.
+    watched: bool,
+    watch_top: f32,
+    watch_dip: f32,
     /// Found held, notched, and did not fall (`Detector::acquit`): the source's own tone, never
     /// again taken for a held howl while the track lasts.
     acquitted: bool,
@@ -189,6 +197,10 @@ impl Default for Track {
             pardoned: false,
             pardon_top: 0.0,
             pardon_still: 0,
+            pardon_age: 0,
+            watched: false,
+            watch_top: 0.0,
+            watch_dip: 0.0,
             acquitted: false,
         }
     }
@@ -445,6 +457,26 @@ impl Detector {
             t.pardoned = true;
             t.pardon_top = t.level[t.head];
             t.pardon_still = 0;
+            t.pardon_age = 0;
+        }
+    }
+
+    /// Starts following how far the tone on `freq` falls under the loudest it is from now on
+    /// (`dip`): a howl's notch has just come in.
+    pub fn watch(&mut self, freq: f32) {
+        if let Some(t) = self.track_on(freq) {
+            t.watched = true;
+            t.watch_top = t.level[t.head];
+            t.watch_dip = 0.0;
+        }
+    }
+
+    /// The most the tone on `freq` fell under its loudest since `watch` (dB); infinite when its
+    /// track has ended or was never watched (it may have fallen out of sight).
+    pub fn dip(&mut self, freq: f32) -> f32 {
+        match self.track_on(freq) {
+            Some(t) if t.watched => t.watch_dip,
+            _ => f32::INFINITY,
         }
     }
 
@@ -692,14 +724,19 @@ impl Detector {
                 continue;
             }
             let mut howl = None;
+            if t.watched {
+                t.watch_top = t.watch_top.max(t.level[t.head]);
+                t.watch_dip = t.watch_dip.max(t.watch_top - t.level[t.head]);
+            }
             if t.pardoned {
                 if t.level[t.head] > t.pardon_top + PARDON_RISE_DB {
                     t.pardon_top = t.level[t.head];
                     t.pardon_still = 0;
                 } else {
                     t.pardon_still += 1;
-                    t.pardoned = t.pardon_still < PARDON_STILL;
                 }
+                t.pardon_age += 1;
+                t.pardoned = t.pardon_still < PARDON_STILL && t.pardon_age < PARDON_MAX;
             }
             // Growth, over the shortest stretch that shows it: first the fast test over
             // consecutive analyses, then the steady one over levels `STRIDE` apart (at least

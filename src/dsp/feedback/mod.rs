@@ -42,15 +42,19 @@ pub const FIRST_SHARE: f32 = 0.5;
 /// again, is let go).
 pub const TRIAL_HOPS: u16 = 24;
 pub const PROOF_DB: f32 = 3.0;
-/// A growing howl's new notch breaks its loop: a howl then falls, or (more than the notch over
-/// unity) grows on at a fraction of its rate. A tone found growing again on that notch at least
-/// `JUDGE_HOPS` analyses after it was placed (128 ms: long enough for the cut to show in the
-/// analysis) and within `PROBATION_HOPS` (0.5 s), as fast as `UNMOVED_SHARE` of its first rate
-/// or faster, is not going round through the notch: a crescendo on a lone tone (a flute's or a
-/// whistle's swell). Its notch glides out and the detector pardons the tone's growth.
+/// A growing howl's new notch breaks its loop: a howl then falls (by the cut, less its excess,
+/// every round trip), or (more than the cut over unity) grows on at a fraction of its rate. A
+/// tone found growing again on that notch at least `JUDGE_HOPS` analyses after it was placed
+/// (128 ms: long enough for the cut to show in the analysis) and within `PROBATION_HOPS` (0.5 s),
+/// as fast as `UNMOVED_SHARE` of its first rate or faster, having never fallen by
+/// `UNMOVED_DIP_DB` under its loudest since the notch came in, is not going round through the
+/// notch: a crescendo on a lone tone (a flute's or a whistle's swell). Its notch glides out and
+/// the detector pardons the tone's growth. (A howl whose loop gain rises after its notch came in,
+/// a fader pushed or a microphone moved, fell first, and is kept.)
 pub const JUDGE_HOPS: u16 = 24;
 pub const PROBATION_HOPS: u16 = 96;
 pub const UNMOVED_SHARE: f32 = 0.6;
+pub const UNMOVED_DIP_DB: f32 = 2.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeedbackSettings {
@@ -103,8 +107,10 @@ pub struct FeedbackSuppressor {
     /// Per dynamic notch: kept after a trial (its held tone fell), and not found growing since.
     convicted: [bool; DYNAMIC],
     /// Per dynamic notch a growth placed: analyses since, and the howl's rate then (dB/s; 0:
-    /// none, or its probation is over).
+    /// none, or its probation is over); and `heard` as it stood once that howl had urged the
+    /// canceller (a pardon ends the urge only if no other howl urged it since).
     probation: [(u16, f32); DYNAMIC],
+    probation_heard: [u32; DYNAMIC],
     /// What waits for the slot of the fixed notch gliding out to make room for it, per fixed
     /// slot: (Hz, dB; 0 Hz: nothing). A ring-out's howl (0 dB: placed at a new notch's first
     /// depth), or a loaded set's notch (at its saved depth).
@@ -131,9 +137,10 @@ pub struct FeedbackSuppressor {
     /// Notches lifted since the last reset because the tone did not answer them (the source's
     /// own): a held tone that did not fall, a growth its notch did not slow.
     pub acquitted: u32,
-    /// Growths its notch did not slow since the last reset (counted in `acquitted` too): each
-    /// ends the canceller's urge.
+    /// Growths its notch did not slow since the last reset (counted in `acquitted` too).
     pub pardoned: u32,
+    /// Pardons that end the canceller's urge (no other howl urged it since the pardoned one).
+    pub calms: u32,
     /// Bumped whenever the fixed set changes here (learned or cleared): the stage saves it.
     pub fixed_generation: u32,
 }
@@ -148,6 +155,7 @@ impl Default for FeedbackSuppressor {
             trial: [(0, 0.0); DYNAMIC],
             convicted: [false; DYNAMIC],
             probation: [(0, 0.0); DYNAMIC],
+            probation_heard: [0; DYNAMIC],
             waiting: [(0.0, 0.0); FIXED],
             width_oct: FeedbackSettings::default().width_oct,
             mono: [0.0; BLOCK],
@@ -164,6 +172,7 @@ impl Default for FeedbackSuppressor {
             found: 0,
             acquitted: 0,
             pardoned: 0,
+            calms: 0,
             fixed_generation: 0,
         }
     }
@@ -221,6 +230,7 @@ impl FeedbackSuppressor {
         self.heard = 0;
         self.acquitted = 0;
         self.pardoned = 0;
+        self.calms = 0;
     }
 
     /// The fixed notches (frequency, depth in dB).
@@ -607,21 +617,28 @@ impl FeedbackSuppressor {
                 self.trial[j] = (TRIAL_HOPS, h.level_db);
                 return true;
             }
-            if j < DYNAMIC && !h.held {
+            if j < DYNAMIC && !h.held && !s.learn {
                 let (since, rate) = self.probation[j];
-                if rate > 0.0 && since >= JUDGE_HOPS && h.slope_db_s >= UNMOVED_SHARE * rate {
+                if rate > 0.0 && since >= JUDGE_HOPS && h.slope_db_s >= UNMOVED_SHARE * rate && self.detector.dip(freq) < UNMOVED_DIP_DB {
                     // Unmoved by its notch: not a loop through it.
                     self.probation[j] = (0, 0.0);
                     self.glide_out(j);
                     self.detector.pardon(freq);
                     self.acquitted = self.acquitted.wrapping_add(1);
                     self.pardoned = self.pardoned.wrapping_add(1);
+                    if self.heard == self.probation_heard[j] {
+                        self.calms = self.calms.wrapping_add(1);
+                    }
                     return true;
                 }
             }
             if j < DYNAMIC {
                 self.trial[j].0 = 0;
                 self.convicted[j] = false;
+                if self.probation[j].1 > 0.0 {
+                    // (Its own urge again, not another howl's.)
+                    self.probation_heard[j] = self.heard.wrapping_add(1);
+                }
             }
             self.keep[j] = (self.keep[j] + STEP_DB).min(max_depth);
             self.notches[j].target = self.keep[j];
@@ -650,7 +667,7 @@ impl FeedbackSuppressor {
             self.fit_count(count - 1);
             self.hold_again(j, max_depth);
             self.trial[j].0 = 0;
-            self.probation[j] = (0, h.slope_db_s);
+            self.on_probation(j, h);
             return false;
         }
         // A free slot, and room for one more within the count (the howl longest gone makes way).
@@ -673,7 +690,10 @@ impl FeedbackSuppressor {
         self.place(slot, freq, max_depth);
         self.trial[slot] = (0, 0.0);
         self.convicted[slot] = false;
-        self.probation[slot] = (0, if h.held { 0.0 } else { h.slope_db_s });
+        self.probation[slot] = (0, 0.0);
+        if !h.held && !s.learn {
+            self.on_probation(slot, h);
+        }
         if h.held {
             // As deep as allowed at once: a howl a limiter holds may be well over unity, and only
             // a cut deeper than its excess lowers it (and proves it one).
@@ -741,6 +761,14 @@ impl FeedbackSuppressor {
             let Some(j) = holding.max_by(|&a, &b| self.notches[a].idle_s.total_cmp(&self.notches[b].idle_s)) else { return };
             self.glide_out(j);
         }
+    }
+
+    /// A growth's new notch on `j` goes on probation (`JUDGE_HOPS`): the detector watches how far
+    /// its tone falls from now on, and the urge this howl gives the canceller is remembered.
+    fn on_probation(&mut self, j: usize, h: &Howl) {
+        self.probation[j] = (0, h.slope_db_s);
+        self.probation_heard[j] = self.heard.wrapping_add(1);
+        self.detector.watch(h.freq);
     }
 
     /// Dynamic notch `j` no longer holds: it glides out as fast as a notch comes in.

@@ -218,6 +218,35 @@ fn energy(x: &[f32]) -> f64 {
     x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
 }
 
+/// A howl whose loop gain rises after its notch came in (a fader pushed, a microphone moved: its
+/// loop 0.3 dB over unity, then 9.8 dB, over a first notch of 9 dB) grows again as fast as it
+/// first did, or faster, but it fell under the notch first: it is a howl, not a crescendo, and
+/// its notch is kept and deepened (the probation's rate test alone let it go).
+#[test]
+fn a_howl_whose_loop_rises_after_its_notch_is_kept() {
+    let f = 1_500.0f32;
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    let mut seed = 3u32;
+    let mut howl = Looped::new(f, 0.3, 30.0, -90.0, -6.0);
+    let mut found_at = None;
+    for k in 0..(3.0 * SR) as usize / 64 {
+        let mut block: Vec<f32> = (0..64).map(|_| 0.001 * noise(&mut seed)).collect();
+        if found_at.is_some_and(|at| k >= at + (0.1 * SR) as usize / 64) {
+            howl.rate = 980.0;
+        }
+        howl.add(&fs, k * 64, &mut block);
+        fs.process_block(&mut [&mut block], |_| FeedbackSettings::default(), &[1.0; BLOCK][..64]);
+        if fs.found > 0 && found_at.is_none() {
+            found_at = Some(k);
+        }
+    }
+    let on_it: Vec<_> = fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect();
+    assert!(found_at.is_some(), "the howl was not found");
+    assert_eq!(fs.pardoned, 0, "the howl was taken for a crescendo: {on_it:?}");
+    assert!(on_it.iter().any(|&(_, d, _)| d >= 12.0), "its notch was not deepened: {on_it:?}");
+}
+
 /// A howl far under the source (a held note, its loudest partial at −10.5 dB) is not notched,
 /// however fast it grows: it is not heard yet. Growing as fast as a loop well over its edge
 /// (200 dB/s), it is reported in sight (what urges the canceller) once, 40 dB and more under the
