@@ -247,6 +247,26 @@ fn a_howl_whose_loop_rises_after_its_notch_is_kept() {
     assert!(on_it.iter().any(|&(_, d, _)| d >= 12.0), "its notch was not deepened: {on_it:?}");
 }
 
+/// A pardon lasts a second at most: a tone that goes on swelling with no loop (25 dB/s for 2.3 s)
+/// is let go, found again once its pardon has ended, and let go again; a howl wrongly pardoned
+/// would likewise be looked at again.
+#[test]
+fn a_pardon_ends_after_a_second() {
+    let f = 2_000.0f32;
+    let mut seed = 7u32;
+    let mut x: Vec<f32> = (0..(3.5 * SR) as usize)
+        .map(|i| {
+            let t = i as f32 / SR;
+            let db = (-70.0 + 25.0 * (t - 0.2).max(0.0)).min(-12.0);
+            10f32.powf(db / 20.0) * (std::f32::consts::TAU * f * t).sin() + 0.001 * noise(&mut seed)
+        })
+        .collect();
+    let mut fs = FeedbackSuppressor::default();
+    fs.prepare(SR);
+    run(&mut fs, &mut x, 64, FeedbackSettings::default());
+    assert!(fs.pardoned >= 2, "pardoned {} times in a swell of 2.3 s", fs.pardoned);
+}
+
 /// A howl far under the source (a held note, its loudest partial at −10.5 dB) is not notched,
 /// however fast it grows: it is not heard yet. Growing as fast as a loop well over its edge
 /// (200 dB/s), it is reported in sight (what urges the canceller) once, 40 dB and more under the
