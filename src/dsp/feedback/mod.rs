@@ -574,9 +574,7 @@ impl FeedbackSuppressor {
                 // Proven over a fixed notch that cuts: that one was not deep enough, and now
                 // cuts as deep as allowed for good (the set changes on a howl, not on a note).
                 let half = self.half_width_oct();
-                let under = (DYNAMIC..NOTCHES)
-                    .filter(|_| fixed_cut)
-                    .find(|&f| !self.notches[f].is_free() && self.keep[f] > 0.0 && (freq / self.notches[f].freq).log2().abs() <= half);
+                let under = (DYNAMIC..NOTCHES).filter(|_| fixed_cut).find(|&f| self.keep[f] > 0.0 && covers(&self.notches[f], freq, half));
                 if let Some(f) = under.filter(|&f| self.keep[f] < max_depth) {
                     self.keep[f] = max_depth;
                     self.notches[f].target = max_depth;
@@ -596,7 +594,7 @@ impl FeedbackSuppressor {
         let freq = h.freq;
         // A notch already on it (within half its width): fixed ones first while they cut.
         let half = self.half_width_oct();
-        let covers = |n: &Notch| !n.is_free() && (freq / n.freq).log2().abs() <= half;
+        let covers = |n: &Notch| covers(n, freq, half);
         let fixed_cut = s.fixed_on || s.learn;
         // (Playing, a held tone is not a fixed notch's to deepen: a loud steady note would change
         // the set the ring-out saved. It gets a dynamic notch on trial over it, and a howl proven
@@ -611,10 +609,7 @@ impl FeedbackSuppressor {
                 // allowed. A howl falls again and is kept; the source's own tone (a note that
                 // ended during its trial, played again) does not, and is let go. (A notch a
                 // growth found is a howl's: a held tone on it deepens it, as before.)
-                self.keep[j] = max_depth;
-                self.notches[j].target = max_depth;
-                self.notches[j].idle_s = 0.0;
-                self.trial[j] = (TRIAL_HOPS, h.level_db);
+                self.start_trial(j, h, max_depth);
                 return true;
             }
             if j < DYNAMIC && !h.held && !s.learn {
@@ -659,9 +654,7 @@ impl FeedbackSuppressor {
             if h.held {
                 // On trial, as a new held tone's notch: beside the count, as deep as allowed.
                 self.hold_again(j, max_depth);
-                self.keep[j] = max_depth;
-                self.notches[j].target = max_depth;
-                self.trial[j] = (TRIAL_HOPS, h.level_db);
+                self.start_trial(j, h, max_depth);
                 return true;
             }
             self.fit_count(count - 1);
@@ -691,14 +684,10 @@ impl FeedbackSuppressor {
         self.trial[slot] = (0, 0.0);
         self.convicted[slot] = false;
         self.probation[slot] = (0, 0.0);
-        if !h.held && !s.learn {
-            self.on_probation(slot, h);
-        }
         if h.held {
-            // As deep as allowed at once: a howl a limiter holds may be well over unity, and only
-            // a cut deeper than its excess lowers it (and proves it one).
-            self.keep[slot] = max_depth;
-            self.trial[slot] = (TRIAL_HOPS, h.level_db);
+            self.start_trial(slot, h, max_depth);
+        } else {
+            self.on_probation(slot, h);
         }
         h.held
     }
@@ -763,6 +752,16 @@ impl FeedbackSuppressor {
         }
     }
 
+    /// Dynamic notch `j` on trial for the held tone `h` (`TRIAL_HOPS`), beside the count: as deep
+    /// as allowed at once, since a howl a limiter holds may be well over unity, and only a cut
+    /// deeper than its excess lowers it (and proves it one).
+    fn start_trial(&mut self, j: usize, h: &Howl, max_depth: f32) {
+        self.keep[j] = max_depth;
+        self.notches[j].target = max_depth;
+        self.notches[j].idle_s = 0.0;
+        self.trial[j] = (TRIAL_HOPS, h.level_db);
+    }
+
     /// A growth's new notch on `j` goes on probation (`JUDGE_HOPS`): the detector watches how far
     /// its tone falls from now on, and the urge this howl gives the canceller is remembered.
     fn on_probation(&mut self, j: usize, h: &Howl) {
@@ -780,6 +779,11 @@ impl FeedbackSuppressor {
         n.target = 0.0;
         n.lift = ATTACK_DB_PER_S / self.sr;
     }
+}
+
+/// Whether notch `n` is placed and `freq` lies within `half` an octave of its centre.
+fn covers(n: &Notch, freq: f32, half: f32) -> bool {
+    !n.is_free() && (freq / n.freq).log2().abs() <= half
 }
 
 /// A new notch's first depth (dB) under a most allowed of `max_depth`.

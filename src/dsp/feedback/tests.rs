@@ -108,6 +108,11 @@ fn run_gliding(
     run_looped(fs, x, &mut [], s, each);
 }
 
+/// The notches that cut on `f` (within 0.2 %).
+fn cutting_on(fs: &FeedbackSuppressor, f: f32) -> Vec<(f32, f32, bool)> {
+    fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect()
+}
+
 /// How many dynamic notches hold (cut and are not gliding out).
 fn held(fs: &FeedbackSuppressor) -> usize {
     (0..DYNAMIC).filter(|&j| !fs.notches[j].is_free() && fs.keep[j] > 0.0).count()
@@ -197,7 +202,7 @@ fn a_growing_tone_is_notched_and_a_steady_one_is_not() {
         let dry = x.clone();
         let mut howls = if case == "howl" { vec![Looped::new(f, 0.5, 60.0, -60.0, -6.0)] } else { vec![] };
         run_looped(&mut fs, &mut x, &mut howls, |_| FeedbackSettings::default(), |_, _| {});
-        let notches: Vec<_> = fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect();
+        let notches = cutting_on(&fs, f);
         match case {
             "howl" => {
                 assert!(fs.found >= 1, "the howl was not found");
@@ -205,17 +210,13 @@ fn a_growing_tone_is_notched_and_a_steady_one_is_not() {
             }
             "steady" => assert_eq!(fs.found, 0, "a steady tone was taken for a howl: {notches:?}"),
             _ => {
-                let change = 10.0 * (energy(&x) / energy(&dry)).log10();
+                let change = crate::howl::rms_db(&x) - crate::howl::rms_db(&dry);
                 println!("crescendo: found {} times, let go {} times, level change {change:+.3} dB", fs.found, fs.acquitted);
                 assert!(fs.found >= 1 && fs.acquitted >= 1 && notches.is_empty(), "the crescendo's notch was kept: {notches:?}");
                 assert!(change.abs() <= 0.1, "the crescendo lost {change:+.3} dB");
             }
         }
     }
-}
-
-fn energy(x: &[f32]) -> f64 {
-    x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
 }
 
 /// A howl whose loop gain rises after its notch came in (a fader pushed, a microphone moved: its
@@ -241,7 +242,7 @@ fn a_howl_whose_loop_rises_after_its_notch_is_kept() {
             found_at = Some(k);
         }
     }
-    let on_it: Vec<_> = fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect();
+    let on_it = cutting_on(&fs, f);
     assert!(found_at.is_some(), "the howl was not found");
     assert_eq!(fs.pardoned, 0, "the howl was taken for a crescendo: {on_it:?}");
     assert!(on_it.iter().any(|&(_, d, _)| d >= 12.0), "its notch was not deepened: {on_it:?}");
@@ -346,7 +347,7 @@ fn a_howl_growing_out_of_a_tremolo_is_still_found() {
                 .collect();
             let mut grown = if howl { vec![Looped::new(f, 1.0, 60.0, -60.0, -6.0)] } else { vec![] };
             run_looped(&mut fs, &mut x, &mut grown, |_| FeedbackSettings::default(), |_, _| {});
-            let on_it = fs.notches().any(|(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0);
+            let on_it = !cutting_on(&fs, f).is_empty();
             if howl {
                 assert!(fs.found >= 1 && on_it, "±{cents} cents: the howl was not found: {:?}", fs.notches().collect::<Vec<_>>());
             } else {
@@ -430,7 +431,7 @@ fn a_note_played_again_on_its_kept_notch_is_tried_again() {
     fs.prepare(SR);
     run(&mut fs, &mut x, 64, FeedbackSettings::default());
     assert_eq!((fs.found, fs.acquitted), (2, 1), "found, acquitted");
-    let on_it: Vec<_> = fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect();
+    let on_it = cutting_on(&fs, f);
     assert!(on_it.is_empty(), "the note's notch still cuts: {on_it:?}");
 }
 
@@ -507,7 +508,7 @@ fn a_held_note_on_a_lifting_notch_is_tried() {
     let mut howl = [Looped::new(f, 0.2, 60.0, -60.0, -20.0).until(1.0)];
     run_looped(&mut fs, &mut x, &mut howl, |_| FeedbackSettings { release_s: 1.0, ..FeedbackSettings::default() }, |_, _| {});
     assert_eq!(fs.acquitted, 1, "the note was not tried and let go");
-    let on_it: Vec<_> = fs.notches().filter(|&(nf, d, _)| (nf / f - 1.0).abs() < 0.002 && d > 0.0).collect();
+    let on_it = cutting_on(&fs, f);
     assert!(on_it.is_empty(), "a notch still cuts the note: {on_it:?}");
 }
 
@@ -874,7 +875,7 @@ fn a_fixed_set_loaded_while_playing_glides_in_and_out() {
     fs.glide_to_fixed(&replaced);
     // A ring-out finding a howl on the notch making way does not take the slot back from the
     // loaded notch waiting for it.
-    let covers = |n: &Notch| !n.is_free() && (700.0f32 / n.freq).log2().abs() <= 1.0 / 40.0;
+    let covers = |n: &Notch| covers(n, 700.0, 1.0 / 40.0);
     fs.learn(700.0, 18.0, covers);
     let mut set = fs.fixed();
     set.sort_by(|a, b| a.0.total_cmp(&b.0));
